@@ -1,0 +1,1164 @@
+/* config.c -- idgate.conf.  inih splits lines into sections and key=value
+ * pairs; our line reader in front of it counts lines (so every message
+ * carries FILE:LINE), records section headers (inih reports none for an
+ * empty section) and reports every malformed line, not only the first.
+ * Every key is then validated by a table, and cross-section rules run once
+ * the whole file is read. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <ini.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "modload.h"
+#include "units.h"
+#include "uri.h"
+#include "util.h"
+
+#ifndef IDGATE_MODULES_DIR
+#define IDGATE_MODULES_DIR "/usr/lib/idgate/modules"
+#endif
+#ifndef IDGATE_AUDIT_LOG
+#define IDGATE_AUDIT_LOG "/var/log/idgate/audit.jsonl"
+#endif
+
+#define MAX_LINE 4096
+#define MAX_SEEN 64
+
+enum sect { SECT_NONE, SECT_SERVER, SECT_POOL, SECT_VDIR, SECT_BAD };
+
+struct parser {
+	struct config *c;
+	struct diag *d;
+	const char *file;
+	int line;
+	/* input */
+	FILE *f;
+	const char *text;
+	size_t textpos;
+	char *buf;
+	size_t bufcap;
+	/* current section */
+	enum sect kind;
+	struct pool_conf *pool;
+	struct vdir_conf *vdir;
+	struct { char name[64]; int line; } seen[MAX_SEEN];
+	size_t nseen;
+	int server_line;
+	bool listen_given;
+};
+
+static void perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_verror(p->d, p->file, p->line, fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------- values */
+
+static int bad_value(struct parser *p, const char *sect, const char *key, const char *value,
+		     const char *why)
+{
+	perr(p, "[%s] %s: '%s': %s", sect, key, value, why);
+	return -1;
+}
+
+static const char *sect_name(struct parser *p)
+{
+	static __thread char name[300];
+	if (p->kind == SECT_POOL)
+		snprintf(name, sizeof(name), "pool %s", p->pool->name);
+	else if (p->kind == SECT_VDIR)
+		snprintf(name, sizeof(name), "vdir %s", p->vdir->path);
+	else
+		snprintf(name, sizeof(name), "server");
+	return name;
+}
+
+static int set_string(struct parser *p, const char *key, const char *value, char **out,
+		      bool may_be_empty)
+{
+	if (!*value && !may_be_empty)
+		return bad_value(p, sect_name(p), key, value, "a value is required");
+	free(*out);
+	*out = xstrdup(value);
+	return 0;
+}
+
+static int set_path(struct parser *p, const char *key, const char *value, char **out,
+		    bool may_be_empty)
+{
+	if (*value && value[0] != '/')
+		return bad_value(p, sect_name(p), key, value, "must be an absolute path");
+	return set_string(p, key, value, out, may_be_empty);
+}
+
+static int set_uint(struct parser *p, const char *key, const char *value, uint64_t min,
+		    uint64_t max, unsigned *out)
+{
+	uint64_t v;
+	const char *why;
+	char range[80];
+
+	if (parse_uint(value, UINT32_MAX, &v, &why) < 0)
+		return bad_value(p, sect_name(p), key, value, why);
+	if (v < min || v > max) {
+		snprintf(range, sizeof(range), "must be between %llu and %llu",
+			 (unsigned long long)min, (unsigned long long)max);
+		return bad_value(p, sect_name(p), key, value, range);
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int set_duration(struct parser *p, const char *key, const char *value, uint64_t *out)
+{
+	const char *why;
+	if (parse_duration_ms(value, out, &why) < 0)
+		return bad_value(p, sect_name(p), key, value, why);
+	return 0;
+}
+
+static int set_size(struct parser *p, const char *key, const char *value, uint64_t min,
+		    uint64_t max, uint64_t *out)
+{
+	const char *why;
+	uint64_t v;
+	if (parse_size(value, &v, &why) < 0)
+		return bad_value(p, sect_name(p), key, value, why);
+	if (v < min || v > max)
+		return bad_value(p, sect_name(p), key, value, "size out of range");
+	*out = v;
+	return 0;
+}
+
+/* "ADDR:PORT [tls]" with ADDR an IPv4 literal, [IPv6], or '*'. */
+static int parse_listen(const char *value, struct listen_conf *l, const char **why)
+{
+	char *copy = xstrdup(value), *addr = copy, *port, *flag, *end;
+	int rc = -1;
+	unsigned long pn;
+
+	memset(l, 0, sizeof(*l));
+	flag = addr + strcspn(addr, " \t");
+	if (*flag) {
+		*flag++ = '\0';
+		flag += strspn(flag, " \t");
+		if (strcmp(flag, "tls") != 0) {
+			*why = "expected ADDRESS:PORT optionally followed by 'tls'";
+			goto done;
+		}
+		l->tls = true;
+	}
+	if (addr[0] == '[') {
+		end = strchr(addr, ']');
+		if (!end || end[1] != ':') {
+			*why = "IPv6 address must be written [ADDRESS]:PORT";
+			goto done;
+		}
+		*end = '\0';
+		port = end + 2;
+		addr++;
+	} else {
+		port = strrchr(addr, ':');
+		if (!port) {
+			*why = "expected ADDRESS:PORT";
+			goto done;
+		}
+		*port++ = '\0';
+		if (strchr(addr, ':')) {
+			*why = "IPv6 address must be written [ADDRESS]:PORT";
+			goto done;
+		}
+	}
+	errno = 0;
+	pn = strtoul(port, &end, 10);
+	if (!*port || *end || errno || pn < 1 || pn > 65535 || port[0] == '+' || port[0] == '-') {
+		*why = "port must be a number from 1 to 65535";
+		goto done;
+	}
+	if (strcmp(addr, "*") == 0)
+		addr = "0.0.0.0";
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&l->addr;
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)pn);
+		l->addrlen = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)pn);
+		l->addrlen = sizeof(*in6);
+	} else {
+		*why = "not an IP address (use an IPv4 address, [IPv6] or *)";
+		goto done;
+	}
+	l->text = xstrdup(value);
+	rc = 0;
+done:
+	free(copy);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- [server] */
+
+static int server_listen(struct parser *p, const char *key, const char *value)
+{
+	struct server_conf *s = &p->c->server;
+	struct listen_conf l;
+	const char *why;
+
+	if (parse_listen(value, &l, &why) < 0)
+		return bad_value(p, "server", key, value, why);
+	for (size_t i = 0; i < s->nlisten; i++) {
+		if (s->listen[i].addrlen == l.addrlen &&
+		    memcmp(&s->listen[i].addr, &l.addr, l.addrlen) == 0) {
+			free(l.text);
+			perr(p, "[server] listen: '%s' repeated (first at line %d)", value,
+			     s->listen[i].line);
+			return -1;
+		}
+	}
+	l.line = p->line;
+	s->listen = xreallocarray(s->listen, s->nlisten + 1, sizeof(*s->listen));
+	s->listen[s->nlisten++] = l;
+	p->listen_given = true;
+	return 0;
+}
+
+static int server_key(struct parser *p, const char *key, const char *value)
+{
+	struct server_conf *s = &p->c->server;
+	unsigned u;
+
+	if (strcmp(key, "listen") == 0)
+		return server_listen(p, key, value);
+	if (strcmp(key, "tls_cert") == 0)
+		return set_path(p, key, value, &s->tls_cert, false);
+	if (strcmp(key, "tls_key") == 0)
+		return set_path(p, key, value, &s->tls_key, false);
+	if (strcmp(key, "keytab") == 0) {
+		/* FILE:/path and other krb5 keytab names are fine too */
+		return set_string(p, key, value, &s->keytab, true);
+	}
+	if (strcmp(key, "acceptor") == 0)
+		return set_string(p, key, value, &s->acceptor, true);
+	if (strcmp(key, "pam_service") == 0) {
+		if (*value && !str_is_token(value))
+			return bad_value(p, "server", key, value, "not a PAM service name");
+		return set_string(p, key, value, &s->pam_service, true);
+	}
+	if (strcmp(key, "min_uid") == 0) {
+		if (set_uint(p, key, value, 1, UINT32_MAX - 1, &u) < 0)
+			return -1;
+		s->min_uid = (uid_t)u;
+		return 0;
+	}
+	if (strcmp(key, "user") == 0) {
+		s->line_of_user = p->line;
+		return set_string(p, key, value, &s->user, false);
+	}
+	if (strcmp(key, "audit_log") == 0) {
+		if (*value && strcmp(value, "-") != 0 && value[0] != '/')
+			return bad_value(p, "server", key, value,
+					 "must be an absolute path, '-' or empty");
+		return set_string(p, key, value, &s->audit_log, true);
+	}
+	if (strcmp(key, "modules_dir") == 0)
+		return set_path(p, key, value, &s->modules_dir, false);
+	if (strcmp(key, "max_connections") == 0)
+		return set_uint(p, key, value, 1, 1000000, &s->max_connections);
+	if (strcmp(key, "max_connections_per_ip") == 0)
+		return set_uint(p, key, value, 0, 1000000, &s->max_connections_per_ip);
+	if (strcmp(key, "idle_timeout") == 0)
+		return set_duration(p, key, value, &s->idle_timeout_ms);
+	if (strcmp(key, "request_timeout") == 0)
+		return set_duration(p, key, value, &s->request_timeout_ms);
+	if (strcmp(key, "shutdown_timeout") == 0)
+		return set_duration(p, key, value, &s->shutdown_timeout_ms);
+	if (strcmp(key, "max_header_size") == 0)
+		return set_size(p, key, value, 1024, 1024 * 1024, &s->max_header_size);
+	if (strcmp(key, "threads") == 0)
+		return set_uint(p, key, value, 0, 256, &s->threads);
+	if (strcmp(key, "queue") == 0)
+		return set_uint(p, key, value, 0, 100000, &s->queue);
+	perr(p, "[server] unknown key '%s'", key);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- [pool] */
+
+static int pool_key(struct parser *p, const char *key, const char *value)
+{
+	struct pool_conf *pool = p->pool;
+	const char *why;
+
+	if (strcmp(key, "user") == 0) {
+		pool->user_line = p->line;
+		return set_string(p, key, value, &pool->user, false);
+	}
+	if (strcmp(key, "group") == 0) {
+		pool->group_line = p->line;
+		return set_string(p, key, value, &pool->group, false);
+	}
+	if (strcmp(key, "threads") == 0)
+		return set_uint(p, key, value, 1, 1024, &pool->threads);
+	if (strcmp(key, "rapid_fail") == 0) {
+		if (parse_rapid_fail(value, &pool->rapid_fail_count, &pool->rapid_fail_window_ms,
+				     &why) < 0)
+			return bad_value(p, sect_name(p), key, value, why);
+		return 0;
+	}
+	perr(p, "[pool %s] unknown key '%s'", pool->name, key);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- [vdir] */
+
+static int vdir_auth(struct parser *p, const char *value)
+{
+	struct vdir_conf *v = p->vdir;
+	char *copy = xstrdup(value), *save = NULL;
+	unsigned bits = 0;
+	bool anon = false;
+	int rc = 0;
+
+	for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(t, "negotiate") == 0)
+			bits |= AUTH_NEGOTIATE;
+		else if (strcmp(t, "basic") == 0)
+			bits |= AUTH_BASIC;
+		else if (strcmp(t, "anonymous") == 0)
+			anon = true;
+		else
+			rc = bad_value(p, sect_name(p), "auth", value,
+				       "expected negotiate, anonymous or 'negotiate basic'");
+	}
+	if (rc == 0 && (anon == (bits != 0)))
+		rc = bad_value(p, sect_name(p), "auth", value,
+			       "expected negotiate, anonymous or 'negotiate basic'");
+	v->auth = bits;
+	v->auth_line = p->line;
+	free(copy);
+	return rc;
+}
+
+static int vdir_require(struct parser *p, const char *value)
+{
+	struct vdir_conf *v = p->vdir;
+	char *copy = xstrdup(value), *save = NULL, *kind;
+	size_t n = 0;
+	int rc = 0;
+
+	v->require_line = p->line;
+	kind = strtok_r(copy, " \t", &save);
+	if (kind && strcmp(kind, "valid-user") == 0) {
+		v->require = REQUIRE_VALID_USER;
+		if (strtok_r(NULL, " \t", &save))
+			rc = bad_value(p, sect_name(p), "require", value,
+				       "valid-user takes no names");
+		goto done;
+	}
+	if (kind && (strcmp(kind, "user") == 0 || strcmp(kind, "group") == 0)) {
+		v->require = kind[0] == 'u' ? REQUIRE_USER : REQUIRE_GROUP;
+		str_free_list(v->require_names);
+		v->require_names = NULL;
+		for (char *t = strtok_r(NULL, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+			v->require_names = xreallocarray(v->require_names, n + 2, sizeof(char *));
+			v->require_names[n++] = xstrdup(t);
+			v->require_names[n] = NULL;
+		}
+		if (n == 0)
+			rc = bad_value(p, sect_name(p), "require", value,
+				       "name at least one user or group");
+		goto done;
+	}
+	rc = bad_value(p, sect_name(p), "require", value,
+		       "expected valid-user, 'user NAME...' or 'group NAME...'");
+done:
+	free(copy);
+	return rc;
+}
+
+static int vdir_module_key(struct parser *p, const char *key, const char *value)
+{
+	struct vdir_conf *v = p->vdir;
+
+	if (!str_is_token(key)) {
+		perr(p, "[vdir %s] '%s' is not a key name", v->path, key);
+		return -1;
+	}
+	v->keys = xreallocarray(v->keys, v->nkeys + 1, sizeof(*v->keys));
+	v->keys[v->nkeys].name = xstrdup(key);
+	v->keys[v->nkeys].value = xstrdup(value);
+	v->keys[v->nkeys].line = p->line;
+	v->nkeys++;
+	return 0;
+}
+
+static int vdir_set_key(struct parser *p, const char *key, const char *value)
+{
+	struct vdir_conf *v = p->vdir;
+
+	if (strcmp(key, "pool") == 0) {
+		v->pool_line = p->line;
+		if (!str_is_token(value))
+			return bad_value(p, sect_name(p), key, value, "not a pool name");
+		return set_string(p, key, value, &v->pool_name, false);
+	}
+	if (strcmp(key, "handler") == 0) {
+		v->handler_line = p->line;
+		if (!str_is_token(value))
+			return bad_value(p, sect_name(p), key, value, "not a module name");
+		return set_string(p, key, value, &v->handler, false);
+	}
+	if (strcmp(key, "auth") == 0)
+		return vdir_auth(p, value);
+	if (strcmp(key, "require") == 0)
+		return vdir_require(p, value);
+	if (strcmp(key, "impersonate") == 0) {
+		v->impersonate_line = p->line;
+		if (strcmp(value, "false") == 0)
+			v->impersonate = IMPERSONATE_FALSE;
+		else if (strcmp(value, "true") == 0)
+			v->impersonate = IMPERSONATE_TRUE;
+		else if (strcmp(value, "allowed") == 0)
+			v->impersonate = IMPERSONATE_ALLOWED;
+		else
+			return bad_value(p, sect_name(p), key, value,
+					 "expected false, true or allowed");
+		return 0;
+	}
+	if (strcmp(key, "delegation") == 0) {
+		if (strcmp(value, "none") == 0)
+			v->delegation = DELEGATION_NONE;
+		else if (strcmp(value, "store") == 0)
+			v->delegation = DELEGATION_STORE;
+		else
+			return bad_value(p, sect_name(p), key, value, "expected none or store");
+		return 0;
+	}
+	return vdir_module_key(p, key, value);
+}
+
+/* ---------------------------------------------------------------- sections */
+
+static void pool_defaults(struct pool_conf *pool)
+{
+	pool->threads = 8;
+	pool->rapid_fail_count = 5;
+	pool->rapid_fail_window_ms = 5 * 60 * 1000;
+}
+
+static struct pool_conf *add_pool(struct config *c, const char *name, int line)
+{
+	struct pool_conf *pool;
+
+	c->pools = xreallocarray(c->pools, c->npools + 1, sizeof(*c->pools));
+	pool = &c->pools[c->npools];
+	memset(pool, 0, sizeof(*pool));
+	pool->name = xstrdup(name);
+	pool->index = (unsigned)c->npools++;
+	pool->line = line;
+	pool_defaults(pool);
+	return pool;
+}
+
+static void begin_pool(struct parser *p, const char *name)
+{
+	struct pool_conf *old;
+
+	if (!*name || !str_is_token(name) || strlen(name) > 64) {
+		perr(p, "[pool %s]: a pool name is 1-64 letters, digits, '.', '_' or '-'", name);
+		p->kind = SECT_BAD;
+		return;
+	}
+	old = config_pool(p->c, name);
+	if (old) {
+		perr(p, "[pool %s] repeated (first at line %d)", name, old->line);
+		p->kind = SECT_BAD;
+		return;
+	}
+	p->pool = add_pool(p->c, name, p->line);
+	p->kind = SECT_POOL;
+}
+
+static void begin_vdir(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+	struct vdir_conf *v;
+	char *path = xstrdup(arg);
+
+	if (path[0] != '/' || strpbrk(path, " \t%?#\\") || path_normalize(path, PATH_KEEP_DOTS_ERROR) < 0) {
+		perr(p, "[vdir %s]: a vdir is an absolute path without '.', '..', '%%', '?', '#' or spaces",
+		     arg);
+		p->kind = SECT_BAD;
+		free(path);
+		return;
+	}
+	size_t len = strlen(path);
+	if (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		if (strcmp(c->vdirs[i].path, path) == 0) {
+			perr(p, "[vdir %s] repeated (first at line %d)", path, c->vdirs[i].line);
+			p->kind = SECT_BAD;
+			free(path);
+			return;
+		}
+	}
+	c->vdirs = xreallocarray(c->vdirs, c->nvdirs + 1, sizeof(*c->vdirs));
+	v = &c->vdirs[c->nvdirs];
+	memset(v, 0, sizeof(*v));
+	v->path = path;
+	v->path_len = len;
+	v->index = (unsigned)c->nvdirs++;
+	v->line = p->line;
+	v->auth = AUTH_NEGOTIATE;
+	v->require = REQUIRE_VALID_USER;
+	p->vdir = v;
+	p->kind = SECT_VDIR;
+}
+
+static void begin_section(struct parser *p, char *name)
+{
+	char *arg = name + strcspn(name, " \t");
+
+	if (*arg) {
+		*arg++ = '\0';
+		arg += strspn(arg, " \t");
+	}
+	p->nseen = 0;
+	p->pool = NULL;
+	p->vdir = NULL;
+	if (strcmp(name, "server") == 0 && !*arg) {
+		if (p->server_line) {
+			perr(p, "[server] repeated (first at line %d)", p->server_line);
+			p->kind = SECT_BAD;
+			return;
+		}
+		p->server_line = p->line;
+		p->kind = SECT_SERVER;
+	} else if (strcmp(name, "pool") == 0) {
+		begin_pool(p, arg);
+	} else if (strcmp(name, "vdir") == 0) {
+		begin_vdir(p, arg);
+	} else {
+		perr(p, "unknown section [%s%s%s] (expected [server], [pool NAME] or [vdir PATH])",
+		     name, *arg ? " " : "", arg);
+		p->kind = SECT_BAD;
+	}
+}
+
+/* ---------------------------------------------------------------- inih glue */
+
+static char *trim(char *s)
+{
+	char *e;
+	s += strspn(s, " \t\r\n");
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\r\n", e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Classify one raw line: sections are handled here; key lines pass to inih;
+ * malformed lines are reported and hidden from inih. Returns false to hide. */
+static bool classify_line(struct parser *p, char *raw)
+{
+	char *s = trim(raw), *end;
+
+	if (!*s || *s == '#' || *s == ';')
+		return true;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end) {
+			perr(p, "section header without ']'");
+			p->kind = SECT_BAD;
+			return false;
+		}
+		char *rest = trim(end + 1);
+		if (*rest && *rest != '#' && *rest != ';') {
+			perr(p, "text after section header: '%s'", rest);
+			p->kind = SECT_BAD;
+			return false;
+		}
+		*end = '\0';
+		begin_section(p, trim(s + 1));
+		return true;
+	}
+	if (!strchr(s, '=')) {
+		perr(p, "expected 'key = value' or '[section]'");
+		return false;
+	}
+	return true;
+}
+
+/* Read the next raw line into p->buf; returns its length, or -1 at EOF. */
+static ssize_t next_line(struct parser *p)
+{
+	if (p->f)
+		return getline(&p->buf, &p->bufcap, p->f);
+	if (!p->text[p->textpos])
+		return -1;
+	size_t n = strcspn(p->text + p->textpos, "\n");
+	if (p->text[p->textpos + n] == '\n')
+		n++;
+	if (n + 1 > p->bufcap) {
+		p->bufcap = n + 1;
+		p->buf = xreallocarray(p->buf, p->bufcap, 1);
+	}
+	memcpy(p->buf, p->text + p->textpos, n);
+	p->buf[n] = '\0';
+	p->textpos += n;
+	return (ssize_t)n;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	ssize_t n = next_line(p);
+
+	if (n < 0)
+		return NULL;
+	p->line++;
+	str[0] = '\n';
+	str[1] = '\0';
+	if ((size_t)n != strlen(p->buf)) {
+		perr(p, "line contains a NUL byte");
+		return str;
+	}
+	if (n >= MAX_LINE || n >= num - 1) {
+		perr(p, "line longer than %d bytes", MAX_LINE);
+		return str;
+	}
+	char *copy = xstrdup(p->buf);
+	if (classify_line(p, copy))
+		memcpy(str, p->buf, (size_t)n + 1);
+	free(copy);
+	return str;
+}
+
+static bool seen_before(struct parser *p, const char *key)
+{
+	for (size_t i = 0; i < p->nseen; i++) {
+		if (strcmp(p->seen[i].name, key) == 0) {
+			perr(p, "[%s] key '%s' repeated (first at line %d)", sect_name(p), key,
+			     p->seen[i].line);
+			return true;
+		}
+	}
+	if (p->nseen < MAX_SEEN) {
+		snprintf(p->seen[p->nseen].name, sizeof(p->seen[p->nseen].name), "%s", key);
+		p->seen[p->nseen].line = p->line;
+		p->nseen++;
+	}
+	return false;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+
+	(void)section; /* we track sections ourselves, see classify_line() */
+	if (p->kind == SECT_NONE) {
+		perr(p, "key '%s' outside of any section", name);
+	} else if (p->kind == SECT_BAD) {
+		/* already reported at the section header */
+	} else if (strlen(name) >= sizeof(p->seen[0].name)) {
+		perr(p, "[%s] key '%.40s...' is too long", sect_name(p), name);
+	} else if (!(p->kind == SECT_SERVER && strcmp(name, "listen") == 0) &&
+		   seen_before(p, name)) {
+		/* reported */
+	} else if (p->kind == SECT_SERVER) {
+		server_key(p, name, value);
+	} else if (p->kind == SECT_POOL) {
+		pool_key(p, name, value);
+	} else {
+		vdir_set_key(p, name, value);
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- resolution */
+
+static void server_defaults(struct server_conf *s)
+{
+	s->keytab = xstrdup("");
+	s->acceptor = xstrdup("");
+	s->pam_service = xstrdup("idgate");
+	s->min_uid = 1000;
+	s->user = xstrdup("idgate");
+	s->audit_log = xstrdup(IDGATE_AUDIT_LOG);
+	s->modules_dir = xstrdup(IDGATE_MODULES_DIR);
+	s->max_connections = 1024;
+	s->max_connections_per_ip = 0;
+	s->idle_timeout_ms = 60 * 1000;
+	s->request_timeout_ms = 5 * 60 * 1000;
+	s->shutdown_timeout_ms = 30 * 1000;
+	s->max_header_size = 16 * 1024;
+	s->threads = 0;
+	s->queue = 256;
+}
+
+static void resolve_listen(struct parser *p)
+{
+	struct server_conf *s = &p->c->server;
+	const char *why;
+
+	if (s->nlisten == 0) {
+		s->listen = xcalloc(1, sizeof(*s->listen));
+		parse_listen("127.0.0.1:8080", &s->listen[0], &why);
+		s->nlisten = 1;
+	}
+	for (size_t i = 0; i < s->nlisten; i++) {
+		struct listen_conf *l = &s->listen[i];
+		if (!l->tls)
+			continue;
+		if (!s->tls_cert || !s->tls_key) {
+			diag_error(p->d, p->file, l->line,
+				   "[server] listen: '%s' is a tls listener: set tls_cert and tls_key",
+				   l->text);
+			continue;
+		}
+		const char *files[] = { s->tls_cert, s->tls_key };
+		for (size_t k = 0; k < 2; k++) {
+			FILE *f = fopen(files[k], "r");
+			if (!f)
+				diag_error(p->d, p->file, l->line, "[server] %s %s: %s",
+					   k ? "tls_key" : "tls_cert", files[k], strerror(errno));
+			else
+				fclose(f);
+		}
+	}
+}
+
+/* Look a user up; `group` (may be NULL) overrides the user's primary
+ * group.  Problems are reported at the line of the key concerned. */
+static int lookup_identity(struct parser *p, int user_line, int group_line, const char *what,
+			   const char *user, const char *group, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = getpwnam(user);
+	struct group *gr;
+
+	if (!pw) {
+		diag_error(p->d, p->file, user_line, "%s user: no such user '%s'", what, user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		diag_error(p->d, p->file, user_line, "%s user: '%s' is root: only the supervisor "
+			   "may hold root", what, user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (group) {
+		gr = getgrnam(group);
+		if (!gr) {
+			diag_error(p->d, p->file, group_line, "%s group: no such group '%s'", what,
+				   group);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	if (*gid == 0) {
+		diag_error(p->d, p->file, group ? group_line : user_line,
+			   "%s group: '%s' is gid 0: only the supervisor may hold root", what,
+			   group ? group : user);
+		return -1;
+	}
+	return 0;
+}
+
+static void resolve_server(struct parser *p)
+{
+	struct server_conf *s = &p->c->server;
+	struct stat st;
+
+	resolve_listen(p);
+	lookup_identity(p, s->line_of_user, 0, "[server]", s->user, NULL, &s->uid, &s->gid);
+	if (*s->keytab && (s->keytab[0] == '/' || str_has_prefix(s->keytab, "FILE:"))) {
+		const char *path = s->keytab[0] == '/' ? s->keytab : s->keytab + 5;
+		if (stat(path, &st) < 0)
+			diag_warning(p->d, p->file, 0, "[server] keytab %s: %s", path,
+				     strerror(errno));
+	}
+	if (*s->pam_service) {
+		char *pam = xasprintf("/etc/pam.d/%s", s->pam_service);
+		if (stat(pam, &st) < 0)
+			diag_warning(p->d, p->file, 0,
+				     "[server] pam_service '%s': %s: %s (PAM uses 'other')",
+				     s->pam_service, pam, strerror(errno));
+		free(pam);
+	}
+}
+
+static void resolve_pools(struct parser *p)
+{
+	struct config *c = p->c;
+
+	for (size_t i = 0; i < c->npools; i++) {
+		struct pool_conf *pool = &c->pools[i];
+		char what[96];
+		if (!pool->user)
+			pool->user = xstrdup(c->server.user);
+		snprintf(what, sizeof(what), "[pool %s]", pool->name);
+		lookup_identity(p, pool->user_line ? pool->user_line : pool->line,
+				pool->group_line, what, pool->user, pool->group, &pool->uid,
+				&pool->gid);
+	}
+}
+
+static bool tls_listener_exists(const struct server_conf *s)
+{
+	for (size_t i = 0; i < s->nlisten; i++)
+		if (s->listen[i].tls)
+			return true;
+	return false;
+}
+
+static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
+{
+	int line = v->auth_line ? v->auth_line : v->line;
+
+	if (v->auth == 0) {
+		if (v->require_line)
+			diag_error(p->d, p->file, v->require_line,
+				   "[vdir %s] require: needs authentication, but auth = anonymous",
+				   v->path);
+		if (v->impersonate != IMPERSONATE_FALSE)
+			diag_error(p->d, p->file, v->impersonate_line,
+				   "[vdir %s] impersonate = %s: an anonymous caller cannot be "
+				   "impersonated (auth = anonymous)", v->path,
+				   impersonate_name(v->impersonate));
+	}
+	if ((v->auth & AUTH_BASIC) && !tls_listener_exists(&p->c->server))
+		diag_error(p->d, p->file, line,
+			   "[vdir %s] auth: basic sends passwords, so it needs a tls listener",
+			   v->path);
+	if (v->require == REQUIRE_GROUP) {
+		for (char **g = v->require_names; g && *g; g++)
+			if (!getgrnam(*g))
+				diag_error(p->d, p->file, v->require_line,
+					   "[vdir %s] require: no such group '%s'", v->path, *g);
+	}
+}
+
+/* Pools first (an implicit [pool default] may be added, which moves the
+ * pools array), then the vdirs' pointers into it. */
+static void resolve_vdir_pools(struct parser *p)
+{
+	struct config *c = p->c;
+
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		struct vdir_conf *v = &c->vdirs[i];
+		if (!v->pool_name)
+			v->pool_name = xstrdup("default");
+		if (!config_pool(c, v->pool_name) && strcmp(v->pool_name, "default") == 0) {
+			/* an implicit [pool default], as IIS's DefaultAppPool */
+			struct pool_conf *pool = add_pool(c, "default", 0);
+			pool->user = xstrdup(c->server.user);
+			lookup_identity(p, 0, 0, "[pool default]", pool->user, NULL, &pool->uid,
+					&pool->gid);
+		}
+	}
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		struct vdir_conf *v = &c->vdirs[i];
+		v->pool = config_pool(c, v->pool_name);
+		if (!v->pool)
+			diag_error(p->d, p->file, v->pool_line ? v->pool_line : v->line,
+				   "[vdir %s] pool: no [pool %s] section", v->path, v->pool_name);
+		else if (v->impersonate != IMPERSONATE_FALSE)
+			v->pool->impersonates = true;
+	}
+}
+
+/* ---------------------------------------------------------------- modules */
+
+static int validate_typed(enum idg_key_type type, const char *value, const char **why)
+{
+	uint64_t u;
+	bool b;
+
+	switch (type) {
+	case IDG_KEY_STRING:
+		*why = "a value is required";
+		return *value ? 0 : -1;
+	case IDG_KEY_PATH:
+		*why = "must be an absolute path";
+		return value[0] == '/' ? 0 : -1;
+	case IDG_KEY_BOOL:
+		return parse_bool(value, &b, why);
+	case IDG_KEY_UINT:
+		return parse_uint(value, UINT64_MAX, &u, why);
+	case IDG_KEY_SIZE:
+		return parse_size(value, &u, why);
+	case IDG_KEY_DURATION:
+		return parse_duration_ms(value, &u, why);
+	case IDG_KEY_NAME:
+		*why = "expected letters, digits, '.', '_' or '-'";
+		return str_is_token(value) ? 0 : -1;
+	}
+	*why = "unknown key type in module";
+	return -1;
+}
+
+static void check_module_keys(struct parser *p, struct vdir_conf *v)
+{
+	const struct module *m = v->module;
+	const char *why;
+
+	for (size_t i = 0; i < v->nkeys; i++) {
+		const struct idg_key *k = module_key(m, v->keys[i].name);
+		if (!k) {
+			diag_error(p->d, p->file, v->keys[i].line,
+				   "[vdir %s] unknown key '%s' (not a vdir key, nor one of "
+				   "handler '%s')", v->path, v->keys[i].name, m->name);
+			continue;
+		}
+		if (validate_typed(k->type, v->keys[i].value, &why) < 0)
+			diag_error(p->d, p->file, v->keys[i].line,
+				   "[vdir %s] handler '%s': %s: '%s': %s", v->path, m->name,
+				   k->name, v->keys[i].value, why);
+	}
+	for (const struct idg_key *k = m->desc->keys; k->name; k++) {
+		if ((k->flags & IDG_KEY_REQUIRED) && !vdir_key(v, k->name))
+			diag_error(p->d, p->file, v->line,
+				   "[vdir %s] handler '%s' needs key '%s' (%s)", v->path, m->name,
+				   k->name, k->help ? k->help : "required");
+	}
+}
+
+/* WCF's rule, checked when the service loads: the vdir and its module must
+ * agree on impersonation, or nothing starts. */
+static void check_impersonation_option(struct parser *p, struct vdir_conf *v)
+{
+	enum idg_impersonation opt = v->module->desc->impersonation;
+	int line = v->impersonate_line ? v->impersonate_line : v->line;
+
+	if (opt == IDG_IMPERSONATION_NOT_ALLOWED && v->impersonate != IMPERSONATE_FALSE)
+		diag_error(p->d, p->file, line,
+			   "[vdir %s] impersonate = %s, but handler '%s' is not_allowed to "
+			   "impersonate: set impersonate = false", v->path,
+			   impersonate_name(v->impersonate), v->module->name);
+	if (opt == IDG_IMPERSONATION_REQUIRED && v->impersonate == IMPERSONATE_FALSE)
+		diag_error(p->d, p->file, line,
+			   "[vdir %s] impersonate = false, but handler '%s' requires "
+			   "impersonation: set impersonate = true", v->path, v->module->name);
+}
+
+static struct module *find_or_load_module(struct parser *p, struct vdir_conf *v)
+{
+	struct config *c = p->c;
+	char err[512];
+	struct module *m;
+
+	for (size_t i = 0; i < c->nmodules; i++)
+		if (strcmp(c->modules[i]->name, v->handler) == 0)
+			return c->modules[i];
+	m = module_load(c->server.modules_dir, v->handler, err, sizeof(err));
+	if (!m) {
+		diag_error(p->d, p->file, v->handler_line ? v->handler_line : v->line,
+			   "[vdir %s] handler '%s': %s", v->path, v->handler, err);
+		return NULL;
+	}
+	c->modules = xreallocarray(c->modules, c->nmodules + 1, sizeof(*c->modules));
+	c->modules[c->nmodules++] = m;
+	return m;
+}
+
+static void resolve_vdirs(struct parser *p, bool load_modules)
+{
+	struct config *c = p->c;
+
+	resolve_vdir_pools(p);
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		struct vdir_conf *v = &c->vdirs[i];
+		if (!v->handler)
+			v->handler = xstrdup("static");
+		check_vdir_auth(p, v);
+		if (!load_modules)
+			continue;
+		v->module = find_or_load_module(p, v);
+		if (!v->module)
+			continue;
+		check_module_keys(p, v);
+		check_impersonation_option(p, v);
+	}
+}
+
+static int vdir_cmp(const void *a, const void *b)
+{
+	const struct vdir_conf *x = a, *y = b;
+
+	if (x->path_len != y->path_len)
+		return x->path_len > y->path_len ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static void sort_vdirs(struct config *c)
+{
+	if (c->nvdirs > 1)
+		qsort(c->vdirs, c->nvdirs, sizeof(*c->vdirs), vdir_cmp);
+	for (size_t i = 0; i < c->nvdirs; i++)
+		c->vdirs[i].index = (unsigned)i;
+}
+
+/* ---------------------------------------------------------------- entry */
+
+static struct config *parse(struct parser *p, bool load_modules)
+{
+	struct config *c = p->c;
+	size_t before = p->d->nerrors;
+	int rc;
+
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = true;
+	ini_inline_comment_prefixes = ";#";
+	ini_start_comment_prefixes = ";#";
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = MAX_LINE + 2;
+	ini_initial_alloc = MAX_LINE + 2;
+	ini_allow_no_value = false;
+	ini_stop_on_first_error = false;
+
+	c->file = xstrdup(p->file);
+	server_defaults(&c->server);
+	rc = ini_parse_stream(read_line, p, on_key, p);
+	if (rc < 0) {
+		diag_error(p->d, p->file, 0, "cannot read: %s", strerror(errno));
+	} else if (rc > 0 && p->d->nerrors == before) {
+		/* a line inih refused that our reader let through */
+		diag_error(p->d, p->file, rc, "syntax error");
+	}
+	resolve_server(p);
+	resolve_pools(p);
+	resolve_vdirs(p, load_modules);
+	if (c->nvdirs == 0)
+		diag_warning(p->d, p->file, 0, "no [vdir] section: every request gets 404");
+	sort_vdirs(c);
+	free(p->buf);
+	if (p->d->nerrors > before) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct config *config_load(const char *file, struct diag *d, bool load_modules)
+{
+	struct parser p = { .d = d, .file = file };
+	struct stat st;
+
+	p.f = fopen(file, "re");
+	if (!p.f) {
+		diag_error(d, file, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(p.f), &st) == 0 && !S_ISREG(st.st_mode)) {
+		diag_error(d, file, 0, "not a regular file");
+		fclose(p.f);
+		return NULL;
+	}
+	p.c = xcalloc(1, sizeof(*p.c));
+	struct config *c = parse(&p, load_modules);
+	fclose(p.f);
+	return c;
+}
+
+struct config *config_load_string(const char *name, const char *text, struct diag *d,
+				  bool load_modules)
+{
+	struct parser p = { .d = d, .file = name, .text = text };
+
+	p.c = xcalloc(1, sizeof(*p.c));
+	return parse(&p, load_modules);
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	struct server_conf *s = &c->server;
+	for (size_t i = 0; i < s->nlisten; i++)
+		free(s->listen[i].text);
+	free(s->listen);
+	free(s->tls_cert);
+	free(s->tls_key);
+	free(s->keytab);
+	free(s->acceptor);
+	free(s->pam_service);
+	free(s->user);
+	free(s->audit_log);
+	free(s->modules_dir);
+	for (size_t i = 0; i < c->npools; i++) {
+		free(c->pools[i].name);
+		free(c->pools[i].user);
+		free(c->pools[i].group);
+	}
+	free(c->pools);
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		struct vdir_conf *v = &c->vdirs[i];
+		free(v->path);
+		free(v->pool_name);
+		free(v->handler);
+		str_free_list(v->require_names);
+		for (size_t k = 0; k < v->nkeys; k++) {
+			free(v->keys[k].name);
+			free(v->keys[k].value);
+		}
+		free(v->keys);
+	}
+	free(c->vdirs);
+	for (size_t i = 0; i < c->nmodules; i++)
+		module_unload(c->modules[i]);
+	free(c->modules);
+	free(c->file);
+	free(c);
+}
+
+struct pool_conf *config_pool(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->npools; i++)
+		if (strcmp(c->pools[i].name, name) == 0)
+			return &c->pools[i];
+	return NULL;
+}
+
+/* A module key's value as written, else the module's default. */
+const char *vdir_key(const struct vdir_conf *v, const char *name)
+{
+	for (size_t i = 0; i < v->nkeys; i++)
+		if (strcmp(v->keys[i].name, name) == 0)
+			return v->keys[i].value;
+	if (v->module) {
+		const struct idg_key *k = module_key(v->module, name);
+		if (k)
+			return k->default_value;
+	}
+	return NULL;
+}
+
+const char *impersonate_name(enum impersonate_mode m)
+{
+	switch (m) {
+	case IMPERSONATE_FALSE: return "false";
+	case IMPERSONATE_TRUE: return "true";
+	case IMPERSONATE_ALLOWED: return "allowed";
+	}
+	return "?";
+}

@@ -1,0 +1,130 @@
+/* config.h -- idgate.conf: the model, parsing and validation. */
+#ifndef IDGATE_CONFIG_H
+#define IDGATE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "idgate/module.h"
+
+struct diag;
+struct module;
+
+#define AUTH_NEGOTIATE 0x1u
+#define AUTH_BASIC     0x2u
+/* auth == 0 means anonymous */
+
+enum require_kind { REQUIRE_VALID_USER = 0, REQUIRE_USER, REQUIRE_GROUP };
+enum impersonate_mode { IMPERSONATE_FALSE = 0, IMPERSONATE_TRUE = 1, IMPERSONATE_ALLOWED = 2 };
+enum delegation_mode { DELEGATION_NONE = 0, DELEGATION_STORE = 1 };
+
+struct listen_conf {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool tls;
+	char *text;  /* as written, for messages */
+	int line;
+};
+
+/* A key=value line of a vdir that belongs to its module. */
+struct modkey {
+	char *name;
+	char *value;
+	int line;
+};
+
+struct pool_conf {
+	char *name;
+	unsigned index;
+	int line;          /* 0: implicit */
+	char *user;
+	char *group;       /* NULL: the user's primary group */
+	int user_line, group_line;
+	uid_t uid;
+	gid_t gid;
+	unsigned threads;
+	unsigned rapid_fail_count;
+	uint64_t rapid_fail_window_ms;
+	bool impersonates; /* some vdir of the pool may run as the caller */
+};
+
+struct vdir_conf {
+	char *path;        /* normalised: "/" or "/a/b" without trailing '/' */
+	size_t path_len;
+	unsigned index;
+	int line;
+	char *pool_name;
+	int pool_line;
+	struct pool_conf *pool;
+	char *handler;
+	int handler_line;
+	const struct module *module;
+	unsigned auth;     /* AUTH_* bits; 0 anonymous */
+	int auth_line;
+	enum require_kind require;
+	char **require_names; /* NULL-terminated, for user/group */
+	int require_line;
+	enum impersonate_mode impersonate;
+	int impersonate_line;
+	enum delegation_mode delegation;
+	struct modkey *keys;  /* the module's keys, as written */
+	size_t nkeys;
+};
+
+struct server_conf {
+	struct listen_conf *listen;
+	size_t nlisten;
+	char *tls_cert;
+	char *tls_key;
+	char *keytab;       /* "" : the krb5 default */
+	char *acceptor;     /* "" : any key in the keytab */
+	char *pam_service;  /* "" : none */
+	uid_t min_uid;
+	char *user;
+	uid_t uid;
+	gid_t gid;
+	char *audit_log;    /* "-" stderr, "" none */
+	char *modules_dir;
+	/* limits, beyond SPEC's keys; see idgate.conf(5) */
+	unsigned max_connections;
+	unsigned max_connections_per_ip;
+	uint64_t idle_timeout_ms;
+	uint64_t max_header_size;
+	uint64_t request_timeout_ms;
+	uint64_t shutdown_timeout_ms;
+	unsigned threads;   /* HTTP threads of the front end; 0: one per CPU */
+	unsigned queue;     /* requests waiting for a busy pool, per pool */
+	int line_of_user;
+};
+
+struct config {
+	char *file;
+	struct server_conf server;
+	struct pool_conf *pools;
+	size_t npools;
+	struct vdir_conf *vdirs;  /* sorted: longest path first */
+	size_t nvdirs;
+	struct module **modules;  /* loaded, one per distinct handler */
+	size_t nmodules;
+};
+
+/* Parse and validate FILE.  Returns NULL after reporting every problem to
+ * `d` as "FILE:LINE: message".  With load_modules, handlers are loaded from
+ * modules_dir and each vdir's keys are checked against its module. */
+struct config *config_load(const char *file, struct diag *d, bool load_modules);
+void config_free(struct config *c);
+
+/* Parse from a string (unit tests). `name` stands in for the file name. */
+struct config *config_load_string(const char *name, const char *text, struct diag *d,
+				  bool load_modules);
+
+/* Lookups. */
+struct pool_conf *config_pool(const struct config *c, const char *name);
+const char *vdir_key(const struct vdir_conf *v, const char *name);
+
+const char *impersonate_name(enum impersonate_mode m);
+
+#endif

@@ -1,0 +1,562 @@
+/* frontend.c -- the process that reads the network.  It parses HTTP with
+ * libmicrohttpd, decides which vdir and pool serve a request, refuses
+ * what it must (400/404/405/...), hands the rest to the pool's worker
+ * through the relay, and writes the audit line when the request ends.
+ * It holds no privilege: it starts as root only long enough to take what
+ * the supervisor prepared, then becomes [server] user with no capability. */
+#include "frontend.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "config.h"
+#include "httputil.h"
+#include "log.h"
+#include "modload.h"
+#include "privsep.h"
+#include "relay.h"
+#include "route.h"
+#include "uri.h"
+#include "util.h"
+#include "wire.h"
+
+#define MAX_LISTENERS 64
+
+struct fe_req {
+	struct rl_state rl;      /* first: the relay's part */
+	char *raw_uri;
+	char *path, *query;
+	const char *path_info;
+	const char *method, *version;
+	const struct vdir_conf *v;
+	char request_id[33];
+	char client[INET6_ADDRSTRLEN];
+	unsigned client_port;
+	bool tls;
+	uint64_t t0_us;
+	int status;              /* what we answered */
+	uint64_t bytes;
+	char reason[200];
+	bool started, submitted, responded;
+	int pending_status;      /* an error to answer once the body is read */
+	/* identity */
+	const char *principal, *user;
+	int level;
+	bool impersonated;
+};
+
+static struct {
+	struct config *c;
+	struct MHD_Daemon *daemons[MAX_LISTENERS];
+	size_t ndaemons;
+	atomic_bool draining;
+	atomic_size_t inflight;
+	bool tls[MAX_LISTENERS];
+} FE;
+
+static const char *const level_names[] = { "anonymous", "identification", "impersonation",
+					   "delegation" };
+
+/* ---------------------------------------------------------------- request ids */
+
+/* 128 bits: a random per-thread prefix and a counter.  Unique and cheap;
+ * request ids are labels for the audit trail, not secrets. */
+static void new_request_id(char out[33])
+{
+	static __thread uint64_t prefix, counter;
+
+	if (!prefix) {
+		if (getrandom(&prefix, sizeof(prefix), 0) != sizeof(prefix) || !prefix)
+			prefix = now_us() ^ (uint64_t)pthread_self();
+		if (getrandom(&counter, sizeof(counter), 0) != sizeof(counter))
+			counter = 0;
+	}
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)prefix,
+		 (unsigned long long)++counter);
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static enum MHD_Result queue(struct fe_req *r, struct MHD_Connection *conn, int status,
+			     struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (atomic_load(&FE.draining))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	r->status = status;
+	r->responded = true;
+	return ret;
+}
+
+/* Our own error page.  `hdr`/`val` add one header (Allow, Retry-After...). */
+static enum MHD_Result respond_error(struct fe_req *r, struct MHD_Connection *conn, int status,
+				     const char *detail, const char *hdr, const char *val)
+{
+	size_t len;
+	char *body = http_error_body(status, detail, &len);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (hdr)
+		MHD_add_response_header(resp, hdr, val);
+	r->bytes = len;
+	return queue(r, conn, status, resp);
+}
+
+static void set_reason(struct fe_req *r, const char *why)
+{
+	if (!r->reason[0])
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+}
+
+/* Headers a worker must not set: they belong to this hop, or to us. */
+static bool hop_header(const char *name)
+{
+	static const char *const hop[] = { "Connection", "Keep-Alive", "Transfer-Encoding",
+					   "Content-Length", "Upgrade", "TE", "Trailer",
+					   "Proxy-Connection", "Date" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(hop); i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return true;
+	return false;
+}
+
+static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct fe_req *r = cls;
+	ssize_t n;
+
+	(void)pos;
+	n = relay_read(&r->rl, buf, max);
+	if (n > 0) {
+		r->bytes += (uint64_t)n;
+		return n;
+	}
+	if (n == 0)
+		return 0; /* suspended; resumed when the worker sends more */
+	if (n == -1)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	set_reason(r, "pool worker failed while sending the response");
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static struct MHD_Response *worker_response(struct fe_req *r)
+{
+	struct rl_state *rl = &r->rl;
+	struct MHD_Response *resp;
+	uint64_t len = rl->resp.length;
+
+	if (rl->resp_fd >= 0) {
+		resp = MHD_create_response_from_fd_at_offset64(len, rl->resp_fd,
+							       rl->resp.fd_offset);
+		if (resp) {
+			rl->resp_fd = -1; /* libmicrohttpd closes it */
+			r->bytes = len;
+		}
+		return resp;
+	}
+	return MHD_create_response_from_callback(len == WIRE_LEN_UNKNOWN ? MHD_SIZE_UNKNOWN : len,
+						 64 * 1024, body_reader, r, NULL);
+}
+
+static enum MHD_Result respond_from_worker(struct fe_req *r, struct MHD_Connection *conn)
+{
+	struct rl_state *rl = &r->rl;
+	struct MHD_Response *resp = worker_response(r);
+
+	if (!resp) {
+		set_reason(r, "cannot build the response");
+		return respond_error(r, conn, 500, NULL, NULL, NULL);
+	}
+	for (uint32_t i = 0; i < rl->resp.nhdrs; i++) {
+		const struct wire_hdr *h = &rl->resp.hdrs[i];
+		if (hop_header(h->name))
+			continue;
+		MHD_add_response_header(resp, h->name, h->value);
+	}
+	if (rl->reason[0])
+		set_reason(r, rl->reason);
+	return queue(r, conn, (int)rl->resp.status, resp);
+}
+
+/* ---------------------------------------------------------------- the request head */
+
+struct hdr_collect {
+	struct wire_hdr *h;
+	uint32_t n, cap;
+	uint64_t bytes;          /* as they came: "Name: value\r\n" each */
+	bool bad;
+	bool drop_authorization;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				      size_t key_size, const char *value, size_t value_size)
+{
+	struct hdr_collect *hc = cls;
+
+	(void)kind;
+	if (!key || !value || strlen(key) != key_size || strlen(value) != value_size ||
+	    !http_token_ok(key) || !http_value_ok(value)) {
+		hc->bad = true;
+		return MHD_NO;
+	}
+	hc->bytes += key_size + value_size + 4;
+	if (hc->drop_authorization && strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		return MHD_YES; /* a credential for us, never for the handler */
+	if (hc->n == hc->cap) {
+		hc->cap = hc->cap ? hc->cap * 2 : 32;
+		hc->h = xreallocarray(hc->h, hc->cap, sizeof(*hc->h));
+	}
+	hc->h[hc->n].name = key;
+	hc->h[hc->n].value = value;
+	hc->n++;
+	return hc->n > WIRE_MAX_HEADERS ? MHD_NO : MHD_YES;
+}
+
+/* Encode REQ_HEAD into r->rl.head.  0, or an HTTP status. */
+static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
+{
+	struct hdr_collect hc = { .drop_authorization = r->v->auth != 0 };
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+	struct wire_req q = {
+		.vdir = r->v->index, .method = r->method, .path = r->path, .query = r->query,
+		.version = r->version, .request_id = r->request_id, .client_addr = r->client,
+		.host = host ? host : "", .client_port = r->client_port,
+		.tls = r->tls, .principal = r->principal, .user = r->user,
+		.uid = (uint32_t)-1, .gid = (uint32_t)-1, .level = (uint32_t)r->level,
+		.impersonate = r->impersonated,
+	};
+	struct wbuf b;
+
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_header, &hc);
+	hc.bytes += strlen(r->method) + strlen(r->raw_uri) + strlen(r->version) + 4;
+	if (hc.bad || hc.n > WIRE_MAX_HEADERS || hc.bytes > FE.c->server.max_header_size) {
+		free(hc.h);
+		set_reason(r, hc.bad ? "malformed request header"
+				     : "request header larger than max_header_size");
+		return hc.bad ? 400 : 431;
+	}
+	q.hdrs = hc.h;
+	q.nhdrs = hc.n;
+	wb_init(&b);
+	wire_req_encode(&b, &q);
+	free(hc.h);
+	if (b.overflow) {
+		wb_free(&b);
+		set_reason(r, "request head too large for a worker");
+		return 431;
+	}
+	r->rl.head = b.p;
+	r->rl.head_len = b.len;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- libmicrohttpd callbacks */
+
+static void client_address(struct fe_req *r, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(r->client, sizeof(r->client), "-");
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, r->client, sizeof(r->client));
+		r->client_port = ntohs(in->sin_port);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, r->client, sizeof(r->client));
+		r->client_port = ntohs(in6->sin6_port);
+	}
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct fe_req *r = xcalloc(1, sizeof(*r));
+
+	r->raw_uri = xstrdup(uri);
+	r->rl.conn = conn;
+	r->rl.resp_fd = -1;
+	r->t0_us = now_us();
+	r->level = 0;
+	new_request_id(r->request_id);
+	client_address(r, conn);
+	r->tls = *(const bool *)cls; /* each listener's daemon passes its own flag */
+	atomic_fetch_add(&FE.inflight, 1);
+	return r;
+}
+
+/* Route, check the method, authenticate, and hand the request over.
+ * Returns 0 when the request went to the relay, else the status to answer. */
+static int begin(struct fe_req *r, struct MHD_Connection *conn, const char **extra_hdr,
+		 const char **extra_val)
+{
+	const char *why = NULL;
+	unsigned bit;
+	int st;
+	static __thread char allow[128];
+
+	st = uri_parse(r->raw_uri, &r->path, &r->query, &why);
+	if (st) {
+		set_reason(r, why);
+		return st;
+	}
+	r->v = route_match(FE.c, r->path, &r->path_info);
+	if (!r->v) {
+		set_reason(r, "no vdir serves this path");
+		return 404;
+	}
+	bit = method_bit(r->method);
+	if (!(bit & r->v->module->desc->methods)) {
+		methods_allow_header(r->v->module->desc->methods, allow, sizeof(allow));
+		*extra_hdr = MHD_HTTP_HEADER_ALLOW;
+		*extra_val = allow;
+		set_reason(r, "method not allowed by the handler");
+		return 405;
+	}
+	if (r->v->auth != 0) {
+		*extra_hdr = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+		*extra_val = "Negotiate";
+		set_reason(r, "authentication required");
+		return 401;
+	}
+	st = encode_head(r, conn);
+	if (st)
+		return st;
+	if (relay_submit(&r->rl, r->v->pool->index) != RL_OK) {
+		*extra_hdr = MHD_HTTP_HEADER_RETRY_AFTER;
+		*extra_val = "5";
+		set_reason(r, "pool queue is full");
+		return 503;
+	}
+	r->submitted = true;
+	return 0;
+}
+
+static enum MHD_Result on_final(struct fe_req *r, struct MHD_Connection *conn)
+{
+	switch (relay_await_head(&r->rl)) {
+	case RL_READY:
+		return respond_from_worker(r, conn);
+	case RL_FAILED:
+		set_reason(r, r->rl.reason[0] ? r->rl.reason : "pool worker failed");
+		if (r->rl.fail_status == 503)
+			return respond_error(r, conn, 503, NULL, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+		return respond_error(r, conn, r->rl.fail_status ? r->rl.fail_status : 502, NULL,
+				     NULL, NULL);
+	default:
+		return MHD_YES; /* suspended */
+	}
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	struct fe_req *r = *req_cls;
+	const char *hdr = NULL, *val = NULL;
+
+	(void)cls;
+	(void)url; /* libmicrohttpd's decoding; we decode r->raw_uri ourselves */
+	if (!r)
+		return MHD_NO;
+	if (!r->started) {
+		r->started = true;
+		r->method = method;
+		r->version = version;
+		int st = begin(r, conn, &hdr, &val);
+		if (st)
+			return respond_error(r, conn, st, NULL, hdr, val);
+		return MHD_YES;
+	}
+	if (r->responded) { /* an early answer: drop the body */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		relay_upload(&r->rl, upload, upload_size);
+		return MHD_YES;
+	}
+	return on_final(r, conn);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct fe_req *r = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	if (!r)
+		return;
+	if (r->submitted)
+		relay_done(&r->rl);
+	else
+		free(r->rl.head);
+	if (!r->responded) {
+		r->status = 499;
+		set_reason(r, "client closed the connection before the response");
+	} else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		set_reason(r, toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+				      ? "connection timed out during the response"
+				      : "response not completed");
+	}
+	struct audit_rec a = {
+		.request_id = r->request_id, .client = r->client,
+		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
+		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
+		.principal = r->principal, .user = r->user, .level = level_names[r->level],
+		.impersonated = r->impersonated, .status = r->status,
+		.bytes = r->bytes, .duration_us = now_us() - r->t0_us,
+		.reason = r->status >= 400 || r->reason[0] ? r->reason : NULL,
+	};
+	audit_write(&a);
+	free(r->raw_uri);
+	free(r->path);
+	free(r->query);
+	free(r);
+	*req_cls = NULL;
+	atomic_fetch_sub(&FE.inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	log_vmsg(LOG_INFO, fmt, ap);
+}
+
+/* ---------------------------------------------------------------- process */
+
+static unsigned http_threads(const struct config *c)
+{
+	long n = c->server.threads ? (long)c->server.threads : sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : (unsigned)n;
+}
+
+static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i)
+{
+	const struct server_conf *s = &a->c->server;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned threads = http_threads(a->c);
+	struct MHD_OptionItem opts[16];
+	size_t n = 0;
+
+#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* first, or MHD warns */
+	OPT(MHD_OPTION_LISTEN_SOCKET, a->listen_fds[i], NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, s->max_connections, NULL);
+	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_connections_per_ip, NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, (s->idle_timeout_ms + 999) / 1000, NULL);
+	/* headers live in this per-connection pool: it bounds what a client can
+	 * make us hold; the exact limit is checked in encode_head() */
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 2 * s->max_header_size + 4096, NULL);
+	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, &FE.tls[i]);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
+	if (threads > 1)
+		OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
+	if (s->listen[i].tls) {
+		flags |= MHD_USE_TLS;
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert_pem);
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key_pem);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+	FE.tls[i] = s->listen[i].tls;
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
+				MHD_OPTION_END);
+}
+
+static void drop_privileges(const struct config *c)
+{
+	char err[256];
+
+	if (privsep_become(c->server.uid, c->server.gid, NULL, 0, err, sizeof(err)) < 0)
+		die("cannot become user %s: %s", c->server.user, err);
+	/* no core dumps or ptrace by the same uid: this process holds keys */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static void drain_and_exit(const struct config *c)
+{
+	uint64_t deadline = now_ms() + c->server.shutdown_timeout_ms;
+
+	atomic_store(&FE.draining, true);
+	for (size_t i = 0; i < FE.ndaemons; i++) {
+		MHD_socket fd = MHD_quiesce_daemon(FE.daemons[i]);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+	while (atomic_load(&FE.inflight) > 0 && now_ms() < deadline)
+		usleep(10000);
+	if (atomic_load(&FE.inflight) > 0)
+		log_msg(LOG_WARNING, "shutdown_timeout reached with %zu requests in flight",
+			atomic_load(&FE.inflight));
+	for (size_t i = 0; i < FE.ndaemons; i++)
+		MHD_stop_daemon(FE.daemons[i]);
+	relay_stop();
+	log_msg(LOG_INFO, "stopped");
+	exit(0);
+}
+
+void frontend_main(struct fe_args *a)
+{
+	const struct config *c = a->c;
+	sigset_t set;
+	int sig;
+
+	log_set_role("frontend");
+	prctl(PR_SET_NAME, "idgate-front", 0, 0, 0);
+	FE.c = a->c;
+	drop_privileges(c);
+	audit_init(a->audit_fd);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (relay_start(c, a->ctl) < 0)
+		die("relay: %m");
+	for (size_t i = 0; i < c->server.nlisten && i < MAX_LISTENERS; i++) {
+		FE.daemons[i] = start_daemon(a, i);
+		if (!FE.daemons[i])
+			die("cannot serve %s", c->server.listen[i].text);
+		FE.ndaemons++;
+	}
+	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
+		die("cannot report readiness: %m");
+	log_msg(LOG_INFO, "serving as uid %u with %u HTTP threads per listener",
+		(unsigned)geteuid(), http_threads(c));
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
+			drain_and_exit(c);
+	}
+}

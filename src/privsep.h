@@ -1,0 +1,30 @@
+/* privsep.h -- dropping privileges for good, and proving it (uidswap.c). */
+#ifndef IDGATE_PRIVSEP_H
+#define IDGATE_PRIVSEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* True when idgated started as root and may switch identities. */
+bool privsep_privileged(void);
+
+/* The supplementary groups of `user` with primary group `gid`
+ * (getgrouplist).  Caller frees *groups.  0 or -1. */
+int privsep_user_groups(const char *user, gid_t gid, gid_t **groups, size_t *n);
+
+/* Become uid:gid with exactly these supplementary groups, permanently
+ * (real, effective, saved; process-wide, so only before threads start).
+ * Verifies every id, that root cannot be regained and that no capability
+ * is left; sets no_new_privs.  Unprivileged (not root): only no_new_privs.
+ * 0, or -1 with the reason in err. */
+int privsep_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *err,
+		   size_t errlen);
+
+/* Effective capability set is empty (reads the kernel's view). */
+bool privsep_no_caps(void);
+
+/* Close every fd >= 3 except those in keep[]. */
+void close_fds_except(const int *keep, size_t n);
+
+#endif

@@ -1,0 +1,825 @@
+/* relay.c -- see relay.h.  A channel's life for one request:
+ *
+ *   free --bind--> busy: REQ_HEAD, REQ_BODY*, REQ_END|REQ_ABORT  (front end)
+ *                        RESP_HEAD, RESP_BODY*, RESP_END         (worker)
+ *        --both ends seen--> free
+ *
+ * If the request goes away first (client closed), the channel is
+ * "draining": it sends REQ_ABORT and drops what the worker still sends
+ * until RESP_END, so the next request starts on a clean stream. */
+#include "relay.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define HIGH_WATER (256u * 1024u) /* stop reading a worker beyond this */
+#define LOW_WATER (64u * 1024u)
+#define FRAMES_PER_EVENT 16
+
+enum src_kind { SRC_CHAN = 1, SRC_CTL, SRC_STOP };
+
+struct rl_chan {
+	enum src_kind kind;  /* first: epoll data points here */
+	int fd;
+	struct rl_pool *pool;
+	struct rl_state *req;
+	struct rl_chan *next_free;   /* free list, or graveyard once dead */
+	bool busy, dead;
+	bool got_head, got_end, end_sent, pending_abort;
+	bool out_armed, in_paused;
+	bool on_free_list;
+};
+
+struct rl_pool {
+	pthread_mutex_t lock;
+	unsigned index;
+	const char *name;
+	struct rl_chan **chans;
+	size_t nchans;
+	struct rl_chan *free_head;
+	struct rl_chan *graveyard;   /* dead, freed by the relay thread */
+	struct rl_state *q_head, *q_tail;
+	size_t qlen, qmax;
+	uint32_t gen;
+};
+
+struct src {
+	enum src_kind kind;
+};
+
+static struct {
+	struct rl_pool *pools;
+	size_t npools;
+	int epfd, ctl, stopfd;
+	struct src ctl_src, stop_src;
+	pthread_t thread;
+	bool running;
+	uint8_t *buf;
+	uint64_t request_timeout_ms;
+	atomic_size_t active;
+} R = { .epfd = -1, .ctl = -1, .stopfd = -1 };
+
+/* ---------------------------------------------------------------- helpers */
+
+static void resume(struct rl_state *rl)
+{
+	if (rl->suspended) {
+		rl->suspended = false;
+		MHD_resume_connection(rl->conn);
+	}
+}
+
+static enum rl_result suspend(struct rl_state *rl)
+{
+	rl->suspended = true;
+	MHD_suspend_connection(rl->conn);
+	return RL_SUSPENDED;
+}
+
+static void update_events(struct rl_chan *ch)
+{
+	struct epoll_event ev = { .data.ptr = ch };
+
+	if (ch->dead)
+		return;
+	if (!ch->in_paused)
+		ev.events |= EPOLLIN;
+	if (ch->out_armed)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(R.epfd, EPOLL_CTL_MOD, ch->fd, &ev) < 0)
+		log_msg(LOG_ERR, "pool %s: epoll_ctl: %m", ch->pool->name);
+}
+
+static void arm_out(struct rl_chan *ch)
+{
+	if (!ch->out_armed) {
+		ch->out_armed = true;
+		update_events(ch);
+	}
+}
+
+static void set_paused(struct rl_chan *ch, bool paused)
+{
+	if (ch->in_paused != paused) {
+		ch->in_paused = paused;
+		update_events(ch);
+	}
+}
+
+static void fail(struct rl_state *rl, int status, const char *reason)
+{
+	rl->failed = true;
+	rl->fail_status = status;
+	if (!rl->reason[0])
+		snprintf(rl->reason, sizeof(rl->reason), "%s", reason);
+	resume(rl);
+}
+
+static void free_chunks(struct rl_state *rl)
+{
+	struct rl_chunk *c = rl->first, *n;
+
+	for (; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	rl->first = rl->last = NULL;
+	rl->buffered = 0;
+}
+
+/* ---------------------------------------------------------------- channels */
+
+static void push_free(struct rl_pool *p, struct rl_chan *ch)
+{
+	ch->next_free = p->free_head;
+	p->free_head = ch;
+	ch->on_free_list = true;
+}
+
+static struct rl_chan *pop_free(struct rl_pool *p)
+{
+	struct rl_chan *ch = p->free_head;
+
+	if (ch) {
+		p->free_head = ch->next_free;
+		ch->on_free_list = false;
+	}
+	return ch;
+}
+
+/* Dead channels are unlinked at once but freed only by the relay thread
+ * between two epoll batches: an event already fetched, or a caller up the
+ * stack, may still hold the pointer (and sees ch->dead). */
+static void unlink_chan(struct rl_pool *p, struct rl_chan *ch)
+{
+	struct rl_chan **pp = &p->free_head;
+
+	for (; *pp; pp = &(*pp)->next_free) {
+		if (*pp == ch) {
+			*pp = ch->next_free;
+			break;
+		}
+	}
+	for (size_t i = 0; i < p->nchans; i++) {
+		if (p->chans[i] == ch) {
+			p->chans[i] = p->chans[--p->nchans];
+			break;
+		}
+	}
+	ch->next_free = p->graveyard;
+	p->graveyard = ch;
+}
+
+static void reap_graveyards(void)
+{
+	for (size_t i = 0; i < R.npools; i++) {
+		struct rl_pool *p = &R.pools[i];
+		pthread_mutex_lock(&p->lock);
+		while (p->graveyard) {
+			struct rl_chan *ch = p->graveyard;
+			p->graveyard = ch->next_free;
+			free(ch);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+/* The worker is gone (or broke the protocol): fail the bound request. */
+static void chan_dead(struct rl_chan *ch, const char *why)
+{
+	struct rl_pool *p = ch->pool;
+	struct rl_state *rl = ch->req;
+
+	if (ch->dead)
+		return;
+	ch->dead = true;
+	epoll_ctl(R.epfd, EPOLL_CTL_DEL, ch->fd, NULL);
+	close(ch->fd);
+	ch->req = NULL;
+	if (rl) {
+		rl->chan = NULL;
+		fail(rl, 502, why);
+		log_msg(LOG_ERR, "pool %s: channel lost during a request: %s", p->name, why);
+	}
+	unlink_chan(p, ch);
+}
+
+static void send_head(struct rl_chan *ch)
+{
+	struct rl_state *rl = ch->req;
+
+	if (wire_send(ch->fd, W_REQ_HEAD, 0, rl->head, rl->head_len, NULL, 0, MSG_DONTWAIT) < 0) {
+		if (errno == EAGAIN)
+			arm_out(ch);
+		else
+			chan_dead(ch, "pool worker closed the channel");
+		return;
+	}
+	rl->head_sent = true;
+	free(rl->head);
+	rl->head = NULL;
+}
+
+static void bind_chan(struct rl_chan *ch, struct rl_state *rl)
+{
+	ch->busy = true;
+	ch->req = rl;
+	ch->got_head = ch->got_end = ch->end_sent = ch->pending_abort = false;
+	rl->chan = ch;
+	send_head(ch);
+}
+
+static void serve_queue(struct rl_pool *p)
+{
+	struct rl_chan *ch;
+
+	while (p->q_head && (ch = pop_free(p))) {
+		struct rl_state *rl = p->q_head;
+		p->q_head = rl->qnext;
+		if (!p->q_head)
+			p->q_tail = NULL;
+		p->qlen--;
+		rl->queued = false;
+		rl->qnext = NULL;
+		bind_chan(ch, rl);
+		resume(rl);
+	}
+}
+
+/* Both ends of the exchange seen: the channel can serve the next request. */
+static void maybe_release(struct rl_chan *ch)
+{
+	if (ch->dead || !ch->busy || !ch->got_end || !ch->end_sent)
+		return;
+	if (ch->req)
+		ch->req->chan = NULL;
+	ch->req = NULL;
+	ch->busy = false;
+	if (ch->in_paused)
+		set_paused(ch, false);
+	push_free(ch->pool, ch);
+	serve_queue(ch->pool);
+}
+
+/* Send REQ_END, or REQ_ABORT when the body is being dropped. */
+static int send_end(struct rl_chan *ch, bool abort)
+{
+	uint16_t type = abort ? W_REQ_ABORT : W_REQ_END;
+
+	if (wire_send(ch->fd, type, 0, NULL, 0, NULL, 0, MSG_DONTWAIT) < 0) {
+		if (errno == EAGAIN) {
+			arm_out(ch);
+			return 1;
+		}
+		chan_dead(ch, "pool worker closed the channel");
+		return -1;
+	}
+	ch->end_sent = true;
+	if (ch->req)
+		ch->req->end_sent = true;
+	maybe_release(ch);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- HTTP side */
+
+enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
+{
+	struct rl_pool *p;
+	struct rl_chan *ch;
+	enum rl_result res = RL_OK;
+
+	if (pool >= R.npools)
+		return RL_UNAVAILABLE;
+	p = &R.pools[pool];
+	pthread_mutex_lock(&p->lock);
+	rl->pool = p;
+	rl->resp_fd = -1;
+	rl->deadline_ms = now_ms() + R.request_timeout_ms;
+	ch = pop_free(p);
+	if (ch) {
+		bind_chan(ch, rl);
+	} else if (p->qlen < p->qmax) {
+		if (p->q_tail)
+			p->q_tail->qnext = rl;
+		else
+			p->q_head = rl;
+		p->q_tail = rl;
+		p->qlen++;
+		rl->queued = true;
+	} else {
+		res = RL_UNAVAILABLE;
+		rl->pool = NULL;
+	}
+	if (res == RL_OK)
+		atomic_fetch_add(&R.active, 1);
+	pthread_mutex_unlock(&p->lock);
+	return res;
+}
+
+/* A worker that answers before reading the whole body, with our buffer
+ * full, would deadlock against us pushing the body: drop the body then. */
+static bool should_drop_body(const struct rl_state *rl)
+{
+	return rl->resp_end || (rl->resp_head && rl->buffered >= HIGH_WATER);
+}
+
+enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len)
+{
+	struct rl_pool *p = rl->pool;
+	enum rl_result res = RL_OK;
+
+	pthread_mutex_lock(&p->lock);
+	while (*len > 0) {
+		struct rl_chan *ch = rl->chan;
+		if (rl->failed || rl->discard_body || rl->end_sent) {
+			*len = 0;
+			break;
+		}
+		if (!ch || !rl->head_sent) {
+			res = suspend(rl);
+			break;
+		}
+		size_t n = *len < WIRE_MAX_PAYLOAD ? *len : WIRE_MAX_PAYLOAD;
+		if (wire_send(ch->fd, W_REQ_BODY, 0, data, n, NULL, 0, MSG_DONTWAIT) == 0) {
+			data += n;
+			*len -= n;
+			continue;
+		}
+		if (errno != EAGAIN) {
+			chan_dead(ch, "pool worker closed the channel");
+			continue;
+		}
+		if (should_drop_body(rl)) {
+			rl->discard_body = true;
+			continue;
+		}
+		arm_out(ch);
+		res = suspend(rl);
+		break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return res;
+}
+
+enum rl_result relay_await_head(struct rl_state *rl)
+{
+	struct rl_pool *p = rl->pool;
+	enum rl_result res;
+
+	pthread_mutex_lock(&p->lock);
+	if (rl->failed) {
+		res = RL_FAILED;
+	} else if (!rl->end_sent && (!rl->chan || !rl->head_sent)) {
+		res = suspend(rl);
+	} else if (!rl->end_sent && send_end(rl->chan, rl->discard_body) != 0) {
+		res = rl->failed ? RL_FAILED : suspend(rl);
+	} else if (rl->resp_head) {
+		res = RL_READY;
+	} else {
+		res = suspend(rl);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return res;
+}
+
+ssize_t relay_read(struct rl_state *rl, char *buf, size_t max)
+{
+	struct rl_pool *p = rl->pool;
+	ssize_t res;
+
+	pthread_mutex_lock(&p->lock);
+	if (rl->first) {
+		struct rl_chunk *c = rl->first;
+		size_t n = c->len - c->off;
+		if (n > max)
+			n = max;
+		memcpy(buf, c->data + c->off, n);
+		c->off += n;
+		rl->buffered -= n;
+		if (c->off == c->len) {
+			rl->first = c->next;
+			if (!rl->first)
+				rl->last = NULL;
+			free(c);
+		}
+		if (rl->chan && rl->chan->in_paused && rl->buffered < LOW_WATER)
+			set_paused(rl->chan, false);
+		res = (ssize_t)n;
+	} else if (rl->failed || (rl->resp_end && rl->resp_error)) {
+		res = -2;
+	} else if (rl->resp_end) {
+		res = -1;
+	} else {
+		suspend(rl);
+		res = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return res;
+}
+
+static void unqueue(struct rl_pool *p, struct rl_state *rl)
+{
+	struct rl_state **pp = &p->q_head, *prev = NULL;
+
+	for (; *pp; prev = *pp, pp = &(*pp)->qnext) {
+		if (*pp == rl) {
+			*pp = rl->qnext;
+			if (p->q_tail == rl)
+				p->q_tail = prev;
+			p->qlen--;
+			break;
+		}
+	}
+	rl->queued = false;
+}
+
+void relay_done(struct rl_state *rl)
+{
+	struct rl_pool *p = rl->pool;
+	struct rl_chan *ch;
+
+	if (!p) {
+		free(rl->head);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (rl->queued)
+		unqueue(p, rl);
+	ch = rl->chan;
+	if (ch) {
+		ch->req = NULL;
+		rl->chan = NULL;
+		if (ch->in_paused)
+			set_paused(ch, false);
+		if (!ch->end_sent) {
+			if (!rl->head_sent) {
+				/* nothing reached the worker: the channel is clean */
+				ch->got_end = ch->end_sent = true;
+			} else if (send_end(ch, true) > 0) {
+				ch->pending_abort = true;
+			}
+		}
+		maybe_release(ch);
+	}
+	free_chunks(rl);
+	free(rl->head);
+	rl->head = NULL;
+	free(rl->resp.hdrs);
+	rl->resp.hdrs = NULL;
+	free(rl->resp_buf);
+	rl->resp_buf = NULL;
+	if (rl->resp_fd >= 0)
+		close(rl->resp_fd);
+	rl->resp_fd = -1;
+	atomic_fetch_sub(&R.active, 1);
+	pthread_mutex_unlock(&p->lock);
+}
+
+size_t relay_active(void)
+{
+	return atomic_load(&R.active);
+}
+
+/* ---------------------------------------------------------------- worker side */
+
+static bool fd_response_ok(int fd, const struct wire_resp *r)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || r->length == WIRE_LEN_UNKNOWN)
+		return false;
+	return r->fd_offset <= (uint64_t)st.st_size &&
+	       r->length <= (uint64_t)st.st_size - r->fd_offset;
+}
+
+static int on_resp_head(struct rl_chan *ch, struct wire_frame *f)
+{
+	struct rl_state *rl = ch->req;
+	uint8_t *copy;
+	struct wire_resp resp;
+	bool has_fd = f->flags & W_RESP_FD;
+
+	if ((has_fd && f->nfds != 1) || (!has_fd && f->nfds != 0) ||
+	    (f->flags & ~(W_RESP_FD | W_RESP_END_TOO)))
+		return -1;
+	copy = xmalloc(f->len ? f->len : 1);
+	memcpy(copy, f->payload, f->len);
+	if (wire_resp_decode(copy, f->len, &resp) < 0 ||
+	    (has_fd && !fd_response_ok(f->fds[0], &resp))) {
+		free(copy);
+		return -1;
+	}
+	if (f->flags & W_RESP_END_TOO)
+		ch->got_end = true;
+	if (!rl) { /* draining: nobody wants it */
+		free(resp.hdrs);
+		free(copy);
+		wire_close_fds(f);
+		return 0;
+	}
+	rl->resp = resp;
+	rl->resp_buf = copy;
+	rl->resp_flags = f->flags;
+	rl->resp_fd = has_fd ? f->fds[0] : -1;
+	f->nfds = 0;
+	rl->resp_head = true;
+	rl->resp_end = ch->got_end;
+	resume(rl);
+	return 0;
+}
+
+static void on_resp_body(struct rl_chan *ch, struct wire_frame *f)
+{
+	struct rl_state *rl = ch->req;
+	struct rl_chunk *c;
+
+	if (!rl || f->len == 0)
+		return;
+	c = xmalloc(sizeof(*c) + f->len);
+	c->next = NULL;
+	c->len = f->len;
+	c->off = 0;
+	memcpy(c->data, f->payload, f->len);
+	if (rl->last)
+		rl->last->next = c;
+	else
+		rl->first = c;
+	rl->last = c;
+	rl->buffered += f->len;
+	rl->body_bytes += f->len;
+	if (rl->buffered >= HIGH_WATER)
+		set_paused(ch, true);
+	resume(rl);
+}
+
+static int on_resp_end(struct rl_chan *ch, struct wire_frame *f)
+{
+	struct rl_state *rl = ch->req;
+	struct rbuf r;
+	const char *reason;
+
+	rb_init(&r, f->payload, f->len);
+	reason = rb_str(&r);
+	if (r.bad || r.left || (f->flags & ~1u))
+		return -1;
+	ch->got_end = true;
+	if (rl) {
+		rl->resp_end = true;
+		rl->resp_error = f->flags & 1u;
+		if (reason && *reason && !rl->reason[0])
+			snprintf(rl->reason, sizeof(rl->reason), "%s", reason);
+		resume(rl);
+	}
+	maybe_release(ch);
+	return 0;
+}
+
+/* One frame from a worker; -1 if it breaks the protocol. */
+static int on_frame(struct rl_chan *ch, struct wire_frame *f)
+{
+	if (!ch->busy || ch->got_end)
+		return -1; /* nothing is expected from an idle channel */
+	switch (f->type) {
+	case W_RESP_HEAD:
+		if (ch->got_head)
+			return -1;
+		ch->got_head = true;
+		return on_resp_head(ch, f);
+	case W_RESP_BODY:
+		if (!ch->got_head || f->nfds)
+			return -1;
+		on_resp_body(ch, f);
+		return 0;
+	case W_RESP_END:
+		if (!ch->got_head || f->nfds)
+			return -1;
+		return on_resp_end(ch, f);
+	default:
+		return -1;
+	}
+}
+
+static void on_readable(struct rl_chan *ch)
+{
+	struct rl_pool *p = ch->pool;
+	struct wire_frame f;
+
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < FRAMES_PER_EVENT && !ch->dead; i++) {
+		if (ch->in_paused && ch->req)
+			break;
+		int rc = wire_recv(ch->fd, R.buf, &f, MSG_DONTWAIT);
+		if (rc < 0 && errno == EAGAIN)
+			break;
+		if (rc <= 0) {
+			chan_dead(ch, rc == 0 ? "pool worker closed the channel"
+					      : "bad frame from pool worker");
+			break;
+		}
+		if (on_frame(ch, &f) < 0) {
+			wire_close_fds(&f);
+			chan_dead(ch, "pool worker broke the protocol");
+			break;
+		}
+		wire_close_fds(&f);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void on_writable(struct rl_chan *ch)
+{
+	struct rl_pool *p = ch->pool;
+
+	pthread_mutex_lock(&p->lock);
+	if (ch->dead) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	ch->out_armed = false;
+	update_events(ch);
+	if (ch->req && !ch->req->head_sent)
+		send_head(ch);
+	else if (!ch->req && ch->pending_abort && !ch->end_sent)
+		send_end(ch, true);
+	if (!ch->dead && ch->req)
+		resume(ch->req);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---------------------------------------------------------------- control */
+
+static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
+{
+	struct rl_pool *p;
+
+	if (pool >= R.npools) {
+		log_msg(LOG_ERR, "supervisor sent channels for unknown pool %u", pool);
+		return;
+	}
+	p = &R.pools[pool];
+	pthread_mutex_lock(&p->lock);
+	p->gen = gen;
+	for (size_t i = 0; i < f->nfds; i++) {
+		struct rl_chan *ch = xcalloc(1, sizeof(*ch));
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ch };
+		ch->kind = SRC_CHAN;
+		ch->fd = f->fds[i];
+		ch->pool = p;
+		set_nonblock(ch->fd, true);
+		if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, ch->fd, &ev) < 0) {
+			log_msg(LOG_ERR, "pool %s: epoll_ctl: %m", p->name);
+			close(ch->fd);
+			free(ch);
+			continue;
+		}
+		p->chans = xreallocarray(p->chans, p->nchans + 1, sizeof(*p->chans));
+		p->chans[p->nchans++] = ch;
+		push_free(p, ch);
+	}
+	f->nfds = 0;
+	serve_queue(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void on_ctl(void)
+{
+	struct wire_frame f;
+	struct rbuf r;
+
+	for (;;) {
+		int rc = wire_recv(R.ctl, R.buf, &f, MSG_DONTWAIT);
+		if (rc < 0 && errno == EAGAIN)
+			return;
+		if (rc <= 0) {
+			/* the supervisor is gone: nobody restarts workers; stop */
+			log_msg(LOG_ERR, "supervisor connection lost; exiting");
+			_exit(1);
+		}
+		rb_init(&r, f.payload, f.len);
+		if (f.type == W_CTL_CHANNELS) {
+			uint32_t pool = rb_u32(&r), gen = rb_u32(&r);
+			if (!r.bad && !r.left)
+				add_channels(pool, gen, &f);
+		} else {
+			log_msg(LOG_ERR, "unexpected control message %u", f.type);
+		}
+		wire_close_fds(&f);
+	}
+}
+
+/* Requests nobody answered in time: 503 if still queued, 504 if a worker
+ * has them.  Runs about once a second. */
+static void check_deadlines(void)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < R.npools; i++) {
+		struct rl_pool *p = &R.pools[i];
+		pthread_mutex_lock(&p->lock);
+		for (struct rl_state *rl = p->q_head, *next; rl; rl = next) {
+			next = rl->qnext;
+			if (now >= rl->deadline_ms) {
+				unqueue(p, rl);
+				fail(rl, 503, "no pool worker became free within request_timeout");
+			}
+		}
+		for (size_t k = 0; k < p->nchans; k++) {
+			struct rl_chan *ch = p->chans[k];
+			struct rl_state *rl = ch->req;
+			if (!rl || rl->resp_head || rl->failed || now < rl->deadline_ms)
+				continue;
+			fail(rl, 504, "pool worker did not answer within request_timeout");
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+static void *relay_thread(void *arg)
+{
+	struct epoll_event evs[64];
+	uint64_t next_check = now_ms() + 1000;
+
+	(void)arg;
+	for (;;) {
+		int n = epoll_wait(R.epfd, evs, 64, 1000);
+		for (int i = 0; i < n; i++) {
+			struct src *s = evs[i].data.ptr;
+			if (s->kind == SRC_STOP)
+				return NULL;
+			if (s->kind == SRC_CTL) {
+				on_ctl();
+				continue;
+			}
+			struct rl_chan *ch = (struct rl_chan *)s;
+			if (evs[i].events & EPOLLOUT)
+				on_writable(ch);
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				on_readable(ch);
+		}
+		reap_graveyards();
+		if (now_ms() >= next_check) {
+			check_deadlines();
+			next_check = now_ms() + 1000;
+		}
+	}
+}
+
+int relay_start(const struct config *c, int ctl)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	R.npools = c->npools;
+	R.pools = xcalloc(c->npools, sizeof(*R.pools));
+	for (size_t i = 0; i < c->npools; i++) {
+		pthread_mutex_init(&R.pools[i].lock, NULL);
+		R.pools[i].index = (unsigned)i;
+		R.pools[i].name = c->pools[i].name;
+		R.pools[i].qmax = c->server.queue;
+	}
+	R.request_timeout_ms = c->server.request_timeout_ms;
+	R.buf = xmalloc(WIRE_MAX_FRAME);
+	R.ctl = ctl;
+	R.epfd = epoll_create1(EPOLL_CLOEXEC);
+	R.stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (R.epfd < 0 || R.stopfd < 0)
+		return -1;
+	set_nonblock(ctl, true);
+	R.ctl_src.kind = SRC_CTL;
+	ev.data.ptr = &R.ctl_src;
+	if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, ctl, &ev) < 0)
+		return -1;
+	R.stop_src.kind = SRC_STOP;
+	ev.data.ptr = &R.stop_src;
+	if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, R.stopfd, &ev) < 0)
+		return -1;
+	if (pthread_create(&R.thread, NULL, relay_thread, NULL) != 0)
+		return -1;
+	R.running = true;
+	return 0;
+}
+
+void relay_stop(void)
+{
+	uint64_t one = 1;
+
+	if (!R.running)
+		return;
+	if (write(R.stopfd, &one, sizeof(one)) < 0)
+		log_msg(LOG_ERR, "relay stop: %m");
+	pthread_join(R.thread, NULL);
+	R.running = false;
+}

@@ -1,0 +1,509 @@
+/* supervisor.c -- the only process that keeps root after start-up, and it
+ * does little with it: it opens the listening sockets and the audit log,
+ * creates the channels between the front end and the pool workers, forks
+ * those children (each drops to its own identity at once), restarts
+ * workers that die, and stops everything on SIGTERM.  It never reads the
+ * network. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "frontend.h"
+#include "log.h"
+#include "privsep.h"
+#include "util.h"
+#include "wire.h"
+#include "worker.h"
+
+#define START_TIMEOUT_MS 30000
+
+struct child {
+	pid_t pid;
+	int ctl;           /* supervisor's end */
+	bool ready;
+	const char *name;  /* "frontend" or the pool name */
+};
+
+static struct {
+	struct config *c;
+	int *listen_fds;
+	int audit_fd;
+	char *tls_cert_pem, *tls_key_pem;
+	int sigfd;
+	struct child fe;
+	struct child *workers; /* per pool */
+	uint32_t gen;
+	bool stopping;
+	uint64_t stop_deadline;
+} S;
+
+/* ---------------------------------------------------------------- resources */
+
+static int open_listener(const struct listen_conf *l)
+{
+	int one = 1;
+	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) < 0 || listen(fd, 511) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void open_listeners(void)
+{
+	const struct server_conf *s = &S.c->server;
+
+	S.listen_fds = xcalloc(s->nlisten, sizeof(int));
+	for (size_t i = 0; i < s->nlisten; i++) {
+		S.listen_fds[i] = open_listener(&s->listen[i]);
+		if (S.listen_fds[i] < 0)
+			die("%s:%d: listen %s: %m", S.c->file, s->listen[i].line,
+			    s->listen[i].text);
+	}
+}
+
+static void open_audit_log(void)
+{
+	const char *path = S.c->server.audit_log;
+
+	S.audit_fd = -1;
+	if (!*path)
+		return;
+	if (strcmp(path, "-") == 0) {
+		S.audit_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+		return;
+	}
+	S.audit_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (S.audit_fd < 0)
+		die("audit_log %s: %m", path);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		die("%s: %m", path);
+	if (getdelim(&buf, &len, '\0', f) < 0)
+		die("%s: cannot read", path);
+	fclose(f);
+	return buf;
+}
+
+static void read_tls_files(void)
+{
+	const struct server_conf *s = &S.c->server;
+
+	for (size_t i = 0; i < s->nlisten; i++) {
+		if (s->listen[i].tls) {
+			S.tls_cert_pem = read_file(s->tls_cert);
+			S.tls_key_pem = read_file(s->tls_key);
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- children */
+
+static void child_setup(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	close(S.sigfd);
+}
+
+static pid_t spawn_frontend(int ctl_child)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	child_setup();
+	size_t n = S.c->server.nlisten;
+	int *keep = xcalloc(n + 2, sizeof(int));
+	memcpy(keep, S.listen_fds, n * sizeof(int));
+	keep[n] = ctl_child;
+	keep[n + 1] = S.audit_fd;
+	close_fds_except(keep, n + 2);
+	free(keep);
+	struct fe_args a = { .c = S.c, .listen_fds = S.listen_fds, .ctl = ctl_child,
+			     .audit_fd = S.audit_fd, .tls_cert_pem = S.tls_cert_pem,
+			     .tls_key_pem = S.tls_key_pem };
+	frontend_main(&a);
+}
+
+static pid_t spawn_worker(struct pool_conf *pool, int *chans, int ctl_child)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	child_setup();
+	int *keep = xcalloc(pool->threads + 1, sizeof(int));
+	memcpy(keep, chans, pool->threads * sizeof(int));
+	keep[pool->threads] = ctl_child;
+	close_fds_except(keep, pool->threads + 1);
+	free(keep);
+	struct worker_args a = { .c = S.c, .pool = pool, .channels = chans,
+				 .nchannels = pool->threads, .ctl = ctl_child };
+	worker_main(&a);
+}
+
+/* Channels go to the front end in batches; the fds are closed here after. */
+static int send_channels(unsigned pool, int *fds, size_t n)
+{
+	struct wbuf b;
+	int rc = 0;
+
+	wb_init(&b);
+	wb_u32(&b, pool);
+	wb_u32(&b, S.gen);
+	for (size_t off = 0; off < n && rc == 0; off += WIRE_MAX_FDS) {
+		size_t k = n - off < WIRE_MAX_FDS ? n - off : WIRE_MAX_FDS;
+		rc = wire_send(S.fe.ctl, W_CTL_CHANNELS, 0, b.p, b.len, fds + off, k, 0);
+	}
+	wb_free(&b);
+	return rc;
+}
+
+static int start_worker(unsigned i)
+{
+	struct pool_conf *pool = &S.c->pools[i];
+	struct child *w = &S.workers[i];
+	size_t n = pool->threads;
+	int *mine = xcalloc(n, sizeof(int)), *theirs = xcalloc(n, sizeof(int));
+	int ctl[2], sp[2], rc = -1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		goto done;
+	for (size_t k = 0; k < n; k++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+			die("socketpair: %m");
+		mine[k] = sp[0];   /* front end */
+		theirs[k] = sp[1]; /* worker */
+	}
+	w->name = pool->name;
+	w->ready = false;
+	w->ctl = ctl[0];
+	w->pid = spawn_worker(pool, theirs, ctl[1]);
+	close(ctl[1]);
+	for (size_t k = 0; k < n; k++)
+		close(theirs[k]);
+	if (w->pid < 0)
+		die("fork: %m");
+	rc = send_channels(i, mine, n);
+	for (size_t k = 0; k < n; k++)
+		close(mine[k]);
+done:
+	free(mine);
+	free(theirs);
+	return rc;
+}
+
+static void start_frontend(void)
+{
+	int ctl[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		die("socketpair: %m");
+	S.fe.name = "frontend";
+	S.fe.ctl = ctl[0];
+	S.fe.pid = spawn_frontend(ctl[1]);
+	if (S.fe.pid < 0)
+		die("fork: %m");
+	close(ctl[1]);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static struct child *child_by_pid(pid_t pid, int *pool)
+{
+	*pool = -1;
+	if (S.fe.pid == pid)
+		return &S.fe;
+	for (size_t i = 0; i < S.c->npools; i++) {
+		if (S.workers[i].pid == pid) {
+			*pool = (int)i;
+			return &S.workers[i];
+		}
+	}
+	return NULL;
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+static void kill_all(int sig)
+{
+	if (S.fe.pid > 0)
+		kill(S.fe.pid, sig);
+	for (size_t i = 0; i < S.c->npools; i++)
+		if (S.workers[i].pid > 0)
+			kill(S.workers[i].pid, sig);
+}
+
+static void on_child_exit(pid_t pid, int status)
+{
+	char how[96];
+	int pool;
+	struct child *ch = child_by_pid(pid, &pool);
+
+	if (!ch)
+		return;
+	describe_exit(status, how, sizeof(how));
+	bool was_ready = ch->ready;
+	close(ch->ctl);
+	ch->ctl = -1;
+	ch->pid = 0;
+	ch->ready = false;
+	if (S.stopping) {
+		log_msg(LOG_INFO, "%s%s stopped (%s)", pool >= 0 ? "pool " : "", ch->name, how);
+		if (ch == &S.fe) /* the front end has drained: now the workers */
+			kill_all(SIGTERM);
+		return;
+	}
+	if (ch == &S.fe || !was_ready) {
+		log_msg(LOG_ERR, "%s%s %s; stopping idgated", pool >= 0 ? "pool " : "", ch->name,
+			how);
+		S.stopping = true;
+		S.stop_deadline = now_ms() + 5000;
+		kill_all(SIGTERM);
+		exit(1);
+	}
+	log_msg(LOG_ERR, "pool %s worker (pid %d) %s; restarting it", ch->name, (int)pid, how);
+	if (start_worker((unsigned)pool) < 0)
+		log_msg(LOG_ERR, "pool %s: cannot hand channels to the front end: %m", ch->name);
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		on_child_exit(pid, status);
+}
+
+static void begin_stop(void)
+{
+	if (S.stopping)
+		return;
+	S.stopping = true;
+	S.stop_deadline = now_ms() + S.c->server.shutdown_timeout_ms + 5000;
+	sd_notify(0, "STOPPING=1");
+	log_msg(LOG_INFO, "stopping: draining requests");
+	if (S.fe.pid > 0)
+		kill(S.fe.pid, SIGTERM);
+	else
+		kill_all(SIGTERM);
+}
+
+static void on_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(S.sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap();
+			break;
+		case SIGTERM:
+		case SIGINT:
+			begin_stop();
+			break;
+		case SIGHUP:
+			log_msg(LOG_WARNING, "SIGHUP: configuration reload is not available in "
+			        "this version; restart idgated to apply changes");
+			break;
+		}
+	}
+}
+
+static void on_ctl(struct child *ch)
+{
+	uint8_t *buf = xmalloc(WIRE_MAX_FRAME);
+	struct wire_frame f;
+	int rc = wire_recv(ch->ctl, buf, &f, MSG_DONTWAIT);
+
+	if (rc > 0) {
+		wire_close_fds(&f);
+		if (f.type == W_CTL_READY)
+			ch->ready = true;
+		else
+			log_msg(LOG_ERR, "%s sent unexpected control message %u", ch->name, f.type);
+	}
+	free(buf);
+}
+
+static bool all_ready(void)
+{
+	if (!S.fe.ready)
+		return false;
+	for (size_t i = 0; i < S.c->npools; i++)
+		if (!S.workers[i].ready)
+			return false;
+	return true;
+}
+
+static bool anyone_left(void)
+{
+	if (S.fe.pid > 0)
+		return true;
+	for (size_t i = 0; i < S.c->npools; i++)
+		if (S.workers[i].pid > 0)
+			return true;
+	return false;
+}
+
+/* One round of waiting: signals and control messages. */
+static void poll_once(int timeout_ms)
+{
+	struct pollfd *p = xcalloc(S.c->npools + 2, sizeof(*p));
+	struct child **who = xcalloc(S.c->npools + 2, sizeof(*who));
+	size_t n = 0;
+
+	p[n++] = (struct pollfd){ .fd = S.sigfd, .events = POLLIN };
+	if (S.fe.ctl >= 0 && S.fe.pid > 0) {
+		who[n] = &S.fe;
+		p[n++] = (struct pollfd){ .fd = S.fe.ctl, .events = POLLIN };
+	}
+	for (size_t i = 0; i < S.c->npools; i++) {
+		if (S.workers[i].ctl >= 0 && S.workers[i].pid > 0) {
+			who[n] = &S.workers[i];
+			p[n++] = (struct pollfd){ .fd = S.workers[i].ctl, .events = POLLIN };
+		}
+	}
+	if (poll(p, n, timeout_ms) > 0) {
+		for (size_t i = 1; i < n; i++)
+			if (p[i].revents & POLLIN)
+				on_ctl(who[i]);
+		if (p[0].revents & POLLIN)
+			on_signal();
+	}
+	free(p);
+	free(who);
+}
+
+static void wait_until_ready(void)
+{
+	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
+
+	while (!all_ready()) {
+		if (now_ms() > deadline) {
+			log_msg(LOG_ERR, "children did not start within %d s", START_TIMEOUT_MS / 1000);
+			kill_all(SIGKILL);
+			exit(1);
+		}
+		poll_once(200);
+		if (S.stopping)
+			break;
+	}
+}
+
+static void log_started(void)
+{
+	const struct server_conf *s = &S.c->server;
+
+	for (size_t i = 0; i < s->nlisten; i++)
+		log_msg(LOG_INFO, "listening on %s", s->listen[i].text);
+	log_msg(LOG_INFO, "idgated %s ready: %zu pools, %zu vdirs", PACKAGE_VERSION,
+		S.c->npools, S.c->nvdirs);
+}
+
+static void setup_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (S.sigfd < 0)
+		die("signalfd: %m");
+}
+
+static void check_privilege(void)
+{
+	if (privsep_privileged())
+		return;
+	for (size_t i = 0; i < S.c->npools; i++)
+		if (S.c->pools[i].impersonates)
+			die("pool %s impersonates callers: idgated must start as root",
+			    S.c->pools[i].name);
+	log_msg(LOG_WARNING, "not started as root: every process keeps uid %u (users in the "
+		"configuration are not applied)", (unsigned)geteuid());
+}
+
+int supervisor_run(struct config *c, const char *config_file)
+{
+	(void)config_file;
+	log_set_role("supervisor");
+	S.c = c;
+	S.fe.ctl = -1;
+	check_privilege();
+	setup_signals();
+	open_listeners();
+	open_audit_log();
+	read_tls_files();
+	S.workers = xcalloc(c->npools, sizeof(*S.workers));
+	for (size_t i = 0; i < c->npools; i++)
+		S.workers[i].ctl = -1;
+	S.gen = 1;
+	start_frontend();
+	for (size_t i = 0; i < c->npools; i++)
+		if (start_worker((unsigned)i) < 0)
+			die("pool %s: cannot hand channels to the front end: %m", c->pools[i].name);
+	wait_until_ready();
+	if (!S.stopping) {
+		sd_notify(0, "READY=1");
+		log_started();
+	}
+	while (anyone_left()) {
+		poll_once(500);
+		if (S.stopping && now_ms() > S.stop_deadline) {
+			log_msg(LOG_WARNING, "children did not stop in time; killing them");
+			kill_all(SIGKILL);
+			S.stop_deadline = UINT64_MAX;
+		}
+	}
+	log_msg(LOG_INFO, "stopped");
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* util.h -- allocation that cannot fail quietly, small string and fd helpers. */
+#ifndef IDGATE_UTIL_H
+#define IDGATE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* These abort the process on allocation failure: a daemon that cannot
+ * allocate a few bytes is better restarted than left half-working. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+bool str_is_token(const char *s);  /* letters, digits, . _ - ; non-empty */
+bool str_has_prefix(const char *s, const char *prefix);
+void str_free_list(char **list);   /* NULL-terminated */
+size_t str_list_len(char *const *list);
+
+/* Write all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+int set_cloexec(int fd);
+int set_nonblock(int fd, bool on);
+
+/* Monotonic clock in milliseconds / microseconds. */
+uint64_t now_ms(void);
+uint64_t now_us(void);
+
+#endif

@@ -1,0 +1,391 @@
+/* wire.c -- framing over SOCK_SEQPACKET and the strict codec. */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define NULL_STR 0xffffffffu
+
+int wire_send(int sock, uint16_t type, uint16_t fflags, const void *payload, size_t len,
+	      const int *fds, size_t nfds, int msgflags)
+{
+	uint8_t hdr[WIRE_HDR];
+	uint32_t l32 = (uint32_t)len;
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)payload, len } };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
+		struct cmsghdr align;
+	} cm;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	ssize_t n;
+
+	if (len > WIRE_MAX_PAYLOAD || nfds > WIRE_MAX_FDS) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	memcpy(hdr, &type, 2);
+	memcpy(hdr + 2, &fflags, 2);
+	memcpy(hdr + 4, &l32, 4);
+	if (nfds) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(sock, &msg, msgflags | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	return 0;
+}
+
+void wire_close_fds(struct wire_frame *f)
+{
+	for (size_t i = 0; i < f->nfds; i++)
+		close(f->fds[i]);
+	f->nfds = 0;
+}
+
+static void take_fds(struct msghdr *msg, struct wire_frame *f, bool *bad)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			*bad = true;
+			continue;
+		}
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int fds[WIRE_MAX_FDS];
+		memcpy(fds, CMSG_DATA(c), sizeof(int) * (n > WIRE_MAX_FDS ? WIRE_MAX_FDS : n));
+		for (size_t i = 0; i < n && i < WIRE_MAX_FDS; i++) {
+			if (f->nfds < WIRE_MAX_FDS)
+				f->fds[f->nfds++] = fds[i];
+			else
+				close(fds[i]);
+		}
+		if (n > WIRE_MAX_FDS)
+			*bad = true;
+	}
+}
+
+int wire_recv(int sock, uint8_t *buf, struct wire_frame *f, int msgflags)
+{
+	struct iovec iov = { buf, WIRE_MAX_FRAME };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
+		struct cmsghdr align;
+	} cm;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			      .msg_controllen = sizeof(cm.buf) };
+	bool bad = false;
+	ssize_t n;
+
+	f->nfds = 0;
+	do
+		n = recvmsg(sock, &msg, msgflags | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (n == 0 && !(msg.msg_flags & MSG_TRUNC))
+		return 0;
+	take_fds(&msg, f, &bad);
+	if (bad || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < WIRE_HDR)
+		goto proto;
+	memcpy(&f->type, buf, 2);
+	memcpy(&f->flags, buf + 2, 2);
+	memcpy(&f->len, buf + 4, 4);
+	if ((size_t)f->len != (size_t)n - WIRE_HDR)
+		goto proto;
+	f->payload = buf + WIRE_HDR;
+	return 1;
+proto:
+	wire_close_fds(f);
+	errno = EPROTO;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- codec */
+
+void wb_init(struct wbuf *b)
+{
+	b->cap = 1024;
+	b->p = xmalloc(b->cap);
+	b->len = 0;
+	b->overflow = false;
+}
+
+void wb_free(struct wbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+}
+
+void wb_bytes(struct wbuf *b, const void *p, size_t n)
+{
+	if (b->overflow || b->len + n > WIRE_MAX_PAYLOAD) {
+		b->overflow = true;
+		return;
+	}
+	if (b->len + n > b->cap) {
+		while (b->len + n > b->cap)
+			b->cap *= 2;
+		b->p = xreallocarray(b->p, b->cap, 1);
+	}
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void wb_u32(struct wbuf *b, uint32_t v)
+{
+	wb_bytes(b, &v, 4);
+}
+
+void wb_u64(struct wbuf *b, uint64_t v)
+{
+	wb_bytes(b, &v, 8);
+}
+
+void wb_str(struct wbuf *b, const char *s)
+{
+	if (!s) {
+		wb_u32(b, NULL_STR);
+		return;
+	}
+	size_t n = strlen(s);
+	wb_u32(b, (uint32_t)n);
+	wb_bytes(b, s, n + 1);
+}
+
+void rb_init(struct rbuf *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->left = len;
+	r->bad = false;
+}
+
+static const uint8_t *rb_take(struct rbuf *r, size_t n)
+{
+	const uint8_t *p;
+
+	if (r->bad || n > r->left) {
+		r->bad = true;
+		return NULL;
+	}
+	p = r->p;
+	r->p += n;
+	r->left -= n;
+	return p;
+}
+
+uint32_t rb_u32(struct rbuf *r)
+{
+	uint32_t v = 0;
+	const uint8_t *p = rb_take(r, 4);
+	if (p)
+		memcpy(&v, p, 4);
+	return v;
+}
+
+uint64_t rb_u64(struct rbuf *r)
+{
+	uint64_t v = 0;
+	const uint8_t *p = rb_take(r, 8);
+	if (p)
+		memcpy(&v, p, 8);
+	return v;
+}
+
+const char *rb_str(struct rbuf *r)
+{
+	uint32_t n = rb_u32(r);
+	const uint8_t *p;
+
+	if (r->bad)
+		return "";
+	if (n == NULL_STR)
+		return NULL;
+	if (n >= r->left) { /* also needs room for the NUL */
+		r->bad = true;
+		return "";
+	}
+	p = rb_take(r, (size_t)n + 1);
+	if (!p || p[n] != '\0' || memchr(p, '\0', n)) {
+		r->bad = true;
+		return "";
+	}
+	return (const char *)p;
+}
+
+const void *rb_bytes(struct rbuf *r, size_t *n)
+{
+	uint32_t len = rb_u32(r);
+	const void *p;
+
+	*n = 0;
+	if (r->bad || len == NULL_STR)
+		return NULL;
+	p = rb_take(r, len);
+	if (p)
+		*n = len;
+	return p;
+}
+
+static void wb_hdrs(struct wbuf *b, const struct wire_hdr *h, uint32_t n)
+{
+	wb_u32(b, n);
+	for (uint32_t i = 0; i < n; i++) {
+		wb_str(b, h[i].name);
+		wb_str(b, h[i].value);
+	}
+}
+
+static int rb_hdrs(struct rbuf *r, struct wire_hdr **out, uint32_t *nout)
+{
+	uint32_t n = rb_u32(r);
+
+	*out = NULL;
+	*nout = 0;
+	if (r->bad || n > WIRE_MAX_HEADERS)
+		return -1;
+	struct wire_hdr *h = xcalloc(n ? n : 1, sizeof(*h));
+	for (uint32_t i = 0; i < n; i++) {
+		h[i].name = rb_str(r);
+		h[i].value = rb_str(r);
+		if (r->bad || !h[i].name || !h[i].value || !http_token_ok(h[i].name) ||
+		    !http_value_ok(h[i].value)) {
+			free(h);
+			return -1;
+		}
+	}
+	*out = h;
+	*nout = n;
+	return 0;
+}
+
+void wire_req_encode(struct wbuf *b, const struct wire_req *q)
+{
+	wb_u32(b, q->vdir);
+	wb_str(b, q->method);
+	wb_str(b, q->path);
+	wb_str(b, q->query);
+	wb_str(b, q->version);
+	wb_str(b, q->request_id);
+	wb_str(b, q->client_addr);
+	wb_str(b, q->host);
+	wb_u32(b, q->client_port);
+	wb_u32(b, q->tls);
+	wb_str(b, q->principal);
+	wb_str(b, q->user);
+	wb_u32(b, q->uid);
+	wb_u32(b, q->gid);
+	wb_u32(b, q->level);
+	wb_u32(b, q->impersonate);
+	if (q->creds) {
+		wb_u32(b, (uint32_t)q->creds_len);
+		wb_bytes(b, q->creds, q->creds_len);
+	} else {
+		wb_u32(b, NULL_STR);
+	}
+	wb_hdrs(b, q->hdrs, q->nhdrs);
+}
+
+int wire_req_decode(const void *p, size_t len, struct wire_req *q)
+{
+	struct rbuf r;
+
+	memset(q, 0, sizeof(*q));
+	rb_init(&r, p, len);
+	q->vdir = rb_u32(&r);
+	q->method = rb_str(&r);
+	q->path = rb_str(&r);
+	q->query = rb_str(&r);
+	q->version = rb_str(&r);
+	q->request_id = rb_str(&r);
+	q->client_addr = rb_str(&r);
+	q->host = rb_str(&r);
+	q->client_port = rb_u32(&r);
+	q->tls = rb_u32(&r);
+	q->principal = rb_str(&r);
+	q->user = rb_str(&r);
+	q->uid = rb_u32(&r);
+	q->gid = rb_u32(&r);
+	q->level = rb_u32(&r);
+	q->impersonate = rb_u32(&r);
+	q->creds = rb_bytes(&r, &q->creds_len);
+	if (r.bad || !q->method || !q->path || !q->query || !q->version || !q->request_id ||
+	    !q->client_addr || !q->host || !http_token_ok(q->method) || q->path[0] != '/' ||
+	    q->level > 3 || q->impersonate > 1 || q->tls > 1 || q->client_port > 65535)
+		return -1;
+	if (rb_hdrs(&r, &q->hdrs, &q->nhdrs) < 0)
+		return -1;
+	if (r.left != 0) {
+		free(q->hdrs);
+		q->hdrs = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void wire_resp_encode(struct wbuf *b, const struct wire_resp *r)
+{
+	wb_u32(b, r->status);
+	wb_u64(b, r->length);
+	wb_u64(b, r->fd_offset);
+	wb_hdrs(b, r->hdrs, r->nhdrs);
+}
+
+int wire_resp_decode(const void *p, size_t len, struct wire_resp *resp)
+{
+	struct rbuf r;
+
+	memset(resp, 0, sizeof(*resp));
+	rb_init(&r, p, len);
+	resp->status = rb_u32(&r);
+	resp->length = rb_u64(&r);
+	resp->fd_offset = rb_u64(&r);
+	if (r.bad || resp->status < 100 || resp->status > 599)
+		return -1;
+	if (rb_hdrs(&r, &resp->hdrs, &resp->nhdrs) < 0)
+		return -1;
+	if (r.left != 0) {
+		free(resp->hdrs);
+		resp->hdrs = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+bool http_token_ok(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      strchr(extra, c)))
+			return false;
+	}
+	return true;
+}
+
+bool http_value_ok(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,607 @@
+/* worker.c -- a pool worker process.  Each thread owns one channel to the
+ * front end and serves one request at a time on it: it reads REQ_HEAD,
+ * checks it (the front end is less trusted than the pool: nothing in the
+ * head is taken on faith), runs the vdir's module, and streams the
+ * response back.  A handler that crashes takes this process down, never
+ * the front end or another pool; the supervisor starts a new worker. */
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "httputil.h"
+#include "log.h"
+#include "modinit.h"
+#include "modload.h"
+#include "privsep.h"
+#include "route.h"
+#include "sbuf.h"
+#include "util.h"
+#include "wire.h"
+
+#define MAX_RESP_HEADERS 100
+
+struct wthread {
+	int fd;
+	uint8_t *headbuf;  /* REQ_HEAD stays here while the request runs */
+	uint8_t *framebuf; /* every later frame */
+	pthread_t tid;
+};
+
+struct out_hdr {
+	char *name, *value;
+};
+
+struct wreq {
+	struct idg_request pub; /* first: modules get &pub */
+	struct wthread *t;
+	struct wire_req q;
+	const struct vdir_conf *v;
+	bool head_only;
+	/* request body */
+	const uint8_t *body;
+	size_t body_left;
+	bool req_ended, aborted;
+	/* response */
+	int status;
+	int64_t length;
+	struct out_hdr hdrs[MAX_RESP_HEADERS];
+	size_t nhdrs;
+	bool head_sent, resp_ended;
+	char reason[200];
+	char **scratch;
+	size_t nscratch;
+};
+
+static struct {
+	struct config *c;
+	struct pool_conf *pool;
+	void **ctx; /* per vdir index; NULL for other pools' vdirs */
+	struct wthread *threads;
+	size_t nthreads;
+} W;
+
+__attribute__((noreturn)) static void protocol_error(const char *what)
+{
+	log_msg(LOG_ERR, "front end broke the protocol (%s); worker exits", what);
+	_exit(3);
+}
+
+/* ---------------------------------------------------------------- request body */
+
+/* Next frame from the front end into framebuf; handles the terminal ones.
+ * Returns 1 with a body frame, 0 when the body ended. */
+static int next_body_frame(struct wreq *r, struct wire_frame *f)
+{
+	int rc = wire_recv(r->t->fd, r->t->framebuf, f, 0);
+
+	if (rc <= 0) { /* the front end is gone: as good as an abort */
+		r->req_ended = r->aborted = true;
+		return 0;
+	}
+	if (f->nfds) {
+		wire_close_fds(f);
+		protocol_error("fd on a request frame");
+	}
+	switch (f->type) {
+	case W_REQ_BODY:
+		return 1;
+	case W_REQ_END:
+		r->req_ended = true;
+		return 0;
+	case W_REQ_ABORT:
+		r->req_ended = r->aborted = true;
+		return 0;
+	default:
+		protocol_error("unexpected frame during a request");
+	}
+}
+
+static ssize_t op_read(struct idg_request *pub, void *buf, size_t len)
+{
+	struct wreq *r = (struct wreq *)pub;
+	struct wire_frame f;
+
+	while (!r->body_left) {
+		if (r->req_ended) {
+			if (r->aborted) {
+				errno = ECONNRESET;
+				return -1;
+			}
+			return 0;
+		}
+		if (next_body_frame(r, &f)) {
+			r->body = f.payload;
+			r->body_left = f.len;
+		}
+	}
+	if (len > r->body_left)
+		len = r->body_left;
+	memcpy(buf, r->body, len);
+	r->body += len;
+	r->body_left -= len;
+	return (ssize_t)len;
+}
+
+/* Has the client gone away?  Looks at the next frame without taking a
+ * body frame the handler has not read yet. */
+static bool client_gone(struct wreq *r)
+{
+	uint8_t hdr[WIRE_HDR];
+	uint16_t type;
+	struct wire_frame f;
+	ssize_t n;
+
+	if (r->req_ended)
+		return r->aborted;
+	n = recv(r->t->fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0)
+		return r->req_ended = r->aborted = true;
+	if (n < (ssize_t)sizeof(hdr))
+		return false;
+	memcpy(&type, hdr, 2);
+	if (type != W_REQ_ABORT)
+		return false;
+	next_body_frame(r, &f);
+	return r->aborted;
+}
+
+/* ---------------------------------------------------------------- response */
+
+static const char *op_header(struct idg_request *pub, const char *name)
+{
+	struct wreq *r = (struct wreq *)pub;
+	const char *first = NULL;
+	size_t count = 0;
+	struct sbuf b;
+
+	for (uint32_t i = 0; i < r->q.nhdrs; i++) {
+		if (strcasecmp(r->q.hdrs[i].name, name) == 0 && count++ == 0)
+			first = r->q.hdrs[i].value;
+	}
+	if (count <= 1)
+		return first;
+	sb_init(&b); /* repeated: one value joined with ", " (RFC 9110 5.3) */
+	for (uint32_t i = 0; i < r->q.nhdrs; i++) {
+		if (strcasecmp(r->q.hdrs[i].name, name) != 0)
+			continue;
+		if (b.len)
+			sb_puts(&b, ", ");
+		sb_puts(&b, r->q.hdrs[i].value);
+	}
+	r->scratch = xreallocarray(r->scratch, r->nscratch + 1, sizeof(char *));
+	r->scratch[r->nscratch++] = b.s;
+	return b.s;
+}
+
+static int op_header_at(struct idg_request *pub, size_t i, const char **name, const char **value)
+{
+	struct wreq *r = (struct wreq *)pub;
+
+	if (i >= r->q.nhdrs)
+		return 0;
+	*name = r->q.hdrs[i].name;
+	*value = r->q.hdrs[i].value;
+	return 1;
+}
+
+static int op_set_status(struct idg_request *pub, int status)
+{
+	struct wreq *r = (struct wreq *)pub;
+
+	if (r->head_sent || status < 200 || status > 599) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->status = status;
+	return 0;
+}
+
+static bool reserved_header(const char *name)
+{
+	static const char *const reserved[] = { "Connection", "Keep-Alive", "Transfer-Encoding",
+						"Content-Length", "Upgrade", "TE", "Trailer",
+						"Date" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+		if (strcasecmp(name, reserved[i]) == 0)
+			return true;
+	return false;
+}
+
+static int op_add_header(struct idg_request *pub, const char *name, const char *value)
+{
+	struct wreq *r = (struct wreq *)pub;
+
+	if (r->head_sent || r->nhdrs >= MAX_RESP_HEADERS || !http_token_ok(name) ||
+	    !http_value_ok(value) || reserved_header(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->hdrs[r->nhdrs].name = xstrdup(name);
+	r->hdrs[r->nhdrs].value = xstrdup(value);
+	r->nhdrs++;
+	return 0;
+}
+
+static int op_set_length(struct idg_request *pub, int64_t length)
+{
+	struct wreq *r = (struct wreq *)pub;
+
+	if (r->head_sent || length < -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->length = length;
+	return 0;
+}
+
+static int send_head(struct wreq *r, uint16_t flags, int fd, uint64_t offset)
+{
+	struct wire_hdr h[MAX_RESP_HEADERS];
+	struct wire_resp resp = {
+		.status = (uint32_t)(r->status ? r->status : 200),
+		.length = r->length < 0 ? WIRE_LEN_UNKNOWN : (uint64_t)r->length,
+		.fd_offset = offset, .hdrs = h, .nhdrs = (uint32_t)r->nhdrs,
+	};
+	struct wbuf b;
+	int rc;
+
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		h[i].name = r->hdrs[i].name;
+		h[i].value = r->hdrs[i].value;
+	}
+	wb_init(&b);
+	wire_resp_encode(&b, &resp);
+	if (b.overflow) {
+		wb_free(&b);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	rc = wire_send(r->t->fd, W_RESP_HEAD, flags, b.p, b.len, fd >= 0 ? &fd : NULL,
+		       fd >= 0 ? 1 : 0, 0);
+	wb_free(&b);
+	r->head_sent = true;
+	if (flags & W_RESP_END_TOO)
+		r->resp_ended = true;
+	return rc;
+}
+
+static int op_write(struct idg_request *pub, const void *buf, size_t len)
+{
+	struct wreq *r = (struct wreq *)pub;
+	const char *p = buf;
+
+	if (r->resp_ended) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!r->head_sent && send_head(r, 0, -1, 0) < 0)
+		return -1;
+	if (client_gone(r)) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (r->head_only)
+		return 0;
+	while (len > 0) {
+		size_t n = len < WIRE_MAX_PAYLOAD ? len : WIRE_MAX_PAYLOAD;
+		if (wire_send(r->t->fd, W_RESP_BODY, 0, p, n, NULL, 0, 0) < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int op_send_fd(struct idg_request *pub, int fd, uint64_t offset, uint64_t length)
+{
+	struct wreq *r = (struct wreq *)pub;
+	struct stat st;
+
+	if (r->head_sent || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    offset > (uint64_t)st.st_size || length > (uint64_t)st.st_size - offset) {
+		errno = EINVAL;
+		return -1;
+	}
+	r->length = (int64_t)length;
+	return send_head(r, W_RESP_FD | W_RESP_END_TOO, fd, offset);
+}
+
+static void op_set_reason(struct idg_request *pub, const char *fmt, ...)
+{
+	struct wreq *r = (struct wreq *)pub;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void op_log(struct idg_request *pub, enum idg_log_level level, const char *fmt, ...)
+{
+	struct wreq *r = (struct wreq *)pub;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg((int)level, "vdir %s: handler '%s': request %s: %s", r->v->path,
+		r->v->module->name, r->q.request_id, msg);
+}
+
+static const struct idg_request_ops request_ops = {
+	.header = op_header,
+	.header_at = op_header_at,
+	.read = op_read,
+	.set_status = op_set_status,
+	.add_header = op_add_header,
+	.set_length = op_set_length,
+	.write = op_write,
+	.send_fd = op_send_fd,
+	.set_reason = op_set_reason,
+	.log = op_log,
+};
+
+/* ---------------------------------------------------------------- one request */
+
+/* The module's result, as the response the client gets. */
+static void finish(struct wreq *r, int rc)
+{
+	uint8_t end_flags = 0;
+	struct wbuf b;
+
+	if (!r->head_sent) {
+		if (rc == IDG_OK) {
+			send_head(r, W_RESP_END_TOO, -1, 0);
+			return;
+		}
+		int status = rc == IDG_DECLINED ? 404 : (rc >= 400 && rc <= 599) ? rc : 500;
+		size_t len;
+		char *page = http_error_body(status, NULL, &len);
+		for (size_t i = 0; i < r->nhdrs; i++) {
+			free(r->hdrs[i].name);
+			free(r->hdrs[i].value);
+		}
+		r->nhdrs = 0;
+		r->status = status;
+		r->length = (int64_t)len;
+		op_add_header(&r->pub, "Content-Type", "text/html; charset=utf-8");
+		if (r->head_only) {
+			send_head(r, W_RESP_END_TOO, -1, 0);
+		} else {
+			op_write(&r->pub, page, len);
+		}
+		free(page);
+		if (r->resp_ended)
+			return;
+	} else if (r->resp_ended) {
+		return;
+	} else if (rc != IDG_OK) {
+		end_flags = 1; /* cut the connection: the body is incomplete */
+	}
+	wb_init(&b);
+	wb_str(&b, r->reason[0] ? r->reason : NULL);
+	wire_send(r->t->fd, W_RESP_END, end_flags, b.p, b.len, NULL, 0, 0);
+	wb_free(&b);
+	r->resp_ended = true;
+}
+
+/* Read what is left of the request so the channel is clean for the next. */
+static void drain(struct wreq *r)
+{
+	struct wire_frame f;
+
+	while (!r->req_ended)
+		next_body_frame(r, &f);
+}
+
+/* Check REQ_HEAD against our own configuration.  NULL if it is fine. */
+static const char *check_request(struct wreq *r)
+{
+	const struct wire_req *q = &r->q;
+	const struct vdir_conf *v;
+
+	if (q->vdir >= W.c->nvdirs)
+		return "vdir index out of range";
+	v = &W.c->vdirs[q->vdir];
+	if (v->pool != W.pool)
+		return "vdir of another pool";
+	if (!(method_bit(q->method) & v->module->desc->methods))
+		return "method the handler does not take";
+	if (!vdir_covers(v->path, v->path_len, q->path))
+		return "path outside the vdir";
+	if (q->impersonate)
+		return "impersonation requested before it is supported";
+	r->v = v;
+	return NULL;
+}
+
+static void setup_request(struct wreq *r, struct wthread *t)
+{
+	const struct wire_req *q = &r->q;
+	const struct vdir_conf *v = r->v;
+
+	r->t = t;
+	r->length = -1;
+	r->head_only = strcmp(q->method, "HEAD") == 0;
+	r->pub = (struct idg_request){
+		.ops = &request_ops,
+		.method = q->method,
+		.path = q->path,
+		.path_info = v->path_len == 1 ? q->path : q->path + v->path_len,
+		.query = q->query,
+		.vdir = v->path,
+		.pool = W.pool->name,
+		.request_id = q->request_id,
+		.client_addr = q->client_addr,
+		.client_port = q->client_port,
+		.host = q->host,
+		.version = q->version,
+		.tls = (int)q->tls,
+		.principal = q->principal,
+		.user = q->user,
+		.uid = (uid_t)q->uid,
+		.gid = (gid_t)q->gid,
+		.level = (enum idg_level)q->level,
+		.impersonated = 0,
+		.ccache = NULL,
+	};
+}
+
+static void free_request(struct wreq *r)
+{
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		free(r->hdrs[i].name);
+		free(r->hdrs[i].value);
+	}
+	for (size_t i = 0; i < r->nscratch; i++)
+		free(r->scratch[i]);
+	free(r->scratch);
+	free(r->q.hdrs);
+}
+
+static void serve(struct wthread *t, const struct wire_frame *head)
+{
+	struct wreq r;
+	const char *bad;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (wire_req_decode(head->payload, head->len, &r.q) < 0)
+		protocol_error("malformed request head");
+	bad = check_request(&r);
+	if (bad)
+		protocol_error(bad);
+	setup_request(&r, t);
+	rc = r.v->module->desc->handle(W.ctx[r.v->index], &r.pub);
+	finish(&r, rc);
+	drain(&r);
+	free_request(&r);
+}
+
+static void *channel_thread(void *arg)
+{
+	struct wthread *t = arg;
+	struct wire_frame f;
+
+	for (;;) {
+		int rc = wire_recv(t->fd, t->headbuf, &f, 0);
+		if (rc == 0 || (rc < 0 && errno != EPROTO))
+			break; /* the front end closed the channel */
+		if (rc < 0)
+			protocol_error("malformed frame");
+		if (f.nfds) {
+			wire_close_fds(&f);
+			protocol_error("fd on a request frame");
+		}
+		if (f.type != W_REQ_HEAD)
+			protocol_error("expected a request head");
+		serve(t, &f);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- process */
+
+static void become_pool_identity(const struct pool_conf *pool)
+{
+	gid_t *groups = NULL;
+	size_t n = 0;
+	char err[256];
+
+	if (privsep_privileged() && privsep_user_groups(pool->user, pool->gid, &groups, &n) < 0)
+		die("cannot list the groups of user %s", pool->user);
+	if (privsep_become(pool->uid, pool->gid, groups, n, err, sizeof(err)) < 0)
+		die("cannot become %s: %s", pool->user, err);
+	free(groups);
+}
+
+static void init_modules(void)
+{
+	struct diag d = { 0 };
+	int failed = 0;
+
+	W.ctx = xcalloc(W.c->nvdirs, sizeof(*W.ctx));
+	for (size_t i = 0; i < W.c->nvdirs; i++) {
+		const struct vdir_conf *v = &W.c->vdirs[i];
+		if (v->pool != W.pool)
+			continue;
+		if (vdir_module_init(W.c, v, &d, false, &W.ctx[i]) < 0)
+			failed = 1;
+	}
+	for (size_t i = 0; i < d.n; i++)
+		log_msg(LOG_ERR, "%s", d.msgs[i]);
+	diag_free(&d);
+	if (failed)
+		exit(2);
+}
+
+static void cleanup_modules(void)
+{
+	for (size_t i = 0; i < W.c->nvdirs; i++) {
+		const struct vdir_conf *v = &W.c->vdirs[i];
+		if (v->pool == W.pool && v->module->desc->cleanup)
+			v->module->desc->cleanup(W.ctx[i]);
+	}
+}
+
+static void start_threads(struct worker_args *a)
+{
+	W.nthreads = a->nchannels;
+	W.threads = xcalloc(W.nthreads, sizeof(*W.threads));
+	for (size_t i = 0; i < W.nthreads; i++) {
+		struct wthread *t = &W.threads[i];
+		t->fd = a->channels[i];
+		t->headbuf = xmalloc(WIRE_MAX_FRAME);
+		t->framebuf = xmalloc(WIRE_MAX_FRAME);
+		if (pthread_create(&t->tid, NULL, channel_thread, t) != 0)
+			die("cannot start worker thread");
+	}
+}
+
+void worker_main(struct worker_args *a)
+{
+	char role[96];
+	sigset_t set;
+	int sig;
+
+	W.c = a->c;
+	W.pool = a->pool;
+	snprintf(role, sizeof(role), "pool %s", a->pool->name);
+	log_set_role(role);
+	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);
+	become_pool_identity(a->pool);
+	init_modules();
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	start_threads(a);
+	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
+		die("cannot report readiness: %m");
+	while (sigwait(&set, &sig) != 0 || sig == SIGHUP)
+		;
+	/* the front end has drained by now; wake threads blocked on recv */
+	for (size_t i = 0; i < W.nthreads; i++)
+		shutdown(W.threads[i].fd, SHUT_RDWR);
+	for (size_t i = 0; i < W.nthreads; i++)
+		pthread_join(W.threads[i].tid, NULL);
+	cleanup_modules();
+	exit(0);
+}

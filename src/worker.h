@@ -1,0 +1,21 @@
+/* worker.h -- a pool worker: one process per [pool], running its handlers
+ * as the pool's service identity. */
+#ifndef IDGATE_WORKER_H
+#define IDGATE_WORKER_H
+
+#include <stddef.h>
+
+struct config;
+struct pool_conf;
+
+struct worker_args {
+	struct config *c;
+	struct pool_conf *pool;
+	int *channels;   /* pool->threads channel ends, one per thread */
+	size_t nchannels;
+	int ctl;         /* SEQPACKET to the supervisor */
+};
+
+__attribute__((noreturn)) void worker_main(struct worker_args *a);
+
+#endif

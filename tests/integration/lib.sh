@@ -1,0 +1,168 @@
+# lib.sh -- shared by the integration tests (sourced, POSIX sh).
+#
+# Each test gets a private directory $T, starts the real idgated on a
+# free loopback port, talks to it with real clients, asserts exact
+# statuses, headers and fields, and stops everything it started by PID.
+# The summary line is "N passed, N failed"; any failure fails the test.
+
+set -u
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/idgate-it.XXXXXX)
+chmod 755 "$T"
+PASSES=0
+FAILS=0
+IDG_PID=
+IDG_LOG="$T/idgated.log"
+
+cleanup() {
+	if [ -n "$IDG_PID" ] && kill -0 "$IDG_PID" 2>/dev/null; then
+		kill -TERM "$IDG_PID" 2>/dev/null
+		wait "$IDG_PID" 2>/dev/null
+	fi
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { PASSES=$((PASSES + 1)); echo "ok - $1"; }
+not_ok() { FAILS=$((FAILS + 1)); echo "not ok - $1"; }
+
+# check_eq NAME WANT GOT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: want '$2', got '$3'"; fi
+}
+
+# check_grep NAME PATTERN FILE -- an extended regex must match a line
+check_grep() {
+	if grep -Eq -- "$2" "$3"; then ok "$1"; else not_ok "$1: no line matches '$2' in $3"; fi
+}
+
+# check_no_grep NAME PATTERN FILE
+check_no_grep() {
+	if grep -Eq -- "$2" "$3"; then not_ok "$1: '$2' found in $3"; else ok "$1"; fi
+}
+
+finish() {
+	if [ -f "$IDG_LOG" ]; then
+		check_no_grep "no sanitizer report from idgated" \
+			"AddressSanitizer|LeakSanitizer|runtime error:" "$IDG_LOG"
+	fi
+	echo "$PASSES passed, $FAILS failed"
+	if [ "$FAILS" -ne 0 ] || [ "$PASSES" -eq 0 ]; then
+		echo "--- idgated log"; cat "$IDG_LOG" 2>/dev/null | tail -50
+		exit 1
+	fi
+	exit 0
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_idgated CONF -- start and wait until the supervisor says ready.
+start_idgated() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		"$IDGATED" -c "$1" >"$IDG_LOG" 2>&1 &
+	IDG_PID=$!
+	i=0
+	while [ $i -lt 100 ]; do
+		if grep -q "ready:" "$IDG_LOG" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$IDG_PID" 2>/dev/null; then
+			echo "idgated exited during start-up:"; cat "$IDG_LOG"
+			IDG_PID=
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "idgated did not become ready:"; cat "$IDG_LOG"
+	return 1
+}
+
+# stop_idgated -- SIGTERM and wait; the exit status lands in $STOP_RC.
+# (Not in a $(...) subshell: only this shell can wait for idgated.)
+stop_idgated() {
+	kill -TERM "$IDG_PID"
+	wait "$IDG_PID"
+	STOP_RC=$?
+	IDG_PID=
+}
+
+# child_pid NAME -- the supervisor's child whose comm is NAME.
+child_pid() {
+	for p in $(pgrep -P "$IDG_PID"); do
+		if [ "$(cat /proc/$p/comm 2>/dev/null)" = "$1" ]; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# status_field PID FIELD -- e.g. "Uid" gives the real uid, CapEff a mask.
+status_field() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# fetch NAME URL [curl args...] -- body in $T/NAME.body, headers in
+# $T/NAME.hdr; prints the status code.
+fetch() {
+	name=$1
+	url=$2
+	shift 2
+	curl -s -g -D "$T/$name.hdr" -o "$T/$name.body" -w '%{http_code}' "$@" "$url"
+}
+
+# body_size NAME -- bytes of the body fetched as NAME (curl writes no file
+# for an empty body).
+body_size() {
+	if [ -f "$T/$1.body" ]; then wc -c <"$T/$1.body"; else echo 0; fi
+}
+
+# header NAME FIELD -- a response header's value (first), without CR.
+header() {
+	awk -v f="$2" 'BEGIN { IGNORECASE = 1 } tolower($1) == tolower(f ":") {
+		sub(/^[^:]*: */, ""); sub(/\r$/, ""); print; exit }' "$T/$1.hdr"
+}
+
+# json FILE EXPR -- evaluate a Python expression on the parsed JSON `j`.
+json() {
+	$PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# raw PORT REQUEST -- send bytes as they are (\r\n escapes allowed) and
+# print the whole answer, until the server closes the connection.
+raw() {
+	$PY - "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+s.settimeout(5)
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    sys.stdout.buffer.write(chunk)
+EOF
+}
+
+# raw_status PORT REQUEST -- like raw, but print only the status code of
+# the answer ("none" if the connection closed without one).
+raw_status() {
+	$PY - "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+    if b"\r\n\r\n" in data:
+        break
+print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") else "none")
+EOF
+}

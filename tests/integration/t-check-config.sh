@@ -1,0 +1,84 @@
+#!/bin/sh
+# idgated -t: "configuration OK" and exit 0, or every problem as
+# FILE:LINE: message on stderr and exit 1.  Also -V.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T/www"
+echo hi >"$T/www/index.html"
+
+cat >"$T/good.conf" <<EOF
+[server]
+listen = 127.0.0.1:8080
+user = nobody
+pam_service =
+audit_log =
+modules_dir = $MODULES_DIR
+[pool default]
+user = nobody
+group = nogroup
+[vdir /]
+handler = static
+root = $T/www
+auth = anonymous
+[vdir /whoami]
+handler = whoami
+auth = anonymous
+EOF
+"$IDGATED" -t -c "$T/good.conf" >"$T/out" 2>"$T/err"
+check_eq "good config exits 0" 0 $?
+check_eq "good config prints configuration OK" "configuration OK" "$(cat "$T/out")"
+check_eq "good config prints nothing on stderr" "" "$(cat "$T/err")"
+
+awk 'NR == 3 { print "bogus = 1" } { print }' "$T/good.conf" >"$T/unknown.conf"
+"$IDGATED" -t -c "$T/unknown.conf" >"$T/out" 2>"$T/err"
+check_eq "unknown key exits 1" 1 $?
+check_eq "unknown key: nothing on stdout" "" "$(cat "$T/out")"
+check_eq "unknown key: FILE:LINE: message" "$T/unknown.conf:3: [server] unknown key 'bogus'" \
+	"$(cat "$T/err")"
+
+cat >"$T/many.conf" <<EOF
+[server]
+listen = 127.0.0.1
+user = nobody
+pam_service =
+modules_dir = $MODULES_DIR
+[pool default]
+user = nobody
+threads = many
+[vdir /files]
+handler = static
+auth = anonymous
+[vdir /who]
+handler = whoami
+auth = anonymous
+colour = blue
+[vdir /x]
+handler = nosuch
+[mystery]
+EOF
+"$IDGATED" -t -c "$T/many.conf" >"$T/out" 2>"$T/err"
+check_eq "several problems exit 1" 1 $?
+check_grep "listen problem" "^$T/many.conf:2: \[server\] listen: '127.0.0.1': expected ADDRESS:PORT$" "$T/err"
+check_grep "pool threads problem" "^$T/many.conf:8: \[pool default\] threads: 'many': expected a number$" "$T/err"
+check_grep "missing module key" "^$T/many.conf:9: \[vdir /files\] handler 'static' needs key 'root' \(directory whose files are served\)$" "$T/err"
+check_grep "unknown module key" "^$T/many.conf:15: \[vdir /who\] unknown key 'colour' \(not a vdir key, nor one of handler 'whoami'\)$" "$T/err"
+check_grep "missing module" "^$T/many.conf:17: \[vdir /x\] handler 'nosuch': cannot load $MODULES_DIR/nosuch.so: No such file or directory$" "$T/err"
+check_grep "unknown section" "^$T/many.conf:18: unknown section \[mystery\]" "$T/err"
+check_eq "six problems, one line each" 6 "$(wc -l <"$T/err")"
+
+sed "s|root = $T/www|root = $T/none|" "$T/good.conf" >"$T/noroot.conf"
+"$IDGATED" -t -c "$T/noroot.conf" >"$T/out" 2>"$T/err"
+check_eq "module init failure exits 1" 1 $?
+check_eq "module init failure names vdir, handler, key and line" \
+	"$T/noroot.conf:12: [vdir /] handler 'static': root: $T/none: No such file or directory" \
+	"$(cat "$T/err")"
+
+"$IDGATED" -t -c "$T/absent.conf" >"$T/out" 2>"$T/err"
+check_eq "missing file exits 1" 1 $?
+check_eq "missing file message" "$T/absent.conf: cannot open: No such file or directory" "$(cat "$T/err")"
+
+check_eq "-V prints the version" "idgated 0.1.0" "$("$IDGATED" -V)"
+"$IDGATED" -x >/dev/null 2>&1
+check_eq "unknown option exits 2" 2 $?
+
+finish

@@ -1,0 +1,450 @@
+/* test_config.c -- idgate.conf parsing and validation.  Every class of bad
+ * input must give the exact "FILE:LINE: message", and all problems of a
+ * file must be reported together. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "modinit.h"
+
+#define BASE "[server]\nuser = nobody\npam_service =\n"
+#define POOL "[pool default]\nuser = nobody\ngroup = nogroup\n"
+
+static struct config *load(const char *text, struct diag *d, bool modules)
+{
+	return config_load_string("t.conf", text, d, modules);
+}
+
+static bool has_exact(const struct diag *d, const char *msg)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->msgs[i], msg) == 0)
+			return true;
+	return false;
+}
+
+static void expect_errors_in(const char *text, bool modules, const char *const *msgs, size_t n)
+{
+	struct diag d = { 0 };
+	struct config *c = load(text, &d, modules);
+
+	if (c && modules && config_check_modules(c, &d) < 0) {
+		config_free(c);
+		c = NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!has_exact(&d, msgs[i])) {
+			fprintf(stderr, "missing: %s\ngot:\n", msgs[i]);
+			diag_print(&d, stderr);
+			fail();
+		}
+	}
+	assert_null(c);
+	assert_int_equal(d.nerrors, n);
+	diag_free(&d);
+}
+
+#define EXPECT(text, ...)                                                             \
+	do {                                                                            \
+		const char *const m_[] = { __VA_ARGS__ };                               \
+		expect_errors_in(text, false, m_, sizeof(m_) / sizeof(m_[0]));          \
+	} while (0)
+#define EXPECT_MOD(text, ...)                                                         \
+	do {                                                                            \
+		const char *const m_[] = { __VA_ARGS__ };                               \
+		expect_errors_in(text, true, m_, sizeof(m_) / sizeof(m_[0]));           \
+	} while (0)
+
+/* ---------------------------------------------------------------- valid */
+
+static void test_full_valid(void **state)
+{
+	char certf[] = "/tmp/idgate-test-certXXXXXX";
+	int fd = mkstemp(certf);
+	char *text;
+	struct diag d = { 0 };
+	struct config *c;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(asprintf(&text,
+		"# a comment\n"
+		"; another\n"
+		"[server]\n"
+		"listen = 127.0.0.1:8080   # inline comment\n"
+		"listen = [::1]:8443 tls\n"
+		"listen = *:9090 ; semicolon comment\n"
+		"tls_cert = %s\n"
+		"tls_key = %s\n"
+		"keytab = FILE:/nonexistent/http.keytab\n"
+		"acceptor = HTTP@\n"
+		"pam_service =\n"
+		"min_uid = 2000\n"
+		"user = nobody\n"
+		"audit_log = -\n"
+		"modules_dir = " MODULES_BUILDDIR "\n"
+		"idle_timeout = 30s\n"
+		"max_header_size = 32k\n"
+		"request_timeout = 2m\n"
+		"threads = 4\n"
+		"\n"
+		"[pool default]\n"
+		"user = nobody\n"
+		"group = nogroup\n"
+		"threads = 3\n"
+		"rapid_fail = 7/10m\n"
+		"[pool other]\n"
+		"user = nobody\n"
+		"[vdir /]\n"
+		"handler = static\n"
+		"root = /\n"
+		"auth = anonymous\n"
+		"[vdir /who/]\n"
+		"pool = other\n"
+		"handler = whoami\n"
+		"auth = negotiate basic\n"
+		"require = group nogroup\n"
+		"impersonate = allowed\n"
+		"delegation = store\n"
+		"[vdir /who/deeper]\n"
+		"handler = whoami\n"
+		"require = user alice bob\n",
+		certf, certf) > 0);
+	c = load(text, &d, true);
+	diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(d.nerrors, 0);
+	assert_true(diag_has(&d, "warning: [server] keytab /nonexistent/http.keytab"));
+	assert_int_equal(config_check_modules(c, &d), 0);
+
+	const struct server_conf *s = &c->server;
+	assert_int_equal(s->nlisten, 3);
+	assert_string_equal(s->listen[0].text, "127.0.0.1:8080");
+	assert_int_equal(s->listen[0].addr.ss_family, AF_INET);
+	assert_false(s->listen[0].tls);
+	assert_int_equal(s->listen[1].addr.ss_family, AF_INET6);
+	assert_true(s->listen[1].tls);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&s->listen[1].addr)->sin6_port), 8443);
+	assert_string_equal(s->listen[2].text, "*:9090");
+	assert_string_equal(s->acceptor, "HTTP@");
+	assert_string_equal(s->pam_service, "");
+	assert_int_equal(s->min_uid, 2000);
+	assert_string_equal(s->audit_log, "-");
+	assert_int_equal(s->idle_timeout_ms, 30000);
+	assert_int_equal(s->max_header_size, 32768);
+	assert_int_equal(s->request_timeout_ms, 120000);
+	assert_int_equal(s->threads, 4);
+	assert_int_equal(s->uid, 65534);
+
+	assert_int_equal(c->npools, 2);
+	assert_int_equal(c->pools[0].threads, 3);
+	assert_int_equal(c->pools[0].rapid_fail_count, 7);
+	assert_int_equal(c->pools[0].rapid_fail_window_ms, 600000);
+	assert_false(c->pools[0].impersonates);
+	assert_true(c->pools[1].impersonates);
+	assert_int_equal(c->pools[1].threads, 8); /* default */
+
+	/* longest path first, trailing '/' dropped */
+	assert_int_equal(c->nvdirs, 3);
+	assert_string_equal(c->vdirs[0].path, "/who/deeper");
+	assert_string_equal(c->vdirs[1].path, "/who");
+	assert_string_equal(c->vdirs[2].path, "/");
+	assert_int_equal(c->vdirs[1].auth, AUTH_NEGOTIATE | AUTH_BASIC);
+	assert_int_equal(c->vdirs[1].require, REQUIRE_GROUP);
+	assert_string_equal(c->vdirs[1].require_names[0], "nogroup");
+	assert_int_equal(c->vdirs[1].impersonate, IMPERSONATE_ALLOWED);
+	assert_int_equal(c->vdirs[1].delegation, DELEGATION_STORE);
+	assert_ptr_equal(c->vdirs[1].pool, &c->pools[1]);
+	assert_int_equal(c->vdirs[0].auth, AUTH_NEGOTIATE); /* default */
+	assert_int_equal(c->vdirs[0].require, REQUIRE_USER);
+	assert_string_equal(c->vdirs[0].require_names[1], "bob");
+	assert_null(c->vdirs[0].require_names[2]);
+	assert_int_equal(c->vdirs[2].auth, 0);
+	assert_string_equal(vdir_key(&c->vdirs[2], "root"), "/");
+	assert_string_equal(vdir_key(&c->vdirs[2], "index"), "index.html"); /* default */
+	assert_int_equal(c->nmodules, 2);
+	config_free(c);
+	diag_free(&d);
+	free(text);
+	unlink(certf);
+}
+
+static void test_defaults_and_implicit_pool(void **state)
+{
+	struct diag d = { 0 };
+	struct config *c = load(BASE "[vdir /x]\nauth = anonymous\n", &d, false);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->server.nlisten, 1);
+	assert_string_equal(c->server.listen[0].text, "127.0.0.1:8080");
+	assert_int_equal(c->server.min_uid, 1000);
+	assert_int_equal(c->server.max_connections, 1024);
+	assert_int_equal(c->server.idle_timeout_ms, 60000);
+	assert_int_equal(c->npools, 1);
+	assert_string_equal(c->pools[0].name, "default");
+	assert_string_equal(c->pools[0].user, "nobody");
+	assert_int_equal(c->pools[0].threads, 8);
+	assert_int_equal(c->pools[0].rapid_fail_count, 5);
+	assert_int_equal(c->pools[0].rapid_fail_window_ms, 300000);
+	assert_string_equal(c->vdirs[0].handler, "static");
+	assert_int_equal(c->vdirs[0].impersonate, IMPERSONATE_FALSE);
+	assert_int_equal(c->vdirs[0].delegation, DELEGATION_NONE);
+	config_free(c);
+	diag_free(&d);
+}
+
+/* ---------------------------------------------------------------- syntax */
+
+static void test_syntax_errors(void **state)
+{
+	(void)state;
+	EXPECT(BASE "lisen = 1.2.3.4:80\n", "t.conf:4: [server] unknown key 'lisen'");
+	EXPECT("x = 1\n" BASE, "t.conf:1: key 'x' outside of any section");
+	EXPECT(BASE "just words\n", "t.conf:4: expected 'key = value' or '[section]'");
+	EXPECT(BASE "[pool a\n", "t.conf:4: section header without ']'");
+	EXPECT(BASE "[pool a] trailing\n", "t.conf:4: text after section header: 'trailing'");
+	EXPECT(BASE "[frontend]\nx = 1\n",
+	       "t.conf:4: unknown section [frontend] (expected [server], [pool NAME] or [vdir PATH])");
+	EXPECT(BASE "[server]\n", "t.conf:4: [server] repeated (first at line 1)");
+	EXPECT(BASE "user = nobody\n",
+	       "t.conf:4: [server] key 'user' repeated (first at line 2)");
+}
+
+static void test_line_limits(void **state)
+{
+	char *text = malloc(8000);
+	struct diag d = { 0 };
+
+	(void)state;
+	strcpy(text, BASE "acceptor = ");
+	memset(text + strlen(text), 'a', 5000);
+	strcpy(text + strlen(BASE "acceptor = ") + 5000, "\n");
+	assert_null(load(text, &d, false));
+	assert_true(has_exact(&d, "t.conf:4: line longer than 4096 bytes"));
+	diag_free(&d);
+	free(text);
+}
+
+static void test_every_problem_reported(void **state)
+{
+	(void)state;
+	EXPECT(BASE "min_uid = zero\nbogus = 1\n[pool p]\nthreads = 0\n[vdir /a]\nimpersonate = yes\n",
+	       "t.conf:4: [server] min_uid: 'zero': expected a number",
+	       "t.conf:5: [server] unknown key 'bogus'",
+	       "t.conf:7: [pool p] threads: '0': must be between 1 and 1024",
+	       "t.conf:9: [vdir /a] impersonate: 'yes': expected false, true or allowed");
+}
+
+static void test_missing_file(void **state)
+{
+	struct diag d = { 0 };
+
+	(void)state;
+	assert_null(config_load("/nonexistent/idgate.conf", &d, false));
+	assert_true(has_exact(&d, "/nonexistent/idgate.conf: cannot open: No such file or directory"));
+	diag_free(&d);
+}
+
+/* ---------------------------------------------------------------- [server] */
+
+static void test_server_values(void **state)
+{
+	(void)state;
+	EXPECT(BASE "listen = 127.0.0.1\n",
+	       "t.conf:4: [server] listen: '127.0.0.1': expected ADDRESS:PORT");
+	EXPECT(BASE "listen = 127.0.0.1:0\n",
+	       "t.conf:4: [server] listen: '127.0.0.1:0': port must be a number from 1 to 65535");
+	EXPECT(BASE "listen = 127.0.0.1:70000\n",
+	       "t.conf:4: [server] listen: '127.0.0.1:70000': port must be a number from 1 to 65535");
+	EXPECT(BASE "listen = host.example:80\n",
+	       "t.conf:4: [server] listen: 'host.example:80': not an IP address (use an IPv4 address, [IPv6] or *)");
+	EXPECT(BASE "listen = ::1:80\n",
+	       "t.conf:4: [server] listen: '::1:80': IPv6 address must be written [ADDRESS]:PORT");
+	EXPECT(BASE "listen = [::1:80\n",
+	       "t.conf:4: [server] listen: '[::1:80': IPv6 address must be written [ADDRESS]:PORT");
+	EXPECT(BASE "listen = [::1]:80 ssl\n",
+	       "t.conf:4: [server] listen: '[::1]:80 ssl': expected ADDRESS:PORT optionally followed by 'tls'");
+	EXPECT(BASE "listen = 127.0.0.1:80\nlisten = 127.0.0.1:80\n",
+	       "t.conf:5: [server] listen: '127.0.0.1:80' repeated (first at line 4)");
+	EXPECT(BASE "listen = 127.0.0.1:443 tls\n",
+	       "t.conf:4: [server] listen: '127.0.0.1:443 tls' is a tls listener: set tls_cert and tls_key");
+	EXPECT(BASE "listen = 127.0.0.1:443 tls\ntls_cert = /nonexistent/c\ntls_key = /nonexistent/k\n",
+	       "t.conf:4: [server] tls_cert /nonexistent/c: No such file or directory",
+	       "t.conf:4: [server] tls_key /nonexistent/k: No such file or directory");
+	EXPECT(BASE "min_uid = 0\n", "t.conf:4: [server] min_uid: '0': must be between 1 and 4294967294");
+	EXPECT(BASE "idle_timeout = 5x\n",
+	       "t.conf:4: [server] idle_timeout: '5x': unknown duration unit (use ms, s, m, h or d)");
+	EXPECT(BASE "max_header_size = 10\n", "t.conf:4: [server] max_header_size: '10': size out of range");
+	EXPECT(BASE "modules_dir = relative/dir\n",
+	       "t.conf:4: [server] modules_dir: 'relative/dir': must be an absolute path");
+	EXPECT(BASE "audit_log = audit.log\n",
+	       "t.conf:4: [server] audit_log: 'audit.log': must be an absolute path, '-' or empty");
+	EXPECT("[server]\nuser = nobody\npam_service = ../etc/shadow\n",
+	       "t.conf:3: [server] pam_service: '../etc/shadow': not a PAM service name");
+	EXPECT("[server]\nuser = no-such-user-xyz\npam_service =\n",
+	       "t.conf:2: [server] user: no such user 'no-such-user-xyz'");
+	EXPECT("[server]\nuser = root\npam_service =\n",
+	       "t.conf:2: [server] user: 'root' is root: only the supervisor may hold root");
+}
+
+/* ---------------------------------------------------------------- [pool] */
+
+static void test_pool_values(void **state)
+{
+	(void)state;
+	EXPECT(BASE "[pool a]\nusr = nobody\n", "t.conf:5: [pool a] unknown key 'usr'");
+	EXPECT(BASE "[pool a]\n[pool a]\n", "t.conf:5: [pool a] repeated (first at line 4)");
+	EXPECT(BASE "[pool]\n",
+	       "t.conf:4: [pool ]: a pool name is 1-64 letters, digits, '.', '_' or '-'");
+	EXPECT(BASE "[pool a/b]\n",
+	       "t.conf:4: [pool a/b]: a pool name is 1-64 letters, digits, '.', '_' or '-'");
+	EXPECT(BASE "[pool a]\nuser = no-such-user-xyz\n",
+	       "t.conf:5: [pool a] user: no such user 'no-such-user-xyz'");
+	EXPECT(BASE "[pool a]\nuser = nobody\ngroup = no-such-group-xyz\n",
+	       "t.conf:6: [pool a] group: no such group 'no-such-group-xyz'");
+	EXPECT(BASE "[pool a]\nuser = root\n",
+	       "t.conf:5: [pool a] user: 'root' is root: only the supervisor may hold root");
+	EXPECT(BASE "[pool a]\nuser = nobody\ngroup = root\n",
+	       "t.conf:6: [pool a] group: 'root' is gid 0: only the supervisor may hold root");
+	EXPECT(BASE "[pool a]\nrapid_fail = 5\n",
+	       "t.conf:5: [pool a] rapid_fail: '5': expected FAILURES/DURATION, e.g. 5/5m");
+	EXPECT(BASE "[pool a]\nthreads = 2000\n",
+	       "t.conf:5: [pool a] threads: '2000': must be between 1 and 1024");
+}
+
+/* ---------------------------------------------------------------- [vdir] */
+
+static void test_vdir_paths(void **state)
+{
+	(void)state;
+	EXPECT(BASE POOL "[vdir app]\n",
+	       "t.conf:7: [vdir app]: a vdir is an absolute path without '.', '..', '%', '?', '#' or spaces");
+	EXPECT(BASE POOL "[vdir /a/../b]\n",
+	       "t.conf:7: [vdir /a/../b]: a vdir is an absolute path without '.', '..', '%', '?', '#' or spaces");
+	EXPECT(BASE POOL "[vdir /a%20b]\n",
+	       "t.conf:7: [vdir /a%20b]: a vdir is an absolute path without '.', '..', '%', '?', '#' or spaces");
+	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\n[vdir //a/]\nauth = anonymous\n",
+	       "t.conf:9: [vdir /a] repeated (first at line 7)");
+}
+
+static void test_vdir_values(void **state)
+{
+	(void)state;
+	EXPECT(BASE POOL "[vdir /a]\npool = nope\n",
+	       "t.conf:8: [vdir /a] pool: no [pool nope] section");
+	EXPECT(BASE POOL "[vdir /a]\nauth = kerberos\n",
+	       "t.conf:8: [vdir /a] auth: 'kerberos': expected negotiate, anonymous or 'negotiate basic'");
+	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous negotiate\n",
+	       "t.conf:8: [vdir /a] auth: 'anonymous negotiate': expected negotiate, anonymous or 'negotiate basic'");
+	EXPECT(BASE POOL "[vdir /a]\nrequire = everyone\n",
+	       "t.conf:8: [vdir /a] require: 'everyone': expected valid-user, 'user NAME...' or 'group NAME...'");
+	EXPECT(BASE POOL "[vdir /a]\nrequire = user\n",
+	       "t.conf:8: [vdir /a] require: 'user': name at least one user or group");
+	EXPECT(BASE POOL "[vdir /a]\nrequire = valid-user alice\n",
+	       "t.conf:8: [vdir /a] require: 'valid-user alice': valid-user takes no names");
+	EXPECT(BASE POOL "[vdir /a]\nrequire = group no-such-group-xyz\n",
+	       "t.conf:8: [vdir /a] require: no such group 'no-such-group-xyz'");
+	EXPECT(BASE POOL "[vdir /a]\ndelegation = always\n",
+	       "t.conf:8: [vdir /a] delegation: 'always': expected none or store");
+	EXPECT(BASE POOL "[vdir /a]\nhandler = ../x\n",
+	       "t.conf:8: [vdir /a] handler: '../x': not a module name");
+	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\nrequire = user alice\n",
+	       "t.conf:9: [vdir /a] require: needs authentication, but auth = anonymous");
+	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\nimpersonate = true\n",
+	       "t.conf:9: [vdir /a] impersonate = true: an anonymous caller cannot be impersonated (auth = anonymous)");
+	EXPECT(BASE POOL "[vdir /a]\nauth = negotiate basic\n",
+	       "t.conf:8: [vdir /a] auth: basic sends passwords, so it needs a tls listener");
+	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\nauth = negotiate\n",
+	       "t.conf:9: [vdir /a] key 'auth' repeated (first at line 8)");
+}
+
+/* ---------------------------------------------------------------- modules */
+
+#define TM "[server]\nuser = nobody\npam_service =\nmodules_dir = " TESTMODS_BUILDDIR "\n" POOL
+
+static void test_module_loading(void **state)
+{
+	(void)state;
+	EXPECT_MOD(TM "[vdir /a]\nhandler = nosuch\n",
+		   "t.conf:9: [vdir /a] handler 'nosuch': cannot load " TESTMODS_BUILDDIR
+		   "/nosuch.so: No such file or directory");
+	EXPECT_MOD(TM "[vdir /a]\nhandler = tbadabi\n",
+		   "t.conf:9: [vdir /a] handler 'tbadabi': module ABI version 99, idgated needs 1");
+	EXPECT_MOD("[server]\nuser = nobody\npam_service =\nmodules_dir = /nonexistent\n" POOL
+		   "[vdir /a]\nhandler = whoami\n",
+		   "t.conf:9: [vdir /a] handler 'whoami': modules_dir /nonexistent: No such file or directory");
+}
+
+static void test_module_keys(void **state)
+{
+	(void)state;
+	EXPECT_MOD(TM "[vdir /a]\nhandler = tallowed\nmust = x\nroot = /\n",
+		   "t.conf:11: [vdir /a] unknown key 'root' (not a vdir key, nor one of handler 'tallowed')");
+	EXPECT_MOD(TM "[vdir /a]\nhandler = tallowed\n",
+		   "t.conf:8: [vdir /a] handler 'tallowed' needs key 'must' (a required key)");
+	EXPECT_MOD(TM "[vdir /a]\nhandler = tallowed\nmust = x\ndir = rel\nflag = maybe\n"
+		   "count = -1\nlimit = 1q\nwait = 1y\nlabel = a b\n",
+		   "t.conf:11: [vdir /a] handler 'tallowed': dir: 'rel': must be an absolute path",
+		   "t.conf:12: [vdir /a] handler 'tallowed': flag: 'maybe': expected true or false",
+		   "t.conf:13: [vdir /a] handler 'tallowed': count: '-1': expected a number",
+		   "t.conf:14: [vdir /a] handler 'tallowed': limit: '1q': unknown size unit (use k, m or g)",
+		   "t.conf:15: [vdir /a] handler 'tallowed': wait: '1y': unknown duration unit (use ms, s, m, h or d)",
+		   "t.conf:16: [vdir /a] handler 'tallowed': label: 'a b': expected letters, digits, '.', '_' or '-'");
+	EXPECT_MOD(TM "[vdir /a]\nhandler = tallowed\nmust = x\ntext = fail-init\n",
+		   "t.conf:11: [vdir /a] handler 'tallowed': text: init refused 'fail-init'");
+}
+
+static void test_impersonation_option(void **state)
+{
+	(void)state;
+	EXPECT_MOD(TM "[vdir /queue]\nhandler = tnotallowed\nimpersonate = true\n",
+		   "t.conf:10: [vdir /queue] impersonate = true, but handler 'tnotallowed' is "
+		   "not_allowed to impersonate: set impersonate = false");
+	EXPECT_MOD(TM "[vdir /queue]\nhandler = tnotallowed\nimpersonate = allowed\n",
+		   "t.conf:10: [vdir /queue] impersonate = allowed, but handler 'tnotallowed' is "
+		   "not_allowed to impersonate: set impersonate = false");
+	EXPECT_MOD(TM "[vdir /files]\nhandler = trequired\n",
+		   "t.conf:8: [vdir /files] impersonate = false, but handler 'trequired' requires "
+		   "impersonation: set impersonate = true");
+
+	struct diag d = { 0 };
+	struct config *c = load(TM "[vdir /files]\nhandler = trequired\nimpersonate = true\n"
+				   "[vdir /q]\nhandler = tnotallowed\n", &d, true);
+	diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(config_check_modules(c, &d), 0);
+	config_free(c);
+	diag_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_valid),
+		cmocka_unit_test(test_defaults_and_implicit_pool),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_line_limits),
+		cmocka_unit_test(test_every_problem_reported),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_server_values),
+		cmocka_unit_test(test_pool_values),
+		cmocka_unit_test(test_vdir_paths),
+		cmocka_unit_test(test_vdir_values),
+		cmocka_unit_test(test_module_loading),
+		cmocka_unit_test(test_module_keys),
+		cmocka_unit_test(test_impersonation_option),
+	};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
