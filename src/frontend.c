@@ -535,12 +535,7 @@ void frontend_main(struct fe_args *a)
 	FE.c = a->c;
 	drop_privileges(c);
 	audit_init(a->audit_fd);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_child_signals(&set);
 	if (relay_start(c, a->ctl) < 0)
 		die("relay: %m");
 	for (size_t i = 0; i < c->server.nlisten && i < MAX_LISTENERS; i++) {

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,16 @@ int privsep_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, ch
 		return -1;
 	}
 	return 0;
+}
+
+void block_child_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static int cmp_int(const void *a, const void *b)

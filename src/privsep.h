@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 
 /* True when idgated started as root and may switch identities. */
@@ -23,6 +24,10 @@ int privsep_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, ch
 
 /* Effective capability set is empty (reads the kernel's view). */
 bool privsep_no_caps(void);
+
+/* In a child, before any thread starts: block SIGTERM, SIGINT and SIGHUP
+ * (the main thread takes them with sigwait(set)) and ignore SIGPIPE. */
+void block_child_signals(sigset_t *set);
 
 /* Close every fd >= 3 except those in keep[]. */
 void close_fds_except(const int *keep, size_t n);

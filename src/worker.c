@@ -586,12 +586,7 @@ void worker_main(struct worker_args *a)
 	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);
 	become_pool_identity(a->pool);
 	init_modules();
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_child_signals(&set);
 	start_threads(a);
 	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
 		die("cannot report readiness: %m");
