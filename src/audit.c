@@ -45,9 +45,9 @@ char *audit_format(const struct audit_rec *a, int64_t ms)
 	put_key(&b, "principal", a->principal);
 	put_key(&b, "user", a->user);
 	put_key(&b, "level", a->level);
-	sb_printf(&b, ",\"impersonated\":%s,\"status\":%d,\"bytes\":%llu,\"duration_ms\":%.3f",
+	sb_printf(&b, ",\"impersonated\":%s,\"status\":%d,\"bytes\":%llu,\"duration_ms\":%llu.%03u",
 		  a->impersonated ? "true" : "false", a->status, (unsigned long long)a->bytes,
-		  (double)a->duration_us / 1000.0);
+		  (unsigned long long)(a->duration_us / 1000), (unsigned)(a->duration_us % 1000));
 	if (a->reason && *a->reason)
 		put_key(&b, "reason", a->reason);
 	sb_putc(&b, '}');

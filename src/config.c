@@ -295,6 +295,14 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		return set_uint(p, key, value, 0, 256, &s->threads);
 	if (strcmp(key, "queue") == 0)
 		return set_uint(p, key, value, 0, 100000, &s->queue);
+	if (strcmp(key, "account_cache") == 0)
+		return set_duration(p, key, value, &s->account_cache_ms);
+	if (strcmp(key, "cpu_affinity") == 0) {
+		const char *why;
+		if (parse_bool(value, &s->cpu_affinity, &why) < 0)
+			return bad_value(p, "server", key, value, why);
+		return 0;
+	}
 	perr(p, "[server] unknown key '%s'", key);
 	return -1;
 }
@@ -712,6 +720,8 @@ static void server_defaults(struct server_conf *s)
 	s->max_header_size = 16 * 1024;
 	s->threads = 0;
 	s->queue = 256;
+	s->account_cache_ms = 30 * 1000;
+	s->cpu_affinity = true;
 }
 
 static void resolve_listen(struct parser *p)
@@ -850,10 +860,17 @@ static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
 			   "[vdir %s] auth: basic sends passwords, so it needs a tls listener",
 			   v->path);
 	if (v->require == REQUIRE_GROUP) {
-		for (char **g = v->require_names; g && *g; g++)
-			if (!getgrnam(*g))
+		size_t n = str_list_len(v->require_names);
+		v->require_gids = xcalloc(n, sizeof(gid_t));
+		for (size_t i = 0; i < n; i++) {
+			struct group *gr = getgrnam(v->require_names[i]);
+			if (!gr)
 				diag_error(p->d, p->file, v->require_line,
-					   "[vdir %s] require: no such group '%s'", v->path, *g);
+					   "[vdir %s] require: no such group '%s'", v->path,
+					   v->require_names[i]);
+			else
+				v->require_gids[i] = gr->gr_gid;
+		}
 	}
 }
 
@@ -1117,6 +1134,7 @@ void config_free(struct config *c)
 		free(v->pool_name);
 		free(v->handler);
 		str_free_list(v->require_names);
+		free(v->require_gids);
 		for (size_t k = 0; k < v->nkeys; k++) {
 			free(v->keys[k].name);
 			free(v->keys[k].value);
@@ -1161,4 +1179,19 @@ const char *impersonate_name(enum impersonate_mode m)
 	case IMPERSONATE_ALLOWED: return "allowed";
 	}
 	return "?";
+}
+
+unsigned config_loops(const struct config *c)
+{
+	long n = c->server.threads ? (long)c->server.threads : sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : (unsigned)n;
+}
+
+int config_loop_cpu(const struct config *c, unsigned loop)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!c->server.cpu_affinity || ncpu < 2)
+		return -1;
+	return (int)(loop % (unsigned)ncpu);
 }

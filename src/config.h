@@ -66,6 +66,7 @@ struct vdir_conf {
 	int auth_line;
 	enum require_kind require;
 	char **require_names; /* NULL-terminated, for user/group */
+	gid_t *require_gids;  /* for group: the names' gids */
 	int require_line;
 	enum impersonate_mode impersonate;
 	int impersonate_line;
@@ -97,6 +98,8 @@ struct server_conf {
 	uint64_t shutdown_timeout_ms;
 	unsigned threads;   /* HTTP threads of the front end; 0: one per CPU */
 	unsigned queue;     /* requests waiting for a busy pool, per pool */
+	uint64_t account_cache_ms; /* NSS and PAM account results */
+	bool cpu_affinity;  /* pin front-end loop i and its workers to CPU i */
 	int line_of_user;
 };
 
@@ -126,5 +129,11 @@ struct pool_conf *config_pool(const struct config *c, const char *name);
 const char *vdir_key(const struct vdir_conf *v, const char *name);
 
 const char *impersonate_name(enum impersonate_mode m);
+
+/* The front end's event loops ([server] threads, or one per CPU), and the
+ * CPU that loop i and the worker threads behind its channels use (-1:
+ * no pinning). */
+unsigned config_loops(const struct config *c);
+int config_loop_cpu(const struct config *c, unsigned loop);
 
 #endif

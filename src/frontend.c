@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,10 +23,14 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "auth.h"
+#include "authq.h"
 #include "config.h"
+#include "cpu.h"
 #include "httputil.h"
 #include "log.h"
 #include "modload.h"
+#include "negotiate.h"
 #include "privsep.h"
 #include "relay.h"
 #include "route.h"
@@ -35,8 +40,12 @@
 
 #define MAX_LISTENERS 64
 
+enum stage { STAGE_HEAD = 0, STAGE_BODY };
+
 struct fe_req {
 	struct rl_state rl;      /* first: the relay's part */
+	enum stage stage;        /* libmicrohttpd repeats the first call after a
+	                            suspension in it: HEAD until it is done */
 	char *raw_uri;
 	char *path, *query;
 	const char *path_info;
@@ -49,21 +58,32 @@ struct fe_req {
 	uint64_t t0_us;
 	int status;              /* what we answered */
 	uint64_t bytes;
-	char reason[200];
-	bool started, submitted, responded;
-	int pending_status;      /* an error to answer once the body is read */
-	/* identity */
-	const char *principal, *user;
-	int level;
+	char reason[512];
+	bool routed, submitted, responded;
+	int deferred;            /* a refusal to answer in the final call */
+	const char *deferred_hdr;
+	char deferred_val[128];
+	struct auth_state auth;  /* who is calling */
 	bool impersonated;
 };
 
-static struct {
-	struct config *c;
+/* One per event loop: its own daemons, one per listener. */
+struct fe_loop {
+	unsigned index;
+	pthread_t tid;
 	struct MHD_Daemon *daemons[MAX_LISTENERS];
 	size_t ndaemons;
+	bool quiesced;
+};
+
+static struct {
+	const struct fe_args *args;
+	struct config *c;
+	struct fe_loop *loops;
+	unsigned nloops;
 	atomic_bool draining;
 	atomic_size_t inflight;
+	atomic_uint started;
 	bool tls[MAX_LISTENERS];
 } FE;
 
@@ -84,8 +104,13 @@ static void new_request_id(char out[33])
 		if (getrandom(&counter, sizeof(counter), 0) != sizeof(counter))
 			counter = 0;
 	}
-	snprintf(out, 33, "%016llx%016llx", (unsigned long long)prefix,
-		 (unsigned long long)++counter);
+	static const char hex[] = "0123456789abcdef";
+	uint64_t parts[2] = { prefix, ++counter };
+
+	for (int p = 0; p < 2; p++)
+		for (int i = 0; i < 16; i++)
+			out[p * 16 + i] = hex[(parts[p] >> (60 - 4 * i)) & 15];
+	out[32] = '\0';
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -95,6 +120,11 @@ static enum MHD_Result queue(struct fe_req *r, struct MHD_Connection *conn, int 
 {
 	enum MHD_Result ret;
 
+	/* the id that names this request in the audit log */
+	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	/* challenges on a 401, the mutual-authentication token on success */
+	for (int i = 0; i < r->auth.nhdr; i++)
+		MHD_add_response_header(resp, r->auth.hdr_name[i], r->auth.hdr_value[i]);
 	if (atomic_load(&FE.draining))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, (unsigned)status, resp);
@@ -218,14 +248,20 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	struct hdr_collect *hc = cls;
 
 	(void)kind;
-	if (!key || !value || strlen(key) != key_size || strlen(value) != value_size ||
-	    !http_token_ok(key) || !http_value_ok(value)) {
+	if (!key || !value || strlen(key) != key_size || strlen(value) != value_size) {
 		hc->bad = true;
 		return MHD_NO;
 	}
-	hc->bytes += key_size + value_size + 4;
-	if (hc->drop_authorization && strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
-		return MHD_YES; /* a credential for us, never for the handler */
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0) {
+		if (hc->drop_authorization)
+			return MHD_YES; /* a credential for us, never for the handler */
+	} else {
+		hc->bytes += key_size + value_size + 4; /* a token is checked alone */
+	}
+	if (!http_token_ok(key) || !http_value_ok(value)) {
+		hc->bad = true;
+		return MHD_NO;
+	}
 	if (hc->n == hc->cap) {
 		hc->cap = hc->cap ? hc->cap * 2 : 32;
 		hc->h = xreallocarray(hc->h, hc->cap, sizeof(*hc->h));
@@ -245,9 +281,10 @@ static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 		.vdir = r->v->index, .method = r->method, .path = r->path, .query = r->query,
 		.version = r->version, .request_id = r->request_id, .client_addr = r->client,
 		.host = host ? host : "", .client_port = r->client_port,
-		.tls = r->tls, .principal = r->principal, .user = r->user,
-		.uid = (uint32_t)-1, .gid = (uint32_t)-1, .level = (uint32_t)r->level,
-		.impersonate = r->impersonated,
+		.tls = r->tls, .principal = r->auth.principal, .user = r->auth.user,
+		.uid = r->auth.user ? (uint32_t)r->auth.uid : (uint32_t)-1,
+		.gid = r->auth.user ? (uint32_t)r->auth.gid : (uint32_t)-1,
+		.level = (uint32_t)r->auth.level, .impersonate = r->impersonated,
 	};
 	struct wbuf b;
 
@@ -302,7 +339,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->rl.conn = conn;
 	r->rl.resp_fd = -1;
 	r->t0_us = now_us();
-	r->level = 0;
 	new_request_id(r->request_id);
 	client_address(r, conn);
 	r->tls = *(const bool *)cls; /* each listener's daemon passes its own flag */
@@ -310,15 +346,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return r;
 }
 
-/* Route, check the method, authenticate, and hand the request over.
- * Returns 0 when the request went to the relay, else the status to answer. */
-static int begin(struct fe_req *r, struct MHD_Connection *conn, const char **extra_hdr,
-		 const char **extra_val)
+/* Route and check the method.  0, or the status to answer. */
+static int route(struct fe_req *r, const char **extra_hdr, const char **extra_val)
 {
-	const char *why = NULL;
-	unsigned bit;
-	int st;
 	static __thread char allow[128];
+	const char *why = NULL;
+	int st;
 
 	st = uri_parse(r->raw_uri, &r->path, &r->query, &why);
 	if (st) {
@@ -330,23 +363,66 @@ static int begin(struct fe_req *r, struct MHD_Connection *conn, const char **ext
 		set_reason(r, "no vdir serves this path");
 		return 404;
 	}
-	bit = method_bit(r->method);
-	if (!(bit & r->v->module->desc->methods)) {
+	if (!(method_bit(r->method) & r->v->module->desc->methods)) {
 		methods_allow_header(r->v->module->desc->methods, allow, sizeof(allow));
 		*extra_hdr = MHD_HTTP_HEADER_ALLOW;
 		*extra_val = allow;
 		set_reason(r, "method not allowed by the handler");
 		return 405;
 	}
+	return 0;
+}
+
+/* RFC 9112 6.3: without Transfer-Encoding or a Content-Length above 0
+ * there is no body. */
+static bool has_body(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		return true;
+	return cl && strtoull(cl, NULL, 10) > 0;
+}
+
+static struct auth_conn *conn_auth(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+#define PENDING (-1)
+
+/* Route, authenticate, and hand the request over; re-entered after a
+ * suspension.  0 when the request went to the relay, PENDING, or the
+ * status to answer. */
+static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char **extra_hdr,
+		      const char **extra_val)
+{
+	int st;
+
+	if (!r->routed) {
+		st = route(r, extra_hdr, extra_val);
+		if (st)
+			return st;
+		r->routed = true;
+	}
 	if (r->v->auth != 0) {
-		*extra_hdr = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
-		*extra_val = "Negotiate";
-		set_reason(r, "authentication required");
-		return 401;
+		struct auth_request q = { .conn = conn, .ac = conn_auth(conn), .v = r->v,
+					  .tls = r->tls, .client = r->client };
+		st = auth_run(&r->auth, &q);
+		if (st == AUTH_SUSPENDED)
+			return PENDING;
+		if (st) {
+			set_reason(r, r->auth.reason);
+			return st;
+		}
 	}
 	st = encode_head(r, conn);
 	if (st)
 		return st;
+	r->rl.no_body = !has_body(conn);
 	if (relay_submit(&r->rl, r->v->pool->index) != RL_OK) {
 		*extra_hdr = MHD_HTTP_HEADER_RETRY_AFTER;
 		*extra_val = "5";
@@ -373,6 +449,33 @@ static enum MHD_Result on_final(struct fe_req *r, struct MHD_Connection *conn)
 	}
 }
 
+/* libmicrohttpd closes the connection after a response queued in the
+ * first call, which would lose a multi-leg Negotiate context and cost
+ * every challenged client a reconnect.  So refusals wait for the final
+ * call, reading and dropping a small body on the way; a large body is
+ * refused at once (and the connection closed) instead of read. */
+#define DEFER_MAX_BODY (64 * 1024)
+
+static bool small_body(struct MHD_Connection *conn)
+{
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (te)
+		return false;
+	return !cl || strtoull(cl, NULL, 10) <= DEFER_MAX_BODY;
+}
+
+static void defer(struct fe_req *r, int status, const char *hdr, const char *val)
+{
+	r->deferred = status;
+	r->deferred_hdr = hdr;
+	if (hdr)
+		snprintf(r->deferred_val, sizeof(r->deferred_val), "%s", val);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_cls)
@@ -384,14 +487,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)url; /* libmicrohttpd's decoding; we decode r->raw_uri ourselves */
 	if (!r)
 		return MHD_NO;
-	if (!r->started) {
-		r->started = true;
+	if (r->stage == STAGE_HEAD) {
 		r->method = method;
 		r->version = version;
-		int st = begin(r, conn, &hdr, &val);
+		int st = head_stage(r, conn, &hdr, &val);
+		if (st == PENDING)
+			return MHD_YES; /* suspended; this call comes again */
+		r->stage = STAGE_BODY;
+		if (st && small_body(conn)) {
+			defer(r, st, hdr, val);
+			return MHD_YES;
+		}
 		if (st)
 			return respond_error(r, conn, st, NULL, hdr, val);
 		return MHD_YES;
+	}
+	if (r->deferred) {
+		if (*upload_size) { /* read and drop the body: the connection stays */
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return respond_error(r, conn, r->deferred, NULL, r->deferred_hdr,
+				     r->deferred_hdr ? r->deferred_val : NULL);
 	}
 	if (r->responded) { /* an early answer: drop the body */
 		*upload_size = 0;
@@ -429,12 +546,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		.request_id = r->request_id, .client = r->client,
 		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
 		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
-		.principal = r->principal, .user = r->user, .level = level_names[r->level],
-		.impersonated = r->impersonated, .status = r->status,
+		.principal = r->auth.principal, .user = r->auth.user,
+		.level = level_names[r->auth.level], .impersonated = r->impersonated,
+		.status = r->status,
 		.bytes = r->bytes, .duration_us = now_us() - r->t0_us,
 		.reason = r->status >= 400 || r->reason[0] ? r->reason : NULL,
 	};
 	audit_write(&a);
+	auth_state_free(&r->auth);
 	free(r->raw_uri);
 	free(r->path);
 	free(r->query);
@@ -443,43 +562,50 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_sub(&FE.inflight, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_ctx = xcalloc(1, sizeof(struct auth_conn));
+	} else {
+		auth_conn_free(*socket_ctx);
+		*socket_ctx = NULL;
+	}
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	log_vmsg(LOG_INFO, fmt, ap);
 }
 
-/* ---------------------------------------------------------------- process */
+/* ---------------------------------------------------------------- loops */
 
-static unsigned http_threads(const struct config *c)
-{
-	long n = c->server.threads ? (long)c->server.threads : sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : (unsigned)n;
-}
-
-static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i)
+static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsigned loop)
 {
 	const struct server_conf *s = &a->c->server;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	unsigned threads = http_threads(a->c);
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned limit = s->max_connections / FE.nloops;
 	struct MHD_OptionItem opts[16];
 	size_t n = 0;
 
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* first, or MHD warns */
-	OPT(MHD_OPTION_LISTEN_SOCKET, a->listen_fds[i], NULL);
-	OPT(MHD_OPTION_CONNECTION_LIMIT, s->max_connections, NULL);
+	OPT(MHD_OPTION_LISTEN_SOCKET, a->listen_fds[i * FE.nloops + loop], NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1, NULL);
 	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_connections_per_ip, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, (s->idle_timeout_ms + 999) / 1000, NULL);
 	/* headers live in this per-connection pool: it bounds what a client can
-	 * make us hold; the exact limit is checked in encode_head() */
-	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 2 * s->max_header_size + 4096, NULL);
+	 * make us hold (the exact limits are checked in encode_head() and, for
+	 * tokens, in negotiate.c).  libmicrohttpd zeroes the whole pool before
+	 * every request of a connection: it is sized to need, not generously. */
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->max_header_size + 16384, NULL);
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
 	OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, &FE.tls[i]);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
-	if (threads > 1)
-		OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL);
 	if (s->listen[i].tls) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert_pem);
@@ -487,9 +613,95 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i)
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	FE.tls[i] = s->listen[i].tls;
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
 				MHD_OPTION_END);
+}
+
+/* After every batch of events: let libmicrohttpd run (it also takes the
+ * connections that were resumed), and stop listening when draining. */
+static int loop_tick(void *arg)
+{
+	struct fe_loop *fl = arg;
+	MHD_UNSIGNED_LONG_LONG t;
+	int timeout = -1;
+
+	if (atomic_load(&FE.draining) && !fl->quiesced) {
+		for (size_t i = 0; i < fl->ndaemons; i++) {
+			MHD_socket fd = MHD_quiesce_daemon(fl->daemons[i]);
+			if (fd != MHD_INVALID_SOCKET)
+				close(fd);
+		}
+		fl->quiesced = true;
+	}
+	for (size_t i = 0; i < fl->ndaemons; i++) {
+		MHD_run(fl->daemons[i]);
+		if (MHD_get_timeout(fl->daemons[i], &t) == MHD_YES &&
+		    (timeout < 0 || t < (MHD_UNSIGNED_LONG_LONG)timeout))
+			timeout = t > 1000 ? 1000 : (int)t;
+	}
+	return timeout;
+}
+
+static void *loop_thread(void *arg)
+{
+	struct fe_loop *fl = arg;
+	const struct fe_args *a = FE.args;
+	struct rl_loop *l = relay_loop(fl->index);
+
+	cpu_place_thread(a->c, fl->index);
+	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++) {
+		struct MHD_Daemon *d = start_daemon(a, i, fl->index);
+		const union MHD_DaemonInfo *di;
+		if (!d)
+			die("cannot serve %s", a->c->server.listen[i].text);
+		di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+		if (!di || relay_loop_watch(l, di->epoll_fd) < 0)
+			die("cannot watch the HTTP daemon of %s", a->c->server.listen[i].text);
+		fl->daemons[fl->ndaemons++] = d;
+	}
+	relay_loop_set_tick(l, loop_tick, fl);
+	atomic_fetch_add(&FE.started, 1);
+	relay_loop_run(l);
+	for (size_t i = 0; i < fl->ndaemons; i++)
+		MHD_stop_daemon(fl->daemons[i]);
+	return NULL;
+}
+
+static void start_loops(const struct fe_args *a)
+{
+	FE.nloops = config_loops(a->c);
+	FE.loops = xcalloc(FE.nloops, sizeof(*FE.loops));
+	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++)
+		FE.tls[i] = a->c->server.listen[i].tls;
+	if (relay_init(a->c, a->ctl, FE.nloops) < 0)
+		die("relay: %m");
+	for (unsigned i = 0; i < FE.nloops; i++) {
+		FE.loops[i].index = i;
+		if (pthread_create(&FE.loops[i].tid, NULL, loop_thread, &FE.loops[i]) != 0)
+			die("cannot start an event loop");
+	}
+	while (atomic_load(&FE.started) < FE.nloops)
+		usleep(1000);
+}
+
+/* ---------------------------------------------------------------- process */
+
+static bool negotiate_used(const struct config *c)
+{
+	for (size_t i = 0; i < c->nvdirs; i++)
+		if (c->vdirs[i].auth & AUTH_NEGOTIATE)
+			return true;
+	return false;
+}
+
+/* The acceptor keys are read now, while the keytab may still be readable
+ * only by root; afterwards this process never opens it again. */
+static void load_keys(const struct config *c)
+{
+	char err[512];
+
+	if (negotiate_used(c) && negotiate_load_keys(c, err, sizeof(err)) < 0)
+		die("Negotiate: %s", err);
 }
 
 static void drop_privileges(const struct config *c)
@@ -507,19 +719,15 @@ static void drain_and_exit(const struct config *c)
 	uint64_t deadline = now_ms() + c->server.shutdown_timeout_ms;
 
 	atomic_store(&FE.draining, true);
-	for (size_t i = 0; i < FE.ndaemons; i++) {
-		MHD_socket fd = MHD_quiesce_daemon(FE.daemons[i]);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
-	}
+	relay_wake_all();
 	while (atomic_load(&FE.inflight) > 0 && now_ms() < deadline)
 		usleep(10000);
 	if (atomic_load(&FE.inflight) > 0)
 		log_msg(LOG_WARNING, "shutdown_timeout reached with %zu requests in flight",
 			atomic_load(&FE.inflight));
-	for (size_t i = 0; i < FE.ndaemons; i++)
-		MHD_stop_daemon(FE.daemons[i]);
 	relay_stop();
+	for (unsigned i = 0; i < FE.nloops; i++)
+		pthread_join(FE.loops[i].tid, NULL);
 	log_msg(LOG_INFO, "stopped");
 	exit(0);
 }
@@ -532,22 +740,17 @@ void frontend_main(struct fe_args *a)
 
 	log_set_role("frontend");
 	prctl(PR_SET_NAME, "idgate-front", 0, 0, 0);
+	FE.args = a;
 	FE.c = a->c;
+	load_keys(c);
 	drop_privileges(c);
+	auth_init(c);
 	audit_init(a->audit_fd);
 	block_child_signals(&set);
-	if (relay_start(c, a->ctl) < 0)
-		die("relay: %m");
-	for (size_t i = 0; i < c->server.nlisten && i < MAX_LISTENERS; i++) {
-		FE.daemons[i] = start_daemon(a, i);
-		if (!FE.daemons[i])
-			die("cannot serve %s", c->server.listen[i].text);
-		FE.ndaemons++;
-	}
+	start_loops(a);
 	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
 		die("cannot report readiness: %m");
-	log_msg(LOG_INFO, "serving as uid %u with %u HTTP threads per listener",
-		(unsigned)geteuid(), http_threads(c));
+	log_msg(LOG_INFO, "serving as uid %u with %u event loops", (unsigned)geteuid(), FE.nloops);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;

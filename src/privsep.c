@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -112,6 +113,50 @@ void block_child_signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static bool in_list(int cap, const int *caps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (caps[i] == cap)
+			return true;
+	return false;
+}
+
+int privsep_keep_caps(const int *caps, size_t n, char *err, size_t errlen)
+{
+	cap_t c = cap_init();
+	int rc = -1;
+
+	if (!privsep_privileged()) {
+		rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		cap_free(c);
+		return rc;
+	}
+	for (int cap = 0; cap < (int)cap_max_bits(); cap++) {
+		if (!in_list(cap, caps, n) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL) {
+			snprintf(err, errlen, "dropping capability %d: %s", cap, strerror(errno));
+			goto done;
+		}
+	}
+	if (n && (cap_set_flag(c, CAP_PERMITTED, (int)n, (const cap_value_t *)caps, CAP_SET) < 0 ||
+		  cap_set_flag(c, CAP_EFFECTIVE, (int)n, (const cap_value_t *)caps, CAP_SET) < 0)) {
+		snprintf(err, errlen, "cap_set_flag: %s", strerror(errno));
+		goto done;
+	}
+	if (cap_set_proc(c) < 0) {
+		snprintf(err, errlen, "cap_set_proc: %s", strerror(errno));
+		goto done;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	cap_free(c);
+	return rc;
 }
 
 static int cmp_int(const void *a, const void *b)

@@ -22,6 +22,11 @@ int privsep_user_groups(const char *user, gid_t gid, gid_t **groups, size_t *n);
 int privsep_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *err,
 		   size_t errlen);
 
+/* Keep only the listed capabilities (permitted and effective), empty the
+ * bounding set of every other, and set no_new_privs.  For processes that
+ * keep uid 0 or need one capability: they hold nothing else.  0 or -1. */
+int privsep_keep_caps(const int *caps, size_t n, char *err, size_t errlen);
+
 /* Effective capability set is empty (reads the kernel's view). */
 bool privsep_no_caps(void);
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authq.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -28,19 +30,24 @@
 #define HIGH_WATER (256u * 1024u) /* stop reading a worker beyond this */
 #define LOW_WATER (64u * 1024u)
 #define FRAMES_PER_EVENT 16
+#define MAX_WATCH 16
 
-enum src_kind { SRC_CHAN = 1, SRC_CTL, SRC_STOP };
+enum src_kind { SRC_CHAN = 1, SRC_CTL, SRC_WAKE, SRC_AUTH, SRC_WATCH };
+
+struct src {
+	enum src_kind kind;
+};
 
 struct rl_chan {
 	enum src_kind kind;  /* first: epoll data points here */
 	int fd;
 	struct rl_pool *pool;
+	struct rl_loop *loop; /* whose epoll watches it */
 	struct rl_state *req;
 	struct rl_chan *next_free;   /* free list, or graveyard once dead */
 	bool busy, dead;
 	bool got_head, got_end, end_sent, pending_abort;
 	bool out_armed, in_paused;
-	bool on_free_list;
 };
 
 struct rl_pool {
@@ -49,28 +56,36 @@ struct rl_pool {
 	const char *name;
 	struct rl_chan **chans;
 	size_t nchans;
-	struct rl_chan *free_head;
-	struct rl_chan *graveyard;   /* dead, freed by the relay thread */
+	struct rl_chan **free_heads; /* one free list per loop */
+	struct rl_chan *graveyard;   /* dead; each loop frees its own */
 	struct rl_state *q_head, *q_tail;
 	size_t qlen, qmax;
 	uint32_t gen;
+	unsigned next_loop;          /* channel k of a generation: loop k % n */
 };
 
-struct src {
-	enum src_kind kind;
+struct rl_loop {
+	unsigned index;
+	int epfd, wakefd;
+	struct src wake_src, watch_src;
+	int (*tick)(void *arg);
+	void *tick_arg;
+	uint8_t *buf;
 };
 
 static struct {
+	struct rl_loop *loops;
+	unsigned nloops;
 	struct rl_pool *pools;
 	size_t npools;
-	int epfd, ctl, stopfd;
-	struct src ctl_src, stop_src;
-	pthread_t thread;
-	bool running;
-	uint8_t *buf;
+	int ctl;
+	struct src ctl_src, auth_src;
+	atomic_bool stop;
 	uint64_t request_timeout_ms;
 	atomic_size_t active;
-} R = { .epfd = -1, .ctl = -1, .stopfd = -1 };
+} R = { .ctl = -1 };
+
+static __thread struct rl_loop *cur_loop;
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -99,7 +114,7 @@ static void update_events(struct rl_chan *ch)
 		ev.events |= EPOLLIN;
 	if (ch->out_armed)
 		ev.events |= EPOLLOUT;
-	if (epoll_ctl(R.epfd, EPOLL_CTL_MOD, ch->fd, &ev) < 0)
+	if (epoll_ctl(ch->loop->epfd, EPOLL_CTL_MOD, ch->fd, &ev) < 0)
 		log_msg(LOG_ERR, "pool %s: epoll_ctl: %m", ch->pool->name);
 }
 
@@ -142,22 +157,31 @@ static void free_chunks(struct rl_state *rl)
 
 /* ---------------------------------------------------------------- channels */
 
-static void push_free(struct rl_pool *p, struct rl_chan *ch)
+static unsigned loop_index(void)
 {
-	ch->next_free = p->free_head;
-	p->free_head = ch;
-	ch->on_free_list = true;
+	return cur_loop ? cur_loop->index : 0;
 }
 
+static void push_free(struct rl_pool *p, struct rl_chan *ch)
+{
+	ch->next_free = p->free_heads[ch->loop->index];
+	p->free_heads[ch->loop->index] = ch;
+}
+
+/* A free channel, from the caller's loop if it has one. */
 static struct rl_chan *pop_free(struct rl_pool *p)
 {
-	struct rl_chan *ch = p->free_head;
+	unsigned me = loop_index();
 
-	if (ch) {
-		p->free_head = ch->next_free;
-		ch->on_free_list = false;
+	for (unsigned k = 0; k < R.nloops; k++) {
+		unsigned i = (me + k) % R.nloops;
+		struct rl_chan *ch = p->free_heads[i];
+		if (ch) {
+			p->free_heads[i] = ch->next_free;
+			return ch;
+		}
 	}
-	return ch;
+	return NULL;
 }
 
 /* Dead channels are unlinked at once but freed only by the relay thread
@@ -165,7 +189,7 @@ static struct rl_chan *pop_free(struct rl_pool *p)
  * stack, may still hold the pointer (and sees ch->dead). */
 static void unlink_chan(struct rl_pool *p, struct rl_chan *ch)
 {
-	struct rl_chan **pp = &p->free_head;
+	struct rl_chan **pp = &p->free_heads[ch->loop->index];
 
 	for (; *pp; pp = &(*pp)->next_free) {
 		if (*pp == ch) {
@@ -183,15 +207,20 @@ static void unlink_chan(struct rl_pool *p, struct rl_chan *ch)
 	p->graveyard = ch;
 }
 
-static void reap_graveyards(void)
+/* Free the dead channels of loop l (between two of its epoll batches). */
+static void reap_graveyards(struct rl_loop *l)
 {
 	for (size_t i = 0; i < R.npools; i++) {
 		struct rl_pool *p = &R.pools[i];
 		pthread_mutex_lock(&p->lock);
-		while (p->graveyard) {
-			struct rl_chan *ch = p->graveyard;
-			p->graveyard = ch->next_free;
-			free(ch);
+		for (struct rl_chan **pp = &p->graveyard; *pp;) {
+			struct rl_chan *ch = *pp;
+			if (ch->loop == l) {
+				*pp = ch->next_free;
+				free(ch);
+			} else {
+				pp = &ch->next_free;
+			}
 		}
 		pthread_mutex_unlock(&p->lock);
 	}
@@ -206,7 +235,7 @@ static void chan_dead(struct rl_chan *ch, const char *why)
 	if (ch->dead)
 		return;
 	ch->dead = true;
-	epoll_ctl(R.epfd, EPOLL_CTL_DEL, ch->fd, NULL);
+	epoll_ctl(ch->loop->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
 	close(ch->fd);
 	ch->req = NULL;
 	if (rl) {
@@ -220,8 +249,10 @@ static void chan_dead(struct rl_chan *ch, const char *why)
 static void send_head(struct rl_chan *ch)
 {
 	struct rl_state *rl = ch->req;
+	uint16_t flags = rl->no_body ? W_REQ_END_TOO : 0;
 
-	if (wire_send(ch->fd, W_REQ_HEAD, 0, rl->head, rl->head_len, NULL, 0, MSG_DONTWAIT) < 0) {
+	if (wire_send(ch->fd, W_REQ_HEAD, flags, rl->head, rl->head_len, NULL, 0,
+		      MSG_DONTWAIT) < 0) {
 		if (errno == EAGAIN)
 			arm_out(ch);
 		else
@@ -229,6 +260,8 @@ static void send_head(struct rl_chan *ch)
 		return;
 	}
 	rl->head_sent = true;
+	if (rl->no_body) /* the head was the whole request */
+		rl->end_sent = ch->end_sent = true;
 	free(rl->head);
 	rl->head = NULL;
 }
@@ -506,63 +539,85 @@ static bool fd_response_ok(int fd, const struct wire_resp *r)
 	       r->length <= (uint64_t)st.st_size - r->fd_offset;
 }
 
+static void append_body(struct rl_state *rl, struct rl_chan *ch, const void *p, size_t n)
+{
+	struct rl_chunk *c = xmalloc(sizeof(*c) + n);
+
+	c->next = NULL;
+	c->len = n;
+	c->off = 0;
+	memcpy(c->data, p, n);
+	if (rl->last)
+		rl->last->next = c;
+	else
+		rl->first = c;
+	rl->last = c;
+	rl->buffered += n;
+	rl->body_bytes += n;
+	if (rl->buffered >= HIGH_WATER)
+		set_paused(ch, true);
+}
+
+/* Check a RESP_HEAD and decode it into a copy of its payload.  -1 if the
+ * worker broke the protocol. */
+static int decode_head(const struct wire_frame *f, uint8_t **copy, struct wire_resp *resp)
+{
+	bool has_fd = f->flags & W_RESP_FD, inline_body = f->flags & W_RESP_INLINE;
+
+	if ((has_fd && f->nfds != 1) || (!has_fd && f->nfds != 0) || (has_fd && inline_body) ||
+	    (f->flags & ~(W_RESP_FD | W_RESP_END_TOO | W_RESP_INLINE)))
+		return -1;
+	*copy = xmalloc(f->len ? f->len : 1);
+	memcpy(*copy, f->payload, f->len);
+	if (wire_resp_decode(*copy, f->len, resp) < 0 ||
+	    (has_fd && !fd_response_ok(f->fds[0], resp)) || inline_body != (resp->body != NULL) ||
+	    (inline_body && resp->length != resp->body_len)) {
+		free(resp->hdrs);
+		free(*copy);
+		return -1;
+	}
+	return 0;
+}
+
 static int on_resp_head(struct rl_chan *ch, struct wire_frame *f)
 {
 	struct rl_state *rl = ch->req;
-	uint8_t *copy;
 	struct wire_resp resp;
-	bool has_fd = f->flags & W_RESP_FD;
+	uint8_t *copy;
 
-	if ((has_fd && f->nfds != 1) || (!has_fd && f->nfds != 0) ||
-	    (f->flags & ~(W_RESP_FD | W_RESP_END_TOO)))
+	if (decode_head(f, &copy, &resp) < 0)
 		return -1;
-	copy = xmalloc(f->len ? f->len : 1);
-	memcpy(copy, f->payload, f->len);
-	if (wire_resp_decode(copy, f->len, &resp) < 0 ||
-	    (has_fd && !fd_response_ok(f->fds[0], &resp))) {
-		free(copy);
-		return -1;
-	}
-	if (f->flags & W_RESP_END_TOO)
-		ch->got_end = true;
+	ch->got_end = f->flags & (W_RESP_END_TOO | W_RESP_INLINE);
 	if (!rl) { /* draining: nobody wants it */
 		free(resp.hdrs);
 		free(copy);
 		wire_close_fds(f);
-		return 0;
+	} else {
+		rl->resp = resp;
+		rl->resp_buf = copy;
+		rl->resp_flags = f->flags;
+		rl->resp_fd = (f->flags & W_RESP_FD) ? f->fds[0] : -1;
+		f->nfds = 0;
+		if (resp.reason && *resp.reason && !rl->reason[0])
+			snprintf(rl->reason, sizeof(rl->reason), "%s", resp.reason);
+		if (resp.body && resp.body_len)
+			append_body(rl, ch, resp.body, resp.body_len);
+		rl->resp_head = true;
+		rl->resp_end = ch->got_end;
+		resume(rl);
 	}
-	rl->resp = resp;
-	rl->resp_buf = copy;
-	rl->resp_flags = f->flags;
-	rl->resp_fd = has_fd ? f->fds[0] : -1;
-	f->nfds = 0;
-	rl->resp_head = true;
-	rl->resp_end = ch->got_end;
-	resume(rl);
+	if (ch->got_end)
+		maybe_release(ch);
 	return 0;
 }
 
 static void on_resp_body(struct rl_chan *ch, struct wire_frame *f)
 {
 	struct rl_state *rl = ch->req;
-	struct rl_chunk *c;
 
 	if (!rl || f->len == 0)
 		return;
-	c = xmalloc(sizeof(*c) + f->len);
-	c->next = NULL;
-	c->len = f->len;
-	c->off = 0;
-	memcpy(c->data, f->payload, f->len);
-	if (rl->last)
-		rl->last->next = c;
-	else
-		rl->first = c;
-	rl->last = c;
-	rl->buffered += f->len;
-	rl->body_bytes += f->len;
-	if (rl->buffered >= HIGH_WATER)
-		set_paused(ch, true);
+	append_body(rl, ch, f->payload, f->len);
 	resume(rl);
 }
 
@@ -613,16 +668,18 @@ static int on_frame(struct rl_chan *ch, struct wire_frame *f)
 	}
 }
 
-static void on_readable(struct rl_chan *ch)
+/* `hup`: the worker hung up; read what is left even past the high-water
+ * mark, or a paused channel would report its hang-up forever. */
+static void on_readable(struct rl_chan *ch, bool hup)
 {
 	struct rl_pool *p = ch->pool;
 	struct wire_frame f;
 
 	pthread_mutex_lock(&p->lock);
 	for (int i = 0; i < FRAMES_PER_EVENT && !ch->dead; i++) {
-		if (ch->in_paused && ch->req)
+		if (ch->in_paused && ch->req && !hup)
 			break;
-		int rc = wire_recv(ch->fd, R.buf, &f, MSG_DONTWAIT);
+		int rc = wire_recv(ch->fd, ch->loop->buf, &f, MSG_DONTWAIT);
 		if (rc < 0 && errno == EAGAIN)
 			break;
 		if (rc <= 0) {
@@ -672,15 +729,19 @@ static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 	}
 	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
-	p->gen = gen;
+	if (gen != p->gen) { /* a new worker: its channels start at loop 0 again */
+		p->gen = gen;
+		p->next_loop = 0;
+	}
 	for (size_t i = 0; i < f->nfds; i++) {
 		struct rl_chan *ch = xcalloc(1, sizeof(*ch));
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ch };
 		ch->kind = SRC_CHAN;
 		ch->fd = f->fds[i];
 		ch->pool = p;
+		ch->loop = &R.loops[p->next_loop++ % R.nloops];
 		set_nonblock(ch->fd, true);
-		if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, ch->fd, &ev) < 0) {
+		if (epoll_ctl(ch->loop->epfd, EPOLL_CTL_ADD, ch->fd, &ev) < 0) {
 			log_msg(LOG_ERR, "pool %s: epoll_ctl: %m", p->name);
 			close(ch->fd);
 			free(ch);
@@ -695,13 +756,25 @@ static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void on_ctl(void)
+static void set_auth_socket(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &R.auth_src };
+
+	if (epoll_ctl(R.loops[0].epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_msg(LOG_ERR, "epoll_ctl (PAM helper): %m");
+		close(fd);
+		return;
+	}
+	authq_set_socket(fd); /* closing the old one also drops it from epoll */
+}
+
+static void on_ctl(struct rl_loop *l)
 {
 	struct wire_frame f;
 	struct rbuf r;
 
 	for (;;) {
-		int rc = wire_recv(R.ctl, R.buf, &f, MSG_DONTWAIT);
+		int rc = wire_recv(R.ctl, l->buf, &f, MSG_DONTWAIT);
 		if (rc < 0 && errno == EAGAIN)
 			return;
 		if (rc <= 0) {
@@ -714,6 +787,9 @@ static void on_ctl(void)
 			uint32_t pool = rb_u32(&r), gen = rb_u32(&r);
 			if (!r.bad && !r.left)
 				add_channels(pool, gen, &f);
+		} else if (f.type == W_CTL_AUTHSOCK && f.nfds == 1) {
+			set_auth_socket(f.fds[0]);
+			f.nfds = 0;
 		} else {
 			log_msg(LOG_ERR, "unexpected control message %u", f.type);
 		}
@@ -722,7 +798,7 @@ static void on_ctl(void)
 }
 
 /* Requests nobody answered in time: 503 if still queued, 504 if a worker
- * has them.  Runs about once a second. */
+ * has them.  Loop 0 runs it about once a second. */
 static void check_deadlines(void)
 {
 	uint64_t now = now_ms();
@@ -748,40 +824,107 @@ static void check_deadlines(void)
 	}
 }
 
-static void *relay_thread(void *arg)
+/* ---------------------------------------------------------------- loops */
+
+static void handle_event(struct rl_loop *l, const struct epoll_event *ev)
+{
+	struct src *s = ev->data.ptr;
+	struct rl_chan *ch;
+
+	switch (s->kind) {
+	case SRC_CTL:
+		on_ctl(l);
+		break;
+	case SRC_AUTH:
+		authq_on_readable();
+		break;
+	case SRC_WAKE: {
+		uint64_t v;
+		if (read(l->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			log_msg(LOG_ERR, "wake: %m");
+		break;
+	}
+	case SRC_WATCH:
+		break; /* the tick runs libmicrohttpd */
+	case SRC_CHAN:
+		ch = (struct rl_chan *)s;
+		if (ev->events & EPOLLOUT)
+			on_writable(ch);
+		if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			on_readable(ch, ev->events & (EPOLLHUP | EPOLLERR));
+		break;
+	}
+}
+
+void relay_loop_run(struct rl_loop *l)
 {
 	struct epoll_event evs[64];
 	uint64_t next_check = now_ms() + 1000;
+	int timeout = 1000;
 
-	(void)arg;
-	for (;;) {
-		int n = epoll_wait(R.epfd, evs, 64, 1000);
-		for (int i = 0; i < n; i++) {
-			struct src *s = evs[i].data.ptr;
-			if (s->kind == SRC_STOP)
-				return NULL;
-			if (s->kind == SRC_CTL) {
-				on_ctl();
-				continue;
-			}
-			struct rl_chan *ch = (struct rl_chan *)s;
-			if (evs[i].events & EPOLLOUT)
-				on_writable(ch);
-			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-				on_readable(ch);
-		}
-		reap_graveyards();
-		if (now_ms() >= next_check) {
+	cur_loop = l;
+	while (!atomic_load(&R.stop)) {
+		int n = epoll_wait(l->epfd, evs, 64, timeout);
+		for (int i = 0; i < n; i++)
+			handle_event(l, &evs[i]);
+		reap_graveyards(l);
+		timeout = l->tick ? l->tick(l->tick_arg) : -1;
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
+		if (l->index == 0 && now_ms() >= next_check) {
 			check_deadlines();
 			next_check = now_ms() + 1000;
 		}
 	}
 }
 
-int relay_start(const struct config *c, int ctl)
+static int add_src(struct rl_loop *l, int fd, struct src *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
 
+int relay_loop_watch(struct rl_loop *l, int fd)
+{
+	return add_src(l, fd, &l->watch_src);
+}
+
+void relay_loop_set_tick(struct rl_loop *l, int (*tick)(void *), void *arg)
+{
+	l->tick = tick;
+	l->tick_arg = arg;
+}
+
+struct rl_loop *relay_loop(unsigned i)
+{
+	return &R.loops[i];
+}
+
+unsigned relay_nloops(void)
+{
+	return R.nloops;
+}
+
+static int init_loop(struct rl_loop *l, unsigned i)
+{
+	l->index = i;
+	l->buf = xmalloc(WIRE_MAX_FRAME);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l->wake_src.kind = SRC_WAKE;
+	l->watch_src.kind = SRC_WATCH;
+	if (l->epfd < 0 || l->wakefd < 0 || add_src(l, l->wakefd, &l->wake_src) < 0)
+		return -1;
+	return 0;
+}
+
+int relay_init(const struct config *c, int ctl, unsigned nloops)
+{
+	R.nloops = nloops;
+	R.loops = xcalloc(nloops, sizeof(*R.loops));
+	for (unsigned i = 0; i < nloops; i++)
+		if (init_loop(&R.loops[i], i) < 0)
+			return -1;
 	R.npools = c->npools;
 	R.pools = xcalloc(c->npools, sizeof(*R.pools));
 	for (size_t i = 0; i < c->npools; i++) {
@@ -789,37 +932,27 @@ int relay_start(const struct config *c, int ctl)
 		R.pools[i].index = (unsigned)i;
 		R.pools[i].name = c->pools[i].name;
 		R.pools[i].qmax = c->server.queue;
+		R.pools[i].free_heads = xcalloc(nloops, sizeof(struct rl_chan *));
 	}
 	R.request_timeout_ms = c->server.request_timeout_ms;
-	R.buf = xmalloc(WIRE_MAX_FRAME);
 	R.ctl = ctl;
-	R.epfd = epoll_create1(EPOLL_CLOEXEC);
-	R.stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (R.epfd < 0 || R.stopfd < 0)
-		return -1;
 	set_nonblock(ctl, true);
 	R.ctl_src.kind = SRC_CTL;
-	ev.data.ptr = &R.ctl_src;
-	if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, ctl, &ev) < 0)
-		return -1;
-	R.stop_src.kind = SRC_STOP;
-	ev.data.ptr = &R.stop_src;
-	if (epoll_ctl(R.epfd, EPOLL_CTL_ADD, R.stopfd, &ev) < 0)
-		return -1;
-	if (pthread_create(&R.thread, NULL, relay_thread, NULL) != 0)
-		return -1;
-	R.running = true;
-	return 0;
+	R.auth_src.kind = SRC_AUTH;
+	return add_src(&R.loops[0], ctl, &R.ctl_src);
+}
+
+void relay_wake_all(void)
+{
+	uint64_t one = 1;
+
+	for (unsigned i = 0; i < R.nloops; i++)
+		if (write(R.loops[i].wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_msg(LOG_ERR, "wake: %m");
 }
 
 void relay_stop(void)
 {
-	uint64_t one = 1;
-
-	if (!R.running)
-		return;
-	if (write(R.stopfd, &one, sizeof(one)) < 0)
-		log_msg(LOG_ERR, "relay stop: %m");
-	pthread_join(R.thread, NULL);
-	R.running = false;
+	atomic_store(&R.stop, true);
+	relay_wake_all();
 }

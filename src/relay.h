@@ -1,17 +1,23 @@
-/* relay.h -- the front end's side of the channels to pool workers.
+/* relay.h -- the front end's event loops and its channels to pool workers.
  *
- * Each pool worker thread owns one channel (a SOCK_SEQPACKET socket); the
- * front end lends a free channel to one request at a time and queues
- * requests when all are busy (IIS's per-pool request queue).  HTTP
- * threads never block on a worker: they send without waiting and, when
- * they would have to wait (no free channel, channel full, response not
- * here yet), suspend the libmicrohttpd connection.  One relay thread
- * reads every channel with epoll, buffers what the worker sent, and
- * resumes the connection.
+ * The front end runs one event loop per HTTP thread.  A loop owns
+ * libmicrohttpd daemons (one per listener, in external-epoll mode) and a
+ * share of every pool's channels, all in one epoll set: the worker's answer
+ * wakes the very thread that parses the connection, and nothing else.
+ * Loop i, and the worker threads behind its channels, run on CPU i, so a
+ * request's wakeups never cross CPUs (on a VM a cross-CPU wakeup costs
+ * about ten times a local one).
  *
- * Locking: one mutex per pool guards its channels, its queue and the
- * relay state of requests bound to it.  Suspend and resume both happen
- * under that mutex, so a resume can never overtake its suspend.
+ * Each pool worker thread owns one channel (a SOCK_SEQPACKET socket); a
+ * request borrows a free channel, preferring one of its own loop, and
+ * waits in the pool's queue when all are busy (IIS's per-pool queue).  An
+ * HTTP callback never blocks on a worker: it sends without waiting and,
+ * when it would have to wait, suspends the libmicrohttpd connection; the
+ * loop that reads the channel resumes it.
+ *
+ * Locking: one mutex per pool guards its channels, queue, and the relay
+ * state of requests bound to it.  Suspend and resume both happen under
+ * that mutex, so a resume never overtakes its suspend.
  */
 #ifndef IDGATE_RELAY_H
 #define IDGATE_RELAY_H
@@ -26,6 +32,7 @@ struct config;
 struct MHD_Connection;
 struct rl_chan;
 struct rl_pool;
+struct rl_loop;
 
 struct rl_chunk {
 	struct rl_chunk *next;
@@ -41,6 +48,7 @@ struct rl_state {
 	struct rl_state *qnext;    /* in the pool's wait queue */
 	bool queued;
 	bool suspended;
+	bool no_body;              /* the head says REQ_END_TOO */
 	bool head_sent;            /* REQ_HEAD is on the channel */
 	bool end_sent;             /* REQ_END or REQ_ABORT is on the channel */
 	bool discard_body;         /* the worker answered: drop the rest */
@@ -48,7 +56,7 @@ struct rl_state {
 	bool resp_end;             /* RESP_END received */
 	bool resp_error;           /* worker reported failure after the head */
 	bool failed;               /* channel died or timed out */
-	int fail_status;           /* 502 or 504 when failed before a head */
+	int fail_status;           /* 502, 503 or 504 when failed before a head */
 	uint64_t deadline_ms;
 	/* the encoded request head, until it is sent */
 	uint8_t *head;
@@ -72,12 +80,27 @@ enum rl_result {
 	RL_UNAVAILABLE,  /* no worker can take it: 503 */
 };
 
-/* Start the relay: one pool per config pool; `ctl` is the supervisor's
- * socket, which brings channels.  Spawns the relay thread. */
-int relay_start(const struct config *c, int ctl);
+/* ---- loops ---- */
+
+/* Create `nloops` loops and the pools; `ctl` is the supervisor's socket
+ * (channels, the PAM helper's socket), read by loop 0. */
+int relay_init(const struct config *c, int ctl, unsigned nloops);
+struct rl_loop *relay_loop(unsigned i);
+unsigned relay_nloops(void);
+/* Wake the loop when fd is readable (e.g. libmicrohttpd's epoll fd). */
+int relay_loop_watch(struct rl_loop *l, int fd);
+/* After every batch of events the loop calls tick(arg); it returns how
+ * long the loop may sleep at most, in ms (-1: no limit). */
+void relay_loop_set_tick(struct rl_loop *l, int (*tick)(void *arg), void *arg);
+/* Run loop l in the calling thread until relay_stop(). */
+void relay_loop_run(struct rl_loop *l);
+/* Wake every loop (to look at a flag, e.g. draining). */
+void relay_wake_all(void);
 void relay_stop(void);
 /* Requests bound or queued right now, over all pools. */
 size_t relay_active(void);
+
+/* ---- requests (from libmicrohttpd callbacks) ---- */
 
 /* Queue the request for its pool (head already encoded in rl->head).
  * RL_OK (bound or queued) or RL_UNAVAILABLE. */

@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "authhelper.h"
 #include "config.h"
 #include "frontend.h"
 #include "log.h"
@@ -31,25 +32,34 @@
 
 #define START_TIMEOUT_MS 30000
 
+enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH };
+
 struct child {
+	enum role role;
+	unsigned pool;     /* ROLE_WORKER */
 	pid_t pid;
 	int ctl;           /* supervisor's end */
 	bool ready;
-	const char *name;  /* "frontend" or the pool name */
+	const char *name;  /* for messages */
 };
 
 static struct {
 	struct config *c;
 	int *listen_fds;
+	size_t nlisten_fds;
 	int audit_fd;
 	char *tls_cert_pem, *tls_key_pem;
 	int sigfd;
-	struct child fe;
-	struct child *workers; /* per pool */
+	/* kids[0] is the front end, kids[1..npools] the pool workers, and the
+	 * PAM helper comes last when one is needed */
+	struct child *kids;
+	size_t nkids;
 	uint32_t gen;
 	bool stopping;
 	uint64_t stop_deadline;
 } S;
+
+#define FE (&S.kids[0])
 
 /* ---------------------------------------------------------------- resources */
 
@@ -61,6 +71,9 @@ static int open_listener(const struct listen_conf *l)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* one socket per front-end loop on the same address: the kernel
+	 * spreads connections over the loops */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (l->addr.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) < 0 || listen(fd, 511) < 0) {
@@ -72,16 +85,22 @@ static int open_listener(const struct listen_conf *l)
 	return fd;
 }
 
+/* listen_fds[listener * loops + loop] */
 static void open_listeners(void)
 {
 	const struct server_conf *s = &S.c->server;
+	unsigned loops = config_loops(S.c);
 
-	S.listen_fds = xcalloc(s->nlisten, sizeof(int));
+	S.nlisten_fds = s->nlisten * loops;
+	S.listen_fds = xcalloc(S.nlisten_fds, sizeof(int));
 	for (size_t i = 0; i < s->nlisten; i++) {
-		S.listen_fds[i] = open_listener(&s->listen[i]);
-		if (S.listen_fds[i] < 0)
-			die("%s:%d: listen %s: %m", S.c->file, s->listen[i].line,
-			    s->listen[i].text);
+		for (unsigned k = 0; k < loops; k++) {
+			int fd = open_listener(&s->listen[i]);
+			if (fd < 0)
+				die("%s:%d: listen %s: %m", S.c->file, s->listen[i].line,
+				    s->listen[i].text);
+			S.listen_fds[i * loops + k] = fd;
+		}
 	}
 }
 
@@ -147,7 +166,7 @@ static pid_t spawn_frontend(int ctl_child)
 	if (pid != 0)
 		return pid;
 	child_setup();
-	size_t n = S.c->server.nlisten;
+	size_t n = S.nlisten_fds;
 	int *keep = xcalloc(n + 2, sizeof(int));
 	memcpy(keep, S.listen_fds, n * sizeof(int));
 	keep[n] = ctl_child;
@@ -188,7 +207,7 @@ static int send_channels(unsigned pool, int *fds, size_t n)
 	wb_u32(&b, S.gen);
 	for (size_t off = 0; off < n && rc == 0; off += WIRE_MAX_FDS) {
 		size_t k = n - off < WIRE_MAX_FDS ? n - off : WIRE_MAX_FDS;
-		rc = wire_send(S.fe.ctl, W_CTL_CHANNELS, 0, b.p, b.len, fds + off, k, 0);
+		rc = wire_send(FE->ctl, W_CTL_CHANNELS, 0, b.p, b.len, fds + off, k, 0);
 	}
 	wb_free(&b);
 	return rc;
@@ -197,7 +216,7 @@ static int send_channels(unsigned pool, int *fds, size_t n)
 static int start_worker(unsigned i)
 {
 	struct pool_conf *pool = &S.c->pools[i];
-	struct child *w = &S.workers[i];
+	struct child *w = &S.kids[1 + i];
 	size_t n = pool->threads;
 	int *mine = xcalloc(n, sizeof(int)), *theirs = xcalloc(n, sizeof(int));
 	int ctl[2], sp[2], rc = -1;
@@ -210,7 +229,6 @@ static int start_worker(unsigned i)
 		mine[k] = sp[0];   /* front end */
 		theirs[k] = sp[1]; /* worker */
 	}
-	w->name = pool->name;
 	w->ready = false;
 	w->ctl = ctl[0];
 	w->pid = spawn_worker(pool, theirs, ctl[1]);
@@ -228,33 +246,54 @@ done:
 	return rc;
 }
 
+/* The PAM helper: its request socket goes to the front end. */
+static int start_auth(void)
+{
+	struct child *a = &S.kids[S.nkids - 1];
+	int sp[2], ctl[2], rc;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		die("socketpair: %m");
+	a->ready = false;
+	a->ctl = ctl[0];
+	a->pid = fork();
+	if (a->pid < 0)
+		die("fork: %m");
+	if (a->pid == 0) {
+		int keep[2] = { sp[1], ctl[1] };
+		child_setup();
+		close_fds_except(keep, 2);
+		authhelper_main(S.c, sp[1], ctl[1]);
+	}
+	close(sp[1]);
+	close(ctl[1]);
+	rc = wire_send(FE->ctl, W_CTL_AUTHSOCK, 0, NULL, 0, &sp[0], 1, 0);
+	close(sp[0]);
+	return rc;
+}
+
 static void start_frontend(void)
 {
 	int ctl[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
 		die("socketpair: %m");
-	S.fe.name = "frontend";
-	S.fe.ctl = ctl[0];
-	S.fe.pid = spawn_frontend(ctl[1]);
-	if (S.fe.pid < 0)
+	FE->name = "frontend";
+	FE->ctl = ctl[0];
+	FE->pid = spawn_frontend(ctl[1]);
+	if (FE->pid < 0)
 		die("fork: %m");
 	close(ctl[1]);
 }
 
 /* ---------------------------------------------------------------- events */
 
-static struct child *child_by_pid(pid_t pid, int *pool)
+static struct child *child_by_pid(pid_t pid)
 {
-	*pool = -1;
-	if (S.fe.pid == pid)
-		return &S.fe;
-	for (size_t i = 0; i < S.c->npools; i++) {
-		if (S.workers[i].pid == pid) {
-			*pool = (int)i;
-			return &S.workers[i];
-		}
-	}
+	for (size_t i = 0; i < S.nkids; i++)
+		if (S.kids[i].pid == pid)
+			return &S.kids[i];
 	return NULL;
 }
 
@@ -269,18 +308,23 @@ static void describe_exit(int status, char *buf, size_t len)
 
 static void kill_all(int sig)
 {
-	if (S.fe.pid > 0)
-		kill(S.fe.pid, sig);
-	for (size_t i = 0; i < S.c->npools; i++)
-		if (S.workers[i].pid > 0)
-			kill(S.workers[i].pid, sig);
+	for (size_t i = 0; i < S.nkids; i++)
+		if (S.kids[i].pid > 0)
+			kill(S.kids[i].pid, sig);
+}
+
+static void restart(struct child *ch)
+{
+	int rc = ch->role == ROLE_WORKER ? start_worker(ch->pool) : start_auth();
+
+	if (rc < 0)
+		log_msg(LOG_ERR, "%s: cannot hand its socket to the front end: %m", ch->name);
 }
 
 static void on_child_exit(pid_t pid, int status)
 {
 	char how[96];
-	int pool;
-	struct child *ch = child_by_pid(pid, &pool);
+	struct child *ch = child_by_pid(pid);
 
 	if (!ch)
 		return;
@@ -291,22 +335,19 @@ static void on_child_exit(pid_t pid, int status)
 	ch->pid = 0;
 	ch->ready = false;
 	if (S.stopping) {
-		log_msg(LOG_INFO, "%s%s stopped (%s)", pool >= 0 ? "pool " : "", ch->name, how);
-		if (ch == &S.fe) /* the front end has drained: now the workers */
+		log_msg(LOG_INFO, "%s stopped (%s)", ch->name, how);
+		if (ch == FE) /* the front end has drained: now the others */
 			kill_all(SIGTERM);
 		return;
 	}
-	if (ch == &S.fe || !was_ready) {
-		log_msg(LOG_ERR, "%s%s %s; stopping idgated", pool >= 0 ? "pool " : "", ch->name,
-			how);
+	if (ch == FE || !was_ready) {
+		log_msg(LOG_ERR, "%s %s; stopping idgated", ch->name, how);
 		S.stopping = true;
-		S.stop_deadline = now_ms() + 5000;
 		kill_all(SIGTERM);
 		exit(1);
 	}
-	log_msg(LOG_ERR, "pool %s worker (pid %d) %s; restarting it", ch->name, (int)pid, how);
-	if (start_worker((unsigned)pool) < 0)
-		log_msg(LOG_ERR, "pool %s: cannot hand channels to the front end: %m", ch->name);
+	log_msg(LOG_ERR, "%s (pid %d) %s; restarting it", ch->name, (int)pid, how);
+	restart(ch);
 }
 
 static void reap(void)
@@ -326,8 +367,8 @@ static void begin_stop(void)
 	S.stop_deadline = now_ms() + S.c->server.shutdown_timeout_ms + 5000;
 	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_INFO, "stopping: draining requests");
-	if (S.fe.pid > 0)
-		kill(S.fe.pid, SIGTERM);
+	if (FE->pid > 0)
+		kill(FE->pid, SIGTERM);
 	else
 		kill_all(SIGTERM);
 }
@@ -371,20 +412,16 @@ static void on_ctl(struct child *ch)
 
 static bool all_ready(void)
 {
-	if (!S.fe.ready)
-		return false;
-	for (size_t i = 0; i < S.c->npools; i++)
-		if (!S.workers[i].ready)
+	for (size_t i = 0; i < S.nkids; i++)
+		if (!S.kids[i].ready)
 			return false;
 	return true;
 }
 
 static bool anyone_left(void)
 {
-	if (S.fe.pid > 0)
-		return true;
-	for (size_t i = 0; i < S.c->npools; i++)
-		if (S.workers[i].pid > 0)
+	for (size_t i = 0; i < S.nkids; i++)
+		if (S.kids[i].pid > 0)
 			return true;
 	return false;
 }
@@ -392,19 +429,15 @@ static bool anyone_left(void)
 /* One round of waiting: signals and control messages. */
 static void poll_once(int timeout_ms)
 {
-	struct pollfd *p = xcalloc(S.c->npools + 2, sizeof(*p));
-	struct child **who = xcalloc(S.c->npools + 2, sizeof(*who));
+	struct pollfd *p = xcalloc(S.nkids + 1, sizeof(*p));
+	struct child **who = xcalloc(S.nkids + 1, sizeof(*who));
 	size_t n = 0;
 
 	p[n++] = (struct pollfd){ .fd = S.sigfd, .events = POLLIN };
-	if (S.fe.ctl >= 0 && S.fe.pid > 0) {
-		who[n] = &S.fe;
-		p[n++] = (struct pollfd){ .fd = S.fe.ctl, .events = POLLIN };
-	}
-	for (size_t i = 0; i < S.c->npools; i++) {
-		if (S.workers[i].ctl >= 0 && S.workers[i].pid > 0) {
-			who[n] = &S.workers[i];
-			p[n++] = (struct pollfd){ .fd = S.workers[i].ctl, .events = POLLIN };
+	for (size_t i = 0; i < S.nkids; i++) {
+		if (S.kids[i].ctl >= 0 && S.kids[i].pid > 0) {
+			who[n] = &S.kids[i];
+			p[n++] = (struct pollfd){ .fd = S.kids[i].ctl, .events = POLLIN };
 		}
 	}
 	if (poll(p, n, timeout_ms) > 0) {
@@ -460,6 +493,40 @@ static void setup_signals(void)
 		die("signalfd: %m");
 }
 
+/* PAM is only needed when some vdir authenticates and a service is set,
+ * or when Basic asks PAM for passwords. */
+static bool need_auth_helper(const struct config *c)
+{
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		if ((c->vdirs[i].auth & AUTH_BASIC) ||
+		    (c->vdirs[i].auth && *c->server.pam_service))
+			return true;
+	}
+	return false;
+}
+
+static void setup_children(void)
+{
+	const struct config *c = S.c;
+
+	S.nkids = 1 + c->npools + (need_auth_helper(c) ? 1 : 0);
+	S.kids = xcalloc(S.nkids, sizeof(*S.kids));
+	for (size_t i = 0; i < S.nkids; i++)
+		S.kids[i].ctl = -1;
+	S.kids[0].role = ROLE_FRONTEND;
+	S.kids[0].name = "frontend";
+	for (size_t i = 0; i < c->npools; i++) {
+		struct child *w = &S.kids[1 + i];
+		w->role = ROLE_WORKER;
+		w->pool = (unsigned)i;
+		w->name = xasprintf("pool %s worker", c->pools[i].name);
+	}
+	if (S.nkids > 1 + c->npools) {
+		S.kids[S.nkids - 1].role = ROLE_AUTH;
+		S.kids[S.nkids - 1].name = "PAM helper";
+	}
+}
+
 static void check_privilege(void)
 {
 	if (privsep_privileged())
@@ -477,20 +544,19 @@ int supervisor_run(struct config *c, const char *config_file)
 	(void)config_file;
 	log_set_role("supervisor");
 	S.c = c;
-	S.fe.ctl = -1;
 	check_privilege();
 	setup_signals();
 	open_listeners();
 	open_audit_log();
 	read_tls_files();
-	S.workers = xcalloc(c->npools, sizeof(*S.workers));
-	for (size_t i = 0; i < c->npools; i++)
-		S.workers[i].ctl = -1;
+	setup_children();
 	S.gen = 1;
 	start_frontend();
 	for (size_t i = 0; i < c->npools; i++)
 		if (start_worker((unsigned)i) < 0)
 			die("pool %s: cannot hand channels to the front end: %m", c->pools[i].name);
+	if (S.kids[S.nkids - 1].role == ROLE_AUTH && start_auth() < 0)
+		die("PAM helper: cannot hand its socket to the front end: %m");
 	wait_until_ready();
 	if (!S.stopping) {
 		sd_notify(0, "READY=1");

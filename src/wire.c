@@ -341,7 +341,14 @@ void wire_resp_encode(struct wbuf *b, const struct wire_resp *r)
 	wb_u32(b, r->status);
 	wb_u64(b, r->length);
 	wb_u64(b, r->fd_offset);
+	wb_str(b, r->reason);
 	wb_hdrs(b, r->hdrs, r->nhdrs);
+	if (r->body) {
+		wb_u32(b, (uint32_t)r->body_len);
+		wb_bytes(b, r->body, r->body_len);
+	} else {
+		wb_u32(b, NULL_STR);
+	}
 }
 
 int wire_resp_decode(const void *p, size_t len, struct wire_resp *resp)
@@ -353,11 +360,13 @@ int wire_resp_decode(const void *p, size_t len, struct wire_resp *resp)
 	resp->status = rb_u32(&r);
 	resp->length = rb_u64(&r);
 	resp->fd_offset = rb_u64(&r);
+	resp->reason = rb_str(&r);
 	if (r.bad || resp->status < 100 || resp->status > 599)
 		return -1;
 	if (rb_hdrs(&r, &resp->hdrs, &resp->nhdrs) < 0)
 		return -1;
-	if (r.left != 0) {
+	resp->body = rb_bytes(&r, &resp->body_len);
+	if (r.bad || r.left != 0) {
 		free(resp->hdrs);
 		resp->hdrs = NULL;
 		return -1;

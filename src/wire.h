@@ -40,11 +40,21 @@ enum wire_type {
 	/* supervisor <-> children */
 	W_CTL_READY = 32,    /* child -> supervisor: started */
 	W_CTL_CHANNELS = 33, /* supervisor -> front end: u32 pool, u32 generation, fds */
+	W_CTL_AUTHSOCK = 34, /* supervisor -> front end: the auth helper's socket (fd) */
+	/* front end <-> auth helper (PAM) */
+	W_AUTH_ACCT = 40,    /* u64 tag, str user, str rhost: pam_acct_mgmt */
+	W_AUTH_PASS = 41,    /* u64 tag, str user, str rhost, str password:
+	                        pam_authenticate + pam_acct_mgmt */
+	W_AUTH_RESULT = 42,  /* u64 tag, u32 PAM result code, str message */
 };
 
-/* RESP_HEAD flags */
-#define W_RESP_FD  0x1u /* the body is the attached fd from fd_offset, `length` bytes */
+/* REQ_HEAD flags */
+#define W_REQ_END_TOO 0x1u  /* the request has no body: no REQ_BODY/REQ_END follow */
+
+/* RESP_HEAD flags (a head that ends the response saves the peer a wakeup) */
+#define W_RESP_FD  0x1u     /* the body is the attached fd from fd_offset, `length` bytes */
 #define W_RESP_END_TOO 0x2u /* no RESP_BODY/RESP_END follow: the response is complete */
+#define W_RESP_INLINE 0x4u  /* the whole body is in the head (implies END_TOO) */
 
 struct wire_frame {
 	uint16_t type;
@@ -116,6 +126,9 @@ struct wire_resp {
 	uint32_t status;
 	uint64_t length;    /* WIRE_LEN_UNKNOWN: chunked */
 	uint64_t fd_offset;
+	const char *reason; /* for the audit log, or NULL (with END_TOO) */
+	const void *body;   /* W_RESP_INLINE: the whole body, or NULL */
+	size_t body_len;
 	struct wire_hdr *hdrs;
 	uint32_t nhdrs;
 };

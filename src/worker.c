@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cpu.h"
 #include "diag.h"
 #include "httputil.h"
 #include "log.h"
@@ -248,13 +250,18 @@ static int op_set_length(struct idg_request *pub, int64_t length)
 	return 0;
 }
 
-static int send_head(struct wreq *r, uint16_t flags, int fd, uint64_t offset)
+/* Send the head; with `body` (INLINE) it carries the whole body as well,
+ * and the response is over. */
+static int send_head(struct wreq *r, uint16_t flags, int fd, uint64_t offset, const void *body,
+		     size_t body_len)
 {
 	struct wire_hdr h[MAX_RESP_HEADERS];
 	struct wire_resp resp = {
 		.status = (uint32_t)(r->status ? r->status : 200),
 		.length = r->length < 0 ? WIRE_LEN_UNKNOWN : (uint64_t)r->length,
 		.fd_offset = offset, .hdrs = h, .nhdrs = (uint32_t)r->nhdrs,
+		.reason = r->reason[0] ? r->reason : NULL,
+		.body = body, .body_len = body_len,
 	};
 	struct wbuf b;
 	int rc;
@@ -274,9 +281,19 @@ static int send_head(struct wreq *r, uint16_t flags, int fd, uint64_t offset)
 		       fd >= 0 ? 1 : 0, 0);
 	wb_free(&b);
 	r->head_sent = true;
-	if (flags & W_RESP_END_TOO)
+	if (flags & (W_RESP_END_TOO | W_RESP_INLINE))
 		r->resp_ended = true;
 	return rc;
+}
+
+/* The whole announced body in one write, small enough for one frame: send
+ * it with the head (one frame, one wakeup of the front end). */
+static bool send_inline(struct wreq *r, const void *buf, size_t len)
+{
+	if (r->head_sent || r->head_only || r->length != (int64_t)len ||
+	    len > WIRE_MAX_PAYLOAD / 2)
+		return false;
+	return send_head(r, W_RESP_INLINE, -1, 0, buf, len) == 0;
 }
 
 static int op_write(struct idg_request *pub, const void *buf, size_t len)
@@ -288,7 +305,9 @@ static int op_write(struct idg_request *pub, const void *buf, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!r->head_sent && send_head(r, 0, -1, 0) < 0)
+	if (send_inline(r, buf, len))
+		return 0;
+	if (!r->head_sent && send_head(r, 0, -1, 0, NULL, 0) < 0)
 		return -1;
 	if (client_gone(r)) {
 		errno = ECONNRESET;
@@ -317,7 +336,7 @@ static int op_send_fd(struct idg_request *pub, int fd, uint64_t offset, uint64_t
 		return -1;
 	}
 	r->length = (int64_t)length;
-	return send_head(r, W_RESP_FD | W_RESP_END_TOO, fd, offset);
+	return send_head(r, W_RESP_FD | W_RESP_END_TOO, fd, offset, NULL, 0);
 }
 
 static void op_set_reason(struct idg_request *pub, const char *fmt, ...)
@@ -366,7 +385,7 @@ static void finish(struct wreq *r, int rc)
 
 	if (!r->head_sent) {
 		if (rc == IDG_OK) {
-			send_head(r, W_RESP_END_TOO, -1, 0);
+			send_head(r, W_RESP_END_TOO, -1, 0, NULL, 0);
 			return;
 		}
 		int status = rc == IDG_DECLINED ? 404 : (rc >= 400 && rc <= 599) ? rc : 500;
@@ -381,7 +400,7 @@ static void finish(struct wreq *r, int rc)
 		r->length = (int64_t)len;
 		op_add_header(&r->pub, "Content-Type", "text/html; charset=utf-8");
 		if (r->head_only) {
-			send_head(r, W_RESP_END_TOO, -1, 0);
+			send_head(r, W_RESP_END_TOO, -1, 0, NULL, 0);
 		} else {
 			op_write(&r->pub, page, len);
 		}
@@ -487,6 +506,8 @@ static void serve(struct wthread *t, const struct wire_frame *head)
 	if (bad)
 		protocol_error(bad);
 	setup_request(&r, t);
+	if (head->flags & W_REQ_END_TOO)
+		r.req_ended = true; /* no body follows */
 	rc = r.v->module->desc->handle(W.ctx[r.v->index], &r.pub);
 	finish(&r, rc);
 	drain(&r);
@@ -498,6 +519,8 @@ static void *channel_thread(void *arg)
 	struct wthread *t = arg;
 	struct wire_frame f;
 
+	/* channel k is read by front-end loop k % loops: share its CPU */
+	cpu_place_thread(W.c, (unsigned)((size_t)(t - W.threads) % config_loops(W.c)));
 	for (;;) {
 		int rc = wire_recv(t->fd, t->headbuf, &f, 0);
 		if (rc == 0 || (rc < 0 && errno != EPROTO))

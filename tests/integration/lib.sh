@@ -13,13 +13,51 @@ PASSES=0
 FAILS=0
 IDG_PID=
 IDG_LOG="$T/idgated.log"
+AUDIT="$T/audit.jsonl"
+
+CLEANUPS=""
 
 cleanup() {
 	if [ -n "$IDG_PID" ] && kill -0 "$IDG_PID" 2>/dev/null; then
 		kill -TERM "$IDG_PID" 2>/dev/null
 		wait "$IDG_PID" 2>/dev/null
 	fi
+	command -v realm_stop >/dev/null && realm_stop
+	eval "$CLEANUPS"
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
+}
+
+# at_exit CMD -- run CMD when the test ends (after idgated is stopped).
+at_exit() { CLEANUPS="$CLEANUPS $1;"; }
+
+# need_root -- the tests that create accounts, PAM services and a KDC.
+need_root() {
+	if ! is_root; then
+		not_ok "this test creates accounts and must run as root"
+		finish
+	fi
+}
+
+# add_user NAME [useradd options] -- a local account, removed at exit.
+add_user() {
+	name=$1
+	shift
+	userdel "$name" >/dev/null 2>&1
+	useradd -M -d /nonexistent -s /usr/sbin/nologin "$@" "$name" || return 1
+	at_exit "userdel $name >/dev/null 2>&1"
+}
+
+# add_group NAME -- a local group, removed at exit.
+add_group() {
+	groupdel "$1" >/dev/null 2>&1
+	groupadd "$1" || return 1
+	at_exit "groupdel $1 >/dev/null 2>&1"
+}
+
+# add_pam_service NAME TEXT -- /etc/pam.d/NAME for this test only.
+add_pam_service() {
+	printf '%s\n' "$2" >"/etc/pam.d/$1"
+	at_exit "rm -f /etc/pam.d/$1"
 }
 trap cleanup EXIT
 
@@ -125,6 +163,26 @@ body_size() {
 header() {
 	awk -v f="$2" 'BEGIN { IGNORECASE = 1 } tolower($1) == tolower(f ":") {
 		sub(/^[^:]*: */, ""); sub(/\r$/, ""); print; exit }' "$T/$1.hdr"
+}
+
+# audit_line NAME -- the audit line of the request fetched as NAME (by its
+# X-Request-Id), into $T/NAME.audit; waits for it: the line is written
+# when the request is complete, which may be just after the client has
+# its answer.
+audit_line() {
+	id=$(header "$1" X-Request-Id)
+	i=0
+	while ! grep -q "\"request_id\":\"$id\"" "$AUDIT" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	grep "\"request_id\":\"$id\"" "$AUDIT" >"$T/$1.audit"
+}
+
+# audit NAME EXPR -- a field of that audit line (Python expression on j).
+audit() {
+	audit_line "$1"
+	json "$T/$1.audit" "$2"
 }
 
 # json FILE EXPR -- evaluate a Python expression on the parsed JSON `j`.

@@ -184,21 +184,19 @@ import json, sys
 for line in open(sys.argv[1]):
     json.loads(line)
 print("ok")' "$T/audit.jsonl")"
-grep '"path":"/www/nope.txt"' "$T/audit.jsonl" >"$T/a404"
-check_eq "audit: 404 status" 404 "$(json "$T/a404" 'j["status"]')"
-check_eq "audit: 404 reason" "static: nope.txt: not found" "$(json "$T/a404" 'j["reason"]')"
-check_eq "audit: 404 vdir and pool" "/www default" "$(json "$T/a404" 'j["vdir"] + " " + j["pool"]')"
-grep '"path":"/elsewhere"' "$T/audit.jsonl" >"$T/anov"
-check_eq "audit: no vdir" "None no vdir serves this path" "$(json "$T/anov" 'str(j["vdir"]) + " " + j["reason"]')"
-grep '"path":"/whoami"' "$T/audit.jsonl" | head -1 >"$T/awho"
+check_eq "audit: 404 status" 404 "$(audit nope 'j["status"]')"
+check_eq "audit: 404 reason" "static: nope.txt: not found" "$(audit nope 'j["reason"]')"
+check_eq "audit: 404 vdir and pool" "/www default" "$(audit nope 'j["vdir"] + " " + j["pool"]')"
+check_eq "audit: no vdir" "None no vdir serves this path" "$(audit novdir 'str(j["vdir"]) + " " + j["reason"]')"
 check_eq "audit: fields" \
 	"['ts', 'request_id', 'client', 'method', 'path', 'vdir', 'pool', 'principal', 'user', 'level', 'impersonated', 'status', 'bytes', 'duration_ms']" \
-	"$(json "$T/awho" 'list(j.keys())')"
+	"$(audit who 'list(j.keys())')"
 check_eq "audit: whoami request id matches the response" \
-	"$(json "$T/who.body" 'j["request_id"]')" "$(json "$T/awho" 'j["request_id"]')"
-check_eq "audit: client" 127.0.0.1 "$(json "$T/awho" 'j["client"]')"
-grep '"path":"/www/hello.txt"' "$T/audit.jsonl" | head -1 >"$T/ahello"
-check_eq "audit: bytes" 11 "$(json "$T/ahello" 'j["bytes"]')"
+	"$(json "$T/who.body" 'j["request_id"]')" "$(audit who 'j["request_id"]')"
+check_eq "audit: X-Request-Id names the request" "$(json "$T/who.body" 'j["request_id"]')" "$(header who X-Request-Id)"
+check_eq "audit: client" 127.0.0.1 "$(audit who 'j["client"]')"
+check_eq "audit: bytes" 11 "$(audit hello 'j["bytes"]')"
+check_eq "audit: method and path" "GET /www/hello.txt" "$(audit hello 'j["method"] + " " + j["path"]')"
 
 # ---------------------------------------------------------------- SIGTERM
 KIDS=$(pgrep -P "$IDG_PID" | tr '\n' ' ')

@@ -1,0 +1,125 @@
+/* acctcache.c -- a small hash table under one mutex; entries expire after
+ * the TTL and are overwritten on collision (a cache, not a directory). */
+#include "acctcache.h"
+
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privsep.h"
+#include "util.h"
+
+#define SLOTS 1024
+
+struct entry {
+	char name[72];
+	uint64_t expires_ms;
+	struct account a;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry table[SLOTS];
+static uint64_t ttl;
+
+void acctcache_init(uint64_t ttl_ms)
+{
+	ttl = ttl_ms;
+}
+
+static size_t slot_of(const char *name)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return (size_t)(h % SLOTS);
+}
+
+static void copy_account(struct account *to, const struct account *from)
+{
+	*to = *from;
+	to->groups = NULL;
+	if (from->ngroups) {
+		to->groups = xcalloc(from->ngroups, sizeof(gid_t));
+		memcpy(to->groups, from->groups, from->ngroups * sizeof(gid_t));
+	}
+}
+
+void account_free(struct account *a)
+{
+	free(a->groups);
+	memset(a, 0, sizeof(*a));
+}
+
+static void lookup(const char *name, struct account *a)
+{
+	struct passwd pw, *res = NULL;
+	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+	char *buf;
+
+	memset(a, 0, sizeof(*a));
+	if (size < 16384)
+		size = 16384;
+	buf = xmalloc((size_t)size);
+	if (getpwnam_r(name, &pw, buf, (size_t)size, &res) == 0 && res) {
+		a->exists = true;
+		a->uid = pw.pw_uid;
+		a->gid = pw.pw_gid;
+		if (privsep_user_groups(name, pw.pw_gid, &a->groups, &a->ngroups) < 0) {
+			a->groups = NULL;
+			a->ngroups = 0;
+		}
+	}
+	free(buf);
+}
+
+void account_get(const char *name, struct account *out)
+{
+	struct entry *e = &table[slot_of(name)];
+	uint64_t now = now_ms();
+	struct account fresh;
+
+	pthread_mutex_lock(&lock);
+	if (ttl && strcmp(e->name, name) == 0 && now < e->expires_ms) {
+		copy_account(out, &e->a);
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	pthread_mutex_unlock(&lock);
+	lookup(name, &fresh); /* NSS may be slow: not under the lock */
+	copy_account(out, &fresh);
+	if (!ttl || strlen(name) >= sizeof(e->name)) {
+		account_free(&fresh);
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	account_free(&e->a);
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->expires_ms = now + ttl;
+	e->a = fresh;
+	pthread_mutex_unlock(&lock);
+}
+
+void acctcache_set_pam(const char *name, int code, const char *msg)
+{
+	struct entry *e = &table[slot_of(name)];
+
+	pthread_mutex_lock(&lock);
+	if (strcmp(e->name, name) == 0 && now_ms() < e->expires_ms) {
+		e->a.pam_known = true;
+		e->a.pam_code = code;
+		snprintf(e->a.pam_msg, sizeof(e->a.pam_msg), "%s", msg);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+bool account_in_group(const struct account *a, gid_t gid)
+{
+	for (size_t i = 0; i < a->ngroups; i++)
+		if (a->groups[i] == gid)
+			return true;
+	return false;
+}

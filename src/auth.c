@@ -1,0 +1,373 @@
+/* auth.c -- the front end's authentication and authorization.
+ *
+ *   Authorization: Negotiate <token>   -> GSSAPI accept (negotiate.c)
+ *   Authorization: Basic <b64>         -> PAM authenticate, TLS listeners only
+ *   principal -> local name (auth_to_local) -> account (NSS, acctcache.c)
+ *   account -> PAM account check (the helper, authq.c; cached)
+ *   -> require valid-user | user ... | group ...
+ *
+ * Every refusal sets a reason for the audit log that says which step
+ * refused and why; none contains a token or a password. */
+#include "auth.h"
+
+#include <gssapi/gssapi_ext.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acctcache.h"
+#include "authhelper.h"
+#include "base64.h"
+#include "config.h"
+#include "idgate/module.h"
+#include "log.h"
+#include "negotiate.h"
+#include "util.h"
+
+enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_DONE };
+
+static const struct config *cfg;
+
+void auth_init(const struct config *c)
+{
+	cfg = c;
+	acctcache_init(c->server.account_cache_ms);
+}
+
+static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+
+	if (a->nhdr >= AUTH_MAX_CHALLENGES)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&v, fmt, ap) < 0)
+		v = NULL;
+	va_end(ap);
+	if (!v)
+		return;
+	a->hdr_name[a->nhdr] = name;
+	a->hdr_value[a->nhdr++] = v;
+}
+
+static bool basic_offered(const struct auth_request *q)
+{
+	return (q->v->auth & AUTH_BASIC) && q->tls;
+}
+
+/* 401 with the challenges this vdir offers on this listener. */
+static int challenge(struct auth_state *a, const struct auth_request *q, const char *why)
+{
+	if (!a->reason[0])
+		snprintf(a->reason, sizeof(a->reason), "%s", why);
+	if (q->v->auth & AUTH_NEGOTIATE)
+		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate");
+	if (basic_offered(q))
+		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			   "Basic realm=\"idgate\", charset=\"UTF-8\"");
+	return 401;
+}
+
+static int deny(struct auth_state *a, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int deny(struct auth_state *a, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/* ---------------------------------------------------------------- Negotiate */
+
+static int level_of(const struct neg_result *res)
+{
+	if (res->anonymous)
+		return IDG_LEVEL_ANONYMOUS;
+	if (res->flags & GSS_C_IDENTIFY_FLAG)
+		return IDG_LEVEL_IDENTIFICATION;
+	if (res->deleg != GSS_C_NO_CREDENTIAL)
+		return IDG_LEVEL_DELEGATION;
+	return IDG_LEVEL_IMPERSONATION;
+}
+
+static int run_negotiate(struct auth_state *a, const struct auth_request *q, const char *token)
+{
+	struct neg_result res;
+
+	negotiate_accept(&q->ac->partial, token, cfg->server.max_header_size, &res);
+	if (res.status == NEG_CONTINUE) {
+		snprintf(a->reason, sizeof(a->reason), "negotiate: exchange continues");
+		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s",
+			   res.out_token ? res.out_token : "");
+		neg_result_free(&res);
+		return 401;
+	}
+	if (res.status == NEG_FAILED) {
+		int st = challenge(a, q, res.reason);
+		log_msg(LOG_INFO, "client %s: %s", q->client, res.reason);
+		neg_result_free(&res);
+		return st;
+	}
+	a->scheme = "Negotiate";
+	a->level = level_of(&res);
+	if (!res.anonymous) {
+		a->principal = res.principal;
+		res.principal = NULL;
+		a->localname = res.localname;
+		res.localname = NULL;
+	}
+	if (res.out_token) /* mutual authentication: the client checks us */
+		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s", res.out_token);
+	neg_result_free(&res); /* delegated credentials are not kept (yet) */
+	return 0;
+}
+
+/* ---------------------------------------------------------------- Basic */
+
+static int start_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
+{
+	size_t n;
+	char *raw, *colon;
+
+	if (!q->tls)
+		return challenge(a, q, "basic: credentials over plain HTTP refused");
+	raw = (char *)base64_decode(b64, &n);
+	if (!raw)
+		return challenge(a, q, "basic: credentials are not valid base64");
+	colon = strchr(raw, ':');
+	if (!colon || strlen(raw) != n) {
+		explicit_bzero(raw, n);
+		free(raw);
+		return challenge(a, q, "basic: malformed credentials");
+	}
+	*colon = '\0';
+	if (!auth_user_name_ok(raw) || strlen(colon + 1) > AUTH_MAX_PASSWORD) {
+		explicit_bzero(raw, n);
+		free(raw);
+		return challenge(a, q, "basic: not a valid user name");
+	}
+	a->localname = xstrdup(raw);
+	a->password = xstrdup(colon + 1);
+	explicit_bzero(raw, n);
+	free(raw);
+	a->scheme = "Basic";
+	a->level = IDG_LEVEL_IMPERSONATION;
+	a->phase = PH_PAM_PASS;
+	a->wait.conn = q->conn;
+	if (authq_ask(&a->wait, a->localname, q->client, a->password) < 0) {
+		explicit_bzero(a->password, strlen(a->password));
+		return deny(a, 503, "basic: PAM helper unavailable");
+	}
+	return AUTH_SUSPENDED;
+}
+
+/* Failures of Basic are logged with a running count per user, so that a
+ * password-guessing run is visible in the log. */
+static void log_basic_failure(const char *user, const char *client, const char *why)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char last_user[72];
+	static uint64_t window_start;
+	static unsigned count;
+	uint64_t now = now_ms();
+
+	pthread_mutex_lock(&lock);
+	if (strcmp(last_user, user) != 0 || now - window_start > 60000) {
+		snprintf(last_user, sizeof(last_user), "%s", user);
+		window_start = now;
+		count = 0;
+	}
+	count++;
+	pthread_mutex_unlock(&lock);
+	log_msg(LOG_WARNING, "basic: authentication failed for user %s from %s (%u in the last "
+		"minute): %s", user, client, count, why);
+}
+
+static int finish_basic(struct auth_state *a, const struct auth_request *q)
+{
+	explicit_bzero(a->password, strlen(a->password));
+	free(a->password);
+	a->password = NULL;
+	if (a->wait.code != PAM_SUCCESS) {
+		log_basic_failure(a->localname, q->client, a->wait.message);
+		if (a->wait.code < 0)
+			return deny(a, 503, "basic: %s", a->wait.message);
+		return challenge(a, q, "basic: PAM refused the credentials");
+	}
+	a->principal = xstrdup(a->localname);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+static int pam_denial(struct auth_state *a, int code, const char *msg)
+{
+	if (code < 0)
+		return deny(a, 503, "pam: account check unavailable: %s", msg);
+	return deny(a, 403, "pam: account %s refused: %s", a->user, msg);
+}
+
+/* Map to an existing account and check it with PAM.  0, SUSPENDED or 403. */
+static int check_account(struct auth_state *a, const struct auth_request *q)
+{
+	struct account acc;
+
+	if (!a->localname)
+		return 0; /* no local account: fine for a trusted-subsystem vdir */
+	account_get(a->localname, &acc);
+	if (!acc.exists) {
+		account_free(&acc);
+		return 0;
+	}
+	a->user = xstrdup(a->localname);
+	a->uid = acc.uid;
+	a->gid = acc.gid;
+	if (!*cfg->server.pam_service || a->phase == PH_PAM_PASS) {
+		account_free(&acc); /* Basic ran pam_acct_mgmt already */
+		return 0;
+	}
+	if (acc.pam_known) {
+		int code = acc.pam_code;
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%s", acc.pam_msg);
+		account_free(&acc);
+		return code == PAM_SUCCESS ? 0 : pam_denial(a, code, msg);
+	}
+	account_free(&acc);
+	a->phase = PH_PAM_ACCT;
+	a->wait.conn = q->conn;
+	if (authq_ask(&a->wait, a->user, q->client, NULL) < 0)
+		return deny(a, 503, "pam: PAM helper unavailable");
+	return AUTH_SUSPENDED;
+}
+
+static int finish_pam_acct(struct auth_state *a)
+{
+	if (a->wait.code >= 0)
+		acctcache_set_pam(a->user, a->wait.code, a->wait.message);
+	if (a->wait.code != PAM_SUCCESS)
+		return pam_denial(a, a->wait.code, a->wait.message);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- require */
+
+static bool names_match(char *const *names, const char *user, const char *principal)
+{
+	for (; names && *names; names++)
+		if ((user && strcmp(*names, user) == 0) || (principal && strcmp(*names, principal) == 0))
+			return true;
+	return false;
+}
+
+static int authorize(struct auth_state *a, const struct vdir_conf *v)
+{
+	struct account acc;
+	bool in = false;
+
+	switch (v->require) {
+	case REQUIRE_VALID_USER:
+		return 0;
+	case REQUIRE_USER:
+		if (names_match(v->require_names, a->user, a->principal))
+			return 0;
+		return deny(a, 403, "require user: %s is not listed",
+			    a->principal ? a->principal : "anonymous");
+	case REQUIRE_GROUP:
+		if (!a->user)
+			return deny(a, 403, "require group: %s has no local account",
+				    a->principal ? a->principal : "anonymous");
+		account_get(a->user, &acc);
+		for (size_t i = 0; v->require_names[i] && !in; i++)
+			in = account_in_group(&acc, v->require_gids[i]);
+		account_free(&acc);
+		if (in)
+			return 0;
+		return deny(a, 403, "require group: %s is in none of the groups", a->user);
+	}
+	return deny(a, 403, "require: unknown rule");
+}
+
+/* ---------------------------------------------------------------- the step */
+
+static int start(struct auth_state *a, const struct auth_request *q)
+{
+	const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (!h)
+		return challenge(a, q, "no credentials");
+	if (strncasecmp(h, "Negotiate ", 10) == 0 && (q->v->auth & AUTH_NEGOTIATE))
+		return run_negotiate(a, q, h + 10 + strspn(h + 10, " "));
+	if (strncasecmp(h, "Basic ", 6) == 0 && (q->v->auth & AUTH_BASIC))
+		return start_basic(a, q, h + 6 + strspn(h + 6, " "));
+	return challenge(a, q, "authentication scheme not offered here");
+}
+
+int auth_run(struct auth_state *a, const struct auth_request *q)
+{
+	int st;
+
+	switch (a->phase) {
+	case PH_START:
+		st = start(a, q);
+		if (st)
+			return st;
+		break;
+	case PH_PAM_PASS:
+		if (!a->wait.answered)
+			return AUTH_SUSPENDED;
+		st = finish_basic(a, q);
+		if (st)
+			return st;
+		break;
+	case PH_PAM_ACCT:
+		if (!a->wait.answered)
+			return AUTH_SUSPENDED;
+		st = finish_pam_acct(a);
+		if (st)
+			return st;
+		a->phase = PH_DONE;
+		return authorize(a, q->v);
+	default:
+		return 0;
+	}
+	st = check_account(a, q);
+	if (st)
+		return st;
+	a->phase = PH_DONE;
+	return authorize(a, q->v);
+}
+
+void auth_state_free(struct auth_state *a)
+{
+	authq_forget(&a->wait);
+	free(a->principal);
+	free(a->user);
+	free(a->localname);
+	if (a->password) {
+		explicit_bzero(a->password, strlen(a->password));
+		free(a->password);
+	}
+	for (int i = 0; i < a->nhdr; i++)
+		free(a->hdr_value[i]);
+	memset(a, 0, sizeof(*a));
+}
+
+void auth_conn_free(struct auth_conn *ac)
+{
+	if (!ac)
+		return;
+	negotiate_delete_context(&ac->partial);
+	free(ac);
+}

@@ -1,0 +1,58 @@
+/* auth.h -- who is calling: Negotiate or Basic, the local account the
+ * principal maps to, its PAM account check, and the vdir's `require`. */
+#ifndef IDGATE_AUTH_H
+#define IDGATE_AUTH_H
+
+#include <gssapi/gssapi.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "authq.h"
+
+struct MHD_Connection;
+struct vdir_conf;
+struct config;
+
+#define AUTH_SUSPENDED (-1) /* waiting for the PAM helper; call again */
+#define AUTH_MAX_CHALLENGES 3
+
+/* Per connection: a Negotiate exchange that needs more than one leg. */
+struct auth_conn {
+	gss_ctx_id_t partial;
+};
+
+struct auth_state {
+	int phase;                /* internal progress, 0 at first */
+	struct authq_wait wait;
+	/* the result */
+	char *principal;          /* NULL: anonymous */
+	char *user;               /* mapped local account that exists, or NULL */
+	uid_t uid;
+	gid_t gid;
+	int level;                /* enum idg_level */
+	const char *scheme;       /* "Negotiate", "Basic" or NULL */
+	/* headers to send: challenges on 401, the mutual token on success */
+	const char *hdr_name[AUTH_MAX_CHALLENGES];
+	char *hdr_value[AUTH_MAX_CHALLENGES];
+	int nhdr;
+	char reason[512];
+	char *localname;          /* auth_to_local result (account not yet checked) */
+	char *password;           /* Basic, until PAM has it; wiped */
+};
+
+struct auth_request {
+	struct MHD_Connection *conn;
+	struct auth_conn *ac;
+	const struct vdir_conf *v;
+	bool tls;
+	const char *client;
+};
+
+void auth_init(const struct config *c);
+/* 0 when the caller is established and authorized; AUTH_SUSPENDED; or the
+ * status to answer (400, 401, 403, 503) with a->reason and headers set. */
+int auth_run(struct auth_state *a, const struct auth_request *q);
+void auth_state_free(struct auth_state *a);
+void auth_conn_free(struct auth_conn *ac);
+
+#endif

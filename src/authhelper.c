@@ -1,0 +1,223 @@
+/* authhelper.c -- PAM, and only PAM.
+ *
+ * pam_unix cannot check another user's shadow entry from an unprivileged
+ * process (unix_chkpwd refuses other users), so account checks must run
+ * with privilege; but the network-facing process must have none.  As in
+ * OpenSSH's monitor, a privileged process answers exactly the questions
+ * the protocol allows, and checks every field of every question.
+ *
+ * Several threads take requests from the one SEQPACKET socket (each
+ * recv() takes one whole message), so one slow PAM stack does not stall
+ * the others.  PAM's failure delay is disabled: the front end answers
+ * failures itself and logs their rate. */
+#include "authhelper.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <security/pam_appl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "privsep.h"
+#include "util.h"
+#include "wire.h"
+
+#define HELPER_THREADS 4
+
+struct question {
+	uint64_t tag;
+	uint16_t op;
+	const char *user, *rhost, *password;
+};
+
+struct conv_data {
+	const char *user, *password;
+	char message[200]; /* the last error or info text a module gave */
+};
+
+static const struct config *cfg;
+static int auth_sock;
+
+int auth_user_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > AUTH_MAX_USER || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || (c == '$' && i == n - 1)))
+			return 0;
+	}
+	return 1;
+}
+
+static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+			void *arg)
+{
+	struct conv_data *cd = arg;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (!r)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+			if (!cd->password)
+				goto fail; /* an account check never gives a password */
+			r[i].resp = strdup(cd->password);
+			break;
+		case PAM_PROMPT_ECHO_ON:
+			r[i].resp = strdup(cd->user);
+			break;
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			snprintf(cd->message, sizeof(cd->message), "%s", msg[i]->msg);
+			break;
+		default:
+			goto fail;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+fail:
+	for (int i = 0; i < n; i++) {
+		if (r[i].resp) {
+			explicit_bzero(r[i].resp, strlen(r[i].resp));
+			free(r[i].resp);
+		}
+	}
+	free(r);
+	return PAM_CONV_ERR;
+}
+
+static void no_delay(int retval, unsigned usec_delay, void *arg)
+{
+	(void)retval;
+	(void)usec_delay;
+	(void)arg;
+}
+
+static int ask_pam(const struct question *q, char *message, size_t len)
+{
+	struct conv_data cd = { .user = q->user, .password = q->password };
+	struct pam_conv conv = { conversation, &cd };
+	pam_handle_t *pamh = NULL;
+	int rc;
+
+	rc = pam_start(cfg->server.pam_service, q->user, &conv, &pamh);
+	if (rc != PAM_SUCCESS) {
+		snprintf(message, len, "pam_start: %s", pam_strerror(NULL, rc));
+		return rc;
+	}
+	pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);
+	if (*q->rhost)
+		pam_set_item(pamh, PAM_RHOST, q->rhost);
+	pam_set_item(pamh, PAM_TTY, "http");
+	if (q->op == W_AUTH_PASS)
+		rc = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	snprintf(message, len, "%s%s%s", pam_strerror(pamh, rc), cd.message[0] ? ": " : "",
+		 cd.message);
+	pam_end(pamh, rc);
+	return rc;
+}
+
+/* Decode and check one question; NULL if it is well-formed. */
+static const char *read_question(const struct wire_frame *f, struct question *q)
+{
+	struct rbuf r;
+
+	if (f->type != W_AUTH_ACCT && f->type != W_AUTH_PASS)
+		return "unexpected message";
+	if (f->nfds)
+		return "descriptor attached";
+	rb_init(&r, f->payload, f->len);
+	q->op = f->type;
+	q->tag = rb_u64(&r);
+	q->user = rb_str(&r);
+	q->rhost = rb_str(&r);
+	q->password = f->type == W_AUTH_PASS ? rb_str(&r) : NULL;
+	if (r.bad || r.left || !q->user || !q->rhost || (f->type == W_AUTH_PASS && !q->password))
+		return "malformed message";
+	if (!auth_user_name_ok(q->user) || strlen(q->rhost) > 64 ||
+	    (q->password && strlen(q->password) > AUTH_MAX_PASSWORD))
+		return "field out of bounds";
+	return NULL;
+}
+
+static void answer(uint64_t tag, int code, const char *message)
+{
+	struct wbuf b;
+
+	wb_init(&b);
+	wb_u64(&b, tag);
+	wb_u32(&b, (uint32_t)code);
+	wb_str(&b, message);
+	if (wire_send(auth_sock, W_AUTH_RESULT, 0, b.p, b.len, NULL, 0, 0) < 0)
+		log_msg(LOG_ERR, "cannot answer the front end: %m");
+	wb_free(&b);
+}
+
+static void *serve(void *arg)
+{
+	uint8_t *buf = xmalloc(WIRE_MAX_FRAME);
+	struct wire_frame f;
+	struct question q;
+	char message[300];
+
+	(void)arg;
+	for (;;) {
+		int rc = wire_recv(auth_sock, buf, &f, 0);
+		if (rc == 0 || (rc < 0 && errno != EPROTO))
+			_exit(0); /* the front end is gone */
+		const char *bad = rc < 0 ? "malformed frame" : read_question(&f, &q);
+		if (bad) {
+			wire_close_fds(&f);
+			log_msg(LOG_ERR, "refused a question from the front end: %s", bad);
+			_exit(3);
+		}
+		int code = ask_pam(&q, message, sizeof(message));
+		explicit_bzero(buf, WIRE_MAX_FRAME); /* it held a password */
+		answer(q.tag, code, message);
+	}
+	return NULL;
+}
+
+void authhelper_main(const struct config *c, int sock, int ctl)
+{
+	pthread_t t[HELPER_THREADS];
+	sigset_t set;
+	int sig;
+
+	static const int keep[] = { CAP_AUDIT_WRITE }; /* PAM writes audit records */
+	char err[256];
+
+	log_set_role("auth");
+	prctl(PR_SET_NAME, "idgate-auth", 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* it sees passwords */
+	/* uid 0 stays (pam_unix reads the root-owned shadow file and checks
+	 * geteuid()), but not the power of root: every other capability goes */
+	if (privsep_keep_caps(keep, 1, err, sizeof(err)) < 0)
+		die("cannot drop capabilities: %s", err);
+	cfg = c;
+	auth_sock = sock;
+	block_child_signals(&set);
+	for (int i = 0; i < HELPER_THREADS; i++)
+		if (pthread_create(&t[i], NULL, serve, NULL) != 0)
+			die("cannot start a thread");
+	if (wire_send(ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
+		die("cannot report readiness: %m");
+	while (sigwait(&set, &sig) != 0 || sig == SIGHUP)
+		;
+	exit(0);
+}

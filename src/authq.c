@@ -1,0 +1,152 @@
+/* authq.c -- see authq.h.  Answers are matched to questions by a tag;
+ * anything the helper sends that matches no question is dropped. */
+#include "authq.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "wire.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int sock = -1;
+static uint64_t next_tag = 1;
+static struct authq_wait *pending;
+static uint8_t buf[WIRE_MAX_FRAME];
+
+int authq_socket(void)
+{
+	return sock;
+}
+
+static void finish(struct authq_wait *w, int code, const char *message)
+{
+	w->pending = false;
+	w->answered = true;
+	w->code = code;
+	snprintf(w->message, sizeof(w->message), "%s", message);
+	MHD_resume_connection(w->conn);
+}
+
+/* Everything outstanding fails: the helper is gone. */
+static void fail_all(void)
+{
+	while (pending) {
+		struct authq_wait *w = pending;
+		pending = w->next;
+		finish(w, -1, "PAM helper unavailable");
+	}
+}
+
+void authq_set_socket(int fd)
+{
+	pthread_mutex_lock(&lock);
+	if (sock >= 0)
+		close(sock);
+	sock = fd;
+	set_nonblock(fd, true);
+	fail_all();
+	pthread_mutex_unlock(&lock);
+}
+
+int authq_ask(struct authq_wait *w, const char *user, const char *rhost, const char *password)
+{
+	struct wbuf b;
+	int rc = -1;
+
+	wb_init(&b);
+	pthread_mutex_lock(&lock);
+	w->tag = next_tag++;
+	w->answered = false;
+	wb_u64(&b, w->tag);
+	wb_str(&b, user);
+	wb_str(&b, rhost);
+	if (password)
+		wb_str(&b, password);
+	if (sock >= 0 && !b.overflow &&
+	    wire_send(sock, password ? W_AUTH_PASS : W_AUTH_ACCT, 0, b.p, b.len, NULL, 0,
+		      MSG_DONTWAIT) == 0) {
+		w->pending = true;
+		w->next = pending;
+		pending = w;
+		MHD_suspend_connection(w->conn);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	explicit_bzero(b.p, b.cap);
+	wb_free(&b);
+	return rc;
+}
+
+static void unlink_wait(struct authq_wait *w)
+{
+	for (struct authq_wait **pp = &pending; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+	}
+}
+
+void authq_forget(struct authq_wait *w)
+{
+	pthread_mutex_lock(&lock);
+	if (w->pending)
+		unlink_wait(w);
+	w->pending = false;
+	pthread_mutex_unlock(&lock);
+}
+
+static void on_answer(const struct wire_frame *f)
+{
+	struct rbuf r;
+	uint64_t tag;
+	uint32_t code;
+	const char *msg;
+
+	rb_init(&r, f->payload, f->len);
+	tag = rb_u64(&r);
+	code = rb_u32(&r);
+	msg = rb_str(&r);
+	if (f->type != W_AUTH_RESULT || r.bad || r.left || !msg) {
+		log_msg(LOG_ERR, "malformed answer from the PAM helper");
+		return;
+	}
+	for (struct authq_wait *w = pending; w; w = w->next) {
+		if (w->tag == tag) {
+			unlink_wait(w);
+			finish(w, (int)code, msg);
+			return;
+		}
+	}
+}
+
+void authq_on_readable(void)
+{
+	struct wire_frame f;
+
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		int rc = sock >= 0 ? wire_recv(sock, buf, &f, MSG_DONTWAIT) : -1;
+		if (rc < 0 && errno == EAGAIN)
+			break;
+		if (rc <= 0) {
+			log_msg(LOG_ERR, "PAM helper connection lost");
+			if (sock >= 0)
+				close(sock);
+			sock = -1;
+			fail_all();
+			break;
+		}
+		wire_close_fds(&f);
+		on_answer(&f);
+	}
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,14 @@
+/* base64.h -- RFC 4648 base64, strict on input. */
+#ifndef IDGATE_BASE64_H
+#define IDGATE_BASE64_H
+
+#include <stddef.h>
+
+/* Encode n bytes; returns a NUL-terminated string the caller frees. */
+char *base64_encode(const void *p, size_t n);
+/* Decode; refuses characters outside the alphabet, misplaced or missing
+ * padding and non-zero pad bits.  Returns the buffer (caller frees, NUL-
+ * terminated for convenience) with *n bytes, or NULL. */
+unsigned char *base64_decode(const char *s, size_t *n);
+
+#endif

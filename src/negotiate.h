@@ -1,0 +1,44 @@
+/* negotiate.h -- the GSSAPI acceptor of the front end (HTTP Negotiate). */
+#ifndef IDGATE_NEGOTIATE_H
+#define IDGATE_NEGOTIATE_H
+
+#include <gssapi/gssapi.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+
+
+enum neg_status { NEG_OK = 0, NEG_CONTINUE = 1, NEG_FAILED = -1 };
+
+struct neg_result {
+	enum neg_status status;
+	char *principal;     /* "alice@EXAMPLE.TEST" */
+	char *localname;     /* auth_to_local result, or NULL (account not checked) */
+	char *out_token;     /* base64 for WWW-Authenticate, or NULL */
+	OM_uint32 flags;     /* ret_flags */
+	bool anonymous;      /* anonymous principal or GSS_C_ANON_FLAG */
+	gss_cred_id_t deleg; /* delegated credentials, or GSS_C_NO_CREDENTIAL */
+	OM_uint32 lifetime;  /* seconds the context stays valid */
+	char reason[512];    /* on failure: major and minor status texts */
+};
+
+/* Copy the acceptor keys into a private MEMORY: keytab.  Called while the
+ * front end may still read the keytab file, before it drops privileges.
+ * 0, or -1 with err. */
+int negotiate_load_keys(const struct config *c, char *err, size_t errlen);
+
+/* Accept one token (base64 as sent, at most max_b64 characters).  *ctx
+ * carries a multi-leg context between requests of one connection: pass
+ * GSS_C_NO_CONTEXT first; it is kept on NEG_CONTINUE and cleared
+ * otherwise. */
+void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64,
+		      struct neg_result *res);
+void neg_result_free(struct neg_result *res);
+void negotiate_delete_context(gss_ctx_id_t *ctx);
+
+/* "major text; minor text" for a GSSAPI failure. */
+void gss_error_text(const char *what, OM_uint32 major, OM_uint32 minor, const gss_OID mech,
+		    char *buf, size_t len);
+
+#endif
