@@ -419,6 +419,12 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 			return st;
 		}
 	}
+	if (r->v->impersonate != IMPERSONATE_FALSE) {
+		/* never fall back to the pool identity: it may read what the
+		 * caller may not */
+		set_reason(r, "impersonation is not available in this build of idgated");
+		return 501;
+	}
 	st = encode_head(r, conn);
 	if (st)
 		return st;

@@ -186,6 +186,38 @@ static void test_resp(void **state)
 	wb_free(&b);
 }
 
+static void test_resp_inline_and_reason(void **state)
+{
+	struct wire_resp r = { .status = 200, .length = 5, .reason = "static: why",
+			       .body = "hello", .body_len = 5, .hdrs = hdrs, .nhdrs = 1 }, d;
+	struct wbuf b;
+
+	(void)state;
+	wb_init(&b);
+	wire_resp_encode(&b, &r);
+	assert_int_equal(wire_resp_decode(b.p, b.len, &d), 0);
+	assert_string_equal(d.reason, "static: why");
+	assert_int_equal(d.body_len, 5);
+	assert_memory_equal(d.body, "hello", 5);
+	free(d.hdrs);
+	/* a body length beyond the frame is refused */
+	uint32_t lie = 1000;
+	memcpy(b.p + b.len - 5 - 4, &lie, 4);
+	assert_int_equal(wire_resp_decode(b.p, b.len, &d), -1);
+	wb_free(&b);
+	/* no body and no reason decode as NULL */
+	r.reason = NULL;
+	r.body = NULL;
+	r.body_len = 0;
+	wb_init(&b);
+	wire_resp_encode(&b, &r);
+	assert_int_equal(wire_resp_decode(b.p, b.len, &d), 0);
+	assert_null(d.reason);
+	assert_null(d.body);
+	free(d.hdrs);
+	wb_free(&b);
+}
+
 static void test_overflow(void **state)
 {
 	struct wbuf b;
@@ -271,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_req_malformed),
 		cmocka_unit_test(test_string_length_lies),
 		cmocka_unit_test(test_resp),
+		cmocka_unit_test(test_resp_inline_and_reason),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_http_tokens),

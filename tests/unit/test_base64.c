@@ -1,0 +1,108 @@
+/* test_base64.c -- strict base64 (tokens and Basic credentials come from
+ * the network) and the user names the PAM helper accepts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "authhelper.h"
+#include "base64.h"
+
+static void roundtrip(const char *in, const char *b64)
+{
+	char *e = base64_encode(in, strlen(in));
+	size_t n;
+	unsigned char *d;
+
+	assert_string_equal(e, b64);
+	d = base64_decode(e, &n);
+	assert_non_null(d);
+	assert_int_equal(n, strlen(in));
+	assert_memory_equal(d, in, n);
+	free(e);
+	free(d);
+}
+
+static void test_roundtrips(void **state)
+{
+	(void)state;
+	roundtrip("f", "Zg==");
+	roundtrip("fo", "Zm8=");
+	roundtrip("foo", "Zm9v");
+	roundtrip("foob", "Zm9vYg==");
+	roundtrip("fooba", "Zm9vYmE=");
+	roundtrip("foobar", "Zm9vYmFy");
+	roundtrip("alice:pa:ss", "YWxpY2U6cGE6c3M=");
+}
+
+static void test_binary(void **state)
+{
+	unsigned char all[256];
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	char *e = base64_encode(all, sizeof(all));
+	unsigned char *d = base64_decode(e, &n);
+	assert_int_equal(n, 256);
+	assert_memory_equal(d, all, 256);
+	free(e);
+	free(d);
+}
+
+static void refused(const char *s)
+{
+	size_t n;
+	unsigned char *d = base64_decode(s, &n);
+
+	if (d)
+		fail_msg("'%s' decoded", s);
+}
+
+static void test_strict(void **state)
+{
+	(void)state;
+	refused("");
+	refused("Zg");      /* no padding */
+	refused("Zg=");     /* short padding */
+	refused("Zh==");    /* non-zero pad bits */
+	refused("Zm9=");    /* non-zero pad bits */
+	refused("Zg==Zg==");/* padding inside */
+	refused("Z===");
+	refused("====");
+	refused("Zm9v!");
+	refused("Zm 9v");
+	refused("Zm9v\n");
+	refused("Zm-_");    /* the URL alphabet is not ours */
+}
+
+static void test_user_names(void **state)
+{
+	(void)state;
+	assert_true(auth_user_name_ok("alice"));
+	assert_true(auth_user_name_ok("a.b_c-d"));
+	assert_true(auth_user_name_ok("host$"));
+	assert_false(auth_user_name_ok(""));
+	assert_false(auth_user_name_ok("-rf"));
+	assert_false(auth_user_name_ok("../etc"));
+	assert_false(auth_user_name_ok("a b"));
+	assert_false(auth_user_name_ok("a$b"));
+	assert_false(auth_user_name_ok("alice@REALM"));
+	assert_false(auth_user_name_ok("0123456789012345678901234567890123456789012345678901234567890123456789"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrips),
+		cmocka_unit_test(test_binary),
+		cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_user_names),
+	};
+	return cmocka_run_group_tests_name("base64", tests, NULL, NULL);
+}
