@@ -131,21 +131,32 @@ static int import_acceptor(const char *acceptor, char *err, size_t errlen)
 	return 0;
 }
 
-/* Acquire once here, so a key/acceptor mismatch stops the start. */
-static int try_acquire(char *err, size_t errlen)
+/* An acceptor credential from the in-memory keytab.  0 or -1 with err. */
+static int acquire(gss_cred_id_t *cred, char *err, size_t errlen)
 {
 	OM_uint32 major, minor;
 	gss_key_value_element_desc el = { "keytab", mem_keytab };
 	gss_key_value_set_desc store = { 1, &el };
-	gss_cred_id_t cred;
 
 	major = gss_acquire_cred_from(&minor, acceptor_name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET,
-				      GSS_C_ACCEPT, &store, &cred, NULL, NULL);
+				      GSS_C_ACCEPT, &store, cred, NULL, NULL);
 	if (GSS_ERROR(major)) {
 		gss_error_text("acquiring acceptor credentials", major, minor, GSS_C_NO_OID, err,
 			       errlen);
+		*cred = GSS_C_NO_CREDENTIAL;
 		return -1;
 	}
+	return 0;
+}
+
+/* Acquire once at start-up, so a key/acceptor mismatch stops the start. */
+static int try_acquire(char *err, size_t errlen)
+{
+	OM_uint32 minor;
+	gss_cred_id_t cred;
+
+	if (acquire(&cred, err, errlen) < 0)
+		return -1;
 	gss_release_cred(&minor, &cred);
 	return 0;
 }
@@ -192,19 +203,8 @@ done:
 
 static gss_cred_id_t my_cred(char *err, size_t errlen)
 {
-	OM_uint32 major, minor;
-	gss_key_value_element_desc el = { "keytab", mem_keytab };
-	gss_key_value_set_desc store = { 1, &el };
-
-	if (thread_cred != GSS_C_NO_CREDENTIAL)
-		return thread_cred;
-	major = gss_acquire_cred_from(&minor, acceptor_name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET,
-				      GSS_C_ACCEPT, &store, &thread_cred, NULL, NULL);
-	if (GSS_ERROR(major)) {
-		gss_error_text("acquiring acceptor credentials", major, minor, GSS_C_NO_OID, err,
-			       errlen);
-		thread_cred = GSS_C_NO_CREDENTIAL;
-	}
+	if (thread_cred == GSS_C_NO_CREDENTIAL)
+		acquire(&thread_cred, err, errlen);
 	return thread_cred;
 }
 
