@@ -207,7 +207,7 @@ void authhelper_main(const struct config *c, int sock, int ctl)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* it sees passwords */
 	/* uid 0 stays (pam_unix reads the root-owned shadow file and checks
 	 * geteuid()), but not the power of root: every other capability goes */
-	if (privsep_keep_caps(keep, 1, err, sizeof(err)) < 0)
+	if (privsep_privileged() && privsep_keep_caps(keep, 1, err, sizeof(err)) < 0)
 		die("cannot drop capabilities: %s", err);
 	cfg = c;
 	auth_sock = sock;

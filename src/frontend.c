@@ -87,8 +87,8 @@ static struct {
 	bool tls[MAX_LISTENERS];
 } FE;
 
-static const char *const level_names[] = { "anonymous", "identification", "impersonation",
-					   "delegation" };
+static const char *const level_names[4] = { "anonymous", "identification", "impersonation",
+					      "delegation" };
 
 /* ---------------------------------------------------------------- request ids */
 
@@ -394,6 +394,45 @@ static struct auth_conn *conn_auth(struct MHD_Connection *conn)
 
 #define PENDING (-1)
 
+/* SPEC's table: impersonate = false runs as the pool; allowed runs as the
+ * caller when the client allows impersonation (or delegation) and has a
+ * local account, else as the pool; true runs as the caller or refuses.
+ * An account (or primary group) below min_uid is never impersonated.
+ * 0, or 403 with the reason. */
+static int decide_impersonation(struct fe_req *r)
+{
+	const struct vdir_conf *v = r->v;
+	const struct auth_state *a = &r->auth;
+	uid_t min = FE.c->server.min_uid;
+	bool required = v->impersonate == IMPERSONATE_TRUE;
+	char why[300];
+
+	if (v->impersonate == IMPERSONATE_FALSE)
+		return 0;
+	if (a->level < IDG_LEVEL_IMPERSONATION) {
+		if (!required)
+			return 0;
+		snprintf(why, sizeof(why), "impersonate = true, but the client allowed only %s",
+			 level_names[a->level]);
+	} else if (!a->user) {
+		if (!required)
+			return 0;
+		snprintf(why, sizeof(why), "impersonation needs a local account; %s has none",
+			 a->principal ? a->principal : "the caller");
+	} else if (a->uid == 0 || a->uid < min) {
+		snprintf(why, sizeof(why), "account %s (uid %u) is below min_uid %u: never "
+			 "impersonated", a->user, (unsigned)a->uid, (unsigned)min);
+	} else if (a->gid == 0 || a->gid < min) {
+		snprintf(why, sizeof(why), "primary group of %s (gid %u) is below min_uid %u: never "
+			 "impersonated", a->user, (unsigned)a->gid, (unsigned)min);
+	} else {
+		r->impersonated = true;
+		return 0;
+	}
+	set_reason(r, why);
+	return 403;
+}
+
 /* Route, authenticate, and hand the request over; re-entered after a
  * suspension.  0 when the request went to the relay, PENDING, or the
  * status to answer. */
@@ -419,12 +458,9 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 			return st;
 		}
 	}
-	if (r->v->impersonate != IMPERSONATE_FALSE) {
-		/* never fall back to the pool identity: it may read what the
-		 * caller may not */
-		set_reason(r, "impersonation is not available in this build of idgated");
-		return 501;
-	}
+	st = decide_impersonation(r);
+	if (st)
+		return st;
 	st = encode_head(r, conn);
 	if (st)
 		return st;
@@ -505,7 +541,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		if (st)
-			return respond_error(r, conn, st, NULL, hdr, val);
+			return respond_error(r, conn, st, st == 403 ? r->reason : NULL, hdr, val);
 		return MHD_YES;
 	}
 	if (r->deferred) {
@@ -513,8 +549,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			*upload_size = 0;
 			return MHD_YES;
 		}
-		return respond_error(r, conn, r->deferred, NULL, r->deferred_hdr,
-				     r->deferred_hdr ? r->deferred_val : NULL);
+		return respond_error(r, conn, r->deferred, r->deferred == 403 ? r->reason : NULL,
+				     r->deferred_hdr, r->deferred_hdr ? r->deferred_val : NULL);
 	}
 	if (r->responded) { /* an early answer: drop the body */
 		*upload_size = 0;

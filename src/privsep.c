@@ -128,11 +128,6 @@ int privsep_keep_caps(const int *caps, size_t n, char *err, size_t errlen)
 	cap_t c = cap_init();
 	int rc = -1;
 
-	if (!privsep_privileged()) {
-		rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		cap_free(c);
-		return rc;
-	}
 	for (int cap = 0; cap < (int)cap_max_bits(); cap++) {
 		if (!in_list(cap, caps, n) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
 		    errno != EINVAL) {

@@ -24,7 +24,8 @@ int privsep_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, ch
 
 /* Keep only the listed capabilities (permitted and effective), empty the
  * bounding set of every other, and set no_new_privs.  For processes that
- * keep uid 0 or need one capability: they hold nothing else.  0 or -1. */
+ * keep uid 0 or need one capability: they hold nothing else.  Needs
+ * CAP_SETPCAP (so: before dropping it).  0 or -1. */
 int privsep_keep_caps(const int *caps, size_t n, char *err, size_t errlen);
 
 /* Effective capability set is empty (reads the kernel's view). */

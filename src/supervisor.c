@@ -23,6 +23,7 @@
 
 #include "authhelper.h"
 #include "config.h"
+#include "confine.h"
 #include "frontend.h"
 #include "log.h"
 #include "privsep.h"
@@ -179,20 +180,64 @@ static pid_t spawn_frontend(int ctl_child)
 	frontend_main(&a);
 }
 
+/* An impersonating worker enters its own user namespace at once; we map
+ * it (only we can: it needs CAP_SETUID here) before it goes on. */
+static int map_worker_namespace(pid_t pid, const struct pool_conf *pool, int up, int down)
+{
+	struct confine_plan plan = { .min_id = S.c->server.min_uid };
+	char err[256], c = 0;
+	int rc = -1;
+
+	if (read(up, &c, 1) != 1 || c != 'U') {
+		log_msg(LOG_ERR, "pool %s: the worker could not enter its user namespace",
+			pool->name);
+		goto done;
+	}
+	if (confine_pool_ident(pool, &plan.pool) < 0 || confine_write_maps(pid, &plan, err,
+									    sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "pool %s: mapping the worker's user namespace: %s", pool->name,
+			err);
+		goto done;
+	}
+	c = 'M';
+	rc = write(down, &c, 1) == 1 ? 0 : -1;
+done:
+	close(up);
+	close(down);
+	return rc;
+}
+
 static pid_t spawn_worker(struct pool_conf *pool, int *chans, int ctl_child)
 {
-	pid_t pid = fork();
+	bool ns = pool->impersonates && privsep_privileged();
+	int up[2] = { -1, -1 }, down[2] = { -1, -1 };
+	pid_t pid;
 
-	if (pid != 0)
+	if (ns && (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0))
+		die("pipe: %m");
+	pid = fork();
+	if (pid < 0)
+		die("fork: %m");
+	if (pid > 0) {
+		if (ns) {
+			close(up[1]);
+			close(down[0]);
+			if (map_worker_namespace(pid, pool, up[0], down[1]) < 0)
+				kill(pid, SIGKILL);
+		}
 		return pid;
+	}
 	child_setup();
-	int *keep = xcalloc(pool->threads + 1, sizeof(int));
+	int *keep = xcalloc(pool->threads + 3, sizeof(int));
 	memcpy(keep, chans, pool->threads * sizeof(int));
 	keep[pool->threads] = ctl_child;
-	close_fds_except(keep, pool->threads + 1);
+	keep[pool->threads + 1] = up[1];
+	keep[pool->threads + 2] = down[0];
+	close_fds_except(keep, pool->threads + 3);
 	free(keep);
 	struct worker_args a = { .c = S.c, .pool = pool, .channels = chans,
-				 .nchannels = pool->threads, .ctl = ctl_child };
+				 .nchannels = pool->threads, .ctl = ctl_child,
+				 .ns_to_parent = up[1], .ns_from_parent = down[0] };
 	worker_main(&a);
 }
 
@@ -235,8 +280,6 @@ static int start_worker(unsigned i)
 	close(ctl[1]);
 	for (size_t k = 0; k < n; k++)
 		close(theirs[k]);
-	if (w->pid < 0)
-		die("fork: %m");
 	rc = send_channels(i, mine, n);
 	for (size_t k = 0; k < n; k++)
 		close(mine[k]);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "confine.h"
 #include "cpu.h"
 #include "diag.h"
 #include "httputil.h"
@@ -31,6 +32,7 @@
 #include "route.h"
 #include "sbuf.h"
 #include "util.h"
+#include "uidswap.h"
 #include "wire.h"
 
 #define MAX_RESP_HEADERS 100
@@ -70,6 +72,7 @@ struct wreq {
 static struct {
 	struct config *c;
 	struct pool_conf *pool;
+	struct ident self;   /* the pool's identity, to return to after a request */
 	void **ctx; /* per vdir index; NULL for other pools' vdirs */
 	struct wthread *threads;
 	size_t nthreads;
@@ -443,8 +446,8 @@ static const char *check_request(struct wreq *r)
 		return "method the handler does not take";
 	if (!vdir_covers(v->path, v->path_len, q->path))
 		return "path outside the vdir";
-	if (q->impersonate)
-		return "impersonation requested before it is supported";
+	if (q->impersonate && (v->impersonate == IMPERSONATE_FALSE || !q->user))
+		return "impersonation that the vdir does not allow";
 	r->v = v;
 	return NULL;
 }
@@ -493,6 +496,68 @@ static void free_request(struct wreq *r)
 	free(r->q.hdrs);
 }
 
+/* Who to become for an impersonated request, checked here again: the
+ * front end said who the caller is; whether that account may be
+ * impersonated is ours to decide.  Cached per thread for account_cache. */
+#define IDENT_CACHE 16
+static __thread struct {
+	char user[72];
+	uint64_t expires_ms;
+	int ok;
+	struct ident id;
+	char why[160];
+} ident_cache[IDENT_CACHE];
+static __thread unsigned ident_next;
+
+static int caller_ident(const struct wreq *r, struct ident *id, char *why, size_t len)
+{
+	uint64_t now = now_ms();
+	unsigned k;
+
+	for (k = 0; k < IDENT_CACHE; k++)
+		if (strcmp(ident_cache[k].user, r->q.user) == 0 && now < ident_cache[k].expires_ms)
+			break;
+	if (k == IDENT_CACHE) {
+		k = ident_next++ % IDENT_CACHE;
+		snprintf(ident_cache[k].user, sizeof(ident_cache[k].user), "%s", r->q.user);
+		ident_cache[k].ok = ident_for_user(r->q.user, W.c->server.min_uid, &ident_cache[k].id,
+						   ident_cache[k].why, sizeof(ident_cache[k].why)) == 0;
+		ident_cache[k].expires_ms = now + W.c->server.account_cache_ms;
+	}
+	if (!ident_cache[k].ok) {
+		snprintf(why, len, "%s", ident_cache[k].why);
+		return -1;
+	}
+	if (ident_cache[k].id.uid != (uid_t)r->q.uid) {
+		snprintf(why, len, "account %s is uid %u here, not %u", r->q.user,
+			 (unsigned)ident_cache[k].id.uid, (unsigned)r->q.uid);
+		return -1;
+	}
+	*id = ident_cache[k].id;
+	return 0;
+}
+
+/* Run the module, as the caller when the request says so. */
+static int run_handler(struct wreq *r)
+{
+	void *ctx = W.ctx[r->v->index];
+	struct ident who;
+	char why[200];
+	int rc;
+
+	if (!r->q.impersonate)
+		return r->v->module->desc->handle(ctx, &r->pub);
+	if (caller_ident(r, &who, why, sizeof(why)) < 0) {
+		op_set_reason(&r->pub, "impersonation refused: %s", why);
+		return 403;
+	}
+	uidswap_thread(&who);
+	r->pub.impersonated = 1;
+	rc = r->v->module->desc->handle(ctx, &r->pub);
+	uidswap_thread(&W.self);
+	return rc;
+}
+
 static void serve(struct wthread *t, const struct wire_frame *head)
 {
 	struct wreq r;
@@ -508,7 +573,7 @@ static void serve(struct wthread *t, const struct wire_frame *head)
 	setup_request(&r, t);
 	if (head->flags & W_REQ_END_TOO)
 		r.req_ended = true; /* no body follows */
-	rc = r.v->module->desc->handle(W.ctx[r.v->index], &r.pub);
+	rc = run_handler(&r);
 	finish(&r, rc);
 	drain(&r);
 	free_request(&r);
@@ -540,17 +605,28 @@ static void *channel_thread(void *arg)
 
 /* ---------------------------------------------------------------- process */
 
-static void become_pool_identity(const struct pool_conf *pool)
+/* A pool that impersonates: its own user namespace (the supervisor maps
+ * it), CAP_SETUID/CAP_SETGID only, seccomp.  Any other pool: its identity
+ * for good, no capability at all. */
+static void become_pool_identity(struct worker_args *a)
 {
-	gid_t *groups = NULL;
-	size_t n = 0;
+	struct confine_plan plan = { .min_id = W.c->server.min_uid };
 	char err[256];
 
-	if (privsep_privileged() && privsep_user_groups(pool->user, pool->gid, &groups, &n) < 0)
-		die("cannot list the groups of user %s", pool->user);
-	if (privsep_become(pool->uid, pool->gid, groups, n, err, sizeof(err)) < 0)
-		die("cannot become %s: %s", pool->user, err);
-	free(groups);
+	if (confine_pool_ident(a->pool, &plan.pool) < 0)
+		die("cannot list the groups of user %s", a->pool->user);
+	W.self = plan.pool;
+	if (a->ns_to_parent >= 0) {
+		if (confine_enter_userns(a->ns_to_parent, a->ns_from_parent, err, sizeof(err)) < 0 ||
+		    confine_worker(&plan, err, sizeof(err)) < 0)
+			die("cannot confine the worker: %s", err);
+		return;
+	}
+	if (privsep_become(plan.pool.uid, plan.pool.gid, plan.pool.groups, plan.pool.ngroups, err,
+			   sizeof(err)) < 0)
+		die("cannot become %s: %s", a->pool->user, err);
+	if (!privsep_privileged()) /* not started as root: we are what we are */
+		uidswap_current(&W.self);
 }
 
 static void init_modules(void)
@@ -607,7 +683,7 @@ void worker_main(struct worker_args *a)
 	snprintf(role, sizeof(role), "pool %s", a->pool->name);
 	log_set_role(role);
 	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);
-	become_pool_identity(a->pool);
+	become_pool_identity(a);
 	init_modules();
 	block_child_signals(&set);
 	start_threads(a);

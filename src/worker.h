@@ -14,6 +14,8 @@ struct worker_args {
 	int *channels;   /* pool->threads channel ends, one per thread */
 	size_t nchannels;
 	int ctl;         /* SEQPACKET to the supervisor */
+	int ns_to_parent;   /* impersonating pools: the user namespace handshake */
+	int ns_from_parent; /* (pipe ends), -1 otherwise */
 };
 
 __attribute__((noreturn)) void worker_main(struct worker_args *a);

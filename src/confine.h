@@ -1,0 +1,39 @@
+/* confine.h -- the walls around a pool worker that impersonates callers. */
+#ifndef IDGATE_CONFINE_H
+#define IDGATE_CONFINE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "uidswap.h"
+
+/* What a worker may become: its own identity, or any uid/gid >= min_id. */
+struct confine_plan {
+	struct ident pool;  /* the pool's service identity */
+	uid_t min_id;       /* [server] min_uid */
+};
+
+/* Child, first thing after fork: enter a new user namespace and wait until
+ * the supervisor has mapped it.  `to_parent` and `from_parent` are pipe
+ * ends; both are closed.  0 or -1 with err. */
+int confine_enter_userns(int to_parent, int from_parent, char *err, size_t len);
+
+/* Supervisor: map the child's namespace: the pool's own ids and every id
+ * >= min_id, nothing else -- so root, system accounts and system groups
+ * cannot be reached from inside, whatever the child does. */
+int confine_write_maps(pid_t child, const struct confine_plan *p, char *err, size_t len);
+
+/* Child, inside the namespace: become the pool identity, keep only
+ * CAP_SETUID and CAP_SETGID, lock the securebits, set no_new_privs, and
+ * load the seccomp filter.  Verifies the result.  0 or -1 with err. */
+int confine_worker(const struct confine_plan *p, char *err, size_t len);
+
+struct pool_conf;
+
+/* The pool's service identity: its uid, gid and the user's groups. */
+int confine_pool_ident(const struct pool_conf *pool, struct ident *id);
+
+/* The seccomp filter alone (tests). */
+int confine_seccomp(const struct confine_plan *p, char *err, size_t len);
+
+#endif

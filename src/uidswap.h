@@ -1,0 +1,36 @@
+/* uidswap.h -- switching one thread's identity, and proving the result. */
+#ifndef IDGATE_UIDSWAP_H
+#define IDGATE_UIDSWAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define IDENT_MAX_GROUPS 256
+
+struct ident {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[IDENT_MAX_GROUPS];
+	size_t ngroups;
+};
+
+/* The calling thread becomes `to` (groups, then gid, then uid), with raw
+ * system calls: glibc's wrappers would change every thread of the process.
+ * The result is read back from the kernel and must be exact; anything
+ * else aborts the process (a half-switched thread must never serve). */
+void uidswap_thread(const struct ident *to);
+
+/* The calling thread's identity as the kernel reports it. */
+void uidswap_current(struct ident *id);
+
+/* Does the calling thread have exactly this identity? */
+bool uidswap_is(const struct ident *id);
+
+/* An account's identity for impersonation: uid, primary gid and the
+ * supplementary groups (getgrouplist) that are >= min_id; groups below it
+ * are left out.  -1 with a reason if the account cannot be impersonated:
+ * missing, uid 0, uid or primary gid below min_id. */
+int ident_for_user(const char *user, uid_t min_id, struct ident *id, char *why, size_t len);
+
+#endif

@@ -1,0 +1,163 @@
+#!/bin/sh
+# Impersonation with real accounts, a real KDC and curl: the kernel checks
+# the caller's rights on files (alice reads her 0600 file, bob gets 403; a
+# group-readable file by group membership), whoami shows the caller's ids
+# when impersonated and the pool's when not, root and accounts below
+# min_uid are never impersonated, an identification-level client is refused
+# where impersonation is required, and a compromised handler cannot become
+# root, a system account or a system group.  Each process's walls are
+# checked in /proc.
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/scripts/realm.sh"
+need_root
+
+G="$PY $top_srcdir/tests/integration/gssclient.py"
+PORT=$(free_port)
+B="http://localhost:$PORT"
+U=idgt$$
+
+realm_create "$T/kdc" || finish
+for p in alice bob; do realm_addprinc "$U$p" "pw-$p" || finish; done
+realm_addprinc root pw-root || finish
+realm_addprinc daemon pw-daemon || finish
+realm_addservice HTTP/localhost "$T/http.keytab" || finish
+add_group "${U}team"
+add_user "${U}alice" -G "${U}team"
+add_user "${U}bob"
+for p in "${U}alice" "${U}bob" root daemon; do realm_kinit "$p" "pw-${p#$U}" "$T/$p.cc" || finish; done
+ALICE=$(id -u "${U}alice")
+TEAM=$(getent group "${U}team" | cut -d: -f3)
+
+# modules_dir is one directory: the built modules and the hostile one
+mkdir -p "$T/modules" "$T/files"
+cp "$MODULES_DIR/static.so" "$MODULES_DIR/whoami.so" "$TESTMODS_DIR/tevil.so" "$T/modules/"
+printf 'alice only' >"$T/files/alice.txt"
+chown "${U}alice" "$T/files/alice.txt"
+chmod 600 "$T/files/alice.txt"
+printf 'the team' >"$T/files/team.txt"
+chgrp "${U}team" "$T/files/team.txt"
+chmod 640 "$T/files/team.txt"
+printf 'everybody' >"$T/files/public.txt"
+chmod 644 "$T/files/public.txt"
+
+cat >"$T/idgate.conf" <<EOF
+[server]
+listen = 127.0.0.1:$PORT
+user = nobody
+keytab = $T/http.keytab
+pam_service =
+audit_log = $T/audit.jsonl
+modules_dir = $T/modules
+[pool default]
+user = nobody
+group = nogroup
+[pool imp]
+user = idgate
+threads = 4
+[vdir /files]
+pool = imp
+handler = static
+root = $T/files
+impersonate = true
+[vdir /trusted-files]
+handler = static
+root = $T/files
+[vdir /who]
+handler = whoami
+[vdir /who-imp]
+pool = imp
+handler = whoami
+impersonate = true
+[vdir /who-allowed]
+pool = imp
+handler = whoami
+impersonate = allowed
+[vdir /evil]
+pool = imp
+handler = tevil
+impersonate = true
+EOF
+start_idgated "$T/idgate.conf" || finish
+neg() { n=$1; KRB5CCNAME="$T/$2.cc" fetch "$n" "$3" --negotiate -u :; }
+
+# ---------------------------------------------------------------- files
+check_eq "alice reads her 0600 file" 200 "$(neg a1 "${U}alice" "$B/files/alice.txt")"
+check_eq "alice's file content" "alice only" "$(cat "$T/a1.body")"
+check_eq "bob is refused alice's file" 403 "$(neg b1 "${U}bob" "$B/files/alice.txt")"
+check_eq "bob's refusal reason" "static: alice.txt: permission denied" "$(audit b1 'j["reason"]')"
+check_eq "audit: alice impersonated" True "$(audit a1 'j["impersonated"]')"
+check_eq "audit: bob impersonated too" True "$(audit b1 'j["impersonated"]')"
+check_eq "a team member reads the group file" 200 "$(neg a2 "${U}alice" "$B/files/team.txt")"
+check_eq "a non-member does not" 403 "$(neg b2 "${U}bob" "$B/files/team.txt")"
+check_eq "both read the public file" "200 200" \
+	"$(neg a3 "${U}alice" "$B/files/public.txt") $(neg b3 "${U}bob" "$B/files/public.txt")"
+check_eq "as the pool (trusted), alice's file is not readable" 403 \
+	"$(neg t1 "${U}alice" "$B/trusted-files/alice.txt")"
+
+# ---------------------------------------------------------------- whoami
+check_eq "whoami impersonated: 200" 200 "$(neg w1 "${U}alice" "$B/who-imp")"
+check_eq "whoami impersonated: euid egid" "$ALICE $(id -g "${U}alice")" \
+	"$(json "$T/w1.body" 'str(j["euid"]) + " " + str(j["egid"])')"
+check_eq "whoami impersonated: groups are alice's" True \
+	"$(json "$T/w1.body" "sorted(j['groups']) == sorted([$(id -g "${U}alice"), $TEAM])")"
+check_eq "whoami impersonated: flag" True "$(json "$T/w1.body" 'j["impersonated"]')"
+check_eq "whoami trusted: the pool's ids" "$(id -u nobody) False" \
+	"$(neg w2 "${U}alice" "$B/who" >/dev/null; json "$T/w2.body" 'str(j["euid"]) + " " + str(j["impersonated"])')"
+check_eq "allowed + impersonation level: as the caller" "$ALICE True" \
+	"$(neg w3 "${U}alice" "$B/who-allowed" >/dev/null; json "$T/w3.body" 'str(j["euid"]) + " " + str(j["impersonated"])')"
+KRB5CCNAME="$T/${U}alice.cc" $G get "$B/who-allowed" --flags identify >"$T/id1.out"
+check_eq "allowed + identification level: as the pool" "200 $(id -u idgate) False identification" \
+	"$(head -1 "$T/id1.out") $(sed -n 3p "$T/id1.out" | $PY -c 'import json,sys; j=json.load(sys.stdin); print(j["euid"], j["impersonated"], j["level"])')"
+KRB5CCNAME="$T/${U}alice.cc" $G get "$B/who-imp" --flags identify >"$T/id2.out"
+check_eq "true + identification level: 403" 403 "$(head -1 "$T/id2.out")"
+check_grep "true + identification level: the body says why" \
+	"impersonate = true, but the client allowed only identification" "$T/id2.out"
+
+# ---------------------------------------------------------------- never root, never below min_uid
+check_eq "root principal: 403 where impersonation is required" 403 "$(neg r1 root "$B/who-imp")"
+check_eq "root principal: reason" "account root (uid 0) is below min_uid 1000: never impersonated" \
+	"$(audit r1 'j["reason"]')"
+check_eq "root principal: 403 where it is allowed" 403 "$(neg r2 root "$B/who-allowed")"
+check_eq "root principal: a trusted vdir serves it, as the pool" "200 $(id -u nobody)" \
+	"$(neg r3 root "$B/who") $(json "$T/r3.body" 'j["euid"]')"
+check_eq "daemon (uid 1): 403" 403 "$(neg d1 daemon "$B/who-imp")"
+check_eq "daemon: reason" "account daemon (uid 1) is below min_uid 1000: never impersonated" \
+	"$(audit d1 'j["reason"]')"
+
+# ---------------------------------------------------------------- a compromised handler
+check_eq "hostile handler runs as alice" 200 "$(neg evil "${U}alice" "$B/evil")"
+for k in setresuid_root setresuid_euid_root setresuid_wrapped_root setresuid_daemon setuid_root \
+	setreuid_root setfsuid_root setresgid_root setgid_shadow; do
+	check_eq "hostile: $k refused by seccomp" EPERM "$(json "$T/evil.body" "j['$k']")"
+done
+check_eq "hostile: setgroups [0] refused by the namespace" EINVAL "$(json "$T/evil.body" 'j["setgroups_root"]')"
+check_eq "hostile: setgroups [shadow] refused" EINVAL "$(json "$T/evil.body" 'j["setgroups_shadow"]')"
+check_eq "hostile: new user namespace refused" EPERM "$(json "$T/evil.body" 'j["unshare_user"]')"
+check_eq "hostile: new mount namespace refused" EPERM "$(json "$T/evil.body" 'j["unshare_mount"]')"
+check_eq "hostile: its own groups are fine" ok "$(json "$T/evil.body" 'j["setgroups_own"]')"
+check_eq "hostile: still alice afterwards" "$ALICE True" "$(json "$T/evil.body" 'str(j["euid"]) + " " + str(j["still_me"])')"
+check_eq "the worker is whole after it" "$ALICE $(id -g "${U}alice")" \
+	"$(neg w4 "${U}alice" "$B/who-imp" >/dev/null; json "$T/w4.body" 'str(j["euid"]) + " " + str(j["egid"])')"
+check_eq "and serves bob as bob" "$(id -u "${U}bob")" \
+	"$(neg w5 "${U}bob" "$B/who-imp" >/dev/null; json "$T/w5.body" 'j["euid"]')"
+
+# ---------------------------------------------------------------- the walls
+FE=$(child_pid idgate-front)
+for p in $(pgrep -P "$IDG_PID"); do
+	[ "$(cat /proc/$p/comm)" = idgate-pool ] || continue
+	if [ "$(status_field "$p" Uid)" = "$(id -u idgate)" ]; then IMP=$p; else TRU=$p; fi
+done
+check_eq "front end: no capabilities" 0000000000000000 "$(status_field "$FE" CapEff)"
+check_eq "trusted pool worker: no capabilities" 0000000000000000 "$(status_field "$TRU" CapEff)"
+check_eq "trusted pool worker: the host's user namespace" "$(readlink /proc/$$/ns/user)" "$(readlink /proc/$TRU/ns/user)"
+check_eq "impersonating worker: CAP_SETUID and CAP_SETGID only" 00000000000000c0 "$(status_field "$IMP" CapEff)"
+check_eq "impersonating worker: bounding set too" 00000000000000c0 "$(status_field "$IMP" CapBnd)"
+check_eq "impersonating worker: seccomp filter" 2 "$(status_field "$IMP" Seccomp)"
+check_eq "impersonating worker: no_new_privs" 1 "$(status_field "$IMP" NoNewPrivs)"
+check_eq "impersonating worker: its own user namespace" different \
+	"$([ "$(readlink /proc/$$/ns/user)" != "$(readlink /proc/$IMP/ns/user)" ] && echo different)"
+check_eq "impersonating worker: uid map is idgate and >= 1000" \
+	"$(id -u idgate) $(id -u idgate) 1|1000 1000 4294966295" \
+	"$(awk '{print $1, $2, $3}' /proc/$IMP/uid_map | paste -sd'|')"
+check_eq "impersonating worker: gid map has no root" "" "$(awk '$1 == 0' /proc/$IMP/gid_map)"
+finish

@@ -1,0 +1,75 @@
+/* tevil.c -- a handler that behaves like a compromised one.  Running as
+ * the impersonated caller, inside an impersonating pool worker (which holds
+ * CAP_SETUID and CAP_SETGID), it tries to become root, a system account
+ * and a member of system groups, and to leave its namespace; it answers a
+ * JSON object with each attempt's result: "ok" or the errno's name.  The
+ * worker must refuse every one, whatever the handler tries. */
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "idgate/module.h"
+
+static const char *result(long rc)
+{
+	if (rc == 0)
+		return "ok";
+	switch (errno) {
+	case EPERM: return "EPERM";
+	case EINVAL: return "EINVAL";
+	case ENOSYS: return "ENOSYS";
+	default: return "other";
+	}
+}
+
+static int evil_handle(void *ctx, struct idg_request *req)
+{
+	char body[2048];
+	gid_t root_group[1] = { 0 }, shadow[1] = { 42 }, mine[1];
+	uid_t me = geteuid();
+	gid_t my_gid = getegid();
+	int n = 0;
+
+	(void)ctx;
+	mine[0] = my_gid;
+#define TRY(name, call) n += snprintf(body + n, sizeof(body) - (size_t)n, "%s\"%s\":\"%s\"", \
+				      n > 1 ? "," : "", name, result(call))
+	n += snprintf(body + n, sizeof(body) - (size_t)n, "{");
+	TRY("setresuid_root", syscall(SYS_setresuid, 0, 0, 0));
+	TRY("setresuid_euid_root", syscall(SYS_setresuid, -1, 0, -1));
+	TRY("setresuid_wrapped_root", syscall(SYS_setresuid, 0x100000000L, 0x100000000L, 0x100000000L));
+	TRY("setresuid_daemon", syscall(SYS_setresuid, 1, 1, 1));
+	TRY("setuid_root", syscall(SYS_setuid, 0));
+	TRY("setreuid_root", syscall(SYS_setreuid, 0, 0));
+	TRY("setfsuid_root", syscall(SYS_setfsuid, 0));
+	TRY("setresgid_root", syscall(SYS_setresgid, 0, 0, 0));
+	TRY("setgid_shadow", syscall(SYS_setgid, 42));
+	TRY("setgroups_root", syscall(SYS_setgroups, 1, root_group));
+	TRY("setgroups_shadow", syscall(SYS_setgroups, 1, shadow));
+	TRY("unshare_user", unshare(CLONE_NEWUSER));
+	TRY("unshare_mount", unshare(CLONE_NEWNS));
+	/* what it may do: nothing that leaves the caller's own identity */
+	TRY("setgroups_own", syscall(SYS_setgroups, 1, mine));
+	n += snprintf(body + n, sizeof(body) - (size_t)n, ",\"euid\":%u,\"still_me\":%s}\n",
+		      (unsigned)geteuid(), geteuid() == me ? "true" : "false");
+#undef TRY
+	req->ops->set_status(req, 200);
+	req->ops->add_header(req, "Content-Type", "application/json");
+	req->ops->set_length(req, n);
+	return req->ops->write(req, body, (size_t)n) == 0 ? IDG_OK : IDG_ERROR;
+}
+
+static const struct idg_key evil_keys[] = { { NULL, 0, 0, NULL, NULL } };
+
+IDG_MODULE_EXPORT const struct idg_module idgate_module = {
+	.abi_version = IDG_MODULE_ABI_VERSION,
+	.name = "tevil",
+	.impersonation = IDG_IMPERSONATION_REQUIRED,
+	.methods = IDG_METHOD_GET,
+	.keys = evil_keys,
+	.handle = evil_handle,
+};
