@@ -46,6 +46,13 @@ enum wire_type {
 	W_AUTH_PASS = 41,    /* u64 tag, str user, str rhost, str password:
 	                        pam_authenticate + pam_acct_mgmt */
 	W_AUTH_RESULT = 42,  /* u64 tag, u32 PAM result code, str message */
+	/* worker thread <-> spawner (the fds: reply socket, stdin, stdout, stderr) */
+	W_SPAWN = 48,        /* u32 uid, u32 gid, u32 n + n*u32 groups, str path, str cwd,
+	                        u32 argc + strs, u32 envc + strs */
+	W_SPAWN_STARTED = 49, /* u32 pid */
+	W_SPAWN_FAILED = 50,  /* u32 errno, str what failed */
+	W_SPAWN_EXITED = 51,  /* u32 wait status */
+	W_SPAWN_KILL = 52,    /* worker -> spawner on the reply socket: kill it */
 };
 
 /* REQ_HEAD flags */

@@ -7,6 +7,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -30,6 +32,7 @@
 #include "modload.h"
 #include "privsep.h"
 #include "route.h"
+#include "spawner.h"
 #include "sbuf.h"
 #include "util.h"
 #include "uidswap.h"
@@ -67,12 +70,15 @@ struct wreq {
 	char reason[200];
 	char **scratch;
 	size_t nscratch;
+	int children[8];  /* spawned and not released */
+	size_t nchildren;
 };
 
 static struct {
 	struct config *c;
 	struct pool_conf *pool;
 	struct ident self;   /* the pool's identity, to return to after a request */
+	int spawner;         /* socket to this worker's spawner (our only child) */
 	void **ctx; /* per vdir index; NULL for other pools' vdirs */
 	struct wthread *threads;
 	size_t nthreads;
@@ -365,6 +371,88 @@ static void op_log(struct idg_request *pub, enum idg_log_level level, const char
 		r->v->module->name, r->q.request_id, msg);
 }
 
+/* ---------------------------------------------------------------- children */
+
+static int open_null(int fd, int flags)
+{
+	return fd >= 0 ? fd : open("/dev/null", flags | O_CLOEXEC);
+}
+
+static int op_spawn(struct idg_request *pub, const struct idg_spawn *s)
+{
+	struct wreq *r = (struct wreq *)pub;
+	struct ident as;
+	char why[300];
+	pid_t pid;
+	int fds[3], child;
+
+	if (r->nchildren >= ARRAY_SIZE(r->children)) {
+		errno = EMFILE;
+		op_set_reason(pub, "spawn: too many children for one request");
+		return -1;
+	}
+	uidswap_current(&as); /* who this thread is now: the caller or the pool */
+	fds[0] = open_null(s->stdin_fd, O_RDONLY);
+	fds[1] = open_null(s->stdout_fd, O_WRONLY);
+	fds[2] = open_null(s->stderr_fd, O_WRONLY);
+	struct spawn_request q = { .as = &as, .path = s->path, .cwd = s->cwd, .argv = s->argv,
+				   .envp = s->envp, .fds = { fds[0], fds[1], fds[2] } };
+	child = (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) ? -1
+		: spawn_start(W.spawner, &q, &pid, why, sizeof(why));
+	int saved = errno;
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0 && fds[i] != (i == 0 ? s->stdin_fd : i == 1 ? s->stdout_fd : s->stderr_fd))
+			close(fds[i]);
+	if (child < 0) {
+		op_set_reason(pub, "spawn %s: %s", s->path, why);
+		errno = saved;
+		return -1;
+	}
+	r->children[r->nchildren++] = child;
+	return child;
+}
+
+static bool owns_child(struct wreq *r, int child, size_t *at)
+{
+	for (size_t i = 0; i < r->nchildren; i++) {
+		if (r->children[i] == child) {
+			*at = i;
+			return true;
+		}
+	}
+	errno = EBADF;
+	return false;
+}
+
+static int op_child_wait(struct idg_request *pub, int child, int timeout_ms, int *status)
+{
+	size_t i;
+
+	if (!owns_child((struct wreq *)pub, child, &i))
+		return -1;
+	return spawn_wait(child, timeout_ms, status);
+}
+
+static int op_child_kill(struct idg_request *pub, int child)
+{
+	size_t i;
+
+	if (!owns_child((struct wreq *)pub, child, &i))
+		return -1;
+	return spawn_kill(child);
+}
+
+static void op_child_release(struct idg_request *pub, int child)
+{
+	struct wreq *r = (struct wreq *)pub;
+	size_t i;
+
+	if (!owns_child(r, child, &i))
+		return;
+	close(child); /* the spawner kills what still runs */
+	r->children[i] = r->children[--r->nchildren];
+}
+
 static const struct idg_request_ops request_ops = {
 	.header = op_header,
 	.header_at = op_header_at,
@@ -376,6 +464,10 @@ static const struct idg_request_ops request_ops = {
 	.send_fd = op_send_fd,
 	.set_reason = op_set_reason,
 	.log = op_log,
+	.spawn = op_spawn,
+	.child_wait = op_child_wait,
+	.child_kill = op_child_kill,
+	.child_release = op_child_release,
 };
 
 /* ---------------------------------------------------------------- one request */
@@ -486,6 +578,8 @@ static void setup_request(struct wreq *r, struct wthread *t)
 
 static void free_request(struct wreq *r)
 {
+	while (r->nchildren)
+		op_child_release(&r->pub, r->children[0]);
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		free(r->hdrs[i].name);
 		free(r->hdrs[i].value);
@@ -684,13 +778,23 @@ void worker_main(struct worker_args *a)
 	log_set_role(role);
 	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);
 	become_pool_identity(a);
+	/* now, while this process is small and single-threaded */
+	W.spawner = spawner_start(&W.self, W.c->server.min_uid);
+	if (W.spawner < 0)
+		die("cannot start the spawner: %m");
 	init_modules();
 	block_child_signals(&set);
+	sigaddset(&set, SIGCHLD); /* the spawner's end, for this thread alone */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	start_threads(a);
 	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
 		die("cannot report readiness: %m");
-	while (sigwait(&set, &sig) != 0 || sig == SIGHUP)
-		;
+	while (sigwait(&set, &sig) != 0 || sig == SIGHUP || sig == SIGCHLD) {
+		if (sig == SIGCHLD && waitpid(-1, NULL, WNOHANG) > 0) {
+			log_msg(LOG_ERR, "the spawner died; the worker restarts");
+			exit(1);
+		}
+	}
 	/* the front end has drained by now; wake threads blocked on recv */
 	for (size_t i = 0; i < W.nthreads; i++)
 		shutdown(W.threads[i].fd, SHUT_RDWR);

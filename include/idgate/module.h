@@ -133,6 +133,17 @@ struct idg_init {
 
 struct idg_request;
 
+/* A program to start for a request (see idg_request_ops.spawn). */
+struct idg_spawn {
+	const char *path;        /* absolute */
+	char *const *argv;       /* argv[0] included, NULL-terminated */
+	char *const *envp;       /* the whole environment: nothing is inherited */
+	const char *cwd;         /* absolute; NULL: "/" */
+	int stdin_fd;            /* the child's fds 0, 1, 2; -1: /dev/null */
+	int stdout_fd;
+	int stderr_fd;
+};
+
 struct idg_request_ops {
 	/* A request header (case-insensitive name), or NULL.  Repeated
 	 * headers are joined with ", " as RFC 9110 allows. */
@@ -159,6 +170,23 @@ struct idg_request_ops {
 		__attribute__((format(printf, 2, 3)));
 	void (*log)(struct idg_request *req, enum idg_log_level level, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
+
+	/* Start a program as this request's identity -- the caller when the
+	 * request is impersonated, else the pool -- in a child that drops it
+	 * for good (real, effective and saved ids, groups, every capability),
+	 * with no_new_privs, only the given environment and only fds 0-2, in a
+	 * process group of its own.  Returns a child handle >= 0 (a file
+	 * descriptor that becomes readable when the child ends), or -1 with
+	 * errno (the reason is set for the audit log). */
+	int (*spawn)(struct idg_request *req, const struct idg_spawn *s);
+	/* 1 when the child ended (*status as from waitpid), 0 when timeout_ms
+	 * passed first (-1: no limit), -1 on error. */
+	int (*child_wait)(struct idg_request *req, int child, int timeout_ms, int *status);
+	/* Kill the child and its process group. */
+	int (*child_kill)(struct idg_request *req, int child);
+	/* Done with the child; it is killed if it still runs.  Children not
+	 * released are released when the request ends. */
+	void (*child_release)(struct idg_request *req, int child);
 };
 
 struct idg_request {

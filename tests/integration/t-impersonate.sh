@@ -30,7 +30,11 @@ TEAM=$(getent group "${U}team" | cut -d: -f3)
 
 # modules_dir is one directory: the built modules and the hostile one
 mkdir -p "$T/modules" "$T/files"
-cp "$MODULES_DIR/static.so" "$MODULES_DIR/whoami.so" "$TESTMODS_DIR/tevil.so" "$T/modules/"
+cp "$MODULES_DIR/static.so" "$MODULES_DIR/whoami.so" "$TESTMODS_DIR/tevil.so" \
+	"$TESTMODS_DIR/tspawn.so" "$T/modules/"
+mkdir -p "$T/bin"
+cp "$HELPERS_DIR/showcreds" "$T/bin/"
+chmod 755 "$T/bin/showcreds"
 printf 'alice only' >"$T/files/alice.txt"
 chown "${U}alice" "$T/files/alice.txt"
 chmod 600 "$T/files/alice.txt"
@@ -76,6 +80,14 @@ impersonate = allowed
 pool = imp
 handler = tevil
 impersonate = true
+[vdir /spawn-imp]
+pool = imp
+handler = tspawn
+program = $T/bin/showcreds
+impersonate = true
+[vdir /spawn]
+handler = tspawn
+program = $T/bin/showcreds
 EOF
 start_idgated "$T/idgate.conf" || finish
 neg() { n=$1; KRB5CCNAME="$T/$2.cc" fetch "$n" "$3" --negotiate -u :; }
@@ -141,6 +153,32 @@ check_eq "the worker is whole after it" "$ALICE $(id -g "${U}alice")" \
 check_eq "and serves bob as bob" "$(id -u "${U}bob")" \
 	"$(neg w5 "${U}bob" "$B/who-imp" >/dev/null; json "$T/w5.body" 'j["euid"]')"
 
+# ---------------------------------------------------------------- programs: a permanent drop
+ALICE_GID=$(id -g "${U}alice")
+check_eq "spawned as alice: 200" 200 "$(neg s1 "${U}alice" "$B/spawn-imp")"
+head -1 "$T/s1.body" >"$T/s1.json"
+check_eq "spawned: real, effective, saved uid are alice's" "[$ALICE, $ALICE, $ALICE]" "$(json "$T/s1.json" 'j["uid"]')"
+check_eq "spawned: and the gids" "[$ALICE_GID, $ALICE_GID, $ALICE_GID]" "$(json "$T/s1.json" 'j["gid"]')"
+check_eq "spawned: alice's groups" True "$(json "$T/s1.json" "sorted(map(int, j['Groups'].split())) == sorted([$ALICE_GID, $TEAM])")"
+check_eq "spawned: no capability at all" \
+	"0000000000000000 0000000000000000 0000000000000000 0000000000000000" \
+	"$(json "$T/s1.json" 'j["CapEff"] + " " + j["CapPrm"] + " " + j["CapInh"] + " " + j["CapAmb"]')"
+check_eq "spawned: no_new_privs" 1 "$(json "$T/s1.json" 'j["NoNewPrivs"]')"
+check_eq "spawned: only the environment it was given" "['PATH=/usr/bin:/bin', 'IDGATE_TEST=1']" \
+	"$(json "$T/s1.json" 'j["env"]')"
+check_eq "spawned: only fds 0, 1, 2" "[0, 1, 2]" "$(json "$T/s1.json" 'sorted(j["fds"])')"
+check_eq "spawned: the pool's identity cannot be regained" EPERM "$(json "$T/s1.json" 'j["regain_pool"]')"
+check_eq "spawned: root cannot be had" EPERM "$(json "$T/s1.json" 'j["regain_root"]')"
+check_eq "spawned: a process group of its own" True "$(json "$T/s1.json" 'j["pgrp_is_self"]')"
+check_eq "spawned: exit status" exit=0 "$(sed -n 2p "$T/s1.body")"
+check_eq "spawned by a trusted vdir: the pool's ids" "[$(id -u nobody), $(id -u nobody), $(id -u nobody)]" \
+	"$(neg s2 "${U}alice" "$B/spawn" >/dev/null; head -1 "$T/s2.body" | $PY -c 'import json,sys; print(json.load(sys.stdin)["uid"])')"
+check_eq "spawn of a missing program: 502" 502 "$(neg s3 "${U}alice" "$B/spawn-imp?fail")"
+check_eq "spawn of a missing program: reason" \
+	"spawn /nonexistent/program: execve: No such file or directory" "$(audit s3 'j["reason"]')"
+check_eq "a child can be killed" "exit=signal 9" "$(neg s4 "${U}alice" "$B/spawn-imp?sleep" >/dev/null; tail -1 "$T/s4.body")"
+check_eq "no child left behind" "" "$(pgrep -f '^/bin/sleep 30$')"
+
 # ---------------------------------------------------------------- the walls
 FE=$(child_pid idgate-front)
 for p in $(pgrep -P "$IDG_PID"); do
@@ -160,4 +198,11 @@ check_eq "impersonating worker: uid map is idgate and >= 1000" \
 	"$(id -u idgate) $(id -u idgate) 1|1000 1000 4294966295" \
 	"$(awk '{print $1, $2, $3}' /proc/$IMP/uid_map | paste -sd'|')"
 check_eq "impersonating worker: gid map has no root" "" "$(awk '$1 == 0' /proc/$IMP/gid_map)"
+SPW=$(pgrep -P "$IMP" -x idgate-spawn)
+check_eq "its spawner: a child of the worker" true "$([ -n "$SPW" ] && echo true)"
+check_eq "its spawner: the same namespace" "$(readlink /proc/$IMP/ns/user)" "$(readlink /proc/$SPW/ns/user)"
+check_eq "its spawner: the same capabilities and filter" "00000000000000c0 2" \
+	"$(status_field "$SPW" CapEff) $(status_field "$SPW" Seccomp)"
+check_eq "its spawner: small (under 16 MiB resident)" small \
+	"$([ "$(status_field "$SPW" VmRSS)" -lt 16384 ] && echo small)"
 finish

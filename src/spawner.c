@@ -1,0 +1,482 @@
+/* spawner.c -- the small process that forks programs for a pool worker.
+ *
+ * A worker grows (modules, buffers, threads), and fork() from a large
+ * process is slow; so each worker forks this process at start, while it is
+ * small and single-threaded, and asks it for every child.  It inherits the
+ * worker's walls (user namespace, capabilities, seccomp) and keeps nothing
+ * else: no channel, no module state.
+ *
+ * A child drops to its identity for good: groups, gid, uid (real,
+ * effective and saved), then every capability; it checks that the pool's
+ * identity and root cannot be regained, sets no_new_privs, gets only the
+ * environment it was given and only fds 0-2, becomes a process group of
+ * its own (so it can be killed whole), and execs.  What fails before exec
+ * is reported with errno and the step, through a close-on-exec pipe. */
+#include "spawner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privsep.h"
+#include "util.h"
+#include "wire.h"
+
+struct kid {
+	pid_t pid;
+	uid_t uid;
+	int reply; /* -1: nobody listens any more; the child is only reaped */
+};
+
+static struct {
+	struct ident self;
+	uid_t min_id;
+	struct kid *kids;
+	size_t nkids;
+} SP;
+
+/* ---------------------------------------------------------------- child */
+
+struct step_error {
+	int err;
+	char step[60];
+};
+
+__attribute__((noreturn)) static void child_fail(int fd, const char *step)
+{
+	struct step_error e = { .err = errno };
+
+	snprintf(e.step, sizeof(e.step), "%s", step);
+	(void)!write(fd, &e, sizeof(e));
+	_exit(127);
+}
+
+/* Put the given fds on 0, 1, 2 (they may already sit on any of those). */
+static void place_fds(const int fds[3], int errfd)
+{
+	int high[3];
+
+	for (int i = 0; i < 3; i++) {
+		high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+		if (high[i] < 0)
+			child_fail(errfd, "dup");
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(high[i], i) < 0)
+			child_fail(errfd, "dup2");
+}
+
+static void drop_for_good(const struct ident *as, int errfd)
+{
+	cap_t none = cap_init();
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	/* a pool that does not impersonate has no capability to set ids with:
+	 * its children are the pool, which they already are */
+	if (!uidswap_is(as)) {
+		if (setgroups(as->ngroups, as->groups) < 0)
+			child_fail(errfd, "setgroups");
+		if (setresgid(as->gid, as->gid, as->gid) < 0)
+			child_fail(errfd, "setresgid");
+		if (setresuid(as->uid, as->uid, as->uid) < 0)
+			child_fail(errfd, "setresuid");
+	}
+	if (!none || cap_set_proc(none) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		child_fail(errfd, "dropping capabilities");
+	cap_free(none);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(errfd, "no_new_privs");
+	/* prove it: the ids are exact, and neither root nor the pool come back */
+	if (getresuid(&r, &e, &s) < 0 || r != as->uid || e != as->uid || s != as->uid ||
+	    getresgid(&rg, &eg, &sg) < 0 || rg != as->gid || eg != as->gid || sg != as->gid ||
+	    !privsep_no_caps()) {
+		errno = EPERM;
+		child_fail(errfd, "verifying the identity");
+	}
+	if ((as->uid != SP.self.uid && syscall(SYS_setresuid, SP.self.uid, SP.self.uid,
+					       SP.self.uid) == 0) ||
+	    syscall(SYS_setresuid, 0, 0, 0) == 0) {
+		errno = EPERM;
+		child_fail(errfd, "the old identity could be regained");
+	}
+}
+
+__attribute__((noreturn)) static void run_child(const struct ident *as, const char *path,
+						 const char *cwd, char *const *argv,
+						 char *const *envp, const int fds[3], int errfd)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	setsid();
+	place_fds(fds, errfd);
+	/* everything above 2 goes, but for the error pipe (close-on-exec) */
+	if (errfd > 3)
+		syscall(SYS_close_range, 3, errfd - 1, 0);
+	syscall(SYS_close_range, errfd + 1, ~0u, 0);
+	drop_for_good(as, errfd);
+	if (chdir(cwd) < 0)
+		child_fail(errfd, "chdir");
+	execve(path, argv, envp);
+	child_fail(errfd, "execve");
+}
+
+/* ---------------------------------------------------------------- requests */
+
+struct request {
+	struct ident as;
+	const char *path, *cwd;
+	char *argv[SPAWN_MAX_ARGS + 1];
+	char *envp[SPAWN_MAX_ENV + 1];
+};
+
+static bool id_allowed(uint32_t id, uint32_t own)
+{
+	return id == own || (id >= SP.min_id && id != 0 && id != (uint32_t)-1);
+}
+
+static int read_strings(struct rbuf *r, char **out, size_t max)
+{
+	uint32_t n = rb_u32(r);
+
+	if (r->bad || n > max)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		out[i] = (char *)rb_str(r);
+		if (r->bad || !out[i])
+			return -1;
+	}
+	out[n] = NULL;
+	return (int)n;
+}
+
+/* Decode and check a request; NULL if fine, else why not. */
+static const char *read_request(const struct wire_frame *f, struct request *q)
+{
+	struct rbuf r;
+	uint32_t n;
+
+	if (f->type != W_SPAWN || f->nfds != 4)
+		return "malformed request";
+	rb_init(&r, f->payload, f->len);
+	q->as.uid = rb_u32(&r);
+	q->as.gid = rb_u32(&r);
+	n = rb_u32(&r);
+	if (r.bad || n > IDENT_MAX_GROUPS)
+		return "malformed identity";
+	q->as.ngroups = n;
+	for (uint32_t i = 0; i < n; i++)
+		q->as.groups[i] = rb_u32(&r);
+	q->path = rb_str(&r);
+	q->cwd = rb_str(&r);
+	if (read_strings(&r, q->argv, SPAWN_MAX_ARGS) < 1 ||
+	    read_strings(&r, q->envp, SPAWN_MAX_ENV) < 0 || r.bad || r.left || !q->path || !q->cwd)
+		return "malformed request";
+	if (q->path[0] != '/' || q->cwd[0] != '/')
+		return "path and directory must be absolute";
+	if (!id_allowed(q->as.uid, SP.self.uid) || !id_allowed(q->as.gid, SP.self.gid))
+		return "identity below min_uid";
+	for (size_t i = 0; i < q->as.ngroups; i++) {
+		bool own = false;
+		for (size_t k = 0; k < SP.self.ngroups; k++)
+			own = own || q->as.groups[i] == SP.self.groups[k];
+		if (!own && !id_allowed(q->as.groups[i], SP.self.gid))
+			return "group below min_uid";
+	}
+	return NULL;
+}
+
+static void reply(int sock, uint16_t type, uint32_t v, const char *text)
+{
+	struct wbuf b;
+
+	wb_init(&b);
+	wb_u32(&b, v);
+	if (type == W_SPAWN_FAILED)
+		wb_str(&b, text);
+	wire_send(sock, type, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT);
+	wb_free(&b);
+}
+
+/* Fork and exec; the reply socket hears STARTED or FAILED. */
+static void launch(struct wire_frame *f)
+{
+	struct request q;
+	struct step_error e;
+	const char *bad = read_request(f, &q);
+	int ep[2], replyfd = f->fds[0];
+	pid_t pid;
+
+	if (bad) {
+		reply(replyfd, W_SPAWN_FAILED, EINVAL, bad);
+		goto done;
+	}
+	if (pipe2(ep, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		reply(replyfd, W_SPAWN_FAILED, (uint32_t)errno, "fork");
+		goto done;
+	}
+	if (pid == 0)
+		run_child(&q.as, q.path, q.cwd, q.argv, q.envp, &f->fds[1], ep[1]);
+	close(ep[1]);
+	if (read(ep[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		reply(replyfd, W_SPAWN_FAILED, (uint32_t)e.err, e.step);
+	} else {
+		reply(replyfd, W_SPAWN_STARTED, (uint32_t)pid, NULL);
+		SP.kids = xreallocarray(SP.kids, SP.nkids + 1, sizeof(*SP.kids));
+		SP.kids[SP.nkids++] = (struct kid){ .pid = pid, .uid = q.as.uid, .reply = replyfd };
+		replyfd = -1; /* kept until the child ends */
+	}
+	close(ep[0]);
+done:
+	if (replyfd >= 0)
+		close(replyfd);
+	for (size_t i = 1; i < f->nfds; i++)
+		close(f->fds[i]);
+	f->nfds = 0;
+}
+
+/* Signalling another uid needs CAP_KILL, which we do not hold; we may take
+ * the child's uid as our effective uid for the moment instead (it is one
+ * we are allowed to set anyway), then return to our own. */
+static void kill_kid(const struct kid *k)
+{
+	bool other = k->uid != SP.self.uid;
+
+	if (other && syscall(SYS_setresuid, -1, k->uid, -1) < 0) {
+		log_msg(LOG_ERR, "cannot act as uid %u to kill pid %d: %m", (unsigned)k->uid,
+			(int)k->pid);
+		return;
+	}
+	kill(-k->pid, SIGKILL);
+	if (other && syscall(SYS_setresuid, -1, SP.self.uid, -1) < 0)
+		die("cannot return to uid %u after a kill: %m", (unsigned)SP.self.uid);
+}
+
+static void forget(size_t i)
+{
+	if (SP.kids[i].reply >= 0)
+		close(SP.kids[i].reply);
+	SP.kids[i] = SP.kids[--SP.nkids];
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < SP.nkids; i++) {
+			if (SP.kids[i].pid == pid) {
+				if (SP.kids[i].reply >= 0)
+					reply(SP.kids[i].reply, W_SPAWN_EXITED, (uint32_t)status, NULL);
+				forget(i);
+				break;
+			}
+		}
+	}
+}
+
+/* A message on a child's reply socket: KILL, or the worker let go of it. */
+static void on_reply_socket(size_t i, uint8_t *buf)
+{
+	struct wire_frame f;
+	int rc = wire_recv(SP.kids[i].reply, buf, &f, MSG_DONTWAIT);
+
+	if (rc < 0 && errno == EAGAIN)
+		return;
+	if (rc > 0)
+		wire_close_fds(&f);
+	kill_kid(&SP.kids[i]);
+	if (rc <= 0) { /* nobody waits for it any more; reap() drops it */
+		close(SP.kids[i].reply);
+		SP.kids[i].reply = -1;
+	}
+}
+
+__attribute__((noreturn)) static void spawner_main(int sock)
+{
+	uint8_t *buf = xmalloc(WIRE_MAX_FRAME);
+	sigset_t set;
+	int sigfd;
+
+	log_set_role("spawner");
+	prctl(PR_SET_NAME, "idgate-spawn", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0)
+		die("signalfd: %m");
+	for (;;) {
+		struct pollfd *p = xcalloc(SP.nkids + 2, sizeof(*p));
+		struct wire_frame f;
+		size_t n = SP.nkids;
+
+		p[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		for (size_t i = 0; i < n; i++) /* a negative fd is skipped by poll */
+			p[2 + i] = (struct pollfd){ .fd = SP.kids[i].reply, .events = POLLIN };
+		if (poll(p, n + 2, -1) > 0) {
+			for (size_t i = n; i-- > 0;)
+				if (p[2 + i].revents & (POLLIN | POLLHUP))
+					on_reply_socket(i, buf);
+			if (p[1].revents & POLLIN) {
+				struct signalfd_siginfo si;
+				while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+					;
+				reap();
+			}
+			if (p[0].revents & (POLLIN | POLLHUP)) {
+				int rc = wire_recv(sock, buf, &f, 0);
+				if (rc == 0 || (rc < 0 && errno != EPROTO)) {
+					for (size_t i = 0; i < SP.nkids; i++)
+						kill_kid(&SP.kids[i]);
+					_exit(0); /* the worker is gone */
+				}
+				if (rc > 0)
+					launch(&f);
+			}
+		}
+		free(p);
+	}
+}
+
+int spawner_start(const struct ident *self, uid_t min_id)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		SP.self = *self;
+		SP.min_id = min_id;
+		close_fds_except(&sv[1], 1);
+		spawner_main(sv[1]);
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+/* ---------------------------------------------------------------- worker side */
+
+static void put_strings(struct wbuf *b, char *const *v)
+{
+	uint32_t n = 0;
+
+	while (v && v[n])
+		n++;
+	wb_u32(b, n);
+	for (uint32_t i = 0; i < n; i++)
+		wb_str(b, v[i]);
+}
+
+int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, size_t len)
+{
+	uint8_t buf[WIRE_HDR + 512];
+	struct wire_frame f;
+	struct wbuf b;
+	int rv[2], fds[4];
+	struct rbuf r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) < 0) {
+		snprintf(why, len, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	wb_init(&b);
+	wb_u32(&b, q->as->uid);
+	wb_u32(&b, q->as->gid);
+	wb_u32(&b, (uint32_t)q->as->ngroups);
+	for (size_t i = 0; i < q->as->ngroups; i++)
+		wb_u32(&b, q->as->groups[i]);
+	wb_str(&b, q->path);
+	wb_str(&b, q->cwd ? q->cwd : "/");
+	put_strings(&b, q->argv);
+	put_strings(&b, q->envp);
+	fds[0] = rv[1];
+	memcpy(fds + 1, q->fds, sizeof(q->fds));
+	if (b.overflow || wire_send(sp, W_SPAWN, 0, b.p, b.len, fds, 4, 0) < 0) {
+		snprintf(why, len, "%s", b.overflow ? "arguments and environment too large"
+						    : "the spawner is gone");
+		wb_free(&b);
+		close(rv[0]);
+		close(rv[1]);
+		errno = b.overflow ? E2BIG : EPIPE;
+		return -1;
+	}
+	wb_free(&b);
+	close(rv[1]);
+	/* the answer is small; a buffer of our own keeps this off the heap */
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(rv[0], &msg, 0);
+	if (n < (ssize_t)WIRE_HDR || msg.msg_flags & MSG_TRUNC) {
+		snprintf(why, len, "the spawner did not answer");
+		close(rv[0]);
+		errno = EPIPE;
+		return -1;
+	}
+	memcpy(&f.type, buf, 2);
+	rb_init(&r, buf + WIRE_HDR, (size_t)n - WIRE_HDR);
+	uint32_t v = rb_u32(&r);
+	if (f.type == W_SPAWN_STARTED && !r.bad) {
+		*pid = (pid_t)v;
+		return rv[0];
+	}
+	const char *step = rb_str(&r);
+	snprintf(why, len, "%s: %s", step && !r.bad ? step : "spawn", strerror((int)v));
+	close(rv[0]);
+	errno = (int)v;
+	return -1;
+}
+
+int spawn_wait(int reply, int timeout_ms, int *status)
+{
+	struct pollfd p = { .fd = reply, .events = POLLIN };
+	uint8_t buf[WIRE_HDR + 64];
+	uint16_t type;
+	uint32_t v;
+	int rc;
+
+	do
+		rc = poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc <= 0)
+		return rc;
+	ssize_t n = recv(reply, buf, sizeof(buf), 0);
+	if (n != (ssize_t)(WIRE_HDR + 4))
+		return -1;
+	memcpy(&type, buf, 2);
+	memcpy(&v, buf + WIRE_HDR, 4);
+	if (type != W_SPAWN_EXITED)
+		return -1;
+	*status = (int)v;
+	return 1;
+}
+
+int spawn_kill(int reply)
+{
+	return wire_send(reply, W_SPAWN_KILL, 0, NULL, 0, NULL, 0, MSG_DONTWAIT);
+}

@@ -1,0 +1,39 @@
+/* spawner.h -- starting programs (CGI and the like) for a pool worker. */
+#ifndef IDGATE_SPAWNER_H
+#define IDGATE_SPAWNER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "uidswap.h"
+
+#define SPAWN_MAX_ARGS 256
+#define SPAWN_MAX_ENV 256
+
+/* Fork the spawner from a worker that is still small and single-threaded.
+ * Returns the worker's end of its socket (the spawner runs until that is
+ * closed), or -1.  `self` is the pool's identity; `min_id` the lowest id
+ * a child may get otherwise. */
+int spawner_start(const struct ident *self, uid_t min_id);
+
+struct spawn_request {
+	const struct ident *as;     /* the identity the child drops to for good */
+	const char *path;           /* absolute */
+	const char *cwd;            /* absolute, or NULL for "/" */
+	char *const *argv;
+	char *const *envp;          /* the whole environment; nothing is inherited */
+	int fds[3];                 /* the child's stdin, stdout, stderr */
+};
+
+/* Ask the spawner (socket `sp`) to start a program.  On success returns
+ * the reply socket (>= 0) and the pid; the caller reads the child's exit
+ * from it with spawn_wait(), or kills it with spawn_kill().  -1 with errno
+ * and a reason on failure (e.g. exec failed). */
+int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, size_t len);
+/* Wait for the child's end: 1 with the wait status, 0 if timeout_ms
+ * passed first (-1: no limit), -1 on error.  Closes nothing. */
+int spawn_wait(int reply, int timeout_ms, int *status);
+/* Kill the child's whole process group. */
+int spawn_kill(int reply);
+
+#endif
