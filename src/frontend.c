@@ -466,9 +466,11 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 		return st;
 	r->rl.no_body = !has_body(conn);
 	if (relay_submit(&r->rl, r->v->pool->index) != RL_OK) {
+		static __thread char retry[16];
+		snprintf(retry, sizeof(retry), "%u", r->rl.retry_after ? r->rl.retry_after : 5);
 		*extra_hdr = MHD_HTTP_HEADER_RETRY_AFTER;
-		*extra_val = "5";
-		set_reason(r, "pool queue is full");
+		*extra_val = retry;
+		set_reason(r, r->rl.retry_after ? "pool disabled by rapid_fail" : "pool queue is full");
 		return 503;
 	}
 	r->submitted = true;
@@ -483,7 +485,7 @@ static enum MHD_Result on_final(struct fe_req *r, struct MHD_Connection *conn)
 	case RL_FAILED:
 		set_reason(r, r->rl.reason[0] ? r->rl.reason : "pool worker failed");
 		if (r->rl.fail_status == 503)
-			return respond_error(r, conn, 503, NULL, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+			return respond_error(r, conn, 503, NULL, MHD_HTTP_HEADER_RETRY_AFTER, "60");
 		return respond_error(r, conn, r->rl.fail_status ? r->rl.fail_status : 502, NULL,
 				     NULL, NULL);
 	default:

@@ -62,6 +62,7 @@ struct rl_pool {
 	size_t qlen, qmax;
 	uint32_t gen;
 	unsigned next_loop;          /* channel k of a generation: loop k % n */
+	unsigned disabled;           /* rapid_fail: Retry-After seconds, or 0 */
 };
 
 struct rl_loop {
@@ -339,6 +340,11 @@ enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
 		return RL_UNAVAILABLE;
 	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
+	if (p->disabled) {
+		rl->retry_after = p->disabled;
+		pthread_mutex_unlock(&p->lock);
+		return RL_UNAVAILABLE;
+	}
 	rl->pool = p;
 	rl->resp_fd = -1;
 	rl->deadline_ms = now_ms() + R.request_timeout_ms;
@@ -756,6 +762,27 @@ static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* rapid_fail disabled the pool (retry > 0): queued requests fail now, new
+ * ones are refused until a reload. */
+static void set_pool_state(uint32_t pool, uint32_t retry)
+{
+	struct rl_pool *p;
+
+	if (pool >= R.npools)
+		return;
+	p = &R.pools[pool];
+	pthread_mutex_lock(&p->lock);
+	p->disabled = retry;
+	while (retry && p->q_head) {
+		struct rl_state *rl = p->q_head;
+		unqueue(p, rl);
+		fail(rl, 503, "pool disabled by rapid_fail");
+	}
+	pthread_mutex_unlock(&p->lock);
+	log_msg(retry ? LOG_ERR : LOG_INFO, "pool %s %s", p->name,
+		retry ? "is disabled (rapid_fail): 503 until a reload" : "serves again");
+}
+
 static void set_auth_socket(int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &R.auth_src };
@@ -787,6 +814,10 @@ static void on_ctl(struct rl_loop *l)
 			uint32_t pool = rb_u32(&r), gen = rb_u32(&r);
 			if (!r.bad && !r.left)
 				add_channels(pool, gen, &f);
+		} else if (f.type == W_CTL_POOL_STATE) {
+			uint32_t pool = rb_u32(&r), retry = rb_u32(&r);
+			if (!r.bad && !r.left)
+				set_pool_state(pool, retry);
 		} else if (f.type == W_CTL_AUTHSOCK && f.nfds == 1) {
 			set_auth_socket(f.fds[0]);
 			f.nfds = 0;

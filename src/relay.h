@@ -57,6 +57,7 @@ struct rl_state {
 	bool resp_error;           /* worker reported failure after the head */
 	bool failed;               /* channel died or timed out */
 	int fail_status;           /* 502, 503 or 504 when failed before a head */
+	unsigned retry_after;      /* seconds, with 503 for a disabled pool */
 	uint64_t deadline_ms;
 	/* the encoded request head, until it is sent */
 	uint8_t *head;

@@ -1,14 +1,20 @@
 /* supervisor.c -- the only process that keeps root after start-up, and it
  * does little with it: it opens the listening sockets and the audit log,
  * creates the channels between the front end and the pool workers, forks
- * those children (each drops to its own identity at once), restarts
- * workers that die, and stops everything on SIGTERM.  It never reads the
- * network. */
+ * those children (each drops to its own identity at once), maps the user
+ * namespaces of impersonating workers, restarts workers that die (until
+ * rapid_fail disables their pool), reloads on SIGHUP and stops everything
+ * on SIGTERM.  It never reads the network.
+ *
+ * A running configuration and its children form a generation.  SIGHUP
+ * validates the file first; a bad file is reported and changes nothing.
+ * A good one starts a new generation on the same listening sockets; once
+ * it is ready the old front end drains (it stops accepting and finishes
+ * its requests), then the old workers stop. */
 #include "supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,16 +30,22 @@
 #include "authhelper.h"
 #include "config.h"
 #include "confine.h"
+#include "diag.h"
 #include "frontend.h"
+#include "listeners.h"
 #include "log.h"
+#include "modinit.h"
 #include "privsep.h"
 #include "util.h"
 #include "wire.h"
 #include "worker.h"
 
 #define START_TIMEOUT_MS 30000
+#define RETRY_AFTER_DISABLED 60
 
 enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH };
+
+struct generation;
 
 struct child {
 	enum role role;
@@ -41,84 +53,60 @@ struct child {
 	pid_t pid;
 	int ctl;           /* supervisor's end */
 	bool ready;
-	const char *name;  /* for messages */
+	char *name;        /* for messages */
+	struct generation *gen;
 };
 
-static struct {
+struct pool_health {
+	uint64_t *fails;   /* when its workers died, newest last */
+	size_t nfails;
+	bool disabled;
+};
+
+struct generation {
+	unsigned id;
 	struct config *c;
-	int *listen_fds;
+	int *listen_fds;   /* [listener * loops + loop] */
 	size_t nlisten_fds;
 	int audit_fd;
 	char *tls_cert_pem, *tls_key_pem;
-	int sigfd;
 	/* kids[0] is the front end, kids[1..npools] the pool workers, and the
 	 * PAM helper comes last when one is needed */
 	struct child *kids;
 	size_t nkids;
-	uint32_t gen;
-	bool stopping;
+	struct pool_health *health;
+	bool retiring;
+	struct generation *next;
+};
+
+static struct {
+	const char *file;
+	int sigfd;
+	struct generation *cur;   /* the one that serves new connections */
+	struct generation *gens;  /* every generation with children left */
+	unsigned next_id;
+	bool started, stopping, reloading, reload_again;
 	uint64_t stop_deadline;
 } S;
 
-#define FE (&S.kids[0])
+#define FE(g) (&(g)->kids[0])
+
+static void poll_once(int timeout_ms);
 
 /* ---------------------------------------------------------------- resources */
 
-static int open_listener(const struct listen_conf *l)
+static int open_audit_log(const char *path)
 {
-	int one = 1;
-	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd;
 
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* one socket per front-end loop on the same address: the kernel
-	 * spreads connections over the loops */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (l->addr.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) < 0 || listen(fd, 511) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-/* listen_fds[listener * loops + loop] */
-static void open_listeners(void)
-{
-	const struct server_conf *s = &S.c->server;
-	unsigned loops = config_loops(S.c);
-
-	S.nlisten_fds = s->nlisten * loops;
-	S.listen_fds = xcalloc(S.nlisten_fds, sizeof(int));
-	for (size_t i = 0; i < s->nlisten; i++) {
-		for (unsigned k = 0; k < loops; k++) {
-			int fd = open_listener(&s->listen[i]);
-			if (fd < 0)
-				die("%s:%d: listen %s: %m", S.c->file, s->listen[i].line,
-				    s->listen[i].text);
-			S.listen_fds[i * loops + k] = fd;
-		}
-	}
-}
-
-static void open_audit_log(void)
-{
-	const char *path = S.c->server.audit_log;
-
-	S.audit_fd = -1;
 	if (!*path)
-		return;
-	if (strcmp(path, "-") == 0) {
-		S.audit_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-		return;
-	}
-	S.audit_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (S.audit_fd < 0)
-		die("audit_log %s: %m", path);
+		return -1;
+	if (strcmp(path, "-") == 0)
+		return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		log_msg(LOG_ERR, "audit_log %s: %m", path);
+	return fd;
 }
 
 static char *read_file(const char *path)
@@ -128,24 +116,32 @@ static char *read_file(const char *path)
 	size_t len = 0;
 
 	if (!f)
-		die("%s: %m", path);
-	if (getdelim(&buf, &len, '\0', f) < 0)
-		die("%s: cannot read", path);
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
 	fclose(f);
 	return buf;
 }
 
-static void read_tls_files(void)
+static int read_tls_files(struct generation *g)
 {
-	const struct server_conf *s = &S.c->server;
+	const struct server_conf *s = &g->c->server;
 
 	for (size_t i = 0; i < s->nlisten; i++) {
-		if (s->listen[i].tls) {
-			S.tls_cert_pem = read_file(s->tls_cert);
-			S.tls_key_pem = read_file(s->tls_key);
-			return;
+		if (!s->listen[i].tls)
+			continue;
+		g->tls_cert_pem = read_file(s->tls_cert);
+		g->tls_key_pem = read_file(s->tls_key);
+		if (!g->tls_cert_pem || !g->tls_key_pem) {
+			log_msg(LOG_ERR, "cannot read tls_cert %s or tls_key %s: %m", s->tls_cert,
+				s->tls_key);
+			return -1;
 		}
+		return 0;
 	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- children */
@@ -160,32 +156,33 @@ static void child_setup(void)
 	close(S.sigfd);
 }
 
-static pid_t spawn_frontend(int ctl_child)
+static pid_t spawn_frontend(struct generation *g, int ctl_child)
 {
 	pid_t pid = fork();
 
 	if (pid != 0)
 		return pid;
 	child_setup();
-	size_t n = S.nlisten_fds;
+	size_t n = g->nlisten_fds;
 	int *keep = xcalloc(n + 2, sizeof(int));
-	memcpy(keep, S.listen_fds, n * sizeof(int));
+	memcpy(keep, g->listen_fds, n * sizeof(int));
 	keep[n] = ctl_child;
-	keep[n + 1] = S.audit_fd;
+	keep[n + 1] = g->audit_fd;
 	close_fds_except(keep, n + 2);
 	free(keep);
-	struct fe_args a = { .c = S.c, .listen_fds = S.listen_fds, .ctl = ctl_child,
-			     .audit_fd = S.audit_fd, .tls_cert_pem = S.tls_cert_pem,
-			     .tls_key_pem = S.tls_key_pem };
+	struct fe_args a = { .c = g->c, .listen_fds = g->listen_fds, .ctl = ctl_child,
+			     .audit_fd = g->audit_fd, .tls_cert_pem = g->tls_cert_pem,
+			     .tls_key_pem = g->tls_key_pem };
 	frontend_main(&a);
 }
 
 /* An impersonating worker enters its own user namespace at once; we map
  * it (only we can: it needs CAP_SETUID here) before it goes on. */
-static int map_worker_namespace(pid_t pid, const struct pool_conf *pool, int up, int down)
+static int map_worker_namespace(struct generation *g, pid_t pid, const struct pool_conf *pool,
+				int up, int down)
 {
-	struct confine_plan plan = { .min_id = S.c->server.min_uid };
-	char err[256], c = 0;
+	struct confine_plan plan = { .min_id = g->c->server.min_uid };
+	char err[256] = "", c = 0;
 	int rc = -1;
 
 	if (read(up, &c, 1) != 1 || c != 'U') {
@@ -193,8 +190,8 @@ static int map_worker_namespace(pid_t pid, const struct pool_conf *pool, int up,
 			pool->name);
 		goto done;
 	}
-	if (confine_pool_ident(pool, &plan.pool) < 0 || confine_write_maps(pid, &plan, err,
-									    sizeof(err)) < 0) {
+	if (confine_pool_ident(pool, &plan.pool) < 0 ||
+	    confine_write_maps(pid, &plan, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "pool %s: mapping the worker's user namespace: %s", pool->name,
 			err);
 		goto done;
@@ -207,22 +204,22 @@ done:
 	return rc;
 }
 
-static pid_t spawn_worker(struct pool_conf *pool, int *chans, int ctl_child)
+static pid_t spawn_worker(struct generation *g, struct pool_conf *pool, int *chans, int ctl_child)
 {
 	bool ns = pool->impersonates && privsep_privileged();
 	int up[2] = { -1, -1 }, down[2] = { -1, -1 };
 	pid_t pid;
 
 	if (ns && (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0))
-		die("pipe: %m");
+		return -1;
 	pid = fork();
 	if (pid < 0)
-		die("fork: %m");
+		return -1;
 	if (pid > 0) {
 		if (ns) {
 			close(up[1]);
 			close(down[0]);
-			if (map_worker_namespace(pid, pool, up[0], down[1]) < 0)
+			if (map_worker_namespace(g, pid, pool, up[0], down[1]) < 0)
 				kill(pid, SIGKILL);
 		}
 		return pid;
@@ -235,33 +232,34 @@ static pid_t spawn_worker(struct pool_conf *pool, int *chans, int ctl_child)
 	keep[pool->threads + 2] = down[0];
 	close_fds_except(keep, pool->threads + 3);
 	free(keep);
-	struct worker_args a = { .c = S.c, .pool = pool, .channels = chans,
+	struct worker_args a = { .c = g->c, .pool = pool, .channels = chans,
 				 .nchannels = pool->threads, .ctl = ctl_child,
 				 .ns_to_parent = up[1], .ns_from_parent = down[0] };
 	worker_main(&a);
 }
 
 /* Channels go to the front end in batches; the fds are closed here after. */
-static int send_channels(unsigned pool, int *fds, size_t n)
+static int send_channels(struct generation *g, unsigned pool, int *fds, size_t n, uint32_t tag)
 {
 	struct wbuf b;
 	int rc = 0;
 
 	wb_init(&b);
 	wb_u32(&b, pool);
-	wb_u32(&b, S.gen);
+	wb_u32(&b, tag);
 	for (size_t off = 0; off < n && rc == 0; off += WIRE_MAX_FDS) {
 		size_t k = n - off < WIRE_MAX_FDS ? n - off : WIRE_MAX_FDS;
-		rc = wire_send(FE->ctl, W_CTL_CHANNELS, 0, b.p, b.len, fds + off, k, 0);
+		rc = wire_send(FE(g)->ctl, W_CTL_CHANNELS, 0, b.p, b.len, fds + off, k, 0);
 	}
 	wb_free(&b);
 	return rc;
 }
 
-static int start_worker(unsigned i)
+static int start_worker(struct generation *g, unsigned i)
 {
-	struct pool_conf *pool = &S.c->pools[i];
-	struct child *w = &S.kids[1 + i];
+	static uint32_t tag; /* tells the front end that a new worker's channels begin */
+	struct pool_conf *pool = &g->c->pools[i];
+	struct child *w = &g->kids[1 + i];
 	size_t n = pool->threads;
 	int *mine = xcalloc(n, sizeof(int)), *theirs = xcalloc(n, sizeof(int));
 	int ctl[2], sp[2], rc = -1;
@@ -276,11 +274,12 @@ static int start_worker(unsigned i)
 	}
 	w->ready = false;
 	w->ctl = ctl[0];
-	w->pid = spawn_worker(pool, theirs, ctl[1]);
+	w->pid = spawn_worker(g, pool, theirs, ctl[1]);
 	close(ctl[1]);
 	for (size_t k = 0; k < n; k++)
 		close(theirs[k]);
-	rc = send_channels(i, mine, n);
+	if (w->pid > 0)
+		rc = send_channels(g, i, mine, n, ++tag);
 	for (size_t k = 0; k < n; k++)
 		close(mine[k]);
 done:
@@ -290,55 +289,212 @@ done:
 }
 
 /* The PAM helper: its request socket goes to the front end. */
-static int start_auth(void)
+static int start_auth(struct generation *g)
 {
-	struct child *a = &S.kids[S.nkids - 1];
+	struct child *a = &g->kids[g->nkids - 1];
 	int sp[2], ctl[2], rc;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
-		die("socketpair: %m");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
 	a->ready = false;
 	a->ctl = ctl[0];
 	a->pid = fork();
-	if (a->pid < 0)
-		die("fork: %m");
 	if (a->pid == 0) {
 		int keep[2] = { sp[1], ctl[1] };
 		child_setup();
 		close_fds_except(keep, 2);
-		authhelper_main(S.c, sp[1], ctl[1]);
+		authhelper_main(g->c, sp[1], ctl[1]);
 	}
 	close(sp[1]);
 	close(ctl[1]);
-	rc = wire_send(FE->ctl, W_CTL_AUTHSOCK, 0, NULL, 0, &sp[0], 1, 0);
+	rc = a->pid > 0 ? wire_send(FE(g)->ctl, W_CTL_AUTHSOCK, 0, NULL, 0, &sp[0], 1, 0) : -1;
 	close(sp[0]);
 	return rc;
 }
 
-static void start_frontend(void)
+static int start_frontend(struct generation *g)
 {
 	int ctl[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
-		die("socketpair: %m");
-	FE->name = "frontend";
-	FE->ctl = ctl[0];
-	FE->pid = spawn_frontend(ctl[1]);
-	if (FE->pid < 0)
-		die("fork: %m");
+		return -1;
+	FE(g)->ctl = ctl[0];
+	FE(g)->pid = spawn_frontend(g, ctl[1]);
 	close(ctl[1]);
+	return FE(g)->pid > 0 ? 0 : -1;
 }
 
-/* ---------------------------------------------------------------- events */
+/* ---------------------------------------------------------------- generations */
 
-static struct child *child_by_pid(pid_t pid)
+/* PAM is only needed when some vdir authenticates and a service is set,
+ * or when Basic asks PAM for passwords. */
+static bool need_auth_helper(const struct config *c)
 {
-	for (size_t i = 0; i < S.nkids; i++)
-		if (S.kids[i].pid == pid)
-			return &S.kids[i];
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		if ((c->vdirs[i].auth & AUTH_BASIC) ||
+		    (c->vdirs[i].auth && *c->server.pam_service))
+			return true;
+	}
+	return false;
+}
+
+static void setup_children(struct generation *g)
+{
+	const struct config *c = g->c;
+
+	g->nkids = 1 + c->npools + (need_auth_helper(c) ? 1 : 0);
+	g->kids = xcalloc(g->nkids, sizeof(*g->kids));
+	g->health = xcalloc(c->npools, sizeof(*g->health));
+	for (size_t i = 0; i < g->nkids; i++) {
+		g->kids[i].ctl = -1;
+		g->kids[i].gen = g;
+	}
+	g->kids[0].role = ROLE_FRONTEND;
+	g->kids[0].name = xstrdup("frontend");
+	for (size_t i = 0; i < c->npools; i++) {
+		struct child *w = &g->kids[1 + i];
+		w->role = ROLE_WORKER;
+		w->pool = (unsigned)i;
+		w->name = xasprintf("pool %s worker", c->pools[i].name);
+	}
+	if (g->nkids > 1 + c->npools) {
+		g->kids[g->nkids - 1].role = ROLE_AUTH;
+		g->kids[g->nkids - 1].name = xstrdup("PAM helper");
+	}
+}
+
+static void gen_free(struct generation *g)
+{
+	for (struct generation **pp = &S.gens; *pp; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	for (size_t i = 0; i < g->nkids; i++) {
+		if (g->kids[i].ctl >= 0)
+			close(g->kids[i].ctl);
+		free(g->kids[i].name);
+	}
+	for (size_t i = 0; g->health && i < g->c->npools; i++)
+		free(g->health[i].fails);
+	if (g->audit_fd >= 0)
+		close(g->audit_fd);
+	free(g->health);
+	free(g->kids);
+	free(g->listen_fds);
+	free(g->tls_cert_pem);
+	free(g->tls_key_pem);
+	config_free(g->c);
+	free(g);
+	/* sockets that no living generation uses any more */
+	size_t n = 0;
+	for (struct generation *o = S.gens; o; o = o->next)
+		n += o->nlisten_fds;
+	int *all = xcalloc(n ? n : 1, sizeof(int)), k = 0;
+	for (struct generation *o = S.gens; o; o = o->next)
+		for (size_t i = 0; i < o->nlisten_fds; i++)
+			all[k++] = o->listen_fds[i];
+	listeners_keep_only(all, n);
+	free(all);
+}
+
+static struct generation *gen_create(struct config *c)
+{
+	struct generation *g = xcalloc(1, sizeof(*g));
+	char err[512];
+
+	g->id = ++S.next_id;
+	g->c = c;
+	g->audit_fd = -1;
+	g->listen_fds = listeners_open(c, config_loops(c), err, sizeof(err));
+	if (!g->listen_fds) {
+		log_msg(LOG_ERR, "%s", err);
+		goto fail;
+	}
+	g->nlisten_fds = c->server.nlisten * config_loops(c);
+	g->audit_fd = open_audit_log(c->server.audit_log);
+	if ((*c->server.audit_log && g->audit_fd < 0) || read_tls_files(g) < 0)
+		goto fail;
+	setup_children(g);
+	g->next = S.gens;
+	S.gens = g;
+	return g;
+fail:
+	gen_free(g); /* not linked yet: gen_free only releases */
 	return NULL;
 }
+
+static int gen_start(struct generation *g)
+{
+	if (start_frontend(g) < 0)
+		return -1;
+	for (size_t i = 0; i < g->c->npools; i++)
+		if (start_worker(g, (unsigned)i) < 0)
+			return -1;
+	if (g->kids[g->nkids - 1].role == ROLE_AUTH && start_auth(g) < 0)
+		return -1;
+	return 0;
+}
+
+static void gen_kill(struct generation *g, int sig)
+{
+	for (size_t i = 0; i < g->nkids; i++)
+		if (g->kids[i].pid > 0)
+			kill(g->kids[i].pid, sig);
+}
+
+static bool gen_ready(const struct generation *g)
+{
+	for (size_t i = 0; i < g->nkids; i++)
+		if (!g->kids[i].ready && !(g->kids[i].role == ROLE_WORKER &&
+					   g->health[g->kids[i].pool].disabled))
+			return false;
+	return true;
+}
+
+static bool gen_alive(const struct generation *g)
+{
+	for (size_t i = 0; i < g->nkids; i++)
+		if (g->kids[i].pid > 0)
+			return true;
+	return false;
+}
+
+/* Wait until every child of g said it is ready.  -1 if one died first or
+ * the time ran out (g is then being stopped). */
+static int gen_wait_ready(struct generation *g)
+{
+	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
+
+	while (!gen_ready(g)) {
+		if (g->retiring || S.stopping)
+			return -1;
+		if (now_ms() > deadline) {
+			log_msg(LOG_ERR, "children did not start within %d s", START_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		poll_once(200);
+	}
+	return 0;
+}
+
+/* The front end drains first; the others stop when it is gone. */
+static void gen_retire(struct generation *g)
+{
+	g->retiring = true;
+	if (FE(g)->pid > 0)
+		kill(FE(g)->pid, SIGTERM);
+	else
+		gen_kill(g, SIGTERM);
+}
+
+/* ---------------------------------------------------------------- failures */
 
 static void describe_exit(int status, char *buf, size_t len)
 {
@@ -349,48 +505,104 @@ static void describe_exit(int status, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-static void kill_all(int sig)
+static void tell_pool_state(struct generation *g, unsigned pool, bool disabled)
 {
-	for (size_t i = 0; i < S.nkids; i++)
-		if (S.kids[i].pid > 0)
-			kill(S.kids[i].pid, sig);
+	struct wbuf b;
+
+	wb_init(&b);
+	wb_u32(&b, pool);
+	wb_u32(&b, disabled ? RETRY_AFTER_DISABLED : 0);
+	if (FE(g)->ctl >= 0 && wire_send(FE(g)->ctl, W_CTL_POOL_STATE, 0, b.p, b.len, NULL, 0, 0) < 0)
+		log_msg(LOG_ERR, "cannot tell the front end about pool %s: %m",
+			g->c->pools[pool].name);
+	wb_free(&b);
 }
 
-static void restart(struct child *ch)
+/* rapid_fail = N/T: the Nth failure within T disables the pool. */
+static bool too_many_failures(struct generation *g, unsigned pool)
 {
-	int rc = ch->role == ROLE_WORKER ? start_worker(ch->pool) : start_auth();
+	const struct pool_conf *pc = &g->c->pools[pool];
+	struct pool_health *h = &g->health[pool];
+	uint64_t now = now_ms();
+	size_t keep = 0;
 
-	if (rc < 0)
-		log_msg(LOG_ERR, "%s: cannot hand its socket to the front end: %m", ch->name);
+	for (size_t i = 0; i < h->nfails; i++)
+		if (now - h->fails[i] < pc->rapid_fail_window_ms)
+			h->fails[keep++] = h->fails[i];
+	h->fails = xreallocarray(h->fails, keep + 1, sizeof(*h->fails));
+	h->fails[keep++] = now;
+	h->nfails = keep;
+	return h->nfails >= pc->rapid_fail_count;
 }
 
-static void on_child_exit(pid_t pid, int status)
+static void worker_failed(struct generation *g, struct child *ch)
 {
-	char how[96];
-	struct child *ch = child_by_pid(pid);
+	const struct pool_conf *pc = &g->c->pools[ch->pool];
 
-	if (!ch)
+	if (too_many_failures(g, ch->pool)) {
+		g->health[ch->pool].disabled = true;
+		log_msg(LOG_ERR, "pool %s disabled: %zu worker failures within %llu s (rapid_fail); "
+			"it answers 503 until the next reload", pc->name, g->health[ch->pool].nfails,
+			(unsigned long long)(pc->rapid_fail_window_ms / 1000));
+		tell_pool_state(g, ch->pool, true);
 		return;
-	describe_exit(status, how, sizeof(how));
+	}
+	if (start_worker(g, ch->pool) < 0)
+		log_msg(LOG_ERR, "%s: cannot restart it: %m", ch->name);
+}
+
+static void after_exit_while_retiring(struct generation *g, struct child *ch)
+{
+	if (ch == FE(g)) /* the front end has drained: now the others */
+		gen_kill(g, SIGTERM);
+	if (!gen_alive(g)) {
+		log_msg(LOG_INFO, "configuration generation %u has stopped", g->id);
+		if (g == S.cur)
+			S.cur = NULL;
+		gen_free(g);
+	}
+}
+
+static void on_child_exit(struct child *ch, int status)
+{
+	struct generation *g = ch->gen;
+	char how[96];
 	bool was_ready = ch->ready;
+	pid_t pid = ch->pid;
+
+	describe_exit(status, how, sizeof(how));
 	close(ch->ctl);
 	ch->ctl = -1;
 	ch->pid = 0;
 	ch->ready = false;
-	if (S.stopping) {
+	if (g->retiring || S.stopping) {
 		log_msg(LOG_INFO, "%s stopped (%s)", ch->name, how);
-		if (ch == FE) /* the front end has drained: now the others */
-			kill_all(SIGTERM);
+		after_exit_while_retiring(g, ch);
 		return;
 	}
-	if (ch == FE || !was_ready) {
+	if (ch == FE(g) || !S.started || (ch->role == ROLE_AUTH && !was_ready)) {
+		/* without a front end, nothing is served; a restart is
+		 * systemd's job (Restart=on-failure) */
 		log_msg(LOG_ERR, "%s %s; stopping idgated", ch->name, how);
 		S.stopping = true;
-		kill_all(SIGTERM);
+		for (struct generation *o = S.gens; o; o = o->next)
+			gen_kill(o, SIGTERM);
 		exit(1);
 	}
-	log_msg(LOG_ERR, "%s (pid %d) %s; restarting it", ch->name, (int)pid, how);
-	restart(ch);
+	log_msg(LOG_ERR, "%s (pid %d) %s", ch->name, (int)pid, how);
+	if (ch->role == ROLE_WORKER)
+		worker_failed(g, ch);
+	else if (start_auth(g) < 0)
+		log_msg(LOG_ERR, "PAM helper: cannot restart it: %m");
+}
+
+static struct child *child_by_pid(pid_t pid)
+{
+	for (struct generation *g = S.gens; g; g = g->next)
+		for (size_t i = 0; i < g->nkids; i++)
+			if (g->kids[i].pid == pid)
+				return &g->kids[i];
+	return NULL;
 }
 
 static void reap(void)
@@ -398,8 +610,85 @@ static void reap(void)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		on_child_exit(pid, status);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child *ch = child_by_pid(pid);
+		if (ch)
+			on_child_exit(ch, status);
+	}
+}
+
+/* ---------------------------------------------------------------- reload and stop */
+
+static bool privilege_ok(const struct config *c, bool fatal)
+{
+	if (privsep_privileged())
+		return true;
+	for (size_t i = 0; i < c->npools; i++) {
+		if (!c->pools[i].impersonates)
+			continue;
+		if (fatal)
+			die("pool %s impersonates callers: idgated must start as root",
+			    c->pools[i].name);
+		log_msg(LOG_ERR, "pool %s impersonates callers: idgated must run as root",
+			c->pools[i].name);
+		return false;
+	}
+	return true;
+}
+
+static struct config *load_for_reload(void)
+{
+	struct diag d = { 0 };
+	struct config *c = config_load(S.file, &d, true);
+
+	if (c && config_check_modules(c, &d) < 0) {
+		config_free(c);
+		c = NULL;
+	}
+	for (size_t i = 0; i < d.n; i++)
+		log_msg(c ? LOG_WARNING : LOG_ERR, "reload: %s", d.msgs[i]);
+	diag_free(&d);
+	if (c && !privilege_ok(c, false)) {
+		config_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static void reload(void)
+{
+	struct generation *g, *old = S.cur;
+	struct config *c;
+
+	if (S.reloading) {
+		S.reload_again = true;
+		return;
+	}
+	S.reloading = true;
+	sd_notify(0, "RELOADING=1");
+	log_msg(LOG_INFO, "SIGHUP: reloading %s", S.file);
+	c = load_for_reload();
+	if (!c) {
+		log_msg(LOG_ERR, "reload refused: the configuration is not valid; the running one "
+			"keeps serving");
+	} else if (!(g = gen_create(c))) {
+		log_msg(LOG_ERR, "reload refused: cannot prepare the new configuration");
+	} else if (gen_start(g) < 0 || gen_wait_ready(g) < 0) {
+		log_msg(LOG_ERR, "reload failed: the new configuration did not start; the running "
+			"one keeps serving");
+		gen_retire(g);
+	} else {
+		S.cur = g;
+		gen_retire(old);
+		log_msg(LOG_INFO, "reloaded: configuration generation %u serves, %u drains", g->id,
+			old->id);
+	}
+	sd_notify(0, "READY=1");
+	S.reloading = false;
+	if (S.reload_again) {
+		S.reload_again = false;
+		reload();
+	}
 }
 
 static void begin_stop(void)
@@ -407,14 +696,14 @@ static void begin_stop(void)
 	if (S.stopping)
 		return;
 	S.stopping = true;
-	S.stop_deadline = now_ms() + S.c->server.shutdown_timeout_ms + 5000;
+	S.stop_deadline = now_ms() + (S.cur ? S.cur->c->server.shutdown_timeout_ms : 0) + 5000;
 	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_INFO, "stopping: draining requests");
-	if (FE->pid > 0)
-		kill(FE->pid, SIGTERM);
-	else
-		kill_all(SIGTERM);
+	for (struct generation *g = S.gens; g; g = g->next)
+		gen_retire(g);
 }
+
+/* ---------------------------------------------------------------- events */
 
 static void on_signal(void)
 {
@@ -430,8 +719,8 @@ static void on_signal(void)
 			begin_stop();
 			break;
 		case SIGHUP:
-			log_msg(LOG_WARNING, "SIGHUP: configuration reload is not available in "
-			        "this version; restart idgated to apply changes");
+			if (!S.stopping)
+				reload();
 			break;
 		}
 	}
@@ -453,34 +742,30 @@ static void on_ctl(struct child *ch)
 	free(buf);
 }
 
-static bool all_ready(void)
+static size_t count_kids(void)
 {
-	for (size_t i = 0; i < S.nkids; i++)
-		if (!S.kids[i].ready)
-			return false;
-	return true;
-}
+	size_t n = 0;
 
-static bool anyone_left(void)
-{
-	for (size_t i = 0; i < S.nkids; i++)
-		if (S.kids[i].pid > 0)
-			return true;
-	return false;
+	for (struct generation *g = S.gens; g; g = g->next)
+		n += g->nkids;
+	return n;
 }
 
 /* One round of waiting: signals and control messages. */
 static void poll_once(int timeout_ms)
 {
-	struct pollfd *p = xcalloc(S.nkids + 1, sizeof(*p));
-	struct child **who = xcalloc(S.nkids + 1, sizeof(*who));
-	size_t n = 0;
+	size_t cap = count_kids() + 1, n = 0;
+	struct pollfd *p = xcalloc(cap, sizeof(*p));
+	struct child **who = xcalloc(cap, sizeof(*who));
 
 	p[n++] = (struct pollfd){ .fd = S.sigfd, .events = POLLIN };
-	for (size_t i = 0; i < S.nkids; i++) {
-		if (S.kids[i].ctl >= 0 && S.kids[i].pid > 0) {
-			who[n] = &S.kids[i];
-			p[n++] = (struct pollfd){ .fd = S.kids[i].ctl, .events = POLLIN };
+	for (struct generation *g = S.gens; g; g = g->next) {
+		for (size_t i = 0; i < g->nkids; i++) {
+			struct child *ch = &g->kids[i];
+			if (ch->ctl >= 0 && ch->pid > 0) {
+				who[n] = ch;
+				p[n++] = (struct pollfd){ .fd = ch->ctl, .events = POLLIN };
+			}
 		}
 	}
 	if (poll(p, n, timeout_ms) > 0) {
@@ -488,36 +773,20 @@ static void poll_once(int timeout_ms)
 			if (p[i].revents & POLLIN)
 				on_ctl(who[i]);
 		if (p[0].revents & POLLIN)
-			on_signal();
+			on_signal(); /* last: it may free children of this round */
 	}
 	free(p);
 	free(who);
 }
 
-static void wait_until_ready(void)
+static void log_started(const struct generation *g)
 {
-	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
-
-	while (!all_ready()) {
-		if (now_ms() > deadline) {
-			log_msg(LOG_ERR, "children did not start within %d s", START_TIMEOUT_MS / 1000);
-			kill_all(SIGKILL);
-			exit(1);
-		}
-		poll_once(200);
-		if (S.stopping)
-			break;
-	}
-}
-
-static void log_started(void)
-{
-	const struct server_conf *s = &S.c->server;
+	const struct server_conf *s = &g->c->server;
 
 	for (size_t i = 0; i < s->nlisten; i++)
 		log_msg(LOG_INFO, "listening on %s", s->listen[i].text);
 	log_msg(LOG_INFO, "idgated %s ready: %zu pools, %zu vdirs", PACKAGE_VERSION,
-		S.c->npools, S.c->nvdirs);
+		g->c->npools, g->c->nvdirs);
 }
 
 static void setup_signals(void)
@@ -536,80 +805,34 @@ static void setup_signals(void)
 		die("signalfd: %m");
 }
 
-/* PAM is only needed when some vdir authenticates and a service is set,
- * or when Basic asks PAM for passwords. */
-static bool need_auth_helper(const struct config *c)
-{
-	for (size_t i = 0; i < c->nvdirs; i++) {
-		if ((c->vdirs[i].auth & AUTH_BASIC) ||
-		    (c->vdirs[i].auth && *c->server.pam_service))
-			return true;
-	}
-	return false;
-}
-
-static void setup_children(void)
-{
-	const struct config *c = S.c;
-
-	S.nkids = 1 + c->npools + (need_auth_helper(c) ? 1 : 0);
-	S.kids = xcalloc(S.nkids, sizeof(*S.kids));
-	for (size_t i = 0; i < S.nkids; i++)
-		S.kids[i].ctl = -1;
-	S.kids[0].role = ROLE_FRONTEND;
-	S.kids[0].name = "frontend";
-	for (size_t i = 0; i < c->npools; i++) {
-		struct child *w = &S.kids[1 + i];
-		w->role = ROLE_WORKER;
-		w->pool = (unsigned)i;
-		w->name = xasprintf("pool %s worker", c->pools[i].name);
-	}
-	if (S.nkids > 1 + c->npools) {
-		S.kids[S.nkids - 1].role = ROLE_AUTH;
-		S.kids[S.nkids - 1].name = "PAM helper";
-	}
-}
-
-static void check_privilege(void)
-{
-	if (privsep_privileged())
-		return;
-	for (size_t i = 0; i < S.c->npools; i++)
-		if (S.c->pools[i].impersonates)
-			die("pool %s impersonates callers: idgated must start as root",
-			    S.c->pools[i].name);
-	log_msg(LOG_WARNING, "not started as root: every process keeps uid %u (users in the "
-		"configuration are not applied)", (unsigned)geteuid());
-}
-
 int supervisor_run(struct config *c, const char *config_file)
 {
-	(void)config_file;
+	struct generation *g;
+
 	log_set_role("supervisor");
-	S.c = c;
-	check_privilege();
+	S.file = config_file;
+	privilege_ok(c, true);
+	if (!privsep_privileged())
+		log_msg(LOG_WARNING, "not started as root: every process keeps uid %u (users in "
+			"the configuration are not applied)", (unsigned)geteuid());
 	setup_signals();
-	open_listeners();
-	open_audit_log();
-	read_tls_files();
-	setup_children();
-	S.gen = 1;
-	start_frontend();
-	for (size_t i = 0; i < c->npools; i++)
-		if (start_worker((unsigned)i) < 0)
-			die("pool %s: cannot hand channels to the front end: %m", c->pools[i].name);
-	if (S.kids[S.nkids - 1].role == ROLE_AUTH && start_auth() < 0)
-		die("PAM helper: cannot hand its socket to the front end: %m");
-	wait_until_ready();
-	if (!S.stopping) {
-		sd_notify(0, "READY=1");
-		log_started();
+	g = gen_create(c);
+	if (!g)
+		return 1;
+	S.cur = g;
+	if (gen_start(g) < 0 || gen_wait_ready(g) < 0) {
+		gen_kill(g, SIGKILL);
+		return 1;
 	}
-	while (anyone_left()) {
+	S.started = true;
+	sd_notify(0, "READY=1");
+	log_started(g);
+	while (S.gens) {
 		poll_once(500);
 		if (S.stopping && now_ms() > S.stop_deadline) {
 			log_msg(LOG_WARNING, "children did not stop in time; killing them");
-			kill_all(SIGKILL);
+			for (struct generation *o = S.gens; o; o = o->next)
+				gen_kill(o, SIGKILL);
 			S.stop_deadline = UINT64_MAX;
 		}
 	}

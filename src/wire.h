@@ -41,6 +41,8 @@ enum wire_type {
 	W_CTL_READY = 32,    /* child -> supervisor: started */
 	W_CTL_CHANNELS = 33, /* supervisor -> front end: u32 pool, u32 generation, fds */
 	W_CTL_AUTHSOCK = 34, /* supervisor -> front end: the auth helper's socket (fd) */
+	W_CTL_POOL_STATE = 35, /* supervisor -> front end: u32 pool, u32 retry-after
+	                          seconds (0: the pool serves again) */
 	/* front end <-> auth helper (PAM) */
 	W_AUTH_ACCT = 40,    /* u64 tag, str user, str rhost: pam_acct_mgmt */
 	W_AUTH_PASS = 41,    /* u64 tag, str user, str rhost, str password:

@@ -100,7 +100,7 @@ free_port() {
 
 # start_idgated CONF -- start and wait until the supervisor says ready.
 start_idgated() {
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0${ASAN_EXTRA:+:$ASAN_EXTRA}" \
 		"$IDGATED" -c "$1" >"$IDG_LOG" 2>&1 &
 	IDG_PID=$!
 	i=0
