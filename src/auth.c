@@ -100,6 +100,32 @@ static int level_of(const struct neg_result *res)
 	return IDG_LEVEL_IMPERSONATION;
 }
 
+/* connection_auth: later requests of this connection, sent without an
+ * Authorization header, are this caller's until the context expires. */
+static void keep_for_connection(struct auth_conn *ac, const struct auth_state *a,
+				OM_uint32 lifetime)
+{
+	free(ac->principal);
+	free(ac->localname);
+	ac->principal = a->principal ? xstrdup(a->principal) : NULL;
+	ac->localname = a->localname ? xstrdup(a->localname) : NULL;
+	ac->level = a->level;
+	if (lifetime == GSS_C_INDEFINITE || lifetime > 24 * 3600)
+		lifetime = 24 * 3600;
+	ac->expires_ms = now_ms() + (uint64_t)lifetime * 1000;
+}
+
+static bool take_from_connection(struct auth_state *a, const struct auth_conn *ac)
+{
+	if (!ac->expires_ms || now_ms() >= ac->expires_ms)
+		return false;
+	a->principal = ac->principal ? xstrdup(ac->principal) : NULL;
+	a->localname = ac->localname ? xstrdup(ac->localname) : NULL;
+	a->level = ac->level;
+	a->scheme = "Negotiate";
+	return true;
+}
+
 static int run_negotiate(struct auth_state *a, const struct auth_request *q, const char *token)
 {
 	struct neg_result res;
@@ -128,6 +154,8 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 	}
 	if (res.out_token) /* mutual authentication: the client checks us */
 		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s", res.out_token);
+	if (cfg->server.connection_auth)
+		keep_for_connection(q->ac, a, res.lifetime);
 	neg_result_free(&res); /* delegated credentials are not kept (yet) */
 	return 0;
 }
@@ -305,8 +333,11 @@ static int start(struct auth_state *a, const struct auth_request *q)
 	const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
 
-	if (!h)
+	if (!h) {
+		if ((q->v->auth & AUTH_NEGOTIATE) && take_from_connection(a, q->ac))
+			return 0;
 		return challenge(a, q, "no credentials");
+	}
 	if (strncasecmp(h, "Negotiate ", 10) == 0 && (q->v->auth & AUTH_NEGOTIATE))
 		return run_negotiate(a, q, h + 10 + strspn(h + 10, " "));
 	if (strncasecmp(h, "Basic ", 6) == 0 && (q->v->auth & AUTH_BASIC))
@@ -369,5 +400,7 @@ void auth_conn_free(struct auth_conn *ac)
 	if (!ac)
 		return;
 	negotiate_delete_context(&ac->partial);
+	free(ac->principal);
+	free(ac->localname);
 	free(ac);
 }

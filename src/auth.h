@@ -16,9 +16,15 @@ struct config;
 #define AUTH_SUSPENDED (-1) /* waiting for the PAM helper; call again */
 #define AUTH_MAX_CHALLENGES 3
 
-/* Per connection: a Negotiate exchange that needs more than one leg. */
+/* Per connection: a Negotiate exchange that needs more than one leg, and
+ * with connection_auth, the identity it established (IIS's
+ * authPersistNonNTLM, mod_auth_gssapi's GssapiConnectionBound). */
 struct auth_conn {
 	gss_ctx_id_t partial;
+	char *principal;    /* NULL: none kept (or anonymous, see level) */
+	char *localname;
+	int level;
+	uint64_t expires_ms; /* 0: nothing kept */
 };
 
 struct auth_state {

@@ -124,6 +124,14 @@ static int set_uint(struct parser *p, const char *key, const char *value, uint64
 	return 0;
 }
 
+static int set_bool(struct parser *p, const char *key, const char *value, bool *out)
+{
+	const char *why;
+	if (parse_bool(value, out, &why) < 0)
+		return bad_value(p, sect_name(p), key, value, why);
+	return 0;
+}
+
 static int set_duration(struct parser *p, const char *key, const char *value, uint64_t *out)
 {
 	const char *why;
@@ -297,12 +305,10 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		return set_uint(p, key, value, 0, 100000, &s->queue);
 	if (strcmp(key, "account_cache") == 0)
 		return set_duration(p, key, value, &s->account_cache_ms);
-	if (strcmp(key, "cpu_affinity") == 0) {
-		const char *why;
-		if (parse_bool(value, &s->cpu_affinity, &why) < 0)
-			return bad_value(p, "server", key, value, why);
-		return 0;
-	}
+	if (strcmp(key, "cpu_affinity") == 0)
+		return set_bool(p, key, value, &s->cpu_affinity);
+	if (strcmp(key, "connection_auth") == 0)
+		return set_bool(p, key, value, &s->connection_auth);
 	perr(p, "[server] unknown key '%s'", key);
 	return -1;
 }

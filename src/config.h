@@ -100,6 +100,7 @@ struct server_conf {
 	unsigned queue;     /* requests waiting for a busy pool, per pool */
 	uint64_t account_cache_ms; /* NSS and PAM account results */
 	bool cpu_affinity;  /* pin front-end loop i and its workers to CPU i */
+	bool connection_auth; /* a Negotiate identity lasts for its connection */
 	int line_of_user;
 };
 

@@ -10,6 +10,9 @@ authentication token, and run a SPNEGO exchange of two legs.
         GET with a fresh token; print "STATUS" then "mutual ok" when the
         server's WWW-Authenticate token completes our context
   twoleg URL
+  persist URL
+        one connection: a request with a token, then one without; print
+        both statuses and the second answer's principal (or "-")
         send a SPNEGO NegTokenInit without a mechanism token (the server
         must answer 401 + Negotiate <token>), then the krb5 token in a
         NegTokenResp on the same connection; print both statuses and the
@@ -122,16 +125,32 @@ def cmd_twoleg(a):
     sys.stdout.write(body.decode(errors="replace"))
 
 
+def cmd_persist(a):
+    ctx = context(a.target, a.mech, a.flags)
+    conn, path = connect(a.url)
+    conn.request("GET", path, headers={"Authorization": "Negotiate " + b64(ctx.step())})
+    first = conn.getresponse()
+    first.read()
+    conn.request("GET", path)
+    second = conn.getresponse()
+    body = second.read()
+    try:
+        principal = __import__("json").loads(body)["principal"]
+    except Exception:
+        principal = "-"
+    print(first.status, second.status, principal)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["token", "get", "twoleg"])
+    p.add_argument("cmd", choices=["token", "get", "twoleg", "persist"])
     p.add_argument("url", nargs="?")
     p.add_argument("--target", default="HTTP@localhost")
     p.add_argument("--mech", default="spnego", choices=["spnego", "krb5"])
     p.add_argument("--flags", default="")
     p.add_argument("--header", action="append")
     a = p.parse_args()
-    {"token": cmd_token, "get": cmd_get, "twoleg": cmd_twoleg}[a.cmd](a)
+    {"token": cmd_token, "get": cmd_get, "twoleg": cmd_twoleg, "persist": cmd_persist}[a.cmd](a)
 
 
 if __name__ == "__main__":

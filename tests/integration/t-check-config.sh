@@ -77,6 +77,32 @@ check_eq "module init failure names vdir, handler, key and line" \
 check_eq "missing file exits 1" 1 $?
 check_eq "missing file message" "$T/absent.conf: cannot open: No such file or directory" "$(cat "$T/err")"
 
+# WCF's rule, at load time: the vdir and its handler must agree
+mkdir -p "$T/mods"
+cp "$TESTMODS_DIR/tnotallowed.so" "$TESTMODS_DIR/trequired.so" "$T/mods/"
+cat >"$T/imp.conf" <<EOF
+[server]
+user = nobody
+pam_service =
+modules_dir = $T/mods
+[pool default]
+user = nobody
+[vdir /queue]
+handler = tnotallowed
+impersonate = true
+[vdir /files]
+handler = trequired
+EOF
+"$IDGATED" -t -c "$T/imp.conf" >"$T/out" 2>"$T/err"
+check_eq "impersonation conflicts exit 1" 1 $?
+check_grep "impersonate = true on a not_allowed handler" \
+	"^$T/imp.conf:9: \[vdir /queue\] impersonate = true, but handler 'tnotallowed' is not_allowed to impersonate: set impersonate = false$" "$T/err"
+check_grep "impersonate = false on a required handler" \
+	"^$T/imp.conf:10: \[vdir /files\] impersonate = false, but handler 'trequired' requires impersonation: set impersonate = true$" "$T/err"
+"$IDGATED" -c "$T/imp.conf" >"$T/out" 2>"$T/err"
+check_eq "start-up refuses it too" 1 $?
+check_grep "start-up says why" "\[vdir /queue\] impersonate = true, but handler 'tnotallowed'" "$T/err"
+
 check_eq "-V prints the version" "idgated 0.1.0" "$("$IDGATED" -V)"
 "$IDGATED" -x >/dev/null 2>&1
 check_eq "unknown option exits 2" 2 $?
