@@ -30,6 +30,16 @@ cleanup() {
 # at_exit CMD -- run CMD when the test ends (after idgated is stopped).
 at_exit() { CLEANUPS="$CLEANUPS $1;"; }
 
+# wait_log PATTERN -- wait up to 10 s for a line of idgated's log to
+# contain PATTERN (a fixed string); the check that follows asserts it.
+wait_log() {
+	i=0
+	while ! grep -qF -- "$1" "$IDG_LOG" && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # need_root -- the tests that create accounts, PAM services and a KDC.
 need_root() {
 	if ! is_root; then

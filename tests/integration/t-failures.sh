@@ -134,21 +134,13 @@ curl -s --limit-rate 4M -o "$T/slow.body" "$B/files/big.bin" &
 SLOW=$!
 sleep 0.5
 kill -HUP "$IDG_PID"
-i=0
-while ! grep -q "reloaded: configuration generation 2 serves" "$IDG_LOG" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_log "reloaded: configuration generation 2 serves"
 check_grep "a good reload applies" "reloaded: configuration generation 2 serves, 1 drains" "$IDG_LOG"
 check_eq "the new vdir answers" 200 "$(code "$B/new")"
 check_eq "the disabled pool serves again" 200 "$(code "$B/c")"
 wait $SLOW
 check_eq "the download that spanned the reload is whole" "$(sha256sum <"$T/www/big.bin")" "$(sha256sum <"$T/slow.body")"
-i=0
-while ! grep -q "configuration generation 1 has stopped" "$IDG_LOG" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_log "configuration generation 1 has stopped"
 check_grep "the old generation stops after draining" "configuration generation 1 has stopped" "$IDG_LOG"
 check_eq "one front end left" 1 "$(pgrep -P "$IDG_PID" -x idgate-front | wc -l)"
 check_eq "three pool workers left" 3 "$(pgrep -P "$IDG_PID" -x idgate-pool | wc -l)"

@@ -146,11 +146,7 @@ as alice
 check_eq "by default each request authenticates" "200 401 -" "$($G persist "$B/who")"
 sed -i 's/^account_cache = 2s$/account_cache = 2s\nconnection_auth = true/' "$T/idgate.conf"
 kill -HUP "$IDG_PID"
-i=0
-while ! grep -q "configuration generation 1 has stopped" "$IDG_LOG" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_log "configuration generation 1 has stopped"
 as alice
 check_eq "connection_auth: the connection keeps the identity" "200 200 ${U}alice@IDGATE.TEST" "$($G persist "$B/who")"
 check_eq "connection_auth: a new connection does not" 401 "$(fetch newconn "$B/who")"
