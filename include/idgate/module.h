@@ -142,6 +142,11 @@ struct idg_spawn {
 	int stdin_fd;            /* the child's fds 0, 1, 2; -1: /dev/null */
 	int stdout_fd;
 	int stderr_fd;
+	/* > 2: execute this open file (O_PATH is enough) rather than looking
+	 * `path` up again, so that what the module checked is what runs;
+	 * `path` then only names it in messages.  The child gets it as fd 3,
+	 * which an interpreter needs for a "#!" script.  0: execute `path`. */
+	int exec_fd;
 };
 
 struct idg_request_ops {
@@ -212,6 +217,7 @@ struct idg_request {
 	enum idg_level level;    /* the level the client allowed */
 	int impersonated;        /* this thread runs as the caller */
 	const char *ccache;      /* KRB5CCNAME of delegated credentials, or NULL */
+	const char *auth_type;   /* "Negotiate", "Basic", or NULL when anonymous */
 };
 
 /* ---- the descriptor ---- */
