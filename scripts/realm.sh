@@ -8,7 +8,12 @@
 #   realm_addservice PRINC KEYTAB a service principal with a random key,
 #                                 written to KEYTAB
 #   realm_kinit PRINC PASSWORD CCACHE [kinit options...]
+#   realm_kinit_anonymous CCACHE  an anonymous ticket (kinit -n)
 #   realm_stop                    stop the KDC (by its PID)
+#
+# With REALM_PKINIT=1 before realm_create, the KDC gets a certificate from
+# a throwaway CA (openssl) and anonymous PKINIT is enabled: the principal
+# WELLKNOWN/ANONYMOUS exists and clients trust the CA.
 #
 # Nothing outside DIR is touched; the KDC listens on 127.0.0.1 only.
 
@@ -18,12 +23,53 @@ realm_free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# The KDC's certificate for PKINIT: extended key usage id-pkinit-KPKdc and
+# the KDC's principal, krbtgt/REALM@REALM, as an id-pkinit-san otherName.
+realm_pkinit_certs() {
+	d=$REALM_DIR
+	cat >"$d/pkinit.ext" <<EOF
+[kdc_cert]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature, keyEncipherment, keyAgreement
+extendedKeyUsage = 1.3.6.1.5.2.3.5
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+subjectAltName = otherName:1.3.6.1.5.2.2;SEQUENCE:kdc_princ
+[kdc_princ]
+realm = EXP:0, GeneralString:$REALM
+principal_name = EXP:1, SEQUENCE:kdc_pname
+[kdc_pname]
+name_type = EXP:0, INTEGER:2
+name_string = EXP:1, SEQUENCE:kdc_names
+[kdc_names]
+n1 = GeneralString:krbtgt
+n2 = GeneralString:$REALM
+EOF
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+		-subj "/CN=idgate throwaway CA" >"$d/openssl.log" 2>&1 &&
+		openssl req -newkey rsa:2048 -nodes -keyout "$d/kdc.key" -out "$d/kdc.csr" \
+			-subj "/CN=kdc" >>"$d/openssl.log" 2>&1 &&
+		openssl x509 -req -in "$d/kdc.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+			-CAcreateserial -out "$d/kdc.crt" -days 2 -extfile "$d/pkinit.ext" \
+			-extensions kdc_cert >>"$d/openssl.log" 2>&1 ||
+		{ cat "$d/openssl.log"; return 1; }
+	chmod 644 "$d/ca.crt"
+	REALM_PKINIT_KDC="pkinit_identity = FILE:$d/kdc.crt,$d/kdc.key
+		pkinit_anchors = FILE:$d/ca.crt"
+	REALM_PKINIT_CLIENT="pkinit_anchors = FILE:$d/ca.crt"
+}
+
 realm_create() {
 	REALM_DIR=$1
 	REALM=${2:-IDGATE.TEST}
 	REALM_PORT=$(realm_free_port)
 	mkdir -p "$REALM_DIR"
 	chmod 755 "$REALM_DIR"
+	REALM_PKINIT_KDC=
+	REALM_PKINIT_CLIENT=
+	if [ -n "${REALM_PKINIT:-}" ]; then
+		realm_pkinit_certs || return 1
+	fi
 	cat >"$REALM_DIR/krb5.conf" <<EOF
 [libdefaults]
 	default_realm = $REALM
@@ -38,6 +84,7 @@ realm_create() {
 [realms]
 	$REALM = {
 		kdc = 127.0.0.1:$REALM_PORT
+		$REALM_PKINIT_CLIENT
 	}
 [domain_realm]
 	localhost = $REALM
@@ -57,6 +104,7 @@ EOF
 		max_life = 10h
 		max_renewable_life = 1d
 		supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+		$REALM_PKINIT_KDC
 	}
 [logging]
 	kdc = FILE:$REALM_DIR/kdc.log
@@ -68,6 +116,10 @@ EOF
 	export KRB5_CONFIG KRB5_KDC_PROFILE
 	"$REALM_SBIN/kdb5_util" -r "$REALM" create -s -P "master-$$-pw" >"$REALM_DIR/kdb5_util.log" 2>&1 ||
 		{ cat "$REALM_DIR/kdb5_util.log"; return 1; }
+	if [ -n "${REALM_PKINIT:-}" ]; then
+		realm_admin "addprinc -randkey WELLKNOWN/ANONYMOUS@$REALM" ||
+			{ cat "$REALM_DIR/kadmin.log"; return 1; }
+	fi
 	"$REALM_SBIN/krb5kdc" -n -P "$REALM_DIR/kdc.pid" >>"$REALM_DIR/kdc.log" 2>&1 &
 	REALM_KDC_PID=$!
 	i=0
@@ -99,6 +151,11 @@ realm_kinit() {
 	cc=$3
 	shift 3
 	echo "$pw" | KRB5CCNAME="$cc" kinit "$@" "$princ@$REALM" >/dev/null
+}
+
+realm_kinit_anonymous() {
+	KRB5CCNAME="$1" kinit -n "@$REALM" >"$REALM_DIR/kinit-anonymous.log" 2>&1 ||
+		{ cat "$REALM_DIR/kinit-anonymous.log"; return 1; }
 }
 
 realm_stop() {

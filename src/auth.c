@@ -23,6 +23,7 @@
 #include "authhelper.h"
 #include "base64.h"
 #include "config.h"
+#include "levels.h"
 #include "idgate/module.h"
 #include "log.h"
 #include "negotiate.h"
@@ -89,15 +90,35 @@ static int deny(struct auth_state *a, int status, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- Negotiate */
 
-static int level_of(const struct neg_result *res)
+/* Keep delegated credentials for the worker, exported to a flat buffer
+ * (MIT: the TGT, its session key and the client's name).  They are
+ * kept only when the vdir stores them; the caller checked the level. */
+static void export_delegated(struct auth_state *a, gss_cred_id_t cred, const char *client)
 {
-	if (res->anonymous)
-		return IDG_LEVEL_ANONYMOUS;
-	if (res->flags & GSS_C_IDENTIFY_FLAG)
-		return IDG_LEVEL_IDENTIFICATION;
-	if (res->deleg != GSS_C_NO_CREDENTIAL)
-		return IDG_LEVEL_DELEGATION;
-	return IDG_LEVEL_IMPERSONATION;
+	OM_uint32 major, minor;
+	gss_buffer_desc buf = GSS_C_EMPTY_BUFFER;
+	char why[300];
+
+	major = gss_export_cred(&minor, cred, &buf);
+	if (GSS_ERROR(major)) {
+		gss_error_text("gss_export_cred", major, minor, GSS_C_NO_OID, why, sizeof(why));
+		log_msg(LOG_WARNING, "client %s: delegated credentials not kept: %s", client, why);
+		return;
+	}
+	a->deleg = xmalloc(buf.length);
+	memcpy(a->deleg, buf.value, buf.length);
+	a->deleg_len = buf.length;
+	explicit_bzero(buf.value, buf.length); /* gss_release_buffer would not */
+	gss_release_buffer(&minor, &buf);
+}
+
+void auth_drop_delegated(struct auth_state *a)
+{
+	if (a->deleg)
+		explicit_bzero(a->deleg, a->deleg_len);
+	free(a->deleg);
+	a->deleg = NULL;
+	a->deleg_len = 0;
 }
 
 /* connection_auth: later requests of this connection, sent without an
@@ -109,7 +130,8 @@ static void keep_for_connection(struct auth_conn *ac, const struct auth_state *a
 	free(ac->localname);
 	ac->principal = a->principal ? xstrdup(a->principal) : NULL;
 	ac->localname = a->localname ? xstrdup(a->localname) : NULL;
-	ac->level = a->level;
+	/* delegated credentials stay with the request that brought them */
+	ac->level = a->level < IDG_LEVEL_IMPERSONATION ? a->level : IDG_LEVEL_IMPERSONATION;
 	if (lifetime == GSS_C_INDEFINITE || lifetime > 24 * 3600)
 		lifetime = 24 * 3600;
 	ac->expires_ms = now_ms() + (uint64_t)lifetime * 1000;
@@ -145,7 +167,10 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		return st;
 	}
 	a->scheme = "Negotiate";
-	a->level = level_of(&res);
+	a->level = level_from_context(res.anonymous, res.flags,
+				      res.deleg != GSS_C_NO_CREDENTIAL);
+	if (a->level == IDG_LEVEL_DELEGATION && q->v->delegation == DELEGATION_STORE)
+		export_delegated(a, res.deleg, q->client);
 	if (!res.anonymous) {
 		a->principal = res.principal;
 		res.principal = NULL;
@@ -156,7 +181,7 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s", res.out_token);
 	if (cfg->server.connection_auth)
 		keep_for_connection(q->ac, a, res.lifetime);
-	neg_result_free(&res); /* delegated credentials are not kept (yet) */
+	neg_result_free(&res); /* releases the delegated credentials: exported or unwanted */
 	return 0;
 }
 
@@ -392,6 +417,7 @@ void auth_state_free(struct auth_state *a)
 	}
 	for (int i = 0; i < a->nhdr; i++)
 		free(a->hdr_value[i]);
+	auth_drop_delegated(a);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -44,6 +44,10 @@ struct auth_state {
 	char reason[512];
 	char *localname;          /* auth_to_local result (account not yet checked) */
 	char *password;           /* Basic, until PAM has it; wiped */
+	/* delegated credentials, exported for the worker (gss_export_cred):
+	 * the caller's TGT and its session key, a secret; wiped when freed */
+	unsigned char *deleg;
+	size_t deleg_len;
 };
 
 struct auth_request {
@@ -59,6 +63,8 @@ void auth_init(const struct config *c);
  * status to answer (400, 401, 403, 503) with a->reason and headers set. */
 int auth_run(struct auth_state *a, const struct auth_request *q);
 void auth_state_free(struct auth_state *a);
+/* Forget the delegated credentials (wiped). */
+void auth_drop_delegated(struct auth_state *a);
 void auth_conn_free(struct auth_conn *ac);
 
 #endif

@@ -457,6 +457,7 @@ static int vdir_set_key(struct parser *p, const char *key, const char *value)
 		return 0;
 	}
 	if (strcmp(key, "delegation") == 0) {
+		v->delegation_line = p->line;
 		if (strcmp(value, "none") == 0)
 			v->delegation = DELEGATION_NONE;
 		else if (strcmp(value, "store") == 0)
@@ -861,6 +862,15 @@ static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
 				   "impersonated (auth = anonymous)", v->path,
 				   impersonate_name(v->impersonate));
 	}
+	if (v->delegation == DELEGATION_STORE && !(v->auth & AUTH_NEGOTIATE))
+		diag_error(p->d, p->file, v->delegation_line,
+			   "[vdir %s] delegation = store: credentials are delegated only by "
+			   "Negotiate, but auth does not offer it", v->path);
+	else if (v->delegation == DELEGATION_STORE && v->impersonate == IMPERSONATE_FALSE)
+		diag_error(p->d, p->file, v->delegation_line,
+			   "[vdir %s] delegation = store needs impersonate = true or allowed: "
+			   "delegated credentials are stored in a cache owned by the caller, "
+			   "for a handler that runs as the caller", v->path);
 	if ((v->auth & AUTH_BASIC) && !tls_listener_exists(&p->c->server))
 		diag_error(p->d, p->file, line,
 			   "[vdir %s] auth: basic sends passwords, so it needs a tls listener",

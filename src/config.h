@@ -70,6 +70,7 @@ struct vdir_conf {
 	int require_line;
 	enum impersonate_mode impersonate;
 	int impersonate_line;
+	int delegation_line;
 	enum delegation_mode delegation;
 	struct modkey *keys;  /* the module's keys, as written */
 	size_t nkeys;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -55,8 +56,10 @@ int confine_enter_userns(int to_parent, int from_parent, char *err, size_t len)
 	char c = 'E';
 	int rc = -1;
 
-	if (unshare(CLONE_NEWUSER) < 0) {
-		snprintf(err, len, "unshare(CLONE_NEWUSER): %s", strerror(errno));
+	/* a mount namespace too, owned by the user namespace: the worker's
+	 * private tmpfs for delegated credentials lives there */
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		snprintf(err, len, "unshare(CLONE_NEWUSER|CLONE_NEWNS): %s", strerror(errno));
 		goto done;
 	}
 	c = 'U';
@@ -133,6 +136,29 @@ int confine_write_maps(pid_t child, const struct confine_plan *p, char *err, siz
 		ids[n++] = p->pool.groups[i];
 	build_map(ids, n, p->min_id, map, sizeof(map));
 	return write_file(child, "gid_map", map, err, len);
+}
+
+/* A tmpfs over `dir`, seen only inside this mount namespace (the worker,
+ * its spawner and their children): no other process of the machine can
+ * reach what is stored there, and it vanishes with the namespace, also
+ * when the worker crashes.  Sticky and not listable (1733): a handler
+ * running as one caller can neither list nor remove another's entries. */
+int confine_private_tmpfs(const char *dir, const struct ident *owner, char *err, size_t len)
+{
+	char opts[128];
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		snprintf(err, len, "making mounts private: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(opts, sizeof(opts), "mode=1733,uid=%u,gid=%u,size=%s,nr_inodes=%s",
+		 (unsigned)owner->uid, (unsigned)owner->gid, CONFINE_TMPFS_SIZE,
+		 CONFINE_TMPFS_INODES);
+	if (mount("idgate-ccache", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0) {
+		snprintf(err, len, "mounting a private tmpfs on %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- seccomp */

@@ -13,10 +13,17 @@ struct confine_plan {
 	uid_t min_id;       /* [server] min_uid */
 };
 
-/* Child, first thing after fork: enter a new user namespace and wait until
- * the supervisor has mapped it.  `to_parent` and `from_parent` are pipe
+/* Child, first thing after fork: enter a new user namespace (and a mount
+ * namespace it owns) and wait until the supervisor has mapped it.  `to_parent` and `from_parent` are pipe
  * ends; both are closed.  0 or -1 with err. */
 int confine_enter_userns(int to_parent, int from_parent, char *err, size_t len);
+
+/* Child, inside the namespace, before confine_worker: a private tmpfs
+ * over `dir` (an existing directory), owned by `owner`, mode 1733.  0 or
+ * -1 with err. */
+#define CONFINE_TMPFS_SIZE "64m"
+#define CONFINE_TMPFS_INODES "8192"
+int confine_private_tmpfs(const char *dir, const struct ident *owner, char *err, size_t len);
 
 /* Supervisor: map the child's namespace: the pool's own ids and every id
  * >= min_id, nothing else -- so root, system accounts and system groups

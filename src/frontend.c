@@ -28,6 +28,7 @@
 #include "config.h"
 #include "cpu.h"
 #include "httputil.h"
+#include "levels.h"
 #include "log.h"
 #include "modload.h"
 #include "negotiate.h"
@@ -87,8 +88,6 @@ static struct {
 	bool tls[MAX_LISTENERS];
 } FE;
 
-static const char *const level_names[4] = { "anonymous", "identification", "impersonation",
-					      "delegation" };
 
 /* ---------------------------------------------------------------- request ids */
 
@@ -277,14 +276,21 @@ static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 {
 	struct hdr_collect hc = { .drop_authorization = r->v->auth != 0 };
 	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+	const struct auth_state *a = &r->auth;
+	/* at the anonymous level the handler is not told who the caller is */
+	bool told = a->level > IDG_LEVEL_ANONYMOUS;
+	const char *user = told ? a->user : NULL;
 	struct wire_req q = {
 		.vdir = r->v->index, .method = r->method, .path = r->path, .query = r->query,
 		.version = r->version, .request_id = r->request_id, .client_addr = r->client,
 		.host = host ? host : "", .client_port = r->client_port,
-		.tls = r->tls, .principal = r->auth.principal, .user = r->auth.user,
-		.uid = r->auth.user ? (uint32_t)r->auth.uid : (uint32_t)-1,
-		.gid = r->auth.user ? (uint32_t)r->auth.gid : (uint32_t)-1,
-		.level = (uint32_t)r->auth.level, .impersonate = r->impersonated,
+		.tls = r->tls, .principal = told ? a->principal : NULL, .user = user,
+		.uid = user ? (uint32_t)a->uid : (uint32_t)-1,
+		.gid = user ? (uint32_t)a->gid : (uint32_t)-1,
+		.level = (uint32_t)a->level, .impersonate = r->impersonated,
+		.auth_type = !a->scheme ? W_AUTH_NONE
+			     : strcmp(a->scheme, "Basic") == 0 ? W_AUTH_BASIC : W_AUTH_NEGOTIATE,
+		.creds = a->deleg, .creds_len = a->deleg_len,
 	};
 	struct wbuf b;
 
@@ -394,43 +400,95 @@ static struct auth_conn *conn_auth(struct MHD_Connection *conn)
 
 #define PENDING (-1)
 
-/* SPEC's table: impersonate = false runs as the pool; allowed runs as the
- * caller when the client allows impersonation (or delegation) and has a
- * local account, else as the pool; true runs as the caller or refuses.
- * An account (or primary group) below min_uid is never impersonated.
- * 0, or 403 with the reason. */
+/* ---------------------------------------------------------------- levels */
+
+struct level_values {
+	const char *v[8];
+	unsigned n;
+	bool too_many;
+};
+
+static enum MHD_Result collect_level(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct level_values *lv = cls;
+
+	(void)kind;
+	if (!key || strcasecmp(key, LEVEL_HEADER) != 0)
+		return MHD_YES;
+	if (lv->n == ARRAY_SIZE(lv->v)) {
+		lv->too_many = true;
+		return MHD_NO;
+	}
+	lv->v[lv->n++] = value ? value : "";
+	return MHD_YES;
+}
+
+/* Allowed-Impersonation-Level can only lower what the context showed.
+ * 0, or 400 for a value that is not a level. */
+static int apply_level_header(struct fe_req *r, struct MHD_Connection *conn)
+{
+	struct level_values lv = { .n = 0 };
+	int level = r->auth.level;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_level, &lv);
+	if (lv.too_many || level_apply_header(&level, lv.v, lv.n) < 0) {
+		set_reason(r, "Allowed-Impersonation-Level: not anonymous, identification, "
+			      "impersonation or delegation");
+		return 400;
+	}
+	r->auth.level = level;
+	return 0;
+}
+
+/* SPEC's table (levels.c), then the accounts that are never impersonated:
+ * one (or its primary group) below min_uid.  0, or 403 with the reason. */
 static int decide_impersonation(struct fe_req *r)
 {
-	const struct vdir_conf *v = r->v;
-	const struct auth_state *a = &r->auth;
+	struct auth_state *a = &r->auth;
 	uid_t min = FE.c->server.min_uid;
-	bool required = v->impersonate == IMPERSONATE_TRUE;
 	char why[300];
 
-	if (v->impersonate == IMPERSONATE_FALSE)
+	switch (level_decide(r->v->impersonate, a->level, a->user != NULL)) {
+	case RUN_AS_POOL:
 		return 0;
-	if (a->level < IDG_LEVEL_IMPERSONATION) {
-		if (!required)
-			return 0;
-		snprintf(why, sizeof(why), "impersonate = true, but the client allowed only %s",
-			 level_names[a->level]);
-	} else if (!a->user) {
-		if (!required)
-			return 0;
+	case REFUSE_LEVEL:
+		snprintf(why, sizeof(why), "impersonate = true needs the impersonation level, but "
+			 "the client allowed only %s", level_name(a->level));
+		break;
+	case REFUSE_NO_ACCOUNT:
 		snprintf(why, sizeof(why), "impersonation needs a local account; %s has none",
 			 a->principal ? a->principal : "the caller");
-	} else if (a->uid == 0 || a->uid < min) {
-		snprintf(why, sizeof(why), "account %s (uid %u) is below min_uid %u: never "
-			 "impersonated", a->user, (unsigned)a->uid, (unsigned)min);
-	} else if (a->gid == 0 || a->gid < min) {
-		snprintf(why, sizeof(why), "primary group of %s (gid %u) is below min_uid %u: never "
-			 "impersonated", a->user, (unsigned)a->gid, (unsigned)min);
-	} else {
-		r->impersonated = true;
-		return 0;
+		break;
+	case RUN_AS_CALLER:
+		if (a->uid == 0 || a->uid < min) {
+			snprintf(why, sizeof(why), "account %s (uid %u) is below min_uid %u: never "
+				 "impersonated", a->user, (unsigned)a->uid, (unsigned)min);
+		} else if (a->gid == 0 || a->gid < min) {
+			snprintf(why, sizeof(why), "primary group of %s (gid %u) is below min_uid "
+				 "%u: never impersonated", a->user, (unsigned)a->gid, (unsigned)min);
+		} else {
+			r->impersonated = true;
+			return 0;
+		}
+		break;
 	}
 	set_reason(r, why);
 	return 403;
+}
+
+/* Levels and identities, once the caller is known.  0 or the status. */
+static int settle_identity(struct fe_req *r, struct MHD_Connection *conn)
+{
+	int st = apply_level_header(r, conn);
+
+	if (!st)
+		st = decide_impersonation(r);
+	/* delegated credentials go only to a handler that runs as their owner,
+	 * at the delegation level (a vdir that stores them asked for them) */
+	if (st || r->auth.level < IDG_LEVEL_DELEGATION || !r->impersonated)
+		auth_drop_delegated(&r->auth);
+	return st;
 }
 
 /* Route, authenticate, and hand the request over; re-entered after a
@@ -458,10 +516,11 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 			return st;
 		}
 	}
-	st = decide_impersonation(r);
+	st = settle_identity(r, conn);
 	if (st)
 		return st;
 	st = encode_head(r, conn);
+	auth_drop_delegated(&r->auth); /* in the head now, or refused */
 	if (st)
 		return st;
 	r->rl.no_body = !has_body(conn);
@@ -591,7 +650,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
 		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
 		.principal = r->auth.principal, .user = r->auth.user,
-		.level = level_names[r->auth.level], .impersonated = r->impersonated,
+		.level = level_name(r->auth.level), .impersonated = r->impersonated,
 		.status = r->status,
 		.bytes = r->bytes, .duration_us = now_us() - r->t0_us,
 		.reason = r->status >= 400 || r->reason[0] ? r->reason : NULL,

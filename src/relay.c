@@ -247,6 +247,15 @@ static void chan_dead(struct rl_chan *ch, const char *why)
 	unlink_chan(p, ch);
 }
 
+/* The head may carry delegated credentials: wiped before it is freed. */
+static void free_head(struct rl_state *rl)
+{
+	if (rl->head)
+		explicit_bzero(rl->head, rl->head_len);
+	free(rl->head);
+	rl->head = NULL;
+}
+
 static void send_head(struct rl_chan *ch)
 {
 	struct rl_state *rl = ch->req;
@@ -263,8 +272,7 @@ static void send_head(struct rl_chan *ch)
 	rl->head_sent = true;
 	if (rl->no_body) /* the head was the whole request */
 		rl->end_sent = ch->end_sent = true;
-	free(rl->head);
-	rl->head = NULL;
+	free_head(rl);
 }
 
 static void bind_chan(struct rl_chan *ch, struct rl_state *rl)
@@ -492,7 +500,7 @@ void relay_done(struct rl_state *rl)
 	struct rl_chan *ch;
 
 	if (!p) {
-		free(rl->head);
+		free_head(rl);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -515,8 +523,7 @@ void relay_done(struct rl_state *rl)
 		maybe_release(ch);
 	}
 	free_chunks(rl);
-	free(rl->head);
-	rl->head = NULL;
+	free_head(rl);
 	free(rl->resp.hdrs);
 	rl->resp.hdrs = NULL;
 	free(rl->resp_buf);

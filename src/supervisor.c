@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "authhelper.h"
 #include "config.h"
 #include "confine.h"
+#include "deleg.h"
 #include "diag.h"
 #include "frontend.h"
 #include "listeners.h"
@@ -619,10 +621,57 @@ static void reap(void)
 
 /* ---------------------------------------------------------------- reload and stop */
 
+/* mkdir -p, root's, 0755; the last two levels (IDGATE_RUN_DIR and the
+ * mount point below it) must be root's alone: a mount point someone else
+ * controls could be swapped for a link. */
+static int make_mount_point(const char *path, char *err, size_t len)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		goto fail;
+	for (int level = 0; level < 2; level++) {
+		if (lstat(buf, &st) < 0)
+			goto fail;
+		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+			snprintf(err, len, "%s must be a directory of root's, not writable by others",
+				 buf);
+			return -1;
+		}
+		*strrchr(buf, '/') = '\0';
+	}
+	return 0;
+fail:
+	snprintf(err, len, "%s: %s", buf, strerror(errno));
+	return -1;
+}
+
 static bool privilege_ok(const struct config *c, bool fatal)
 {
-	if (privsep_privileged())
+	char err[PATH_MAX + 100];
+
+	if (privsep_privileged()) {
+		for (size_t i = 0; i < c->npools; i++) {
+			if (!c->pools[i].impersonates || make_mount_point(DELEG_DIR, err,
+									sizeof(err)) == 0)
+				continue;
+			if (fatal)
+				die("pool %s: %s", c->pools[i].name, err);
+			log_msg(LOG_ERR, "pool %s: %s", c->pools[i].name, err);
+			return false;
+		}
 		return true;
+	}
 	for (size_t i = 0; i < c->npools; i++) {
 		if (!c->pools[i].impersonates)
 			continue;

@@ -123,10 +123,27 @@ void wb_init(struct wbuf *b)
 	b->overflow = false;
 }
 
+/* A request head may carry delegated credentials: buffers are wiped
+ * when they are freed or outgrown (a few hundred bytes, a few ns). */
 void wb_free(struct wbuf *b)
 {
+	if (b->p)
+		explicit_bzero(b->p, b->len);
 	free(b->p);
 	b->p = NULL;
+}
+
+static void wb_grow(struct wbuf *b, size_t need)
+{
+	uint8_t *p;
+
+	while (need > b->cap)
+		b->cap *= 2;
+	p = xmalloc(b->cap);
+	memcpy(p, b->p, b->len);
+	explicit_bzero(b->p, b->len);
+	free(b->p);
+	b->p = p;
 }
 
 void wb_bytes(struct wbuf *b, const void *p, size_t n)
@@ -135,11 +152,8 @@ void wb_bytes(struct wbuf *b, const void *p, size_t n)
 		b->overflow = true;
 		return;
 	}
-	if (b->len + n > b->cap) {
-		while (b->len + n > b->cap)
-			b->cap *= 2;
-		b->p = xreallocarray(b->p, b->cap, 1);
-	}
+	if (b->len + n > b->cap)
+		wb_grow(b, b->len + n);
 	if (n)
 		memcpy(b->p + b->len, p, n);
 	b->len += n;
@@ -289,6 +303,7 @@ void wire_req_encode(struct wbuf *b, const struct wire_req *q)
 	wb_u32(b, q->uid);
 	wb_u32(b, q->gid);
 	wb_u32(b, q->level);
+	wb_u32(b, q->auth_type);
 	wb_u32(b, q->impersonate);
 	if (q->creds) {
 		wb_u32(b, (uint32_t)q->creds_len);
@@ -320,11 +335,12 @@ int wire_req_decode(const void *p, size_t len, struct wire_req *q)
 	q->uid = rb_u32(&r);
 	q->gid = rb_u32(&r);
 	q->level = rb_u32(&r);
+	q->auth_type = rb_u32(&r);
 	q->impersonate = rb_u32(&r);
 	q->creds = rb_bytes(&r, &q->creds_len);
 	if (r.bad || !q->method || !q->path || !q->query || !q->version || !q->request_id ||
 	    !q->client_addr || !q->host || !http_token_ok(q->method) || q->path[0] != '/' ||
-	    q->level > 3 || q->impersonate > 1 || q->tls > 1 || q->client_port > 65535)
+	    q->level > 3 || q->auth_type > W_AUTH_BASIC || q->impersonate > 1 || q->tls > 1 || q->client_port > 65535)
 		return -1;
 	if (rb_hdrs(&r, &q->hdrs, &q->nhdrs) < 0)
 		return -1;

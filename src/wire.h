@@ -116,6 +116,8 @@ struct wire_hdr {
 	const char *value;
 };
 
+enum wire_auth_type { W_AUTH_NONE = 0, W_AUTH_NEGOTIATE = 1, W_AUTH_BASIC = 2 };
+
 struct wire_req {
 	uint32_t vdir;
 	const char *method, *path, *query, *version, *request_id, *client_addr, *host;
@@ -124,6 +126,7 @@ struct wire_req {
 	const char *principal, *user; /* NULL when anonymous / unmapped */
 	uint32_t uid, gid;            /* (uint32_t)-1 when unmapped */
 	uint32_t level;
+	uint32_t auth_type;           /* enum wire_auth_type */
 	uint32_t impersonate;         /* run as the caller */
 	const void *creds;            /* delegated credentials (secret), or NULL */
 	size_t creds_len;

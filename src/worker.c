@@ -25,6 +25,7 @@
 #include "config.h"
 #include "confine.h"
 #include "cpu.h"
+#include "deleg.h"
 #include "diag.h"
 #include "httputil.h"
 #include "log.h"
@@ -79,6 +80,7 @@ static struct {
 	struct pool_conf *pool;
 	struct ident self;   /* the pool's identity, to return to after a request */
 	int spawner;         /* socket to this worker's spawner (our only child) */
+	int ccdir;           /* DELEG_DIR, our private tmpfs (impersonating pools), or -1 */
 	void **ctx; /* per vdir index; NULL for other pools' vdirs */
 	struct wthread *threads;
 	size_t nthreads;
@@ -538,8 +540,14 @@ static const char *check_request(struct wreq *r)
 		return "method the handler does not take";
 	if (!vdir_covers(v->path, v->path_len, q->path))
 		return "path outside the vdir";
-	if (q->impersonate && (v->impersonate == IMPERSONATE_FALSE || !q->user))
+	if (q->impersonate && (v->impersonate == IMPERSONATE_FALSE || !q->user ||
+			       q->level < IDG_LEVEL_IMPERSONATION))
 		return "impersonation that the vdir does not allow";
+	if (q->level == IDG_LEVEL_ANONYMOUS && (q->principal || q->user))
+		return "an identity at the anonymous level";
+	if (q->creds && (q->level != IDG_LEVEL_DELEGATION || !q->impersonate ||
+			 v->delegation != DELEGATION_STORE))
+		return "delegated credentials the vdir does not take";
 	r->v = v;
 	return NULL;
 }
@@ -573,6 +581,8 @@ static void setup_request(struct wreq *r, struct wthread *t)
 		.level = (enum idg_level)q->level,
 		.impersonated = 0,
 		.ccache = NULL,
+		.auth_type = q->auth_type == W_AUTH_NEGOTIATE ? "Negotiate"
+			     : q->auth_type == W_AUTH_BASIC  ? "Basic" : NULL,
 	};
 }
 
@@ -631,6 +641,31 @@ static int caller_ident(const struct wreq *r, struct ident *id, char *why, size_
 	return 0;
 }
 
+/* On the thread switched to the caller: the delegated credentials, if
+ * any, in a cache of the caller's for the handler's lifetime. */
+static int run_as_caller(struct wreq *r, void *ctx)
+{
+	struct deleg_cc cc = { .made = false };
+	char why[400];
+	int rc, stored;
+
+	if (!r->q.creds)
+		return r->v->module->desc->handle(ctx, &r->pub);
+	stored = deleg_store(W.ccdir, r->q.creds, r->q.creds_len, &cc, why, sizeof(why));
+	explicit_bzero((void *)r->q.creds, r->q.creds_len); /* in our head buffer */
+	if (stored < 0) {
+		op_set_reason(&r->pub, "delegation: cannot store the credentials: %s", why);
+		log_msg(LOG_ERR, "vdir %s: request %s: delegation: cannot store the credentials: %s",
+			r->v->path, r->q.request_id, why);
+		return 500;
+	}
+	r->pub.ccache = cc.env;
+	rc = r->v->module->desc->handle(ctx, &r->pub);
+	r->pub.ccache = NULL;
+	deleg_remove(W.ccdir, &cc);
+	return rc;
+}
+
 /* Run the module, as the caller when the request says so. */
 static int run_handler(struct wreq *r)
 {
@@ -647,7 +682,7 @@ static int run_handler(struct wreq *r)
 	}
 	uidswap_thread(&who);
 	r->pub.impersonated = 1;
-	rc = r->v->module->desc->handle(ctx, &r->pub);
+	rc = run_as_caller(r, ctx);
 	uidswap_thread(&W.self);
 	return rc;
 }
@@ -710,9 +745,15 @@ static void become_pool_identity(struct worker_args *a)
 	if (confine_pool_ident(a->pool, &plan.pool) < 0)
 		die("cannot list the groups of user %s", a->pool->user);
 	W.self = plan.pool;
+	W.ccdir = -1;
 	if (a->ns_to_parent >= 0) {
 		if (confine_enter_userns(a->ns_to_parent, a->ns_from_parent, err, sizeof(err)) < 0 ||
-		    confine_worker(&plan, err, sizeof(err)) < 0)
+		    confine_private_tmpfs(DELEG_DIR, &plan.pool, err, sizeof(err)) < 0)
+			die("cannot confine the worker: %s", err);
+		W.ccdir = open(DELEG_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (W.ccdir < 0)
+			die("cannot open %s: %m", DELEG_DIR);
+		if (confine_worker(&plan, err, sizeof(err)) < 0)
 			die("cannot confine the worker: %s", err);
 		return;
 	}

@@ -123,7 +123,7 @@ check_eq "allowed + identification level: as the pool" "200 $(id -u idgate) Fals
 KRB5CCNAME="$T/${U}alice.cc" $G get "$B/who-imp" --flags identify >"$T/id2.out"
 check_eq "true + identification level: 403" 403 "$(head -1 "$T/id2.out")"
 check_grep "true + identification level: the body says why" \
-	"impersonate = true, but the client allowed only identification" "$T/id2.out"
+	"impersonate = true needs the impersonation level, but the client allowed only identification" "$T/id2.out"
 
 # ---------------------------------------------------------------- never root, never below min_uid
 check_eq "root principal: 403 where impersonation is required" 403 "$(neg r1 root "$B/who-imp")"

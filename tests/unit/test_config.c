@@ -358,6 +358,13 @@ static void test_vdir_values(void **state)
 	       "t.conf:8: [vdir /a] require: no such group 'no-such-group-xyz'");
 	EXPECT(BASE POOL "[vdir /a]\ndelegation = always\n",
 	       "t.conf:8: [vdir /a] delegation: 'always': expected none or store");
+	EXPECT(BASE POOL "[vdir /a]\ndelegation = store\n",
+	       "t.conf:8: [vdir /a] delegation = store needs impersonate = true or allowed: "
+	       "delegated credentials are stored in a cache owned by the caller, for a handler "
+	       "that runs as the caller");
+	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\ndelegation = store\n",
+	       "t.conf:9: [vdir /a] delegation = store: credentials are delegated only by "
+	       "Negotiate, but auth does not offer it");
 	EXPECT(BASE POOL "[vdir /a]\nhandler = ../x\n",
 	       "t.conf:8: [vdir /a] handler: '../x': not a module name");
 	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\nrequire = user alice\n",

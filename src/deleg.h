@@ -1,0 +1,30 @@
+/* deleg.h -- delegated Kerberos credentials in a pool worker: stored for
+ * one request in a credential cache owned by the caller, removed when the
+ * request ends. */
+#ifndef IDGATE_DELEG_H
+#define IDGATE_DELEG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Where impersonating workers mount their private tmpfs. */
+#define DELEG_DIR IDGATE_RUN_DIR "/ccache"
+
+struct deleg_cc {
+	char name[40];  /* the request's directory under DELEG_DIR: "cc-" + 32 hex */
+	char env[160];  /* KRB5CCNAME: "FILE:DELEG_DIR/NAME/ccache" */
+	bool made;      /* the directory exists (remove it) */
+};
+
+/* On a thread that already runs as the caller: make a private directory
+ * (0700) under `dirfd` (DELEG_DIR), import the exported credentials
+ * (gss_export_cred's buffer) and store them in a FILE cache there (0600,
+ * the caller's).  0, or -1 with why; whatever was made is removed. */
+int deleg_store(int dirfd, const void *blob, size_t len, struct deleg_cc *cc, char *why,
+		size_t wlen);
+
+/* Remove the cache and anything else the handler left in its directory;
+ * still as the caller (nobody else may enter it). */
+void deleg_remove(int dirfd, struct deleg_cc *cc);
+
+#endif
