@@ -1,7 +1,7 @@
 /* negload.c -- a load generator for idgated.
  *
  *   negload -p PORT [-H host] [-u PATH] [-c CONNECTIONS] [-n REQUESTS_PER_CONN]
- *           [-t THREADS] [-a negotiate|once|none]
+ *           [-t THREADS] [-a negotiate|once|none] [-d]
  *
  * Each thread opens its share of the connections one after the other and
  * sends -n requests on each (HTTP/1.1 keep-alive).  With -a negotiate
@@ -9,7 +9,8 @@
  * gss_init_sec_context(); with "once" only the first request of each
  * connection does; with "none" no request does.  Prints requests, seconds,
  * requests per second and latency percentiles; non-2xx answers count as
- * errors.  Credentials come from KRB5CCNAME (copied into memory first, so
+ * errors.  -d delegates the client's TGT with every token (GSS_C_DELEG_FLAG;
+ * the ticket must be forwardable).  Credentials come from KRB5CCNAME (copied into memory first, so
  * the client does not re-read a file per request). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +36,7 @@ static const char *host = "localhost";
 static const char *path = "/";
 static int port, conns = 4, per_conn = 100, nthreads = 2;
 static enum mode mode = AUTH_EVERY;
+static OM_uint32 req_flags = GSS_C_MUTUAL_FLAG;
 static gss_name_t target;
 
 struct result {
@@ -58,7 +60,7 @@ static char *fresh_token(void)
 	char *b64;
 
 	major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ctx, target, &spnego,
-				     GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER,
+				     req_flags, 0, GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER,
 				     NULL, &out, NULL, NULL);
 	if (GSS_ERROR(major)) {
 		fprintf(stderr, "gss_init_sec_context failed: %u/%u\n", major, minor);
@@ -185,9 +187,10 @@ int main(int argc, char **argv)
 	gss_buffer_desc nb;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:H:u:c:n:t:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:H:u:c:n:t:a:d")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
+		case 'd': req_flags |= GSS_C_DELEG_FLAG; break;
 		case 'H': host = optarg; break;
 		case 'u': path = optarg; break;
 		case 'c': conns = atoi(optarg); break;
@@ -199,7 +202,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: negload -p PORT [-H host] [-u path] [-c conns] "
-					"[-n per-conn] [-t threads] [-a negotiate|once|none]\n");
+					"[-n per-conn] [-t threads] [-a negotiate|once|none] [-d]\n");
 			return 2;
 		}
 	}

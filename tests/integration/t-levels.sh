@@ -220,10 +220,17 @@ i=0
 while [ $i -lt 50 ] && [ "$(pgrep -P "$IDG_PID" -x idgate-pool | wc -l)" != 2 ]; do
 	sleep 0.1; i=$((i + 1))
 done
-left=0
-for ns in /proc/[0-9]*/ns/mnt; do
-	[ "$(readlink "$ns" 2>/dev/null)" = "$OLDNS" ] && left=$((left + 1))
-done
+in_old_ns() {
+	n=0
+	for ns in /proc/[0-9]*/ns/mnt; do
+		[ "$(readlink "$ns" 2>/dev/null)" = "$OLDNS" ] && n=$((n + 1))
+	done
+	echo $n
+}
+# (its spawner, and a sanitizer's symbolizer, leave a moment after it)
+i=0
+while [ $i -lt 100 ] && [ "$(in_old_ns)" != 0 ]; do sleep 0.1; i=$((i + 1)); done
+left=$(in_old_ns)
 check_eq "no process is left in the crashed worker's namespace (its tmpfs is gone)" 0 "$left"
 check_eq "the restarted worker stores credentials again" "200 delegation True $ALICE $PRINC True" \
 	"$(cell c2 "$B/a" always -)"
