@@ -11,7 +11,12 @@
  * identity and root cannot be regained, sets no_new_privs, gets only the
  * environment it was given and only fds 0-2, becomes a process group of
  * its own (so it can be killed whole), and execs.  What fails before exec
- * is reported with errno and the step, through a close-on-exec pipe. */
+ * is reported with errno and the step, through a close-on-exec pipe.
+ *
+ * The worker may send the program as an open file rather than a path
+ * (after checking that very file, e.g. its owner and mode): the child gets
+ * it as fd 3, not close-on-exec, and execveat()s it, so nothing can be
+ * swapped in between the check and the exec. */
 #include "spawner.h"
 
 #include <errno.h>
@@ -64,19 +69,28 @@ __attribute__((noreturn)) static void child_fail(int fd, const char *step)
 	_exit(127);
 }
 
-/* Put the given fds on 0, 1, 2 (they may already sit on any of those). */
-static void place_fds(const int fds[3], int errfd)
+/* Put the given fds on 0, 1, 2 and the program to execute, if any, on 3
+ * (any of them may already sit on one of those numbers), and move the
+ * error pipe above them.  Returns the error pipe's new fd. */
+static int place_fds(const int fds[3], int exec_fd, int errfd)
 {
-	int high[3];
+	const int src[4] = { fds[0], fds[1], fds[2], exec_fd };
+	int n = exec_fd >= 0 ? 4 : 3, high[4], err;
 
-	for (int i = 0; i < 3; i++) {
-		high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+	err = fcntl(errfd, F_DUPFD_CLOEXEC, 10);
+	if (err < 0)
+		child_fail(errfd, "dup");
+	for (int i = 0; i < n; i++) {
+		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
 		if (high[i] < 0)
-			child_fail(errfd, "dup");
+			child_fail(err, "dup");
 	}
-	for (int i = 0; i < 3; i++)
+	/* dup2 clears close-on-exec: fd 3 must survive the exec, since an
+	 * interpreter reads a "#!" script through /dev/fd/3 */
+	for (int i = 0; i < n; i++)
 		if (dup2(high[i], i) < 0)
-			child_fail(errfd, "dup2");
+			child_fail(err, "dup2");
+	return err;
 }
 
 static void drop_for_good(const struct ident *as, int errfd)
@@ -115,10 +129,18 @@ static void drop_for_good(const struct ident *as, int errfd)
 	}
 }
 
-__attribute__((noreturn)) static void run_child(const struct ident *as, const char *path,
-						 const char *cwd, char *const *argv,
-						 char *const *envp, const int fds[3], int errfd)
+struct request {
+	struct ident as;
+	const char *path, *cwd;
+	char *argv[SPAWN_MAX_ARGS + 1];
+	char *envp[SPAWN_MAX_ENV + 1];
+	const int *fds;  /* the child's 0, 1, 2 */
+	int exec_fd;     /* the open program to execute, or -1: `path` */
+};
+
+__attribute__((noreturn)) static void run_child(const struct request *q, int errfd)
 {
+	int keep = q->exec_fd >= 0 ? 4 : 3;
 	sigset_t none;
 
 	sigemptyset(&none);
@@ -126,26 +148,23 @@ __attribute__((noreturn)) static void run_child(const struct ident *as, const ch
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	setsid();
-	place_fds(fds, errfd);
-	/* everything above 2 goes, but for the error pipe (close-on-exec) */
-	if (errfd > 3)
-		syscall(SYS_close_range, 3, errfd - 1, 0);
+	errfd = place_fds(q->fds, q->exec_fd, errfd);
+	/* everything else goes, but for the error pipe (close-on-exec, >= 10) */
+	syscall(SYS_close_range, keep, errfd - 1, 0);
 	syscall(SYS_close_range, errfd + 1, ~0u, 0);
-	drop_for_good(as, errfd);
-	if (chdir(cwd) < 0)
+	drop_for_good(&q->as, errfd);
+	if (chdir(q->cwd) < 0)
 		child_fail(errfd, "chdir");
-	execve(path, argv, envp);
-	child_fail(errfd, "execve");
+	if (q->exec_fd < 0) {
+		execve(q->path, q->argv, q->envp);
+		child_fail(errfd, "execve");
+	}
+	/* the very file the worker opened and checked: nothing is looked up */
+	syscall(SYS_execveat, 3, "", q->argv, q->envp, AT_EMPTY_PATH);
+	child_fail(errfd, "execveat");
 }
 
 /* ---------------------------------------------------------------- requests */
-
-struct request {
-	struct ident as;
-	const char *path, *cwd;
-	char *argv[SPAWN_MAX_ARGS + 1];
-	char *envp[SPAWN_MAX_ENV + 1];
-};
 
 static bool id_allowed(uint32_t id, uint32_t own)
 {
@@ -173,8 +192,11 @@ static const char *read_request(const struct wire_frame *f, struct request *q)
 	struct rbuf r;
 	uint32_t n;
 
-	if (f->type != W_SPAWN || f->nfds != 4)
+	/* the reply socket, stdin, stdout, stderr, and maybe the program */
+	if (f->type != W_SPAWN || (f->nfds != 4 && f->nfds != 5))
 		return "malformed request";
+	q->fds = &f->fds[1];
+	q->exec_fd = f->nfds == 5 ? f->fds[4] : -1;
 	rb_init(&r, f->payload, f->len);
 	q->as.uid = rb_u32(&r);
 	q->as.gid = rb_u32(&r);
@@ -221,9 +243,11 @@ static void launch(struct wire_frame *f)
 	struct request q;
 	struct step_error e;
 	const char *bad = read_request(f, &q);
-	int ep[2], replyfd = f->fds[0];
+	int ep[2], replyfd = f->nfds ? f->fds[0] : -1;
 	pid_t pid;
 
+	if (replyfd < 0)
+		return; /* nobody to answer: a frame without fds */
 	if (bad) {
 		reply(replyfd, W_SPAWN_FAILED, EINVAL, bad);
 		goto done;
@@ -233,7 +257,7 @@ static void launch(struct wire_frame *f)
 		goto done;
 	}
 	if (pid == 0)
-		run_child(&q.as, q.path, q.cwd, q.argv, q.envp, &f->fds[1], ep[1]);
+		run_child(&q, ep[1]);
 	close(ep[1]);
 	if (read(ep[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
 		waitpid(pid, NULL, 0);
@@ -398,7 +422,7 @@ int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, si
 	uint8_t buf[WIRE_HDR + 512];
 	struct wire_frame f;
 	struct wbuf b;
-	int rv[2], fds[4];
+	int rv[2], fds[5], nfds = 4;
 	struct rbuf r;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) < 0) {
@@ -417,7 +441,9 @@ int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, si
 	put_strings(&b, q->envp);
 	fds[0] = rv[1];
 	memcpy(fds + 1, q->fds, sizeof(q->fds));
-	if (b.overflow || wire_send(sp, W_SPAWN, 0, b.p, b.len, fds, 4, 0) < 0) {
+	if (q->exec_fd > 2)
+		fds[nfds++] = q->exec_fd;
+	if (b.overflow || wire_send(sp, W_SPAWN, 0, b.p, b.len, fds, (size_t)nfds, 0) < 0) {
 		snprintf(why, len, "%s", b.overflow ? "arguments and environment too large"
 						    : "the spawner is gone");
 		wb_free(&b);
