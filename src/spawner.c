@@ -43,7 +43,10 @@
 struct kid {
 	pid_t pid;
 	uid_t uid;
-	int reply; /* -1: nobody listens any more; the child is only reaped */
+	int reply;  /* -1: nobody listens any more; the child is only reaped */
+	bool ended; /* it exited and the worker was told; a zombie until the
+		       worker lets go, so that its process group's id cannot
+		       be reused before what is left in it is killed */
 };
 
 static struct {
@@ -301,20 +304,42 @@ static void forget(size_t i)
 	SP.kids[i] = SP.kids[--SP.nkids];
 }
 
+/* Nobody needs the child any more: kill what is left of its process
+ * group (a program may leave processes behind), then reap it. */
+static void let_go(size_t i)
+{
+	kill_kid(&SP.kids[i]);
+	waitpid(SP.kids[i].pid, NULL, 0);
+	forget(i);
+}
+
+static uint32_t wait_status(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return ((uint32_t)si->si_status & 0xff) << 8;
+	return ((uint32_t)si->si_status & 0x7f) | (si->si_code == CLD_DUMPED ? 0x80 : 0);
+}
+
+/* Tell the worker about children that ended, but leave them unreaped
+ * (WNOWAIT) until it lets go.  After EXITED the reply socket is shut for
+ * writing: a second wait sees its end, not a silence. */
 static void reap(void)
 {
-	int status;
-	pid_t pid;
+	for (size_t i = SP.nkids; i-- > 0;) {
+		struct kid *k = &SP.kids[i];
+		siginfo_t si;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < SP.nkids; i++) {
-			if (SP.kids[i].pid == pid) {
-				if (SP.kids[i].reply >= 0)
-					reply(SP.kids[i].reply, W_SPAWN_EXITED, (uint32_t)status, NULL);
-				forget(i);
-				break;
-			}
+		memset(&si, 0, sizeof(si));
+		if (k->ended || waitid(P_PID, (id_t)k->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid != k->pid)
+			continue;
+		if (k->reply < 0) {
+			let_go(i);
+			continue;
 		}
+		reply(k->reply, W_SPAWN_EXITED, wait_status(&si), NULL);
+		shutdown(k->reply, SHUT_WR);
+		k->ended = true;
 	}
 }
 
@@ -326,13 +351,18 @@ static void on_reply_socket(size_t i, uint8_t *buf)
 
 	if (rc < 0 && errno == EAGAIN)
 		return;
-	if (rc > 0)
+	if (rc > 0) {
 		wire_close_fds(&f);
-	kill_kid(&SP.kids[i]);
-	if (rc <= 0) { /* nobody waits for it any more; reap() drops it */
-		close(SP.kids[i].reply);
-		SP.kids[i].reply = -1;
+		kill_kid(&SP.kids[i]);
+		return;
 	}
+	if (SP.kids[i].ended) {
+		let_go(i);
+		return;
+	}
+	kill_kid(&SP.kids[i]); /* reap() lets it go when it has died */
+	close(SP.kids[i].reply);
+	SP.kids[i].reply = -1;
 }
 
 __attribute__((noreturn)) static void spawner_main(int sock)

@@ -132,6 +132,16 @@ echo \$\$ >$T/run/upload.pid
 cat >/dev/null
 sleep 8$$
 EOF
+cgi background.cgi <<EOF
+#!/bin/sh
+sleep 6$$ >/dev/null 2>&1 </dev/null &
+printf 'Content-Type: text/plain\\n\\nbye\\n'
+EOF
+cgi bgout.cgi <<EOF
+#!/bin/sh
+printf 'Content-Type: text/plain\\n\\nstill open\\n'
+sleep 5$$ &
+EOF
 cgi stderr.cgi <<'EOF'
 #!/bin/sh
 printf 'Content-Type: text/plain\n\nok\n'
@@ -339,6 +349,17 @@ check_eq "short of its Content-Length: reason" \
 check_eq "a program that outlives timeout = 1s: 504" 504 "$(neg slow alice "$B/tcgi/sleep.cgi")"
 check_eq "timeout: reason" "cgi: /tcgi/sleep.cgi: timed out after 1 s" "$(audit slow 'j["reason"]')"
 check_eq "timeout: its whole process group is gone" "" "$(pgrep -f "^sleep 7$$\$")"
+
+# what a program leaves behind in its process group dies with the request
+check_eq "a program that leaves a process behind: 200" "200 bye" \
+	"$(neg bg alice "$B/cgi/background.cgi") $(cat "$T/bg.body")"
+i=0
+while [ -n "$(pgrep -f "^sleep 6$$\$")" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check_eq "what it left behind was killed" "" "$(pgrep -f "^sleep 6$$\$")"
+check_eq "one that keeps stdout open: cut at the timeout" "200 18" "$(cut bgout "$B/tcgi/bgout.cgi")"
+check_eq "one that keeps stdout open: reason" "cgi: /tcgi/bgout.cgi: timed out after 1 s" \
+	"$(audit bgout 'j["reason"]')"
+check_eq "and what it left behind was killed" "" "$(pgrep -f "^sleep 5$$\$")"
 
 # stderr, line by line, control characters shown as '?', capped
 check_eq "stderr: the response is fine" "200 ok" "$(neg err alice "$B/cgi/stderr.cgi") $(cat "$T/err.body")"
