@@ -408,6 +408,36 @@ check_eq "'..' inside: resolved before routing" "200 /cgi/env.cgi" \
 	"$(neg dots2 alice "$B/cgi/sub/../env.cgi" --path-as-is) $(envvar dots2 SCRIPT_NAME)"
 check_eq "'%2e%2e' that climbs out: 400" 400 "$(neg dots3 alice "$B/cgi/%2e%2e/%2e%2e/etc/passwd")"
 
+# ---------------------------------------------------------------- configuration
+cat >"$T/bad.conf" <<EOF
+[server]
+listen = 127.0.0.1:$PORT
+user = nobody
+pam_service =
+audit_log =
+modules_dir = $T/modules
+[pool default]
+user = nobody
+group = nogroup
+[vdir /a]
+handler = cgi
+root = $C
+timeout = 0s
+[vdir /b]
+handler = cgi
+root = $T/nonexistent
+EOF
+"$IDGATED" -t -c "$T/bad.conf" >"$T/bad.out" 2>"$T/bad.err"
+check_eq "idgated -t: a bad cgi vdir fails" 1 "$?"
+check_eq "idgated -t: each problem, with its line" \
+	"$T/bad.conf:13: [vdir /a] handler 'cgi': timeout: must be between 1ms and 24d|$T/bad.conf:16: [vdir /b] handler 'cgi': root: $T/nonexistent: No such file or directory" \
+	"$(paste -sd'|' "$T/bad.err")"
+head -9 "$T/bad.conf" >"$T/noroot.conf"
+printf '[vdir /c]\nhandler = cgi\n' >>"$T/noroot.conf"
+check_eq "idgated -t: root is required" \
+	"$T/noroot.conf:10: [vdir /c] handler 'cgi' needs key 'root' (directory of the programs)" \
+	"$("$IDGATED" -t -c "$T/noroot.conf" 2>&1)"
+
 # ---------------------------------------------------------------- exec_fd, and nothing left behind
 check_eq "spawn by fd: the opened file runs, not the path" 200 "$(neg fd1 alice "$B/spawn?fd")"
 head -1 "$T/fd1.body" >"$T/fd1.json"
