@@ -12,10 +12,12 @@
  * non-blocking pipes: the request body to its stdin, its stdout to the
  * client (first the response head, parsed strictly by cgi_head.c, then
  * the body as it comes), and its stderr to idgated's log, line by line.
- * A program that writes before it has read all its input therefore
- * cannot deadlock with us.  Only the request body is read with a
- * blocking call (req->ops->read), and only when the program has taken
- * everything read so far. */
+ * The front end sends no response before it has the whole request, so
+ * what the program writes while the request body is still coming is kept
+ * in a memfd (up to SPOOL_MAX) and sent when the body is in: a program
+ * that writes before it has read all its input cannot deadlock with us.
+ * Only the request body is read with a blocking call (req->ops->read),
+ * and only when the program has taken everything read so far. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +42,7 @@
 #define IO_SIZE 65536
 #define STDERR_CAP 65536 /* bytes of a program's stderr logged per request */
 #define KILL_WAIT_MS 5000
+#define SPOOL_MAX (32u << 20) /* output kept while the request body still comes */
 
 struct cgi_ctx {
 	int rootfd;
@@ -161,11 +165,14 @@ struct run {
 	/* request body -> stdin */
 	char *inbuf;
 	size_t in_off, in_len;
+	bool body_done;         /* the whole request body was read */
 	/* stdout -> the response */
 	char *head, *outbuf;
 	size_t head_len;
 	bool head_done, head_sent, discard, overlong;
-	int64_t length, sent;
+	int64_t length, taken;  /* Content-Length (-1: none); body bytes taken */
+	int spool;              /* memfd: output kept while the body comes; -1 */
+	size_t spooled;
 	/* stderr -> the log */
 	char errline[512];
 	size_t errlen, errlogged;
@@ -198,13 +205,12 @@ static int client_gone(struct run *r)
 static int timed_out(struct run *r)
 {
 	uint64_t t = r->timeout_ms;
+	bool secs = t % 1000 == 0;
 
 	r->req->ops->child_kill(r->req, r->child);
 	/* once the head went out, only cutting the connection says it failed */
-	return t % 1000 ? stop(r, r->head_sent ? IDG_ERROR : 504, "timed out after %llu ms",
-			       (unsigned long long)t)
-			: stop(r, r->head_sent ? IDG_ERROR : 504, "timed out after %llu s",
-			       (unsigned long long)(t / 1000));
+	return stop(r, r->head_sent ? IDG_ERROR : 504, "timed out after %llu %s",
+		    (unsigned long long)(secs ? t / 1000 : t), secs ? "s" : "ms");
 }
 
 /* ---------------------------------------------------------------- stderr */
@@ -280,22 +286,30 @@ static void drain_stderr(struct run *r)
 
 /* ---------------------------------------------------------------- stdin */
 
-/* More of the request body when the program took all we had.  This is the
- * one blocking call of the loop: the body comes at the client's pace. */
+/* More of the request body when the program took all we had; once it
+ * reads no more, the rest is read and dropped (the front end answers only
+ * after the whole request).  This is the one blocking call of the loop:
+ * the body comes at the client's pace. */
 static int feed_body(struct run *r)
 {
 	ssize_t n;
 
-	if (r->in < 0 || r->in_off < r->in_len)
+	if (r->body_done || (r->in >= 0 && r->in_off < r->in_len))
 		return 0;
+	if (r->in >= 0 && r->exited) { /* nobody reads its stdin any more */
+		close(r->in);
+		r->in = -1;
+	}
 	n = r->req->ops->read(r->req, r->inbuf, IO_SIZE);
 	if (n > 0) {
 		r->in_off = 0;
-		r->in_len = (size_t)n;
+		r->in_len = r->in >= 0 ? (size_t)n : 0;
 		return 0;
 	}
 	if (n == 0) { /* the whole body: the program sees its end */
-		close(r->in);
+		r->body_done = true;
+		if (r->in >= 0)
+			close(r->in);
 		r->in = -1;
 		return 0;
 	}
@@ -311,9 +325,10 @@ static void write_stdin(struct run *r)
 	if (n > 0) {
 		r->in_off += (size_t)n;
 	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		/* EPIPE: it reads no more; idgated drains the rest of the body */
+		/* EPIPE: it reads no more; feed_body() drops the rest */
 		close(r->in);
 		r->in = -1;
+		r->in_off = r->in_len = 0;
 	}
 }
 
@@ -321,16 +336,6 @@ static void write_stdin(struct run *r)
 
 static int send_body(struct run *r, const char *buf, size_t n)
 {
-	if (r->discard)
-		return 0;
-	if (r->length >= 0 && (int64_t)n > r->length - r->sent) {
-		if (!r->overlong)
-			r->req->ops->log(r->req, IDG_LOG_WARNING, "cgi: %s: more output than its "
-					 "Content-Length of %lld; the rest is dropped", r->name,
-					 (long long)r->length);
-		r->overlong = true;
-		n = (size_t)(r->length - r->sent);
-	}
 	if (n == 0 && r->head_sent)
 		return 0;
 	/* n == 0: the head alone, so that the client sees it now */
@@ -338,9 +343,69 @@ static int send_body(struct run *r, const char *buf, size_t n)
 		return errno == ECONNRESET ? client_gone(r)
 					   : stop(r, IDG_ERROR, "cannot send the response: %s",
 						  strerror(errno));
-	r->sent += (int64_t)n;
 	r->head_sent = true;
 	return 0;
+}
+
+/* Keep output while the request body is still coming: the front end
+ * sends no response before it has the whole request, so writing now would
+ * block us, and the program with us, while the client waits to send the
+ * rest of its body. */
+static int spool(struct run *r, const char *buf, size_t n)
+{
+	if (r->spool < 0) {
+		r->spool = memfd_create("idgate-cgi-spool", MFD_CLOEXEC);
+		if (r->spool < 0)
+			return stop(r, IDG_ERROR, "memfd_create: %s", strerror(errno));
+	}
+	for (size_t done = 0; done < n;) {
+		ssize_t k = pwrite(r->spool, buf + done, n - done, (off_t)(r->spooled + done));
+		if (k < 0)
+			return stop(r, IDG_ERROR, "cannot keep its output: %s", strerror(errno));
+		done += (size_t)k;
+	}
+	r->spooled += n;
+	return 0;
+}
+
+/* The request body is in: the head and what was kept go out. */
+static int flush_spool(struct run *r)
+{
+	if (!r->body_done || !r->head_done || r->discard || (r->head_sent && r->spool < 0))
+		return 0;
+	for (size_t off = 0; off < r->spooled;) {
+		ssize_t k = pread(r->spool, r->outbuf, IO_SIZE, (off_t)off);
+		if (k <= 0)
+			return stop(r, IDG_ERROR, "cannot read its kept output: %s",
+				    k < 0 ? strerror(errno) : "short file");
+		if (send_body(r, r->outbuf, (size_t)k))
+			return 1;
+		off += (size_t)k;
+	}
+	if (r->spool >= 0)
+		close(r->spool);
+	r->spool = -1;
+	r->spooled = 0;
+	return send_body(r, "", 0);
+}
+
+/* Body bytes from the program, never more than its Content-Length. */
+static int take_body(struct run *r, const char *buf, size_t n)
+{
+	if (r->discard)
+		return 0;
+	if (r->length >= 0 && (int64_t)n > r->length - r->taken) {
+		if (!r->overlong)
+			r->req->ops->log(r->req, IDG_LOG_WARNING, "cgi: %s: more output than its "
+					 "Content-Length of %lld; the rest is dropped", r->name,
+					 (long long)r->length);
+		r->overlong = true;
+		n = (size_t)(r->length - r->taken);
+	}
+	r->taken += (int64_t)n;
+	if (!r->body_done)
+		return n ? spool(r, buf, n) : 0;
+	return send_body(r, buf, n);
 }
 
 static void apply_head(struct run *r, const struct cgi_head *h)
@@ -385,7 +450,7 @@ static int read_head(struct run *r)
 	if (cgi_head_parse(r->head, (size_t)len, &h) < 0)
 		return stop(r, 502, "%s", h.error);
 	apply_head(r, &h);
-	return send_body(r, r->head + len, r->head_len - (size_t)len);
+	return take_body(r, r->head + len, r->head_len - (size_t)len);
 }
 
 static int read_stdout(struct run *r)
@@ -396,7 +461,7 @@ static int read_stdout(struct run *r)
 		return read_head(r);
 	n = read(r->out, r->outbuf, IO_SIZE);
 	if (n > 0)
-		return send_body(r, r->outbuf, (size_t)n);
+		return take_body(r, r->outbuf, (size_t)n);
 	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		close(r->out);
 		r->out = -1;
@@ -421,7 +486,7 @@ static int wait_and_move(struct run *r, int timeout)
 
 	if (r->in >= 0)
 		p[n++] = (struct pollfd){ .fd = r->in, .events = POLLOUT };
-	if (r->out >= 0)
+	if (r->out >= 0 && r->spooled < SPOOL_MAX) /* else it waits, blocked on stdout */
 		p[n++] = (struct pollfd){ .fd = r->out, .events = POLLIN };
 	if (r->err >= 0)
 		p[n++] = (struct pollfd){ .fd = r->err, .events = POLLIN };
@@ -459,9 +524,9 @@ static int conclude(struct run *r)
 	if (WIFSIGNALED(st))
 		return stop(r, IDG_ERROR, "killed by signal %d after its response head",
 			    WTERMSIG(st));
-	if (r->length >= 0 && !r->discard && r->sent < r->length)
+	if (r->length >= 0 && !r->discard && r->taken < r->length)
 		return stop(r, IDG_ERROR, "ended after %lld of the %lld bytes of its Content-Length",
-			    (long long)r->sent, (long long)r->length);
+			    (long long)r->taken, (long long)r->length);
 	if (WEXITSTATUS(st))
 		r->req->ops->log(r->req, IDG_LOG_WARNING, "cgi: %s: exited with status %d", r->name,
 				 WEXITSTATUS(st));
@@ -477,9 +542,17 @@ static int relay(struct run *r)
 			timed_out(r);
 			return r->result;
 		}
-		if (feed_body(r) || wait_and_move(r, (int)(r->deadline - now)))
+		/* a body to drop is read without waiting for the program */
+		int wait = !r->body_done && r->in < 0 ? 0 : (int)(r->deadline - now);
+		if (feed_body(r) || flush_spool(r) || wait_and_move(r, wait))
 			return r->result;
 	}
+	/* it is over; a response goes out only after the whole request */
+	while (!r->body_done)
+		if (feed_body(r))
+			return r->result;
+	if (r->head_done && flush_spool(r))
+		return r->result;
 	conclude(r);
 	return r->result;
 }
@@ -550,7 +623,7 @@ static int run_begin(struct run *r, struct idg_request *req, const struct cgi_ct
 {
 	memset(r, 0, sizeof(*r));
 	r->req = req;
-	r->child = r->in = r->out = r->err = -1;
+	r->child = r->in = r->out = r->err = r->spool = -1;
 	r->length = -1;
 	r->timeout_ms = ctx->timeout_ms;
 	r->inbuf = malloc(IO_SIZE);
@@ -641,6 +714,8 @@ static void run_end(struct run *r)
 		close(r->out);
 	if (r->err >= 0)
 		close(r->err);
+	if (r->spool >= 0)
+		close(r->spool);
 	free(r->inbuf);
 	free(r->outbuf);
 	free(r->head);

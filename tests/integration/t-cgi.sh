@@ -62,6 +62,17 @@ cgi sha.cgi <<'EOF'
 printf 'Content-Type: text/plain\n\n'
 echo "$CONTENT_LENGTH $(sha256sum | cut -d' ' -f1)"
 EOF
+cgi talkfirst.cgi <<'EOF'
+#!/bin/sh
+printf 'Content-Type: application/octet-stream\n\n'
+head -c 1048576 /dev/zero
+sha256sum | cut -d' ' -f1
+EOF
+cgi echo.cgi <<'EOF'
+#!/bin/sh
+printf 'Content-Type: application/octet-stream\n\n'
+exec cat
+EOF
 cgi status.cgi <<'EOF'
 #!/bin/sh
 printf 'Status: 201 Made\r\nContent-Type: text/plain\r\nX-Custom: yes\r\nServer: fake/1.0\r\nConnection: close\r\n\r\ncreated\n'
@@ -301,6 +312,12 @@ check_eq "a 10 MB body through the program" "200 10485760 $(sha256sum <"$T/10mb.
 	"$(neg b1 alice "$B/cgi/sha.cgi" --data-binary "@$T/10mb.bin") $(cat "$T/b1.body")"
 check_eq "impersonated too" "200 10485760 $(sha256sum <"$T/10mb.bin" | cut -d' ' -f1)" \
 	"$(neg b2 bob "$B/icgi/sha.cgi" --data-binary "@$T/10mb.bin") $(cat "$T/b2.body")"
+# it writes 1 MiB before it reads: the pipes must move both ways at once
+SHA=$(sha256sum <"$T/10mb.bin" | cut -d' ' -f1)
+check_eq "a program that talks before it listens: no deadlock" "200 1048641 $SHA" \
+	"$(neg tf alice "$B/cgi/talkfirst.cgi" --data-binary "@$T/10mb.bin" -m 60) $(body_size tf) $(tail -c 65 "$T/tf.body")"
+check_eq "10 MB echoed back as it comes" "200 same" \
+	"$(neg echo alice "$B/cgi/echo.cgi" --data-binary "@$T/10mb.bin" -m 60) $(cmp -s "$T/10mb.bin" "$T/echo.body" && echo same)"
 check_eq "Status: 201" 201 "$(neg s1 alice "$B/cgi/status.cgi")"
 check_eq "Status: its headers and body" "yes|text/plain|created" \
 	"$(header s1 X-Custom)|$(header s1 Content-Type)|$(cat "$T/s1.body")"
