@@ -105,6 +105,9 @@ cgi informational.cgi <<'EOF'
 #!/bin/sh
 printf 'Status: 100 Continue\nContent-Type: text/plain\n\n'
 EOF
+cgi badinterp.cgi <<'EOF'
+#!/nonexistent/interpreter
+EOF
 cgi segv.cgi <<'EOF'
 #!/bin/sh
 kill -SEGV $$
@@ -350,6 +353,7 @@ bad informational "$B/cgi/informational.cgi" 502 \
 	"cgi: /cgi/informational.cgi: Status 100 is not a final status (200-599)"
 bad early "$B/cgi/early.cgi" 502 "cgi: /cgi/early.cgi: exited with status 3 before its response head"
 bad segv "$B/cgi/segv.cgi" 502 "cgi: /cgi/segv.cgi: killed by signal 11 before its response head"
+bad badinterp "$B/cgi/badinterp.cgi" 500 "spawn $C/badinterp.cgi: execveat: No such file or directory"
 check_eq "after a crash, the pool serves on" 200 "$(neg after alice "$B/cgi/env.cgi")"
 bad isegv "$B/icgi/segv.cgi" 502 "cgi: /icgi/segv.cgi: killed by signal 11 before its response head"
 check_eq "and the impersonating pool too" 200 "$(neg iafter alice "$B/icgi/env.cgi")"
