@@ -188,7 +188,9 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		return 0; /* suspended; resumed when the worker sends more */
 	if (n == -1)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	set_reason(r, "pool worker failed while sending the response");
+	/* the worker's own reason (RESP_END) says more than ours */
+	set_reason(r, r->rl.reason[0] ? r->rl.reason
+				      : "pool worker failed while sending the response");
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 

@@ -11,7 +11,12 @@
  * identity and root cannot be regained, sets no_new_privs, gets only the
  * environment it was given and only fds 0-2, becomes a process group of
  * its own (so it can be killed whole), and execs.  What fails before exec
- * is reported with errno and the step, through a close-on-exec pipe. */
+ * is reported with errno and the step, through a close-on-exec pipe.
+ *
+ * The worker may send the program as an open file rather than a path
+ * (after checking that very file, e.g. its owner and mode): the child gets
+ * it as fd 3, not close-on-exec, and execveat()s it, so nothing can be
+ * swapped in between the check and the exec. */
 #include "spawner.h"
 
 #include <errno.h>
@@ -38,7 +43,10 @@
 struct kid {
 	pid_t pid;
 	uid_t uid;
-	int reply; /* -1: nobody listens any more; the child is only reaped */
+	int reply;  /* -1: nobody listens any more; the child is only reaped */
+	bool ended; /* it exited and the worker was told; a zombie until the
+		       worker lets go, so that its process group's id cannot
+		       be reused before what is left in it is killed */
 };
 
 static struct {
@@ -64,19 +72,28 @@ __attribute__((noreturn)) static void child_fail(int fd, const char *step)
 	_exit(127);
 }
 
-/* Put the given fds on 0, 1, 2 (they may already sit on any of those). */
-static void place_fds(const int fds[3], int errfd)
+/* Put the given fds on 0, 1, 2 and the program to execute, if any, on 3
+ * (any of them may already sit on one of those numbers), and move the
+ * error pipe above them.  Returns the error pipe's new fd. */
+static int place_fds(const int fds[3], int exec_fd, int errfd)
 {
-	int high[3];
+	const int src[4] = { fds[0], fds[1], fds[2], exec_fd };
+	int n = exec_fd >= 0 ? 4 : 3, high[4], err;
 
-	for (int i = 0; i < 3; i++) {
-		high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+	err = fcntl(errfd, F_DUPFD_CLOEXEC, 10);
+	if (err < 0)
+		child_fail(errfd, "dup");
+	for (int i = 0; i < n; i++) {
+		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
 		if (high[i] < 0)
-			child_fail(errfd, "dup");
+			child_fail(err, "dup");
 	}
-	for (int i = 0; i < 3; i++)
+	/* dup2 clears close-on-exec: fd 3 must survive the exec, since an
+	 * interpreter reads a "#!" script through /dev/fd/3 */
+	for (int i = 0; i < n; i++)
 		if (dup2(high[i], i) < 0)
-			child_fail(errfd, "dup2");
+			child_fail(err, "dup2");
+	return err;
 }
 
 static void drop_for_good(const struct ident *as, int errfd)
@@ -115,10 +132,18 @@ static void drop_for_good(const struct ident *as, int errfd)
 	}
 }
 
-__attribute__((noreturn)) static void run_child(const struct ident *as, const char *path,
-						 const char *cwd, char *const *argv,
-						 char *const *envp, const int fds[3], int errfd)
+struct request {
+	struct ident as;
+	const char *path, *cwd;
+	char *argv[SPAWN_MAX_ARGS + 1];
+	char *envp[SPAWN_MAX_ENV + 1];
+	const int *fds;  /* the child's 0, 1, 2 */
+	int exec_fd;     /* the open program to execute, or -1: `path` */
+};
+
+__attribute__((noreturn)) static void run_child(const struct request *q, int errfd)
 {
+	int keep = q->exec_fd >= 0 ? 4 : 3;
 	sigset_t none;
 
 	sigemptyset(&none);
@@ -126,26 +151,23 @@ __attribute__((noreturn)) static void run_child(const struct ident *as, const ch
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	setsid();
-	place_fds(fds, errfd);
-	/* everything above 2 goes, but for the error pipe (close-on-exec) */
-	if (errfd > 3)
-		syscall(SYS_close_range, 3, errfd - 1, 0);
+	errfd = place_fds(q->fds, q->exec_fd, errfd);
+	/* everything else goes, but for the error pipe (close-on-exec, >= 10) */
+	syscall(SYS_close_range, keep, errfd - 1, 0);
 	syscall(SYS_close_range, errfd + 1, ~0u, 0);
-	drop_for_good(as, errfd);
-	if (chdir(cwd) < 0)
+	drop_for_good(&q->as, errfd);
+	if (chdir(q->cwd) < 0)
 		child_fail(errfd, "chdir");
-	execve(path, argv, envp);
-	child_fail(errfd, "execve");
+	if (q->exec_fd < 0) {
+		execve(q->path, q->argv, q->envp);
+		child_fail(errfd, "execve");
+	}
+	/* the very file the worker opened and checked: nothing is looked up */
+	syscall(SYS_execveat, 3, "", q->argv, q->envp, AT_EMPTY_PATH);
+	child_fail(errfd, "execveat");
 }
 
 /* ---------------------------------------------------------------- requests */
-
-struct request {
-	struct ident as;
-	const char *path, *cwd;
-	char *argv[SPAWN_MAX_ARGS + 1];
-	char *envp[SPAWN_MAX_ENV + 1];
-};
 
 static bool id_allowed(uint32_t id, uint32_t own)
 {
@@ -173,8 +195,11 @@ static const char *read_request(const struct wire_frame *f, struct request *q)
 	struct rbuf r;
 	uint32_t n;
 
-	if (f->type != W_SPAWN || f->nfds != 4)
+	/* the reply socket, stdin, stdout, stderr, and maybe the program */
+	if (f->type != W_SPAWN || (f->nfds != 4 && f->nfds != 5))
 		return "malformed request";
+	q->fds = &f->fds[1];
+	q->exec_fd = f->nfds == 5 ? f->fds[4] : -1;
 	rb_init(&r, f->payload, f->len);
 	q->as.uid = rb_u32(&r);
 	q->as.gid = rb_u32(&r);
@@ -221,9 +246,11 @@ static void launch(struct wire_frame *f)
 	struct request q;
 	struct step_error e;
 	const char *bad = read_request(f, &q);
-	int ep[2], replyfd = f->fds[0];
+	int ep[2], replyfd = f->nfds ? f->fds[0] : -1;
 	pid_t pid;
 
+	if (replyfd < 0)
+		return; /* nobody to answer: a frame without fds */
 	if (bad) {
 		reply(replyfd, W_SPAWN_FAILED, EINVAL, bad);
 		goto done;
@@ -233,7 +260,7 @@ static void launch(struct wire_frame *f)
 		goto done;
 	}
 	if (pid == 0)
-		run_child(&q.as, q.path, q.cwd, q.argv, q.envp, &f->fds[1], ep[1]);
+		run_child(&q, ep[1]);
 	close(ep[1]);
 	if (read(ep[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
 		waitpid(pid, NULL, 0);
@@ -277,20 +304,42 @@ static void forget(size_t i)
 	SP.kids[i] = SP.kids[--SP.nkids];
 }
 
+/* Nobody needs the child any more: kill what is left of its process
+ * group (a program may leave processes behind), then reap it. */
+static void let_go(size_t i)
+{
+	kill_kid(&SP.kids[i]);
+	waitpid(SP.kids[i].pid, NULL, 0);
+	forget(i);
+}
+
+static uint32_t wait_status(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return ((uint32_t)si->si_status & 0xff) << 8;
+	return ((uint32_t)si->si_status & 0x7f) | (si->si_code == CLD_DUMPED ? 0x80 : 0);
+}
+
+/* Tell the worker about children that ended, but leave them unreaped
+ * (WNOWAIT) until it lets go.  After EXITED the reply socket is shut for
+ * writing: a second wait sees its end, not a silence. */
 static void reap(void)
 {
-	int status;
-	pid_t pid;
+	for (size_t i = SP.nkids; i-- > 0;) {
+		struct kid *k = &SP.kids[i];
+		siginfo_t si;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < SP.nkids; i++) {
-			if (SP.kids[i].pid == pid) {
-				if (SP.kids[i].reply >= 0)
-					reply(SP.kids[i].reply, W_SPAWN_EXITED, (uint32_t)status, NULL);
-				forget(i);
-				break;
-			}
+		memset(&si, 0, sizeof(si));
+		if (k->ended || waitid(P_PID, (id_t)k->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid != k->pid)
+			continue;
+		if (k->reply < 0) {
+			let_go(i);
+			continue;
 		}
+		reply(k->reply, W_SPAWN_EXITED, wait_status(&si), NULL);
+		shutdown(k->reply, SHUT_WR);
+		k->ended = true;
 	}
 }
 
@@ -302,13 +351,18 @@ static void on_reply_socket(size_t i, uint8_t *buf)
 
 	if (rc < 0 && errno == EAGAIN)
 		return;
-	if (rc > 0)
+	if (rc > 0) {
 		wire_close_fds(&f);
-	kill_kid(&SP.kids[i]);
-	if (rc <= 0) { /* nobody waits for it any more; reap() drops it */
-		close(SP.kids[i].reply);
-		SP.kids[i].reply = -1;
+		kill_kid(&SP.kids[i]);
+		return;
 	}
+	if (SP.kids[i].ended) {
+		let_go(i);
+		return;
+	}
+	kill_kid(&SP.kids[i]); /* reap() lets it go when it has died */
+	close(SP.kids[i].reply);
+	SP.kids[i].reply = -1;
 }
 
 __attribute__((noreturn)) static void spawner_main(int sock)
@@ -398,7 +452,7 @@ int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, si
 	uint8_t buf[WIRE_HDR + 512];
 	struct wire_frame f;
 	struct wbuf b;
-	int rv[2], fds[4];
+	int rv[2], fds[5], nfds = 4;
 	struct rbuf r;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) < 0) {
@@ -417,7 +471,9 @@ int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, si
 	put_strings(&b, q->envp);
 	fds[0] = rv[1];
 	memcpy(fds + 1, q->fds, sizeof(q->fds));
-	if (b.overflow || wire_send(sp, W_SPAWN, 0, b.p, b.len, fds, 4, 0) < 0) {
+	if (q->exec_fd > 2)
+		fds[nfds++] = q->exec_fd;
+	if (b.overflow || wire_send(sp, W_SPAWN, 0, b.p, b.len, fds, (size_t)nfds, 0) < 0) {
 		snprintf(why, len, "%s", b.overflow ? "arguments and environment too large"
 						    : "the spawner is gone");
 		wb_free(&b);

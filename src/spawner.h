@@ -23,6 +23,8 @@ struct spawn_request {
 	char *const *argv;
 	char *const *envp;          /* the whole environment; nothing is inherited */
 	int fds[3];                 /* the child's stdin, stdout, stderr */
+	int exec_fd;                /* > 2: execute this open file (the child's fd 3)
+				       rather than `path`; otherwise none */
 };
 
 /* Ask the spawner (socket `sp`) to start a program.  On success returns

@@ -48,7 +48,8 @@ enum wire_type {
 	W_AUTH_PASS = 41,    /* u64 tag, str user, str rhost, str password:
 	                        pam_authenticate + pam_acct_mgmt */
 	W_AUTH_RESULT = 42,  /* u64 tag, u32 PAM result code, str message */
-	/* worker thread <-> spawner (the fds: reply socket, stdin, stdout, stderr) */
+	/* worker thread <-> spawner (the fds: reply socket, stdin, stdout, stderr,
+	 * and optionally the open program to execute) */
 	W_SPAWN = 48,        /* u32 uid, u32 gid, u32 n + n*u32 groups, str path, str cwd,
 	                        u32 argc + strs, u32 envc + strs */
 	W_SPAWN_STARTED = 49, /* u32 pid */

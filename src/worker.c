@@ -384,7 +384,7 @@ static int op_spawn(struct idg_request *pub, const struct idg_spawn *s)
 {
 	struct wreq *r = (struct wreq *)pub;
 	struct ident as;
-	char why[300];
+	char why[300] = "cannot open /dev/null";
 	pid_t pid;
 	int fds[3], child;
 
@@ -393,12 +393,19 @@ static int op_spawn(struct idg_request *pub, const struct idg_spawn *s)
 		op_set_reason(pub, "spawn: too many children for one request");
 		return -1;
 	}
+	if (s->exec_fd != 0 && s->exec_fd <= 2) {
+		errno = EINVAL;
+		op_set_reason(pub, "spawn %s: exec_fd %d is neither 0 nor an fd above 2", s->path,
+			      s->exec_fd);
+		return -1;
+	}
 	uidswap_current(&as); /* who this thread is now: the caller or the pool */
 	fds[0] = open_null(s->stdin_fd, O_RDONLY);
 	fds[1] = open_null(s->stdout_fd, O_WRONLY);
 	fds[2] = open_null(s->stderr_fd, O_WRONLY);
 	struct spawn_request q = { .as = &as, .path = s->path, .cwd = s->cwd, .argv = s->argv,
-				   .envp = s->envp, .fds = { fds[0], fds[1], fds[2] } };
+				   .envp = s->envp, .fds = { fds[0], fds[1], fds[2] },
+				   .exec_fd = s->exec_fd };
 	child = (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) ? -1
 		: spawn_start(W.spawner, &q, &pid, why, sizeof(why));
 	int saved = errno;

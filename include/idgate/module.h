@@ -189,8 +189,9 @@ struct idg_request_ops {
 	int (*child_wait)(struct idg_request *req, int child, int timeout_ms, int *status);
 	/* Kill the child and its process group. */
 	int (*child_kill)(struct idg_request *req, int child);
-	/* Done with the child; it is killed if it still runs.  Children not
-	 * released are released when the request ends. */
+	/* Done with the child; it is killed if it still runs, and so is what
+	 * it left in its process group.  Children not released are released
+	 * when the request ends. */
 	void (*child_release)(struct idg_request *req, int child);
 };
 

@@ -1,8 +1,11 @@
 /* tspawn.c -- a handler that starts `program` through the spawner with a
  * small environment and answers what it printed, then "exit=STATUS".
  * Query "fail" runs a path that does not exist; "sleep" starts
- * /bin/sleep 30 and kills it after 200 ms. */
+ * /bin/sleep 30 and kills it after 200 ms; "fd" opens `program` with
+ * O_PATH and runs that open file (exec_fd) under a path that does not
+ * exist, which only names it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,16 +43,27 @@ static int tspawn_handle(void *p, struct idg_request *req)
 
 	if (strcmp(req->query, "fail") == 0)
 		s.path = "/nonexistent/program";
+	if (strcmp(req->query, "fd") == 0) {
+		s.path = "/nonexistent/by-fd";
+		s.exec_fd = open(c->program, O_PATH | O_CLOEXEC);
+		if (s.exec_fd < 0)
+			return IDG_ERROR;
+	}
 	if (strcmp(req->query, "sleep") == 0) {
 		static char *sleep_argv[] = { "/bin/sleep", "30", NULL };
 		s.path = "/bin/sleep";
 		s.argv = sleep_argv;
 	}
-	if (pipe(pfd) < 0)
+	if (pipe(pfd) < 0) {
+		if (s.exec_fd > 2)
+			close(s.exec_fd);
 		return IDG_ERROR;
+	}
 	s.stdout_fd = pfd[1];
 	child = req->ops->spawn(req, &s);
 	close(pfd[1]);
+	if (s.exec_fd > 2)
+		close(s.exec_fd);
 	if (child < 0) {
 		close(pfd[0]);
 		return 502; /* the reason was set by spawn */
