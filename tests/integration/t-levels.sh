@@ -70,6 +70,7 @@ pool = imp
 handler = whoami
 impersonate = true
 EOF
+ASAN_EXTRA=handle_segv=0 # /crash?segv is meant to crash: no report
 start_idgated "$T/idgate.conf" || finish
 IMP=
 for p in $(pgrep -P "$IDG_PID" -x idgate-pool); do
