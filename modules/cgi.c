@@ -480,9 +480,9 @@ static void child_ended(struct run *r)
 /* Wait for whichever stream can move, at most until the deadline. */
 static int wait_and_move(struct run *r, int timeout)
 {
-	struct pollfd p[4];
+	struct pollfd p[5];
 	nfds_t n = 0;
-	int rc;
+	int rc, gone = r->body_done ? r->req->ops->abort_fd(r->req) : -1;
 
 	if (r->in >= 0)
 		p[n++] = (struct pollfd){ .fd = r->in, .events = POLLOUT };
@@ -492,6 +492,8 @@ static int wait_and_move(struct run *r, int timeout)
 		p[n++] = (struct pollfd){ .fd = r->err, .events = POLLIN };
 	if (!r->exited)
 		p[n++] = (struct pollfd){ .fd = r->child, .events = POLLIN };
+	if (gone >= 0) /* a program that prints nothing still dies with its client */
+		p[n++] = (struct pollfd){ .fd = gone, .events = POLLIN };
 	rc = poll(p, n, timeout);
 	if (rc < 0 && errno != EINTR)
 		return stop(r, IDG_ERROR, "poll: %s", strerror(errno));
@@ -506,6 +508,8 @@ static int wait_and_move(struct run *r, int timeout)
 			read_stderr(r);
 		else if (p[i].fd == r->child)
 			child_ended(r);
+		else if (p[i].fd == gone && r->req->ops->client_gone(r->req))
+			return client_gone(r);
 	}
 	return 0;
 }

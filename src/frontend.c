@@ -346,6 +346,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->raw_uri = xstrdup(uri);
 	r->rl.conn = conn;
 	r->rl.resp_fd = -1;
+	r->rl.peer.epfd = -1;
 	r->t0_us = now_us();
 	new_request_id(r->request_id);
 	client_address(r, conn);

@@ -32,7 +32,7 @@
 #define FRAMES_PER_EVENT 16
 #define MAX_WATCH 16
 
-enum src_kind { SRC_CHAN = 1, SRC_CTL, SRC_WAKE, SRC_AUTH, SRC_WATCH };
+enum src_kind { SRC_CHAN = 1, SRC_CTL, SRC_WAKE, SRC_AUTH, SRC_WATCH, SRC_PEER };
 
 struct src {
 	enum src_kind kind;
@@ -103,6 +103,56 @@ static enum rl_result suspend(struct rl_state *rl)
 	rl->suspended = true;
 	MHD_suspend_connection(rl->conn);
 	return RL_SUSPENDED;
+}
+
+/* A late REQ_ABORT (wire.h): the whole request reached the worker, which
+ * still works, and the client is gone.  Best effort, once.  Pool locked. */
+static void tell_worker_client_left(struct rl_state *rl, struct rl_chan *ch)
+{
+	if (rl->late_abort || !ch || ch->dead || !ch->end_sent || ch->got_end)
+		return;
+	rl->late_abort = true;
+	wire_send(ch->fd, W_REQ_ABORT, 0, NULL, 0, NULL, 0, MSG_DONTWAIT);
+}
+
+/* Watch the client's socket for a hang-up while the request waits for its
+ * worker, in this loop's epoll set (this thread runs the connection, so
+ * relay_done, which stops the watch, cannot race with an event). */
+static void watch_peer(struct rl_state *rl)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = &rl->peer };
+
+	if (rl->peer.epfd >= 0 || !cur_loop)
+		return;
+	ci = MHD_get_connection_info(rl->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	rl->peer.kind = SRC_PEER;
+	rl->peer.rl = rl;
+	rl->peer.fd = ci->connect_fd;
+	if (epoll_ctl(cur_loop->epfd, EPOLL_CTL_ADD, rl->peer.fd, &ev) == 0)
+		rl->peer.epfd = cur_loop->epfd;
+}
+
+static void unwatch_peer(struct rl_state *rl)
+{
+	if (rl->peer.epfd < 0)
+		return;
+	epoll_ctl(rl->peer.epfd, EPOLL_CTL_DEL, rl->peer.fd, NULL);
+	rl->peer.epfd = -1;
+}
+
+static void on_peer_hangup(struct rl_peer *peer)
+{
+	struct rl_state *rl = peer->rl;
+
+	unwatch_peer(rl); /* the hang-up stays: it would fire again and again */
+	if (!rl->pool)
+		return;
+	pthread_mutex_lock(&rl->pool->lock);
+	tell_worker_client_left(rl, rl->chan);
+	pthread_mutex_unlock(&rl->pool->lock);
 }
 
 static void update_events(struct rl_chan *ch)
@@ -437,6 +487,7 @@ enum rl_result relay_await_head(struct rl_state *rl)
 	} else if (rl->resp_head) {
 		res = RL_READY;
 	} else {
+		watch_peer(rl);
 		res = suspend(rl);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -499,6 +550,7 @@ void relay_done(struct rl_state *rl)
 	struct rl_pool *p = rl->pool;
 	struct rl_chan *ch;
 
+	unwatch_peer(rl);
 	if (!p) {
 		free_head(rl);
 		return;
@@ -519,6 +571,9 @@ void relay_done(struct rl_state *rl)
 			} else if (send_end(ch, true) > 0) {
 				ch->pending_abort = true;
 			}
+		} else {
+			/* the worker skips a late abort that comes after its answer */
+			tell_worker_client_left(rl, ch);
 		}
 		maybe_release(ch);
 	}
@@ -884,6 +939,9 @@ static void handle_event(struct rl_loop *l, const struct epoll_event *ev)
 	}
 	case SRC_WATCH:
 		break; /* the tick runs libmicrohttpd */
+	case SRC_PEER:
+		on_peer_hangup((struct rl_peer *)s);
+		break;
 	case SRC_CHAN:
 		ch = (struct rl_chan *)s;
 		if (ev->events & EPOLLOUT)

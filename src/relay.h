@@ -40,6 +40,15 @@ struct rl_chunk {
 	uint8_t data[];
 };
 
+/* While a complete request waits for its worker, its client's socket is
+ * watched for a hang-up (libmicrohttpd does not watch a suspended
+ * connection), so that a handler working for a client that left is told. */
+struct rl_peer {
+	int kind;                  /* first: the loop's event source kind */
+	struct rl_state *rl;
+	int fd, epfd;              /* watched in epfd; -1: not watched */
+};
+
 /* What the front end knows of one request while the relay works on it. */
 struct rl_state {
 	struct rl_pool *pool;
@@ -71,6 +80,8 @@ struct rl_state {
 	size_t buffered;
 	uint64_t body_bytes;
 	char reason[200];          /* from RESP_END, for the audit log */
+	struct rl_peer peer;
+	bool late_abort;           /* the worker was told the client left */
 };
 
 enum rl_result {

@@ -9,7 +9,10 @@
  *
  * A request between the front end and a pool worker uses one channel,
  * exclusively, from REQ_HEAD to the point where both sides have ended:
- *   front end -> worker: REQ_HEAD, REQ_BODY*, then REQ_END or REQ_ABORT
+ *   front end -> worker: REQ_HEAD, REQ_BODY*, then REQ_END or REQ_ABORT,
+ *                        and after REQ_END perhaps a late REQ_ABORT (the
+ *                        client left while the handler works; a worker
+ *                        that already answered skips it)
  *   worker -> front end: RESP_HEAD (optionally with a file fd), RESP_BODY*,
  *                        RESP_END
  */

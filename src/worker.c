@@ -149,7 +149,9 @@ static ssize_t op_read(struct idg_request *pub, void *buf, size_t len)
 }
 
 /* Has the client gone away?  Looks at the next frame without taking a
- * body frame the handler has not read yet. */
+ * body frame the handler has not read yet.  After the request's end the
+ * front end sends nothing but a late REQ_ABORT, when the client leaves
+ * while the handler still works. */
 static bool client_gone(struct wreq *r)
 {
 	uint8_t hdr[WIRE_HDR];
@@ -157,18 +159,35 @@ static bool client_gone(struct wreq *r)
 	struct wire_frame f;
 	ssize_t n;
 
-	if (r->req_ended)
-		return r->aborted;
+	if (r->aborted)
+		return true;
 	n = recv(r->t->fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0)
 		return r->req_ended = r->aborted = true;
 	if (n < (ssize_t)sizeof(hdr))
 		return false;
 	memcpy(&type, hdr, 2);
-	if (type != W_REQ_ABORT)
+	if (type != W_REQ_ABORT) {
+		if (r->req_ended)
+			protocol_error("a frame after the end of the request");
 		return false;
-	next_body_frame(r, &f);
-	return r->aborted;
+	}
+	if (wire_recv(r->t->fd, r->t->framebuf, &f, 0) <= 0 || f.nfds)
+		protocol_error("a malformed abort");
+	r->body_left = 0;
+	return r->req_ended = r->aborted = true;
+}
+
+static int op_client_gone(struct idg_request *pub)
+{
+	return client_gone((struct wreq *)pub);
+}
+
+static int op_abort_fd(struct idg_request *pub)
+{
+	struct wreq *r = (struct wreq *)pub;
+
+	return r->req_ended && !r->body_left ? r->t->fd : -1;
 }
 
 /* ---------------------------------------------------------------- response */
@@ -477,6 +496,8 @@ static const struct idg_request_ops request_ops = {
 	.child_wait = op_child_wait,
 	.child_kill = op_child_kill,
 	.child_release = op_child_release,
+	.client_gone = op_client_gone,
+	.abort_fd = op_abort_fd,
 };
 
 /* ---------------------------------------------------------------- one request */
@@ -732,6 +753,8 @@ static void *channel_thread(void *arg)
 			wire_close_fds(&f);
 			protocol_error("fd on a request frame");
 		}
+		if (f.type == W_REQ_ABORT)
+			continue; /* late: the request it was for has ended */
 		if (f.type != W_REQ_HEAD)
 			protocol_error("expected a request head");
 		serve(t, &f);

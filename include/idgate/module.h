@@ -193,6 +193,16 @@ struct idg_request_ops {
 	 * it left in its process group.  Children not released are released
 	 * when the request ends. */
 	void (*child_release)(struct idg_request *req, int child);
+
+	/* Has the client gone away?  1 or 0; never blocks.  write() and read()
+	 * report it too (ECONNRESET); this is for a module that waits for
+	 * something else, e.g. a program that prints nothing for a while. */
+	int (*client_gone)(struct idg_request *req);
+	/* Once the request body was read to its end (read() returned 0): a
+	 * descriptor that becomes readable (POLLIN) when the client may have
+	 * gone, to poll alongside the module's own; then ask client_gone().
+	 * Poll it only; never read, write or close it.  -1 before the end. */
+	int (*abort_fd)(struct idg_request *req);
 };
 
 struct idg_request {

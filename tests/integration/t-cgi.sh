@@ -146,6 +146,11 @@ echo \$\$ >$T/run/upload.pid
 cat >/dev/null
 sleep 8$$
 EOF
+cgi silent.cgi <<EOF
+#!/bin/sh
+echo \$\$ >$T/run/silent.pid
+exec sleep 9$$
+EOF
 cgi background.cgi <<EOF
 #!/bin/sh
 sleep 6$$ >/dev/null 2>&1 </dev/null &
@@ -402,6 +407,21 @@ while [ -n "$UPID" ] && kill -0 "$UPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0
 check_eq "client abort: the program was killed" "gone" \
 	"$([ -n "$UPID" ] && ! kill -0 "$UPID" 2>/dev/null && echo gone)"
 check_eq "client abort: nothing of it runs" "" "$(pgrep -f "^sleep 8$$\$")"
+
+# a client that goes away after its whole request, from a program that
+# prints nothing: the late abort reaches it long before its timeout (60 s)
+rm -f "$T/run/silent.pid"
+KRB5CCNAME="$T/alice.cc" curl -s -o /dev/null --negotiate -u : -m 1 "$B/cgi/silent.cgi"
+check_eq "client gone after its request: curl gave up" 28 "$?"
+wait_log "cgi: /cgi/silent.cgi: the client went away"
+check_grep "client gone after its request: noticed" "cgi: /cgi/silent.cgi: the client went away" \
+	"$IDG_LOG"
+SPID=$(cat "$T/run/silent.pid" 2>/dev/null)
+i=0
+while [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+check_eq "client gone after its request: the program was killed at once" "gone" \
+	"$([ -n "$SPID" ] && ! kill -0 "$SPID" 2>/dev/null && echo gone)"
+check_eq "and the pool serves the next request" 200 "$(neg after alice "$B/cgi/env.cgi")"
 
 # ---------------------------------------------------------------- suexec's refusals
 refused() { # NAME PATH STATUS REASON
