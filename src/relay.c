@@ -123,7 +123,7 @@ static void watch_peer(struct rl_state *rl)
 	const union MHD_ConnectionInfo *ci;
 	struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = &rl->peer };
 
-	if (rl->peer.epfd >= 0 || !cur_loop)
+	if (rl->peer.epfd >= 0 || rl->peer_gone || !cur_loop)
 		return;
 	ci = MHD_get_connection_info(rl->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (!ci)
@@ -148,6 +148,7 @@ static void on_peer_hangup(struct rl_peer *peer)
 	struct rl_state *rl = peer->rl;
 
 	unwatch_peer(rl); /* the hang-up stays: it would fire again and again */
+	rl->peer_gone = true;
 	if (!rl->pool)
 		return;
 	pthread_mutex_lock(&rl->pool->lock);
@@ -522,6 +523,7 @@ ssize_t relay_read(struct rl_state *rl, char *buf, size_t max)
 	} else if (rl->resp_end) {
 		res = -1;
 	} else {
+		watch_peer(rl); /* a handler that writes nothing for a while */
 		suspend(rl);
 		res = 0;
 	}

@@ -82,6 +82,7 @@ struct rl_state {
 	char reason[200];          /* from RESP_END, for the audit log */
 	struct rl_peer peer;
 	bool late_abort;           /* the worker was told the client left */
+	bool peer_gone;            /* the client's socket hung up */
 };
 
 enum rl_result {

@@ -29,8 +29,27 @@ ALICE=$(id -u "${U}alice")
 NOBODY=$(id -u nobody)
 PRINC="${U}alice@$REALM"
 
-mkdir -p "$T/modules"
-cp "$MODULES_DIR/whoami.so" "$TESTMODS_DIR/tcrash.so" "$T/modules/"
+mkdir -p "$T/modules" "$T/cgi"
+cp "$MODULES_DIR/whoami.so" "$MODULES_DIR/cgi.so" "$TESTMODS_DIR/tcrash.so" "$T/modules/"
+# what a program sees of delegated credentials, and proof that they work:
+# it authenticates to this very gateway with them (a double hop)
+cat >"$T/cgi/creds.cgi" <<EOF
+#!/bin/sh
+printf 'Content-Type: text/plain\\n\\n'
+echo "id=\$(id -un)"
+echo "ccname=\$KRB5CCNAME"
+f=\${KRB5CCNAME#FILE:}
+if [ -n "\$KRB5CCNAME" ]; then
+	echo "file=\$(stat -c '%U %a' "\$f")"
+	echo "dir=\$(stat -c '%U %a' "\$(dirname "\$f")")"
+	echo "principal=\$(klist | sed -n 's/^Default principal: //p')"
+	echo "hop=\$(KRB5_CONFIG=$KRB5_CONFIG curl -s --negotiate -u : http://localhost:$PORT/f |
+		sed -n 's/.*"principal":"\\([^"]*\\)".*/\\1/p')"
+fi
+[ "\$QUERY_STRING" = sleep ] && exec sleep 30
+exit 0
+EOF
+chmod 755 "$T/cgi" "$T/cgi/creds.cgi"
 cat >"$T/idgate.conf" <<EOF
 [server]
 listen = 127.0.0.1:$PORT
@@ -65,6 +84,12 @@ delegation = store
 [vdir /anon]
 handler = whoami
 auth = anonymous
+[vdir /cgi]
+pool = imp
+handler = cgi
+root = $T/cgi
+impersonate = true
+delegation = store
 [vdir /t-nostore]
 pool = imp
 handler = whoami
@@ -212,6 +237,34 @@ check_eq "outside the worker the directory is an empty mount point of root's" \
 	"entries: 0 root 755" "$(cd "$DIR" && echo "entries: $(ls -A | wc -l) $(stat -c '%U %a' .)")"
 check_eq "the worker's private tmpfs: sticky, not listable, the pool's" "1733 idgate tmpfs" \
 	"$(nsenter -t "$IMP" -m stat -f -c '%T' "$DIR" >/dev/null; nsenter -t "$IMP" -m sh -c "stat -c '%a %U' '$DIR'; stat -f -c '%T' '$DIR'" | tr '\n' ' ' | sed 's/ $//')"
+# ---------------------------------------------------------------- a program with them
+line() { sed -n "s/^$2=//p" "$T/$1.body"; }
+check_eq "cgi with delegated credentials: 200, as alice" "200 ${U}alice" \
+	"$(get g1 "$B/cgi/creds.cgi" always -) $(line g1 id)"
+check_eq "KRB5CCNAME is the request's own cache" yes \
+	"$(line g1 ccname | grep -Eq '^FILE:/.*/idgate/ccache/cc-[0-9a-f]{32}/ccache$' && echo yes)"
+check_eq "the cache: alice's, 0600" "${U}alice 600" "$(line g1 file)"
+check_eq "its directory: alice's, 0700" "${U}alice 700" "$(line g1 dir)"
+check_eq "klist shows the caller" "$PRINC" "$(line g1 principal)"
+check_eq "the credentials work: a second hop arrives as alice" "$PRINC" "$(line g1 hop)"
+check_eq "the cache is gone after the request" "entries: 0" \
+	"$(nsenter -t "$IMP" -m sh -c "cd '$DIR' && echo entries: \$(ls -A | wc -l)")"
+check_eq "two requests, two caches" yes \
+	"$(get g2 "$B/cgi/creds.cgi" always - >/dev/null; [ "$(line g2 ccname)" != "$(line g1 ccname)" ] && echo yes)"
+check_eq "--delegation none: no KRB5CCNAME" "200 " "$(get g3 "$B/cgi/creds.cgi" none -) $(line g3 ccname)"
+check_eq "header impersonation: no KRB5CCNAME" "200 " \
+	"$(get g4 "$B/cgi/creds.cgi" always impersonation) $(line g4 ccname)"
+KRB5CCNAME="$T/alice.cc" curl -s -o /dev/null --negotiate -u : --delegation always -m 1 \
+	"$B/cgi/creds.cgi?sleep"
+check_eq "a client that leaves: curl gave up" 28 "$?"
+wait_log "cgi: /cgi/creds.cgi: the client went away"
+i=0
+while [ $i -lt 30 ] && [ "$(nsenter -t "$IMP" -m sh -c "ls -A '$DIR' | wc -l")" != 0 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+check_eq "a client that leaves: its cache is gone at once" "entries: 0" \
+	"$(nsenter -t "$IMP" -m sh -c "cd '$DIR' && echo entries: \$(ls -A | wc -l)")"
+
 # a handler that crashes with credentials stored takes its worker down;
 # the tmpfs lives as long as a process of the worker's mount namespace:
 # the worker and its spawner (no program runs here).  Both must go.
