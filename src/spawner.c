@@ -11,7 +11,7 @@
  * identity and root cannot be regained, sets no_new_privs, gets only the
  * environment it was given and only fds 0-2, becomes a process group of
  * its own (so it can be killed whole), and execs.  What fails before exec
- * is reported with errno and the step, through a close-on-exec pipe.
+ * is reported with errno and the step.
  *
  * The worker may send the program as an open file rather than a path
  * (after checking that very file, e.g. its owner and mode): the child gets
@@ -23,11 +23,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -58,79 +59,18 @@ static struct {
 
 /* ---------------------------------------------------------------- child */
 
+/* The child shares the spawner's memory until it execs (vfork): copying
+ * the page tables of even this small process, and throwing them away at
+ * exec, cost more than the exec itself.  So the child uses only system
+ * calls and its own stack, never malloc or glibc's id setters (which
+ * would signal threads), and reports a failure in `fail`, which the
+ * spawner reads when it runs again. */
+#define CHILD_STACK (64u * 1024u)
+
 struct step_error {
-	int err;
+	int err;           /* 0: the exec happened */
 	char step[60];
 };
-
-__attribute__((noreturn)) static void child_fail(int fd, const char *step)
-{
-	struct step_error e = { .err = errno };
-
-	snprintf(e.step, sizeof(e.step), "%s", step);
-	(void)!write(fd, &e, sizeof(e));
-	_exit(127);
-}
-
-/* Put the given fds on 0, 1, 2 and the program to execute, if any, on 3
- * (any of them may already sit on one of those numbers), and move the
- * error pipe above them.  Returns the error pipe's new fd. */
-static int place_fds(const int fds[3], int exec_fd, int errfd)
-{
-	const int src[4] = { fds[0], fds[1], fds[2], exec_fd };
-	int n = exec_fd >= 0 ? 4 : 3, high[4], err;
-
-	err = fcntl(errfd, F_DUPFD_CLOEXEC, 10);
-	if (err < 0)
-		child_fail(errfd, "dup");
-	for (int i = 0; i < n; i++) {
-		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
-		if (high[i] < 0)
-			child_fail(err, "dup");
-	}
-	/* dup2 clears close-on-exec: fd 3 must survive the exec, since an
-	 * interpreter reads a "#!" script through /dev/fd/3 */
-	for (int i = 0; i < n; i++)
-		if (dup2(high[i], i) < 0)
-			child_fail(err, "dup2");
-	return err;
-}
-
-static void drop_for_good(const struct ident *as, int errfd)
-{
-	cap_t none = cap_init();
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
-
-	/* a pool that does not impersonate has no capability to set ids with:
-	 * its children are the pool, which they already are */
-	if (!uidswap_is(as)) {
-		if (setgroups(as->ngroups, as->groups) < 0)
-			child_fail(errfd, "setgroups");
-		if (setresgid(as->gid, as->gid, as->gid) < 0)
-			child_fail(errfd, "setresgid");
-		if (setresuid(as->uid, as->uid, as->uid) < 0)
-			child_fail(errfd, "setresuid");
-	}
-	if (!none || cap_set_proc(none) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		child_fail(errfd, "dropping capabilities");
-	cap_free(none);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		child_fail(errfd, "no_new_privs");
-	/* prove it: the ids are exact, and neither root nor the pool come back */
-	if (getresuid(&r, &e, &s) < 0 || r != as->uid || e != as->uid || s != as->uid ||
-	    getresgid(&rg, &eg, &sg) < 0 || rg != as->gid || eg != as->gid || sg != as->gid ||
-	    !privsep_no_caps()) {
-		errno = EPERM;
-		child_fail(errfd, "verifying the identity");
-	}
-	if ((as->uid != SP.self.uid && syscall(SYS_setresuid, SP.self.uid, SP.self.uid,
-					       SP.self.uid) == 0) ||
-	    syscall(SYS_setresuid, 0, 0, 0) == 0) {
-		errno = EPERM;
-		child_fail(errfd, "the old identity could be regained");
-	}
-}
 
 struct request {
 	struct ident as;
@@ -139,32 +79,143 @@ struct request {
 	char *envp[SPAWN_MAX_ENV + 1];
 	const int *fds;  /* the child's 0, 1, 2 */
 	int exec_fd;     /* the open program to execute, or -1: `path` */
+	struct step_error fail;
 };
 
-__attribute__((noreturn)) static void run_child(const struct request *q, int errfd)
+__attribute__((noreturn)) static void child_fail(struct request *q, const char *step)
 {
-	int keep = q->exec_fd >= 0 ? 4 : 3;
+	q->fail.err = errno ? errno : EPERM;
+	snprintf(q->fail.step, sizeof(q->fail.step), "%s", step);
+	_exit(127);
+}
+
+/* Put the given fds on 0, 1, 2 and the program to execute, if any, on 3
+ * (any of them may already sit on one of those numbers); close the rest. */
+static void place_fds(struct request *q)
+{
+	const int src[4] = { q->fds[0], q->fds[1], q->fds[2], q->exec_fd };
+	int n = q->exec_fd >= 0 ? 4 : 3, high[4];
+
+	for (int i = 0; i < n; i++) {
+		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
+		if (high[i] < 0)
+			child_fail(q, "dup");
+	}
+	/* dup2 clears close-on-exec: fd 3 must survive the exec, since an
+	 * interpreter reads a "#!" script through /dev/fd/3 */
+	for (int i = 0; i < n; i++)
+		if (dup2(high[i], i) < 0)
+			child_fail(q, "dup2");
+	syscall(SYS_close_range, n, ~0u, 0);
+}
+
+static bool no_capabilities_left(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable)
+			return false;
+	return true;
+}
+
+static void drop_capabilities(struct request *q)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct none[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+
+	if (syscall(SYS_capset, &h, none) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		child_fail(q, "dropping capabilities");
+}
+
+static void drop_for_good(struct request *q)
+{
+	const struct ident *as = &q->as;
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	/* a pool that does not impersonate has no capability to set ids with:
+	 * its children are the pool, which they already are */
+	if (!uidswap_is(as)) {
+		if (syscall(SYS_setgroups, as->ngroups, as->groups) < 0)
+			child_fail(q, "setgroups");
+		if (syscall(SYS_setresgid, as->gid, as->gid, as->gid) < 0)
+			child_fail(q, "setresgid");
+		if (syscall(SYS_setresuid, as->uid, as->uid, as->uid) < 0)
+			child_fail(q, "setresuid");
+	}
+	drop_capabilities(q);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(q, "no_new_privs");
+	/* prove it: the ids are exact, and neither root nor the pool come back */
+	if (syscall(SYS_getresuid, &r, &e, &s) < 0 || r != as->uid || e != as->uid ||
+	    s != as->uid || syscall(SYS_getresgid, &rg, &eg, &sg) < 0 || rg != as->gid ||
+	    eg != as->gid || sg != as->gid || !no_capabilities_left()) {
+		errno = EPERM;
+		child_fail(q, "verifying the identity");
+	}
+	if ((as->uid != SP.self.uid && syscall(SYS_setresuid, SP.self.uid, SP.self.uid,
+					       SP.self.uid) == 0) ||
+	    syscall(SYS_setresuid, 0, 0, 0) == 0) {
+		errno = EPERM;
+		child_fail(q, "the old identity could be regained");
+	}
+}
+
+static int run_child(void *arg)
+{
+	struct request *q = arg;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* the spawner blocked every signal around the clone: no handler of
+	 * its can run here before the defaults are back */
 	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+		syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+	sigemptyset(&none);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
 	setsid();
-	errfd = place_fds(q->fds, q->exec_fd, errfd);
-	/* everything else goes, but for the error pipe (close-on-exec, >= 10) */
-	syscall(SYS_close_range, keep, errfd - 1, 0);
-	syscall(SYS_close_range, errfd + 1, ~0u, 0);
-	drop_for_good(&q->as, errfd);
+	place_fds(q);
+	drop_for_good(q);
 	if (chdir(q->cwd) < 0)
-		child_fail(errfd, "chdir");
+		child_fail(q, "chdir");
 	if (q->exec_fd < 0) {
 		execve(q->path, q->argv, q->envp);
-		child_fail(errfd, "execve");
+		child_fail(q, "execve");
 	}
 	/* the very file the worker opened and checked: nothing is looked up */
 	syscall(SYS_execveat, 3, "", q->argv, q->envp, AT_EMPTY_PATH);
-	child_fail(errfd, "execveat");
+	child_fail(q, "execveat");
+}
+
+/* Start the child; returns its pid once it has exec'd, or -1 with
+ * q->fail saying which step failed. */
+static pid_t start_child(struct request *q)
+{
+	static char stack[CHILD_STACK] __attribute__((aligned(16)));
+	sigset_t all, old;
+	pid_t pid;
+	int status;
+
+	q->fail.err = 0;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = clone(run_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, q);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		q->fail.err = errno;
+		snprintf(q->fail.step, sizeof(q->fail.step), "clone");
+		return -1;
+	}
+	if (q->fail.err) { /* it exited before exec: reap it now */
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	return pid;
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -244,9 +295,8 @@ static void reply(int sock, uint16_t type, uint32_t v, const char *text)
 static void launch(struct wire_frame *f)
 {
 	struct request q;
-	struct step_error e;
 	const char *bad = read_request(f, &q);
-	int ep[2], replyfd = f->nfds ? f->fds[0] : -1;
+	int replyfd = f->nfds ? f->fds[0] : -1;
 	pid_t pid;
 
 	if (replyfd < 0)
@@ -255,23 +305,15 @@ static void launch(struct wire_frame *f)
 		reply(replyfd, W_SPAWN_FAILED, EINVAL, bad);
 		goto done;
 	}
-	if (pipe2(ep, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		reply(replyfd, W_SPAWN_FAILED, (uint32_t)errno, "fork");
+	pid = start_child(&q);
+	if (pid < 0) {
+		reply(replyfd, W_SPAWN_FAILED, (uint32_t)q.fail.err, q.fail.step);
 		goto done;
 	}
-	if (pid == 0)
-		run_child(&q, ep[1]);
-	close(ep[1]);
-	if (read(ep[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
-		waitpid(pid, NULL, 0);
-		reply(replyfd, W_SPAWN_FAILED, (uint32_t)e.err, e.step);
-	} else {
-		reply(replyfd, W_SPAWN_STARTED, (uint32_t)pid, NULL);
-		SP.kids = xreallocarray(SP.kids, SP.nkids + 1, sizeof(*SP.kids));
-		SP.kids[SP.nkids++] = (struct kid){ .pid = pid, .uid = q.as.uid, .reply = replyfd };
-		replyfd = -1; /* kept until the child ends */
-	}
-	close(ep[0]);
+	reply(replyfd, W_SPAWN_STARTED, (uint32_t)pid, NULL);
+	SP.kids = xreallocarray(SP.kids, SP.nkids + 1, sizeof(*SP.kids));
+	SP.kids[SP.nkids++] = (struct kid){ .pid = pid, .uid = q.as.uid, .reply = replyfd };
+	replyfd = -1; /* kept until the child ends */
 done:
 	if (replyfd >= 0)
 		close(replyfd);

@@ -151,7 +151,8 @@ static ssize_t op_read(struct idg_request *pub, void *buf, size_t len)
 /* Has the client gone away?  Looks at the next frame without taking a
  * body frame the handler has not read yet.  After the request's end the
  * front end sends nothing but a late REQ_ABORT, when the client leaves
- * while the handler still works. */
+ * while the handler still works -- until our response has ended: from
+ * then on the channel carries the next request. */
 static bool client_gone(struct wreq *r)
 {
 	uint8_t hdr[WIRE_HDR];
@@ -161,6 +162,8 @@ static bool client_gone(struct wreq *r)
 
 	if (r->aborted)
 		return true;
+	if (r->resp_ended) /* the exchange is over: what comes is the next request's */
+		return false;
 	n = recv(r->t->fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0)
 		return r->req_ended = r->aborted = true;
@@ -187,7 +190,7 @@ static int op_abort_fd(struct idg_request *pub)
 {
 	struct wreq *r = (struct wreq *)pub;
 
-	return r->req_ended && !r->body_left ? r->t->fd : -1;
+	return r->req_ended && !r->body_left && !r->resp_ended ? r->t->fd : -1;
 }
 
 /* ---------------------------------------------------------------- response */

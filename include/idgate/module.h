@@ -201,7 +201,8 @@ struct idg_request_ops {
 	/* Once the request body was read to its end (read() returned 0): a
 	 * descriptor that becomes readable (POLLIN) when the client may have
 	 * gone, to poll alongside the module's own; then ask client_gone().
-	 * Poll it only; never read, write or close it.  -1 before the end. */
+	 * Poll it only; never read, write or close it.  -1 before the end of
+	 * the body, and once the response is complete. */
 	int (*abort_fd)(struct idg_request *req);
 };
 

@@ -146,6 +146,12 @@ echo \$\$ >$T/run/upload.pid
 cat >/dev/null
 sleep 8$$
 EOF
+cgi linger.cgi <<'EOF'
+#!/bin/sh
+printf 'Content-Type: text/plain\nContent-Length: 3\n\nok\n'
+exec >&- 2>&-
+sleep 1
+EOF
 cgi silent.cgi <<EOF
 #!/bin/sh
 echo \$\$ >$T/run/silent.pid
@@ -217,6 +223,13 @@ pool = imp
 handler = cgi
 root = $C
 impersonate = true
+[pool one]
+user = nobody
+threads = 1
+[vdir /one]
+pool = one
+handler = cgi
+root = $C
 [vdir /spawn]
 handler = tspawn
 program = $T/bin/showcreds
@@ -407,6 +420,24 @@ while [ -n "$UPID" ] && kill -0 "$UPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0
 check_eq "client abort: the program was killed" "gone" \
 	"$([ -n "$UPID" ] && ! kill -0 "$UPID" 2>/dev/null && echo gone)"
 check_eq "client abort: nothing of it runs" "" "$(pgrep -f "^sleep 8$$\$")"
+
+# keep-alive: a small answer ends the exchange while the handler still
+# waits for its program; the next request on the connection is the next
+# request, not a sign that the client left (nor a broken protocol)
+KRB5CCNAME="$T/alice.cc" curl -s --negotiate -u : -o "$T/ka_#1.body" \
+	-w '%{http_code} %{num_connects}\n' "$B/cgi/head.cgi?[1-8]" >"$T/ka.out"
+check_eq "eight small answers on one connection" "200 1 200 0 200 0 200 0 200 0 200 0 200 0 200 0" \
+	"$(tr '\n' ' ' <"$T/ka.out" | sed 's/ $//')"
+# the same on one channel: the answer is complete while the program still
+# runs, and the channel already carries the next request
+neg l1 alice "$B/one/linger.cgi" >"$T/l1.st" &
+L1=$!
+sleep 0.3
+check_eq "one thread: a second request while the first program lingers" "200 ok" \
+	"$(neg l2 alice "$B/one/linger.cgi") $(cat "$T/l2.body")"
+wait $L1
+check_eq "and the first one" "200 ok" "$(cat "$T/l1.st") $(cat "$T/l1.body")"
+check_no_grep "no worker saw a broken protocol" "broke the protocol" "$IDG_LOG"
 
 # a client that goes away after its whole request, from a program that
 # prints nothing: the late abort reaches it long before its timeout (60 s)
