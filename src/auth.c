@@ -169,7 +169,8 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 	a->scheme = "Negotiate";
 	a->level = level_from_context(res.anonymous, res.flags,
 				      res.deleg != GSS_C_NO_CREDENTIAL);
-	if (a->level == IDG_LEVEL_DELEGATION && q->v->delegation == DELEGATION_STORE)
+	if (a->level == IDG_LEVEL_DELEGATION &&
+	    (q->v->delegation == DELEGATION_STORE || q->v->module_creds))
 		export_delegated(a, res.deleg, q->client);
 	if (!res.anonymous) {
 		a->principal = res.principal;

@@ -71,6 +71,7 @@ struct vdir_conf {
 	enum impersonate_mode impersonate;
 	int impersonate_line;
 	int delegation_line;
+	bool module_creds;   /* its handler uses delegated credentials (modinit.c) */
 	enum delegation_mode delegation;
 	struct modkey *keys;  /* the module's keys, as written */
 	size_t nkeys;
@@ -131,6 +132,15 @@ struct pool_conf *config_pool(const struct config *c, const char *name);
 const char *vdir_key(const struct vdir_conf *v, const char *name);
 
 const char *impersonate_name(enum impersonate_mode m);
+
+/* Does a request at the delegation level bring its delegated credentials
+ * to this vdir's worker?  Stored in a cache when the handler runs as the
+ * caller (delegation = store), or in memory for a handler that uses them
+ * itself (a proxy authenticating to its backend). */
+static inline bool vdir_takes_delegated(const struct vdir_conf *v, bool impersonated)
+{
+	return (v->delegation == DELEGATION_STORE && impersonated) || v->module_creds;
+}
 
 /* The front end's event loops ([server] threads, or one per CPU), and the
  * CPU that loop i and the worker threads behind its channels use (-1:

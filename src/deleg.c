@@ -48,20 +48,44 @@ static int random_name(char *out, size_t len)
 	return 0;
 }
 
-/* Import the exported credentials and store them into cc->env. */
-static int store_into(const void *blob, size_t len, const char *env, char *why, size_t wlen)
+int deleg_import(const void *blob, size_t len, void **cred, char *why, size_t wlen)
 {
-	OM_uint32 major, minor, ignored;
+	OM_uint32 major, minor;
 	gss_buffer_desc buf = { len, (void *)blob };
-	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
-	gss_key_value_element_desc el = { "ccache", env };
-	gss_key_value_set_desc store = { 1, &el };
+	gss_cred_id_t c = GSS_C_NO_CREDENTIAL;
 
-	major = gss_import_cred(&minor, &buf, &cred);
+	*cred = NULL;
+	major = gss_import_cred(&minor, &buf, &c);
 	if (GSS_ERROR(major)) {
 		gss_error_text("gss_import_cred", major, minor, GSS_C_NO_OID, why, wlen);
 		return -1;
 	}
+	*cred = c;
+	return 0;
+}
+
+void deleg_release(void **cred)
+{
+	OM_uint32 minor;
+	gss_cred_id_t c = *cred;
+
+	if (c != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &c);
+	*cred = NULL;
+}
+
+/* Import the exported credentials and store them into cc->env. */
+static int store_into(const void *blob, size_t len, const char *env, char *why, size_t wlen)
+{
+	OM_uint32 major, minor, ignored;
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	gss_key_value_element_desc el = { "ccache", env };
+	gss_key_value_set_desc store = { 1, &el };
+	void *imported;
+
+	if (deleg_import(blob, len, &imported, why, wlen) < 0)
+		return -1;
+	cred = imported;
 	major = gss_store_cred_into(&minor, cred, GSS_C_INITIATE, (gss_OID)gss_mech_krb5, 1, 0,
 				    &store, NULL, NULL);
 	gss_release_cred(&ignored, &cred);

@@ -27,4 +27,10 @@ int deleg_store(int dirfd, const void *blob, size_t len, struct deleg_cc *cc, ch
  * still as the caller (nobody else may enter it). */
 void deleg_remove(int dirfd, struct deleg_cc *cc);
 
+/* The exported credentials as a gss_cred_id_t in memory (*cred), for a
+ * handler that uses them itself.  0, or -1 with why. */
+int deleg_import(const void *blob, size_t len, void **cred, char *why, size_t wlen);
+/* Release what deleg_import gave (NULL is fine); sets *cred to NULL. */
+void deleg_release(void **cred);
+
 #endif

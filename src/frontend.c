@@ -40,6 +40,7 @@
 #include "wire.h"
 
 #define MAX_LISTENERS 64
+#define REQUEST_ID_MAX 64
 
 enum stage { STAGE_HEAD = 0, STAGE_BODY };
 
@@ -52,7 +53,7 @@ struct fe_req {
 	const char *path_info;
 	const char *method, *version;
 	const struct vdir_conf *v;
-	char request_id[33];
+	char request_id[REQUEST_ID_MAX + 1];
 	char client[INET6_ADDRSTRLEN];
 	unsigned client_port;
 	bool tls;
@@ -93,7 +94,7 @@ static struct {
 
 /* 128 bits: a random per-thread prefix and a counter.  Unique and cheap;
  * request ids are labels for the audit trail, not secrets. */
-static void new_request_id(char out[33])
+static void new_request_id(char *out)
 {
 	static __thread uint64_t prefix, counter;
 
@@ -110,6 +111,39 @@ static void new_request_id(char out[33])
 		for (int i = 0; i < 16; i++)
 			out[p * 16 + i] = hex[(parts[p] >> (60 - 4 * i)) & 15];
 	out[32] = '\0';
+}
+
+/* A request id the client (or a proxy in front of us) sent is taken, so
+ * that one id follows a request across hops: 1 to 64 letters, digits,
+ * '-' and '_' (no '.', no '/': ids end up in file names), and only one
+ * X-Request-Id header.  Anything else is ignored, and ours stays. */
+static enum MHD_Result count_request_ids(void *cls, enum MHD_ValueKind kind, const char *key,
+					 const char *value)
+{
+	const char **found = cls;
+
+	(void)kind;
+	if (key && strcasecmp(key, "X-Request-Id") == 0)
+		*found = *found ? "" : (value ? value : "");
+	return MHD_YES;
+}
+
+static bool request_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > REQUEST_ID_MAX)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+static void take_incoming_request_id(struct fe_req *r, struct MHD_Connection *conn)
+{
+	const char *id = NULL;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_request_ids, &id);
+	if (id && request_id_ok(id))
+		snprintf(r->request_id, sizeof(r->request_id), "%s", id);
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -487,9 +521,9 @@ static int settle_identity(struct fe_req *r, struct MHD_Connection *conn)
 
 	if (!st)
 		st = decide_impersonation(r);
-	/* delegated credentials go only to a handler that runs as their owner,
-	 * at the delegation level (a vdir that stores them asked for them) */
-	if (st || r->auth.level < IDG_LEVEL_DELEGATION || !r->impersonated)
+	/* delegated credentials go only where the vdir takes them: stored for
+	 * a handler that runs as their owner, or to a handler that uses them */
+	if (st || r->auth.level < IDG_LEVEL_DELEGATION || !vdir_takes_delegated(r->v, r->impersonated))
 		auth_drop_delegated(&r->auth);
 	return st;
 }
@@ -594,6 +628,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r)
 		return MHD_NO;
 	if (r->stage == STAGE_HEAD) {
+		if (!r->method) /* the first call: the headers are in */
+			take_incoming_request_id(r, conn);
 		r->method = method;
 		r->version = version;
 		int st = head_stage(r, conn, &hdr, &val);

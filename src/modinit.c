@@ -18,6 +18,7 @@ struct init_ctx {
 	const struct vdir_conf *v;
 	struct diag *d;
 	int errors;
+	bool wants_creds;
 };
 
 static const struct init_ctx *ctx_of(const struct idg_init *ini)
@@ -92,14 +93,22 @@ static void op_log(const struct idg_init *ini, enum idg_log_level level, const c
 	log_msg((int)level, "vdir %s: handler '%s': %s", x->v->path, x->v->module->name, msg);
 }
 
+static void op_use_delegated_credentials(const struct idg_init *ini)
+{
+	((struct init_ctx *)ini)->wants_creds = true;
+}
+
 static const struct idg_init_ops init_ops = {
 	.get = op_get,
 	.get_bool = op_get_bool,
 	.get_uint = op_get_uint,
 	.error = op_error,
 	.log = op_log,
+	.use_delegated_credentials = op_use_delegated_credentials,
 };
 
+/* The configuration is the supervisor's own object until it forks: what
+ * init() said about credentials is recorded in it, for the front end. */
 int vdir_module_init(const struct config *c, const struct vdir_conf *v, struct diag *d,
 		     bool checking, void **ctx)
 {
@@ -113,6 +122,8 @@ int vdir_module_init(const struct config *c, const struct vdir_conf *v, struct d
 	*ctx = NULL;
 	if (v->module->desc->init)
 		rc = v->module->desc->init(&x.pub, ctx);
+	if (rc == 0 && x.wants_creds)
+		((struct vdir_conf *)v)->module_creds = true;
 	if (rc != 0 && x.errors == 0)
 		op_error(&x.pub, NULL, "init failed");
 	if (rc == 0 && x.errors > 0) {

@@ -576,8 +576,8 @@ static const char *check_request(struct wreq *r)
 		return "impersonation that the vdir does not allow";
 	if (q->level == IDG_LEVEL_ANONYMOUS && (q->principal || q->user))
 		return "an identity at the anonymous level";
-	if (q->creds && (q->level != IDG_LEVEL_DELEGATION || !q->impersonate ||
-			 v->delegation != DELEGATION_STORE))
+	if (q->creds && (q->level != IDG_LEVEL_DELEGATION ||
+			 !vdir_takes_delegated(v, q->impersonate)))
 		return "delegated credentials the vdir does not take";
 	r->v = v;
 	return NULL;
@@ -672,24 +672,36 @@ static int caller_ident(const struct wreq *r, struct ident *id, char *why, size_
 	return 0;
 }
 
-/* On the thread switched to the caller: the delegated credentials, if
- * any, in a cache of the caller's for the handler's lifetime. */
+/* The exported credentials sit in our head buffer: wiped once used. */
+static void wipe_exported(struct wreq *r)
+{
+	if (r->q.creds)
+		explicit_bzero((void *)r->q.creds, r->q.creds_len);
+}
+
+static int delegation_failed(struct wreq *r, const char *what, const char *why)
+{
+	op_set_reason(&r->pub, "delegation: cannot %s the credentials: %s", what, why);
+	log_msg(LOG_ERR, "vdir %s: request %s: delegation: cannot %s the credentials: %s",
+		r->v->path, r->q.request_id, what, why);
+	return 500;
+}
+
+/* On the thread switched to the caller: with delegation = store, the
+ * delegated credentials in a cache of the caller's for the handler's
+ * lifetime. */
 static int run_as_caller(struct wreq *r, void *ctx)
 {
 	struct deleg_cc cc = { .made = false };
 	char why[400];
-	int rc, stored;
+	int rc;
 
-	if (!r->q.creds)
+	if (!r->q.creds || r->v->delegation != DELEGATION_STORE)
 		return r->v->module->desc->handle(ctx, &r->pub);
-	stored = deleg_store(W.ccdir, r->q.creds, r->q.creds_len, &cc, why, sizeof(why));
-	explicit_bzero((void *)r->q.creds, r->q.creds_len); /* in our head buffer */
-	if (stored < 0) {
-		op_set_reason(&r->pub, "delegation: cannot store the credentials: %s", why);
-		log_msg(LOG_ERR, "vdir %s: request %s: delegation: cannot store the credentials: %s",
-			r->v->path, r->q.request_id, why);
-		return 500;
-	}
+	rc = deleg_store(W.ccdir, r->q.creds, r->q.creds_len, &cc, why, sizeof(why));
+	wipe_exported(r);
+	if (rc < 0)
+		return delegation_failed(r, "store", why);
 	r->pub.ccache = cc.env;
 	rc = r->v->module->desc->handle(ctx, &r->pub);
 	r->pub.ccache = NULL;
@@ -698,9 +710,8 @@ static int run_as_caller(struct wreq *r, void *ctx)
 }
 
 /* Run the module, as the caller when the request says so. */
-static int run_handler(struct wreq *r)
+static int run_identity(struct wreq *r, void *ctx)
 {
-	void *ctx = W.ctx[r->v->index];
 	struct ident who;
 	char why[200];
 	int rc;
@@ -715,6 +726,25 @@ static int run_handler(struct wreq *r)
 	r->pub.impersonated = 1;
 	rc = run_as_caller(r, ctx);
 	uidswap_thread(&W.self);
+	return rc;
+}
+
+/* A handler that uses delegated credentials itself gets them in memory;
+ * the exported bytes in our head buffer are wiped when the handler ends. */
+static int run_handler(struct wreq *r)
+{
+	void *ctx = W.ctx[r->v->index];
+	char why[400];
+	int rc;
+
+	rc = 0;
+	if (r->q.creds && r->v->module_creds)
+		rc = deleg_import(r->q.creds, r->q.creds_len, &r->pub.gss_creds, why, sizeof(why));
+	if (!r->q.impersonate || r->v->delegation != DELEGATION_STORE)
+		wipe_exported(r); /* else run_as_caller stores, then wipes */
+	rc = rc < 0 ? delegation_failed(r, "import", why) : run_identity(r, ctx);
+	deleg_release(&r->pub.gss_creds);
+	wipe_exported(r);
 	return rc;
 }
 

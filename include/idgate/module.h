@@ -119,6 +119,12 @@ struct idg_init_ops {
 		__attribute__((format(printf, 3, 4)));
 	void (*log)(const struct idg_init *ini, enum idg_log_level level, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
+	/* The handler uses the caller's delegated Kerberos credentials itself
+	 * (e.g. to authenticate to a backend as the caller): at the delegation
+	 * level they reach handle() as req->gss_creds, whether or not the vdir
+	 * stores them in a cache (delegation = store).  Call it from init()
+	 * when the vdir's keys ask for it; idgated asks init() at load time. */
+	void (*use_delegated_credentials)(const struct idg_init *ini);
 };
 
 struct idg_init {
@@ -230,6 +236,11 @@ struct idg_request {
 	int impersonated;        /* this thread runs as the caller */
 	const char *ccache;      /* KRB5CCNAME of delegated credentials, or NULL */
 	const char *auth_type;   /* "Negotiate", "Basic", or NULL when anonymous */
+	/* The caller's delegated credentials as an MIT gss_cred_id_t, valid
+	 * during handle() only, for a module that asked for them in init()
+	 * (use_delegated_credentials); NULL otherwise.  A secret: never log
+	 * or export it. */
+	void *gss_creds;
 };
 
 /* ---- the descriptor ---- */

@@ -195,6 +195,19 @@ check_eq "audit: whoami request id matches the response" \
 	"$(json "$T/who.body" 'j["request_id"]')" "$(audit who 'j["request_id"]')"
 check_eq "audit: X-Request-Id names the request" "$(json "$T/who.body" 'j["request_id"]')" "$(header who X-Request-Id)"
 check_eq "audit: client" 127.0.0.1 "$(audit who 'j["client"]')"
+# a request id from the client (or a proxy before us) follows the request
+fetch rid1 "$B/whoami" -H 'X-Request-Id: abc-DEF_123' >/dev/null
+check_eq "a valid incoming X-Request-Id is the request's id" "abc-DEF_123 abc-DEF_123" \
+	"$(header rid1 X-Request-Id) $(json "$T/rid1.body" 'j["request_id"]')"
+check_eq "and names its audit line" /whoami "$(audit rid1 'j["path"]')"
+for bad in 'a.b' '../x' 'a b' "$(printf '%065d' 0)" ''; do
+	fetch rid2 "$B/whoami" -H "X-Request-Id: $bad" >/dev/null
+	check_eq "an incoming X-Request-Id '$bad' is not taken" yes \
+		"$(header rid2 X-Request-Id | grep -Eq '^[0-9a-f]{32}$' && echo yes)"
+done
+fetch rid3 "$B/whoami" -H 'X-Request-Id: one' -H 'X-Request-Id: two' >/dev/null
+check_eq "two incoming X-Request-Id headers: neither is taken" yes \
+	"$(header rid3 X-Request-Id | grep -Eq '^[0-9a-f]{32}$' && echo yes)"
 check_eq "audit: bytes" 11 "$(audit hello 'j["bytes"]')"
 check_eq "audit: method and path" "GET /www/hello.txt" "$(audit hello 'j["method"] + " " + j["path"]')"
 
