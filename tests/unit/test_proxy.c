@@ -1,0 +1,429 @@
+/* test_proxy.c -- the proxy's pure parts: backend addresses, targets, the
+ * head sent to the backend (identity headers only the gateway sets), the
+ * backend's response head, chunked bodies split at every byte, and the
+ * text an identity signature covers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <cmocka.h>
+
+#include "proxy_msg.h"
+
+/* ---------------------------------------------------------------- a fake request */
+
+struct fake {
+	struct idg_request pub;
+	const char *const *hdrs; /* name, value, name, value, ..., NULL */
+	char joined[512];
+};
+
+static int f_header_at(struct idg_request *r, size_t i, const char **n, const char **v)
+{
+	struct fake *f = (struct fake *)r;
+
+	for (size_t k = 0; f->hdrs[k]; k += 2)
+		if (k / 2 == i) {
+			*n = f->hdrs[k];
+			*v = f->hdrs[k + 1];
+			return 1;
+		}
+	return 0;
+}
+
+static const char *f_header(struct idg_request *r, const char *name)
+{
+	struct fake *f = (struct fake *)r;
+	const char *first = NULL;
+	int count = 0;
+
+	for (size_t k = 0; f->hdrs[k]; k += 2) {
+		if (strcasecmp(f->hdrs[k], name) != 0)
+			continue;
+		if (count++ == 0) {
+			first = f->hdrs[k + 1];
+			snprintf(f->joined, sizeof(f->joined), "%s", first);
+		} else {
+			snprintf(f->joined + strlen(f->joined), sizeof(f->joined) - strlen(f->joined),
+				 ", %s", f->hdrs[k + 1]);
+		}
+	}
+	return count > 1 ? f->joined : first; /* joined, as idgated's own does */
+}
+
+static const struct idg_request_ops fake_ops = { .header = f_header, .header_at = f_header_at };
+
+static void fake_init(struct fake *f, const char *method, const char *const *hdrs)
+{
+	memset(f, 0, sizeof(*f));
+	f->pub = (struct idg_request){ .ops = &fake_ops, .method = method, .path = "/app/x",
+				       .path_info = "/x", .query = "", .vdir = "/app",
+				       .request_id = "rid1", .client_addr = "192.0.2.7",
+				       .host = "gw.example", .principal = "alice@EXAMPLE.TEST",
+				       .user = "alice", .level = IDG_LEVEL_IMPERSONATION };
+	f->hdrs = hdrs;
+}
+
+static char *build(struct fake *f, const char *authorization, enum proxy_body *body,
+		   uint64_t *len, int *rc)
+{
+	struct proxy_backend b;
+	char err[200];
+	struct sbuf out;
+
+	assert_int_equal(proxy_backend_parse("http://10.0.0.1:8080/", &b, err, sizeof(err)), 0);
+	struct proxy_head_opts o = { .backend = &b, .authorization = authorization };
+	sb_init(&out);
+	*rc = proxy_build_head(&out, &f->pub, "/x", &o, body, len, err, sizeof(err));
+	proxy_backend_free(&b);
+	return out.s;
+}
+
+/* Each line of a head, to count how often a header appears. */
+static int count_lines(const char *head, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *p = head; (p = strstr(p, prefix)) != NULL; p++)
+		if (p == head || p[-1] == '\n')
+			n++;
+	return n;
+}
+
+/* ---------------------------------------------------------------- backends */
+
+static void test_backend_parse(void **state)
+{
+	struct proxy_backend b;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(proxy_backend_parse("http://127.0.0.1:9000", &b, err, sizeof(err)), 0);
+	assert_int_equal(b.kind, PROXY_TCP);
+	assert_string_equal(b.host, "127.0.0.1");
+	assert_string_equal(b.port, "9000");
+	assert_string_equal(b.hostport, "127.0.0.1:9000");
+	assert_null(b.prefix);
+	proxy_backend_free(&b);
+	assert_int_equal(proxy_backend_parse("http://app.example/api/v1", &b, err, sizeof(err)), 0);
+	assert_string_equal(b.port, "80");
+	assert_string_equal(b.hostport, "app.example");
+	assert_string_equal(b.prefix, "/api/v1");
+	proxy_backend_free(&b);
+	assert_int_equal(proxy_backend_parse("http://[::1]:81/", &b, err, sizeof(err)), 0);
+	assert_string_equal(b.host, "::1");
+	assert_string_equal(b.hostport, "[::1]:81");
+	proxy_backend_free(&b);
+	assert_int_equal(proxy_backend_parse("unix:/run/app.sock", &b, err, sizeof(err)), 0);
+	assert_int_equal(b.kind, PROXY_UNIX);
+	assert_string_equal(b.sockpath, "/run/app.sock");
+	const char *bad[] = { "http://", "http://:80", "http://h:0", "http://h:65536", "http://h:8x",
+			      "http://h/a b", "http://h_x/", "http://[::1/", "ftp://h", "unix:rel",
+			      "https://h", "h:80", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(proxy_backend_parse(bad[i], &b, err, sizeof(err)), -1);
+		proxy_backend_free(&b);
+	}
+	assert_int_equal(proxy_backend_parse("https://h", &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "https backends are not supported"));
+}
+
+static void test_target(void **state)
+{
+	struct proxy_backend b;
+	char err[200], *t;
+
+	(void)state;
+	proxy_backend_parse("http://h:1/", &b, err, sizeof(err));
+	t = proxy_target(&b, "/app/a b/ü", "/a b/ü", "x=1&y=%41");
+	assert_string_equal(t, "/a%20b/%C3%BC?x=1&y=%41");
+	free(t);
+	t = proxy_target(&b, "/app", "", "");
+	assert_string_equal(t, "/");
+	free(t);
+	proxy_backend_free(&b);
+	proxy_backend_parse("http://h:1/api", &b, err, sizeof(err));
+	t = proxy_target(&b, "/app/x", "/x", "");
+	assert_string_equal(t, "/api/x");
+	free(t);
+	t = proxy_target(&b, "/app", "", "q");
+	assert_string_equal(t, "/api?q");
+	free(t);
+	proxy_backend_free(&b);
+	proxy_backend_parse("http://h:1", &b, err, sizeof(err));
+	t = proxy_target(&b, "/app/x%y#z?", "/x%y#z?", "");
+	assert_string_equal(t, "/app/x%25y%23z%3F");
+	free(t);
+	proxy_backend_free(&b);
+}
+
+/* ---------------------------------------------------------------- the head */
+
+static void test_spoofed_identity_dropped(void **state)
+{
+	static const char *const hdrs[] = {
+		"X-Remote-User", "root", "x-remote-user", "admin", "X-REMOTE-PRINCIPAL", "evil@X",
+		"x-impersonation-level", "delegation", "X_Remote_User", "root",
+		"X-Identity-Signature", "v1; t=1; sig=x", "X-Request-Id", "forged",
+		"Allowed-Impersonation-Level", "identification", "Accept", "text/plain", NULL };
+	struct fake f;
+	enum proxy_body body;
+	uint64_t len;
+	int rc;
+
+	(void)state;
+	fake_init(&f, "GET", hdrs);
+	char *h = build(&f, NULL, &body, &len, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(body, PROXY_BODY_NONE);
+	assert_int_equal(count_lines(h, "X-Remote-User: alice\r\n"), 1);
+	assert_int_equal(count_lines(h, "X-Remote-Principal: alice@EXAMPLE.TEST\r\n"), 1);
+	assert_int_equal(count_lines(h, "X-Impersonation-Level: impersonation\r\n"), 1);
+	assert_int_equal(count_lines(h, "X-Request-Id: rid1\r\n"), 1);
+	assert_null(strcasestr(h, "root"));
+	assert_null(strcasestr(h, "admin"));
+	assert_null(strcasestr(h, "evil"));
+	assert_null(strstr(h, "X_Remote_User"));
+	assert_null(strstr(h, "X-Identity-Signature"));
+	assert_null(strstr(h, "forged"));
+	assert_null(strstr(h, "Allowed-Impersonation-Level"));
+	assert_int_equal(count_lines(h, "Accept: text/plain\r\n"), 1);
+	assert_true(strncmp(h, "GET /x HTTP/1.1\r\nHost: 10.0.0.1:8080\r\n", 38) == 0);
+	free(h);
+}
+
+static void test_forwarding_and_hop_by_hop(void **state)
+{
+	static const char *const hdrs[] = {
+		"Connection", "X-Private, keep-alive", "X-Private", "p", "Keep-Alive", "5",
+		"TE", "trailers", "Upgrade", "h2c", "Proxy-Authorization", "Basic x",
+		"X-Forwarded-For", "203.0.113.1", "X-Forwarded-For", "198.51.100.2",
+		"X-Forwarded-Proto", "https", "Host", "evil", "Authorization", "Negotiate client",
+		"Content-Length", "5", NULL };
+	struct fake f;
+	enum proxy_body body;
+	uint64_t len;
+	int rc;
+
+	(void)state;
+	fake_init(&f, "POST", hdrs);
+	char *h = build(&f, "Negotiate ours", &body, &len, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(body, PROXY_BODY_LENGTH);
+	assert_int_equal(len, 5);
+	assert_int_equal(count_lines(h, "X-Forwarded-For: 203.0.113.1, 198.51.100.2, 192.0.2.7\r\n"),
+			 1);
+	assert_int_equal(count_lines(h, "X-Forwarded-Proto: http\r\n"), 1);
+	assert_int_equal(count_lines(h, "X-Forwarded-Host: gw.example\r\n"), 1);
+	assert_int_equal(count_lines(h, "Authorization: Negotiate ours\r\n"), 1);
+	assert_int_equal(count_lines(h, "Content-Length: 5\r\n"), 1);
+	assert_null(strstr(h, "client"));
+	assert_null(strstr(h, "X-Private"));
+	assert_null(strstr(h, "Keep-Alive"));
+	assert_null(strstr(h, "TE:"));
+	assert_null(strstr(h, "Upgrade"));
+	assert_null(strstr(h, "Proxy-Authorization"));
+	assert_null(strstr(h, "evil"));
+	assert_null(strstr(h, "Connection"));
+	free(h);
+}
+
+static void test_body_framing(void **state)
+{
+	static const char *const chunked[] = { "Transfer-Encoding", "chunked", NULL };
+	static const char *const badlen[] = { "Content-Length", "5x", NULL };
+	static const char *const none[] = { NULL };
+	struct fake f;
+	enum proxy_body body;
+	uint64_t len;
+	int rc;
+	char *h;
+
+	(void)state;
+	fake_init(&f, "PUT", chunked);
+	h = build(&f, NULL, &body, &len, &rc);
+	assert_int_equal(body, PROXY_BODY_CHUNKED);
+	assert_int_equal(count_lines(h, "Transfer-Encoding: chunked\r\n"), 1);
+	free(h);
+	fake_init(&f, "POST", badlen);
+	h = build(&f, NULL, &body, &len, &rc);
+	assert_int_equal(rc, -1);
+	free(h);
+	fake_init(&f, "POST", none);
+	h = build(&f, NULL, &body, &len, &rc);
+	assert_int_equal(body, PROXY_BODY_NONE);
+	assert_int_equal(count_lines(h, "Content-Length: 0\r\n"), 1);
+	free(h);
+	fake_init(&f, "GET", none);
+	h = build(&f, NULL, &body, &len, &rc);
+	assert_null(strstr(h, "Content-Length"));
+	free(h);
+}
+
+static void test_identity_values_encoded(void **state)
+{
+	static const char *const none[] = { NULL };
+	struct fake f;
+	enum proxy_body body;
+	uint64_t len;
+	int rc;
+
+	(void)state;
+	fake_init(&f, "GET", none);
+	f.pub.principal = "evil\r\nX-Remote-User: root@X";
+	f.pub.user = NULL;
+	f.pub.level = IDG_LEVEL_ANONYMOUS;
+	char *h = build(&f, NULL, &body, &len, &rc);
+	assert_int_equal(count_lines(h, "X-Remote-Principal: evil%0D%0AX-Remote-User:%20root@X\r\n"), 1);
+	assert_int_equal(count_lines(h, "X-Remote-User:"), 0);
+	assert_int_equal(count_lines(h, "X-Impersonation-Level: anonymous\r\n"), 1);
+	free(h);
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static int parse(const char *head, bool head_req, struct proxy_resp *r)
+{
+	char err[200];
+
+	return proxy_resp_parse(head, strlen(head), head_req, r, err, sizeof(err));
+}
+
+static void test_response_heads(void **state)
+{
+	struct proxy_resp r;
+
+	(void)state;
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nX-A: 1\r\n"
+			       "Connection: X-B\r\nX-B: 2\r\nKeep-Alive: 3\r\n\r\n", false, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.length, 12);
+	assert_false(r.chunked);
+	assert_false(r.close);
+	assert_int_equal(r.nhdrs, 1);
+	assert_string_equal(r.hdrs[0].name, "X-A");
+	proxy_resp_free(&r);
+	assert_int_equal(parse("HTTP/1.0 200 OK\nX: y\n\n", false, &r), 0);
+	assert_true(r.close); /* 1.0, and the body ends at the close */
+	proxy_resp_free(&r);
+	assert_int_equal(parse("HTTP/1.1 204 No Content\r\n\r\n", false, &r), 0);
+	assert_true(r.no_body);
+	assert_false(r.close);
+	proxy_resp_free(&r);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+			       "WWW-Authenticate: Negotiate abc=\r\n\r\n", false, &r), 0);
+	assert_true(r.chunked);
+	assert_string_equal(r.negotiate, "abc=");
+	proxy_resp_free(&r);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true, &r), 0);
+	assert_true(r.no_body);
+	proxy_resp_free(&r);
+	const char *bad[] = {
+		"HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 600 X\r\n\r\n",
+		"HTTX/1.1 200 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i], false, &r), -1);
+		proxy_resp_free(&r);
+	}
+}
+
+static void test_head_length(void **state)
+{
+	(void)state;
+	assert_int_equal(proxy_head_length("HTTP/1.1 200 OK\r\n\r\nbody", 23), 19);
+	assert_int_equal(proxy_head_length("HTTP/1.1 200 OK\n\nbody", 21), 17);
+	assert_int_equal(proxy_head_length("HTTP/1.1 200 OK\r\nX: y\r\n", 24), 0);
+	char *big = malloc(PROXY_HEAD_MAX + 10);
+	memset(big, 'x', PROXY_HEAD_MAX + 10);
+	assert_int_equal(proxy_head_length(big, PROXY_HEAD_MAX + 10), -1);
+	free(big);
+}
+
+/* ---------------------------------------------------------------- chunked */
+
+/* Decode `in` fed in pieces of `step` bytes through an output of `room`. */
+static int decode_all(const char *in, size_t step, size_t room, char *out, size_t *outlen)
+{
+	struct proxy_chunks ch = { 0 };
+	size_t n = strlen(in), off = 0;
+	char buf[64];
+
+	*outlen = 0;
+	while (off < n && !ch.done) {
+		size_t take = n - off < step ? n - off : step;
+		size_t got = room < sizeof(buf) ? room : sizeof(buf);
+		ssize_t used = proxy_chunks_decode(&ch, in + off, take, buf, &got);
+		if (used < 0)
+			return -1;
+		memcpy(out + *outlen, buf, got);
+		*outlen += got;
+		off += (size_t)used;
+	}
+	return ch.done ? (int)(n - off) : -2;
+}
+
+static void test_chunked(void **state)
+{
+	const char *good = "5;name=v\r\nhello\r\na\r\n, chunked!\r\n0\r\nX-Trailer: t\r\n\r\nNEXT";
+	char out[64];
+	size_t len;
+
+	(void)state;
+	for (size_t step = 1; step <= strlen(good); step++) {
+		for (size_t room = 1; room <= 16; room += 15) {
+			assert_int_equal(decode_all(good, step, room, out, &len), 4); /* "NEXT" left */
+			assert_int_equal(len, 15);
+			assert_memory_equal(out, "hello, chunked!", 15);
+		}
+	}
+	assert_int_equal(decode_all("3\nabc\n0\n\n", 1, 64, out, &len), 0);
+	assert_memory_equal(out, "abc", 3);
+	const char *bad[] = { "x\r\n", "\r\n", "5\r\nhelloXX", "3\r\nabc\rX", "10000000000000000\r\n",
+			      "0\r\n\rX" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(decode_all(bad[i], 1, 64, out, &len), -1);
+	assert_int_equal(decode_all("5\r\nhel", 1, 64, out, &len), -2); /* not done yet */
+}
+
+/* ---------------------------------------------------------------- signature */
+
+static void test_sign_input(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = proxy_sign_input("alice", "alice@X", "impersonation", "rid", 1700000000);
+	assert_string_equal(s, "idgate-identity-v1\nalice\nalice@X\nimpersonation\nrid\n1700000000");
+	free(s);
+	s = proxy_sign_input(NULL, "a\nb", "anonymous", "rid", 1);
+	assert_string_equal(s, "idgate-identity-v1\n\na%0Ab\nanonymous\nrid\n1");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backend_parse),
+		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_spoofed_identity_dropped),
+		cmocka_unit_test(test_forwarding_and_hop_by_hop),
+		cmocka_unit_test(test_body_framing),
+		cmocka_unit_test(test_identity_values_encoded),
+		cmocka_unit_test(test_response_heads),
+		cmocka_unit_test(test_head_length),
+		cmocka_unit_test(test_chunked),
+		cmocka_unit_test(test_sign_input),
+	};
+	return cmocka_run_group_tests_name("proxy", tests, NULL, NULL);
+}
