@@ -43,6 +43,7 @@ struct proxy_ctx {
 	struct proxy_backend be;
 	struct addrinfo *ai;      /* TCP: resolved once, at start */
 	bool negotiate;           /* backend_auth = negotiate */
+	bool s4u;                 /* s4u2proxy: constrained delegation */
 	gss_name_t service;
 	bool preserve_host;
 	uint64_t connect_ms, timeout_ms;
@@ -114,12 +115,14 @@ static int prepare(struct px *x)
 	int rc;
 
 	if (x->c->negotiate) {
+		if (!req->gss_creds && x->c->s4u)
+			return refuse(x, 403, "s4u2proxy: no evidence of the caller to delegate with "
+					      "(level %s; a ticket that is not forwardable gives none)",
+				      proxy_level_name(req->level));
 		if (!req->gss_creds)
 			return refuse(x, 403, "backend_auth = negotiate needs the caller's delegated "
 					      "credentials, and the client delegated none (level %s)",
-				      req->level == IDG_LEVEL_DELEGATION ? "delegation"
-				      : req->level == IDG_LEVEL_IMPERSONATION ? "impersonation"
-									      : "below impersonation");
+				      proxy_level_name(req->level));
 		if (proxy_gss_start(&x->gss, req->gss_creds, x->c->service, err, sizeof(err)) < 0)
 			return refuse(x, 502, "cannot authenticate to the backend as %s: %s",
 				      req->principal ? req->principal : "the caller", err);
@@ -525,14 +528,22 @@ static int setup_auth(const struct idg_init *ini, struct proxy_ctx *c)
 	const char *service = ini->ops->get(ini, "backend_service");
 	char err[300], dflt[300];
 
-	if (strcmp(mode, "none") == 0)
-		return 0;
+	if (strcmp(mode, "none") == 0) {
+		if (!ini->ops->get_bool(ini, "s4u2proxy"))
+			return 0;
+		ini->ops->error(ini, "s4u2proxy", "needs backend_auth = negotiate");
+		return -1;
+	}
 	if (strcmp(mode, "negotiate") != 0) {
 		ini->ops->error(ini, "backend_auth", "'%s': expected none or negotiate", mode);
 		return -1;
 	}
 	c->negotiate = true;
-	ini->ops->use_delegated_credentials(ini);
+	c->s4u = ini->ops->get_bool(ini, "s4u2proxy");
+	if (c->s4u)
+		ini->ops->use_proxy_credentials(ini);
+	else
+		ini->ops->use_delegated_credentials(ini);
 	if (!service) {
 		snprintf(dflt, sizeof(dflt), "HTTP@%s",
 			 c->be.kind == PROXY_TCP ? c->be.host : "localhost");
@@ -618,6 +629,9 @@ static const struct idg_key proxy_keys[] = {
 	  "none, or negotiate: authenticate to the backend as the caller (delegation)" },
 	{ "backend_service", IDG_KEY_STRING, 0, NULL,
 	  "the backend's GSSAPI service name (default HTTP@backend-host)" },
+	{ "s4u2proxy", IDG_KEY_BOOL, 0, "false",
+	  "with backend_auth = negotiate: constrained delegation from the gateway's own "
+	  "credentials (S4U2Proxy), not the caller's delegated ones" },
 	{ "preserve_host", IDG_KEY_BOOL, 0, "false", "send the client's Host header" },
 	{ "connect_timeout", IDG_KEY_DURATION, 0, "5s", "how long connecting may take" },
 	{ "timeout", IDG_KEY_DURATION, 0, "60s", "how long the backend may stay silent" },

@@ -152,7 +152,8 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 {
 	struct neg_result res;
 
-	negotiate_accept(&q->ac->partial, token, cfg->server.max_header_size, &res);
+	negotiate_accept(&q->ac->partial, token, cfg->server.max_header_size, q->v->module_s4u,
+			 &res);
 	if (res.status == NEG_CONTINUE) {
 		snprintf(a->reason, sizeof(a->reason), "negotiate: exchange continues");
 		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s",
@@ -167,10 +168,12 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		return st;
 	}
 	a->scheme = "Negotiate";
+	/* a proxy credential comes without the DELEG flag: it is not delegation */
 	a->level = level_from_context(res.anonymous, res.flags,
-				      res.deleg != GSS_C_NO_CREDENTIAL);
-	if (a->level == IDG_LEVEL_DELEGATION &&
-	    (q->v->delegation == DELEGATION_STORE || q->v->module_creds))
+				      res.deleg != GSS_C_NO_CREDENTIAL &&
+					      (res.flags & GSS_C_DELEG_FLAG));
+	if (res.deleg != GSS_C_NO_CREDENTIAL &&
+	    vdir_takes_credentials(q->v, a->level, q->v->impersonate != IMPERSONATE_FALSE))
 		export_delegated(a, res.deleg, q->client);
 	if (!res.anonymous) {
 		a->principal = res.principal;

@@ -72,6 +72,7 @@ struct vdir_conf {
 	int impersonate_line;
 	int delegation_line;
 	bool module_creds;   /* its handler uses delegated credentials (modinit.c) */
+	bool module_s4u;     /* ... or constrained-delegation proxy credentials */
 	enum delegation_mode delegation;
 	struct modkey *keys;  /* the module's keys, as written */
 	size_t nkeys;
@@ -140,6 +141,18 @@ const char *impersonate_name(enum impersonate_mode m);
 static inline bool vdir_takes_delegated(const struct vdir_conf *v, bool impersonated)
 {
 	return (v->delegation == DELEGATION_STORE && impersonated) || v->module_creds;
+}
+
+/* Do the credentials accepted with the caller's ticket travel to the
+ * worker at this level?  Delegated ones at the delegation level; a proxy
+ * credential (constrained delegation) from the impersonation level up:
+ * the realm, not the client, decides where it may be used. */
+static inline bool vdir_takes_credentials(const struct vdir_conf *v, int level,
+					  bool impersonated)
+{
+	if (level == 3 /* IDG_LEVEL_DELEGATION */ && vdir_takes_delegated(v, impersonated))
+		return true;
+	return v->module_s4u && level >= 2 /* IDG_LEVEL_IMPERSONATION */;
 }
 
 /* The front end's event loops ([server] threads, or one per CPU), and the

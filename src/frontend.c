@@ -523,7 +523,7 @@ static int settle_identity(struct fe_req *r, struct MHD_Connection *conn)
 		st = decide_impersonation(r);
 	/* delegated credentials go only where the vdir takes them: stored for
 	 * a handler that runs as their owner, or to a handler that uses them */
-	if (st || r->auth.level < IDG_LEVEL_DELEGATION || !vdir_takes_delegated(r->v, r->impersonated))
+	if (st || !vdir_takes_credentials(r->v, r->auth.level, r->impersonated))
 		auth_drop_delegated(&r->auth);
 	return st;
 }

@@ -18,7 +18,7 @@ struct init_ctx {
 	const struct vdir_conf *v;
 	struct diag *d;
 	int errors;
-	bool wants_creds;
+	bool wants_creds, wants_s4u;
 };
 
 static const struct init_ctx *ctx_of(const struct idg_init *ini)
@@ -98,6 +98,11 @@ static void op_use_delegated_credentials(const struct idg_init *ini)
 	((struct init_ctx *)ini)->wants_creds = true;
 }
 
+static void op_use_proxy_credentials(const struct idg_init *ini)
+{
+	((struct init_ctx *)ini)->wants_s4u = true;
+}
+
 static const struct idg_init_ops init_ops = {
 	.get = op_get,
 	.get_bool = op_get_bool,
@@ -105,6 +110,7 @@ static const struct idg_init_ops init_ops = {
 	.error = op_error,
 	.log = op_log,
 	.use_delegated_credentials = op_use_delegated_credentials,
+	.use_proxy_credentials = op_use_proxy_credentials,
 };
 
 /* The configuration is the supervisor's own object until it forks: what
@@ -124,6 +130,8 @@ int vdir_module_init(const struct config *c, const struct vdir_conf *v, struct d
 		rc = v->module->desc->init(&x.pub, ctx);
 	if (rc == 0 && x.wants_creds)
 		((struct vdir_conf *)v)->module_creds = true;
+	if (rc == 0 && x.wants_s4u)
+		((struct vdir_conf *)v)->module_s4u = true;
 	if (rc != 0 && x.errors == 0)
 		op_error(&x.pub, NULL, "init failed");
 	if (rc == 0 && x.errors > 0) {

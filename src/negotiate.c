@@ -34,6 +34,11 @@ static gss_name_t acceptor_name = GSS_C_NO_NAME;
 static krb5_context kt_ctx;
 static krb5_keytab kt_mem; /* held open: a MEMORY: keytab dies with its last handle */
 static __thread gss_cred_id_t thread_cred = GSS_C_NO_CREDENTIAL;
+/* For vdirs that use constrained delegation: accepting and initiating, so
+ * that an accepted forwardable ticket yields a proxy credential (MIT: the
+ * service's own TGT, fetched with the keytab, plus the evidence ticket). */
+static __thread gss_cred_id_t thread_s4u_cred = GSS_C_NO_CREDENTIAL;
+static gss_name_t s4u_name = GSS_C_NO_NAME; /* the acceptor, or the keytab's first */
 
 /* ---------------------------------------------------------------- errors */
 
@@ -72,6 +77,22 @@ void gss_error_text(const char *what, OM_uint32 major, OM_uint32 minor, const gs
 
 /* ---------------------------------------------------------------- keys */
 
+/* The principal that initiates on behalf of callers: the configured
+ * acceptor principal, else the keytab's first. */
+static void note_s4u_name(const krb5_keytab_entry *entry)
+{
+	OM_uint32 minor;
+	char *text = NULL;
+	gss_buffer_desc buf;
+
+	if (s4u_name != GSS_C_NO_NAME || krb5_unparse_name(kt_ctx, entry->principal, &text))
+		return;
+	buf.value = text;
+	buf.length = strlen(text);
+	gss_import_name(&minor, &buf, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &s4u_name);
+	krb5_free_unparsed_name(kt_ctx, text);
+}
+
 static int copy_keytab(krb5_keytab from, char *err, size_t errlen)
 {
 	krb5_kt_cursor cur;
@@ -85,6 +106,7 @@ static int copy_keytab(krb5_keytab from, char *err, size_t errlen)
 		return -1;
 	}
 	while ((kerr = krb5_kt_next_entry(kt_ctx, from, &entry, &cur)) == 0) {
+		note_s4u_name(&entry);
 		kerr = krb5_kt_add_entry(kt_ctx, kt_mem, &entry);
 		krb5_free_keytab_entry_contents(kt_ctx, &entry);
 		if (kerr) {
@@ -149,6 +171,32 @@ static int acquire(gss_cred_id_t *cred, char *err, size_t errlen)
 	return 0;
 }
 
+/* Accepting and initiating: the TGT lands in a memory cache of this
+ * thread, fetched with the keytab when first needed and when it expires. */
+static int acquire_s4u(gss_cred_id_t *cred, char *err, size_t errlen)
+{
+	OM_uint32 major, minor;
+	char ccname[96];
+	gss_key_value_element_desc el[3] = { { "keytab", mem_keytab },
+					      { "client_keytab", mem_keytab },
+					      { "ccache", ccname } };
+	gss_key_value_set_desc store = { 3, el };
+
+	snprintf(ccname, sizeof(ccname), "MEMORY:idgate-s4u-%d-%lx", (int)getpid(),
+		 (unsigned long)pthread_self());
+	major = gss_acquire_cred_from(&minor, acceptor_name != GSS_C_NO_NAME ? acceptor_name
+									  : s4u_name,
+				      GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_BOTH, &store, cred,
+				      NULL, NULL);
+	if (GSS_ERROR(major)) {
+		gss_error_text("acquiring credentials for constrained delegation", major, minor,
+			       GSS_C_NO_OID, err, errlen);
+		*cred = GSS_C_NO_CREDENTIAL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Acquire once at start-up, so a key/acceptor mismatch stops the start. */
 static int try_acquire(char *err, size_t errlen)
 {
@@ -201,8 +249,13 @@ done:
 	return rc;
 }
 
-static gss_cred_id_t my_cred(char *err, size_t errlen)
+static gss_cred_id_t my_cred(bool s4u, char *err, size_t errlen)
 {
+	if (s4u) {
+		if (thread_s4u_cred == GSS_C_NO_CREDENTIAL)
+			acquire_s4u(&thread_s4u_cred, err, errlen);
+		return thread_s4u_cred;
+	}
 	if (thread_cred == GSS_C_NO_CREDENTIAL)
 		acquire(&thread_cred, err, errlen);
 	return thread_cred;
@@ -293,7 +346,7 @@ static void fill_success(struct neg_result *res, gss_name_t src, OM_uint32 flags
 	}
 }
 
-void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64,
+void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s4u,
 		      struct neg_result *res)
 {
 	OM_uint32 major, minor, flags = 0, lifetime = 0;
@@ -317,7 +370,7 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64,
 		snprintf(res->reason, sizeof(res->reason), "negotiate: token is not valid base64");
 		goto fail;
 	}
-	cred = my_cred(res->reason, sizeof(res->reason));
+	cred = my_cred(s4u, res->reason, sizeof(res->reason));
 	if (cred == GSS_C_NO_CREDENTIAL) {
 		free(tok);
 		goto fail;

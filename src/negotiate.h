@@ -18,7 +18,8 @@ struct neg_result {
 	char *out_token;     /* base64 for WWW-Authenticate, or NULL */
 	OM_uint32 flags;     /* ret_flags */
 	bool anonymous;      /* anonymous principal or GSS_C_ANON_FLAG */
-	gss_cred_id_t deleg; /* delegated credentials, or GSS_C_NO_CREDENTIAL */
+	gss_cred_id_t deleg; /* delegated credentials (or, with s4u, a proxy
+				credential), or GSS_C_NO_CREDENTIAL */
 	OM_uint32 lifetime;  /* seconds the context stays valid */
 	char reason[512];    /* on failure: major and minor status texts */
 };
@@ -31,8 +32,10 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen);
 /* Accept one token (base64 as sent, at most max_b64 characters).  *ctx
  * carries a multi-leg context between requests of one connection: pass
  * GSS_C_NO_CONTEXT first; it is kept on NEG_CONTINUE and cleared
- * otherwise. */
-void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64,
+ * otherwise.  `s4u`: accept with credentials that can also initiate, so
+ * that a forwardable ticket yields a constrained-delegation proxy
+ * credential in res->deleg. */
+void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s4u,
 		      struct neg_result *res);
 void neg_result_free(struct neg_result *res);
 void negotiate_delete_context(gss_ctx_id_t *ctx);

@@ -79,7 +79,7 @@ struct rl_state {
 	struct rl_chunk *first, *last;
 	size_t buffered;
 	uint64_t body_bytes;
-	char reason[200];          /* from RESP_END, for the audit log */
+	char reason[512];          /* from RESP_END, for the audit log */
 	struct rl_peer peer;
 	bool late_abort;           /* the worker was told the client left */
 	bool peer_gone;            /* the client's socket hung up */

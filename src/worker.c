@@ -68,7 +68,7 @@ struct wreq {
 	struct out_hdr hdrs[MAX_RESP_HEADERS];
 	size_t nhdrs;
 	bool head_sent, resp_ended;
-	char reason[200];
+	char reason[512];
 	char **scratch;
 	size_t nscratch;
 	int children[8];  /* spawned and not released */
@@ -576,8 +576,7 @@ static const char *check_request(struct wreq *r)
 		return "impersonation that the vdir does not allow";
 	if (q->level == IDG_LEVEL_ANONYMOUS && (q->principal || q->user))
 		return "an identity at the anonymous level";
-	if (q->creds && (q->level != IDG_LEVEL_DELEGATION ||
-			 !vdir_takes_delegated(v, q->impersonate)))
+	if (q->creds && !vdir_takes_credentials(v, (int)q->level, q->impersonate))
 		return "delegated credentials the vdir does not take";
 	r->v = v;
 	return NULL;
@@ -738,7 +737,7 @@ static int run_handler(struct wreq *r)
 	int rc;
 
 	rc = 0;
-	if (r->q.creds && r->v->module_creds)
+	if (r->q.creds && (r->v->module_creds || r->v->module_s4u))
 		rc = deleg_import(r->q.creds, r->q.creds_len, &r->pub.gss_creds, why, sizeof(why));
 	if (!r->q.impersonate || r->v->delegation != DELEGATION_STORE)
 		wipe_exported(r); /* else run_as_caller stores, then wipes */

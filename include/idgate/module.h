@@ -125,6 +125,13 @@ struct idg_init_ops {
 	 * stores them in a cache (delegation = store).  Call it from init()
 	 * when the vdir's keys ask for it; idgated asks init() at load time. */
 	void (*use_delegated_credentials)(const struct idg_init *ini);
+	/* The handler acts as the caller by Kerberos constrained delegation
+	 * (S4U2Proxy): idgated accepts this vdir's tickets with credentials
+	 * of its own, and at the impersonation level (or above) req->gss_creds
+	 * holds a proxy credential -- the gateway's TGT with the caller's
+	 * ticket as evidence -- which the KDC honours only for the targets it
+	 * allows the gateway's principal to delegate to. */
+	void (*use_proxy_credentials)(const struct idg_init *ini);
 };
 
 struct idg_init {
@@ -236,10 +243,10 @@ struct idg_request {
 	int impersonated;        /* this thread runs as the caller */
 	const char *ccache;      /* KRB5CCNAME of delegated credentials, or NULL */
 	const char *auth_type;   /* "Negotiate", "Basic", or NULL when anonymous */
-	/* The caller's delegated credentials as an MIT gss_cred_id_t, valid
-	 * during handle() only, for a module that asked for them in init()
-	 * (use_delegated_credentials); NULL otherwise.  A secret: never log
-	 * or export it. */
+	/* The caller's delegated credentials (or, with use_proxy_credentials,
+	 * a constrained-delegation proxy credential) as an MIT gss_cred_id_t,
+	 * valid during handle() only, for a module that asked for them in
+	 * init(); NULL otherwise.  A secret: never log or export it. */
 	void *gss_creds;
 };
 

@@ -23,6 +23,7 @@ BACKEND="$PY $top_srcdir/tests/integration/backend.py"
 realm_create "$T/kdc" || finish
 for p in alice bob; do realm_addprinc "$U$p" "pw-$p" || finish; done
 realm_addservice HTTP/localhost "$T/http.keytab" || finish
+realm_addservice HTTP/backend.test "$T/backend.keytab" || finish # the second hop's service
 add_user "${U}alice"
 add_user "${U}bob"
 realm_kinit "${U}alice" pw-alice "$T/alice.cc" || finish
@@ -55,7 +56,7 @@ cat >"$T/b2/idgate.conf" <<EOF
 [server]
 listen = 127.0.0.1:$PORT2
 user = nobody
-keytab = $T/http.keytab
+keytab = $T/backend.keytab
 pam_service =
 audit_log = $T/b2/audit.jsonl
 modules_dir = $T/modules
@@ -116,6 +117,13 @@ impersonate = true
 handler = proxy
 backend = http://localhost:$PORT2/
 backend_auth = negotiate
+backend_service = HTTP@backend.test
+[vdir /s4u]
+handler = proxy
+backend = http://localhost:$PORT2/
+backend_auth = negotiate
+backend_service = HTTP@backend.test
+s4u2proxy = true
 EOF
 start_idgated "$T/idgate.conf" || finish
 i=0
@@ -268,6 +276,16 @@ check_eq "refusal reason" \
 check_eq "a header cap below delegation: refused too" 403 \
 	"$(neg n3 "$B/hop/who" --delegation always -H 'Allowed-Impersonation-Level: impersonation')"
 check_eq "the backend saw only the one authenticated request" 1 "$(grep -c '"status":200' "$T/b2/audit.jsonl")"
+
+# constrained delegation: the realm (DB2) does not allow it; the gateway
+# tries with its own credentials and the evidence ticket, and the KDC's
+# refusal is the answer -- nothing goes to the backend anonymously
+check_eq "s4u2proxy refused by the KDC: 502" 502 "$(neg c1 "$B/s4u/who" --delegation none)"
+audit c1 'j["reason"]' >"$T/c1.reason"
+check_grep "the KDC's refusal is the reason" \
+	"^proxy: http://localhost:$PORT2/: cannot authenticate to the backend as $PRINC: gss_init_sec_context: .*KDC can't fulfill requested option" \
+	"$T/c1.reason"
+check_eq "the backend saw nothing of it" 1 "$(grep -c '"status":200' "$T/b2/audit.jsonl")"
 
 check_no_grep "no token in the log" "Negotiate [A-Za-z0-9+/]{20}" "$IDG_LOG"
 finish
