@@ -168,10 +168,10 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		return st;
 	}
 	a->scheme = "Negotiate";
-	/* a proxy credential comes without the DELEG flag: it is not delegation */
+	/* a proxy credential (constrained delegation) is not the client's
+	 * delegation: the realm allowed it, not the client */
 	a->level = level_from_context(res.anonymous, res.flags,
-				      res.deleg != GSS_C_NO_CREDENTIAL &&
-					      (res.flags & GSS_C_DELEG_FLAG));
+				      res.deleg != GSS_C_NO_CREDENTIAL && !res.proxy_cred);
 	if (res.deleg != GSS_C_NO_CREDENTIAL &&
 	    vdir_takes_credentials(q->v, a->level, q->v->impersonate != IMPERSONATE_FALSE))
 		export_delegated(a, res.deleg, q->client);

@@ -346,6 +346,23 @@ static void fill_success(struct neg_result *res, gss_name_t src, OM_uint32 flags
 	}
 }
 
+/* MIT marks a proxy credential with GSS_C_DELEG_FLAG too; what tells it
+ * from credentials the client delegated is its impersonator (us). */
+static bool is_proxy_cred(gss_cred_id_t cred)
+{
+	OM_uint32 major, minor;
+	gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;
+	bool proxy;
+
+	if (cred == GSS_C_NO_CREDENTIAL)
+		return false;
+	major = gss_inquire_cred_by_oid(&minor, cred, GSS_KRB5_GET_CRED_IMPERSONATOR, &set);
+	proxy = !GSS_ERROR(major) && set != GSS_C_NO_BUFFER_SET && set->count > 0 &&
+		set->elements[0].length > 0;
+	gss_release_buffer_set(&minor, &set);
+	return proxy;
+}
+
 void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s4u,
 		      struct neg_result *res)
 {
@@ -397,6 +414,7 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s
 		goto fail;
 	}
 	fill_success(res, src, flags, lifetime);
+	res->proxy_cred = s4u && is_proxy_cred(res->deleg);
 	gss_release_name(&minor, &src);
 	negotiate_delete_context(ctx);
 	return;

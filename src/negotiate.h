@@ -20,6 +20,8 @@ struct neg_result {
 	bool anonymous;      /* anonymous principal or GSS_C_ANON_FLAG */
 	gss_cred_id_t deleg; /* delegated credentials (or, with s4u, a proxy
 				credential), or GSS_C_NO_CREDENTIAL */
+	bool proxy_cred;     /* deleg is a constrained-delegation proxy credential,
+				not credentials the client delegated */
 	OM_uint32 lifetime;  /* seconds the context stays valid */
 	char reason[512];    /* on failure: major and minor status texts */
 };

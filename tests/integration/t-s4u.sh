@@ -1,0 +1,104 @@
+#!/bin/sh
+# Constrained delegation through the proxy (s4u2proxy = true), against a
+# realm whose KDC can authorize it (MIT with an LDAP KDB, OpenLDAP in a
+# temporary directory): the gateway, HTTP/localhost, may delegate to
+# HTTP/backend.test and nowhere else.  The caller does not delegate
+# anything (curl --delegation none); the second idgated behind the proxy
+# sees the caller's principal all the same.  A target the realm does not
+# allow is refused by the KDC, and an identification-level caller gets no
+# proxy credential at all.
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/scripts/realm.sh"
+need_root
+
+PORT=$(free_port)
+PORT2=$(free_port)
+B="http://localhost:$PORT"
+U=idgt$$
+
+REALM_LDAP=1 realm_create "$T/kdc" || finish
+realm_addprinc "${U}alice" pw-alice || finish
+realm_addservice HTTP/localhost "$T/http.keytab" || finish
+realm_addservice HTTP/backend.test "$T/backend.keytab" || finish
+realm_addservice HTTP/other.test "$T/other.keytab" || finish
+realm_allow_delegation HTTP/localhost HTTP/backend.test || finish
+add_user "${U}alice"
+realm_kinit "${U}alice" pw-alice "$T/alice.cc" || finish
+PRINC="${U}alice@$REALM"
+
+mkdir -p "$T/modules" "$T/b2"
+cp "$MODULES_DIR/whoami.so" "$MODULES_DIR/proxy.so" "$T/modules/"
+cat "$T/other.keytab" >/dev/null
+# the backend: a second idgated with both services' keys
+ktutil >/dev/null 2>&1 <<EOF
+rkt $T/backend.keytab
+rkt $T/other.keytab
+wkt $T/b2/keys.keytab
+EOF
+cat >"$T/b2/idgate.conf" <<EOF
+[server]
+listen = 127.0.0.1:$PORT2
+user = nobody
+keytab = $T/b2/keys.keytab
+pam_service =
+audit_log = $T/b2/audit.jsonl
+modules_dir = $T/modules
+[pool default]
+user = nobody
+group = nogroup
+[vdir /who]
+handler = whoami
+EOF
+"$IDGATED" -c "$T/b2/idgate.conf" >"$T/b2/idgated.log" 2>&1 &
+B2_PID=$!
+at_exit "kill $B2_PID 2>/dev/null"
+
+cat >"$T/idgate.conf" <<EOF
+[server]
+listen = 127.0.0.1:$PORT
+user = nobody
+keytab = $T/http.keytab
+pam_service =
+audit_log = $T/audit.jsonl
+modules_dir = $T/modules
+[pool default]
+user = nobody
+group = nogroup
+[vdir /s4u]
+handler = proxy
+backend = http://localhost:$PORT2/
+backend_auth = negotiate
+backend_service = HTTP@backend.test
+s4u2proxy = true
+[vdir /s4u-other]
+handler = proxy
+backend = http://localhost:$PORT2/
+backend_auth = negotiate
+backend_service = HTTP@other.test
+s4u2proxy = true
+EOF
+start_idgated "$T/idgate.conf" || finish
+i=0
+while ! grep -q "ready:" "$T/b2/idgated.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+
+neg() { n=$1; url=$2; shift 2; KRB5CCNAME="$T/alice.cc" fetch "$n" "$url" --negotiate -u : "$@"; }
+
+check_eq "constrained delegation, nothing delegated by the client: 200" 200 \
+	"$(neg s1 "$B/s4u/who" --delegation none)"
+check_eq "the backend sees the caller's principal" "$PRINC" "$(json "$T/s1.body" 'j["principal"]')"
+check_eq "the gateway's audit: level impersonation, no delegation" impersonation \
+	"$(audit s1 'j["level"]')"
+check_eq "the KDC granted it as constrained delegation" 1 \
+	"$(grep -c "CONSTRAINED-DELEGATION s4u-client=$PRINC" "$T/kdc/kdc.log")"
+check_eq "a target the realm does not allow: 502" 502 "$(neg s2 "$B/s4u-other/who" --delegation none)"
+audit s2 'j["reason"]' >"$T/s2.reason"
+check_grep "the KDC's refusal is the reason" \
+	"^proxy: http://localhost:$PORT2/: cannot authenticate to the backend as $PRINC: .*KDC can't fulfill requested option" \
+	"$T/s2.reason"
+check_eq "identification only: no proxy credential, 403" 403 \
+	"$(neg s3 "$B/s4u/who" --delegation none -H 'Allowed-Impersonation-Level: identification')"
+check_eq "refusal reason" \
+	"proxy: http://localhost:$PORT2/: s4u2proxy: no evidence of the caller to delegate with (level identification; a ticket that is not forwardable gives none)" \
+	"$(audit s3 'j["reason"]')"
+check_eq "the backend saw exactly the allowed request" 1 "$(grep -c '"status":200' "$T/b2/audit.jsonl")"
+finish
