@@ -40,6 +40,9 @@ S="$T/spool"
 mkdir -p "$S/orders" "$S/ro" "$S/full" "$S/.work" "$S/drop" "$T/outside"
 chown "$POOL:$POOL_GROUP" "$S" "$S/orders" "$S/.work" "$S/drop" "$T/outside"
 chmod 750 "$S" "$S/orders"
+add_group "${U}readers" # a setgid queue: its messages are its group's
+chgrp "${U}readers" "$S/drop"
+chmod 2750 "$S/drop"
 chmod 755 "$S/ro"
 ln -s "$T/outside" "$S/link"
 mount -t tmpfs -o "size=64k,mode=0750,uid=$(id -u "$POOL"),gid=$(id -g "$POOL")" idgt-full "$S/full" ||
@@ -192,6 +195,8 @@ check_eq "the identification level: recorded as such" "${U}alice identification"
 check_eq "an anonymous vdir: 202" 202 "$(fetch d1 "$B/drop" --data-binary dropped)"
 check_eq "an anonymous vdir: no auth type, no one" "None None anonymous" \
 	"$(meta "drop/$(id_of d1).meta" '"%s %s %s" % (j["auth_type"], j["principal"], j["level"])')"
+check_eq "a setgid queue: the files are its group's" "640 $POOL ${U}readers 640 $POOL ${U}readers" \
+	"$(stat -c '%a %U %G' "$S/drop/$(id_of d1).body" "$S/drop/$(id_of d1).meta" | paste -sd' ')"
 
 # ---------------------------------------------------------------- refusals that leave nothing
 before=$(files "$S/orders")
