@@ -307,6 +307,19 @@ static int link_unnamed(struct msg *m, int fd, const char *name)
 	return linkat(AT_FDCWD, proc, m->qfd, name, AT_SYMLINK_FOLLOW);
 }
 
+/* linkat() failed: ENOENT is a queue removed meanwhile -- or no /proc. */
+static int fail_link(struct msg *m, int err)
+{
+	if (err == ENOENT && access("/proc/self/fd", F_OK) < 0) {
+		m->req->ops->set_reason(m->req, "spool: %s: cannot name the message: /proc is not "
+					"mounted", m->where);
+		m->req->ops->log(m->req, IDG_LOG_ERR, "spool: %s: cannot name the message: /proc "
+				 "is not mounted", m->where);
+		return 500;
+	}
+	return fail_errno(m, err);
+}
+
 static int sync_fd(const struct msg *m, int fd)
 {
 	return m->ctx->fsync ? fsync(fd) : 0;
@@ -360,7 +373,7 @@ static int link_body(struct msg *m)
 			return 0;
 		}
 		if (errno != EEXIST)
-			return fail_errno(m, errno);
+			return fail_link(m, errno);
 	}
 	m->req->ops->set_reason(m->req, "spool: %s: no free message name after %d tries",
 				m->where, ID_ATTEMPTS);
@@ -412,7 +425,7 @@ static int link_meta(struct msg *m)
 	}
 	snprintf(name, sizeof(name), "%s.meta", m->id);
 	if (link_unnamed(m, m->meta_fd, name) < 0) {
-		rc = fail_errno(m, errno);
+		rc = fail_link(m, errno);
 		goto done;
 	}
 	m->meta_linked = true;
