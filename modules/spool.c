@@ -225,9 +225,8 @@ static int open_queue(struct msg *m)
 	return m->qfd < 0 ? fail_errno(m, errno) : 0;
 }
 
-/* Content-Length, before a byte is read: over max_size is refused now,
- * and the space is reserved so that a full disk is found now too.  0 or
- * a status. */
+/* Content-Length, before a byte is read: over max_size is refused now.
+ * 0 or a status. */
 static int check_announced(struct msg *m)
 {
 	const char *cl = m->req->ops->header(m->req, "Content-Length");
@@ -243,6 +242,8 @@ static int check_announced(struct msg *m)
 	return 0;
 }
 
+/* With a Content-Length, take the space now: a full disk is found before
+ * the body is read, not after.  0 or a status. */
 static int reserve_space(struct msg *m)
 {
 	if (!m->has_length || m->announced == 0)
