@@ -293,6 +293,26 @@ static void fill_success(struct neg_result *res, gss_name_t src, OM_uint32 flags
 	}
 }
 
+/* The class of a refused token, from the routine error or, for the krb5
+ * mechanism (also inside SPNEGO), its error code in `minor`. */
+static enum neg_failure classify_failure(OM_uint32 major, OM_uint32 minor)
+{
+	OM_uint32 routine = GSS_ROUTINE_ERROR(major);
+	krb5_error_code code = (krb5_error_code)minor;
+
+	if ((major & GSS_S_DUPLICATE_TOKEN) || code == KRB5KRB_AP_ERR_REPEAT)
+		return NEG_FAIL_REPLAY;
+	if (routine == GSS_S_CREDENTIALS_EXPIRED || routine == GSS_S_CONTEXT_EXPIRED ||
+	    code == KRB5KRB_AP_ERR_TKT_EXPIRED || code == KRB5KRB_AP_ERR_TKT_NYV ||
+	    code == KRB5KRB_AP_ERR_SKEW)
+		return NEG_FAIL_EXPIRED;
+	if (code == KRB5_KT_NOTFOUND || code == KRB5_KT_KVNONOTFOUND ||
+	    code == KRB5KRB_AP_WRONG_PRINC || code == KRB5KRB_AP_ERR_NOKEY ||
+	    code == KRB5KRB_AP_ERR_BADKEYVER || code == KRB5KRB_AP_ERR_NOT_US)
+		return NEG_FAIL_WRONG_SERVICE;
+	return NEG_FAIL_TOKEN;
+}
+
 void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64,
 		      struct neg_result *res)
 {
@@ -320,6 +340,7 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64,
 	cred = my_cred(res->reason, sizeof(res->reason));
 	if (cred == GSS_C_NO_CREDENTIAL) {
 		free(tok);
+		res->failure = NEG_FAIL_INTERNAL;
 		goto fail;
 	}
 	in.value = tok;
@@ -339,6 +360,7 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64,
 	if (GSS_ERROR(major)) {
 		gss_error_text("gss_accept_sec_context", major, minor, mech, res->reason,
 			       sizeof(res->reason));
+		res->failure = classify_failure(major, minor);
 		if (res->deleg != GSS_C_NO_CREDENTIAL)
 			gss_release_cred(&minor, &res->deleg);
 		goto fail;
