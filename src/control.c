@@ -166,6 +166,17 @@ done:
 	return rc;
 }
 
+/* Read and drop what a refused peer sent (briefly): a socket closed with
+ * unread data resets the connection, and the peer would not read why. */
+static void discard_request(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[64];
+
+	if (poll(&p, 1, 100) == 1)
+		(void)!recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 int control_accept(int lfd, struct ctl_request *q)
 {
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
@@ -176,6 +187,7 @@ int control_accept(int lfd, struct ctl_request *q)
 	if (!peer_allowed(fd, &cred)) {
 		log_msg(LOG_WARNING, "control socket: refused uid %u (pid %d): only root may "
 			"control idgated", (unsigned)cred.uid, (int)cred.pid);
+		discard_request(fd);
 		ctl_send_error(fd, CTL_ERR_DENIED, "permission denied: only root may control "
 			       "idgated");
 		close(fd);
