@@ -58,6 +58,8 @@ check_eq "unknown command: exit 2" 2 $?
 check_eq "unknown pool action: exit 2" 2 $?
 check_grep "and why" "unknown pool action 'explode'" "$T/usage.err"
 
+# deliberate crashes: under ASan, let the kernel deliver them as in production
+ASAN_EXTRA=handle_segv=0
 start_idgated "$T/idgate.conf" || finish
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 worker_of() { # the pid of pool $1's newest worker, from its start-up line
