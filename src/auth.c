@@ -26,6 +26,7 @@
 #include "levels.h"
 #include "idgate/module.h"
 #include "log.h"
+#include "metrics.h"
 #include "negotiate.h"
 #include "util.h"
 
@@ -63,9 +64,12 @@ static bool basic_offered(const struct auth_request *q)
 	return (q->v->auth & AUTH_BASIC) && q->tls;
 }
 
-/* 401 with the challenges this vdir offers on this listener. */
-static int challenge(struct auth_state *a, const struct auth_request *q, const char *why)
+/* 401 with the challenges this vdir offers on this listener; `outcome`
+ * says why, for the metrics (enum m_auth). */
+static int challenge(struct auth_state *a, const struct auth_request *q, int outcome,
+		     const char *why)
 {
+	a->outcome = outcome;
 	if (!a->reason[0])
 		snprintf(a->reason, sizeof(a->reason), "%s", why);
 	if (q->v->auth & AUTH_NEGOTIATE)
@@ -78,10 +82,16 @@ static int challenge(struct auth_state *a, const struct auth_request *q, const c
 
 static int deny(struct auth_state *a, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* 403 or 503.  Every 403 of this file is a PAM or require refusal, and
+ * callers other than pam_denial() say which by setting outcome first. */
 static int deny(struct auth_state *a, int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (status == 503)
+		a->outcome = M_AUTH_UNAVAILABLE;
+	else if (!a->outcome)
+		a->outcome = M_AUTH_REQUIRE_DENIED;
 	va_start(ap, fmt);
 	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
 	va_end(ap);
@@ -155,6 +165,7 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 	negotiate_accept(&q->ac->partial, token, cfg->server.max_header_size, q->v->module_s4u,
 			 &res);
 	if (res.status == NEG_CONTINUE) {
+		a->outcome = M_AUTH_CONTINUE;
 		snprintf(a->reason, sizeof(a->reason), "negotiate: exchange continues");
 		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s",
 			   res.out_token ? res.out_token : "");
@@ -162,7 +173,13 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		return 401;
 	}
 	if (res.status == NEG_FAILED) {
-		int st = challenge(a, q, res.reason);
+		static const int classes[] = {
+			[NEG_FAIL_TOKEN] = M_AUTH_BAD_TOKEN, [NEG_FAIL_REPLAY] = M_AUTH_REPLAY,
+			[NEG_FAIL_EXPIRED] = M_AUTH_EXPIRED,
+			[NEG_FAIL_WRONG_SERVICE] = M_AUTH_WRONG_SERVICE,
+			[NEG_FAIL_INTERNAL] = M_AUTH_UNAVAILABLE,
+		};
+		int st = challenge(a, q, classes[res.failure], res.reason);
 		log_msg(LOG_INFO, "client %s: %s", q->client, res.reason);
 		neg_result_free(&res);
 		return st;
@@ -197,21 +214,21 @@ static int start_basic(struct auth_state *a, const struct auth_request *q, const
 	char *raw, *colon;
 
 	if (!q->tls)
-		return challenge(a, q, "basic: credentials over plain HTTP refused");
+		return challenge(a, q, M_AUTH_SCHEME, "basic: credentials over plain HTTP refused");
 	raw = (char *)base64_decode(b64, &n);
 	if (!raw)
-		return challenge(a, q, "basic: credentials are not valid base64");
+		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: credentials are not valid base64");
 	colon = strchr(raw, ':');
 	if (!colon || strlen(raw) != n) {
 		explicit_bzero(raw, n);
 		free(raw);
-		return challenge(a, q, "basic: malformed credentials");
+		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: malformed credentials");
 	}
 	*colon = '\0';
 	if (!auth_user_name_ok(raw) || strlen(colon + 1) > AUTH_MAX_PASSWORD) {
 		explicit_bzero(raw, n);
 		free(raw);
-		return challenge(a, q, "basic: not a valid user name");
+		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
 	}
 	a->localname = xstrdup(raw);
 	a->password = xstrdup(colon + 1);
@@ -259,7 +276,7 @@ static int finish_basic(struct auth_state *a, const struct auth_request *q)
 		log_basic_failure(a->localname, q->client, a->wait.message);
 		if (a->wait.code < 0)
 			return deny(a, 503, "basic: %s", a->wait.message);
-		return challenge(a, q, "basic: PAM refused the credentials");
+		return challenge(a, q, M_AUTH_BAD_PASSWORD, "basic: PAM refused the credentials");
 	}
 	a->principal = xstrdup(a->localname);
 	return 0;
@@ -271,6 +288,7 @@ static int pam_denial(struct auth_state *a, int code, const char *msg)
 {
 	if (code < 0)
 		return deny(a, 503, "pam: account check unavailable: %s", msg);
+	a->outcome = M_AUTH_PAM_DENIED;
 	return deny(a, 403, "pam: account %s refused: %s", a->user, msg);
 }
 
@@ -365,16 +383,24 @@ static int start(struct auth_state *a, const struct auth_request *q)
 	if (!h) {
 		if ((q->v->auth & AUTH_NEGOTIATE) && take_from_connection(a, q->ac))
 			return 0;
-		return challenge(a, q, "no credentials");
+		return challenge(a, q, M_AUTH_NO_CREDENTIALS, "no credentials");
 	}
 	if (strncasecmp(h, "Negotiate ", 10) == 0 && (q->v->auth & AUTH_NEGOTIATE))
 		return run_negotiate(a, q, h + 10 + strspn(h + 10, " "));
 	if (strncasecmp(h, "Basic ", 6) == 0 && (q->v->auth & AUTH_BASIC))
 		return start_basic(a, q, h + 6 + strspn(h + 6, " "));
-	return challenge(a, q, "authentication scheme not offered here");
+	return challenge(a, q, M_AUTH_SCHEME, "authentication scheme not offered here");
 }
 
-int auth_run(struct auth_state *a, const struct auth_request *q)
+/* The metrics' view of the result: every 0 is M_AUTH_OK. */
+static int settle(struct auth_state *a, int st)
+{
+	if (st == 0)
+		a->outcome = M_AUTH_OK;
+	return st;
+}
+
+static int auth_step(struct auth_state *a, const struct auth_request *q)
 {
 	int st;
 
@@ -407,6 +433,11 @@ int auth_run(struct auth_state *a, const struct auth_request *q)
 		return st;
 	a->phase = PH_DONE;
 	return authorize(a, q->v);
+}
+
+int auth_run(struct auth_state *a, const struct auth_request *q)
+{
+	return settle(a, auth_step(a, q));
 }
 
 void auth_state_free(struct auth_state *a)

@@ -42,6 +42,7 @@ struct auth_state {
 	char *hdr_value[AUTH_MAX_CHALLENGES];
 	int nhdr;
 	char reason[512];
+	int outcome;              /* enum m_auth (metrics.h), once decided */
 	char *localname;          /* auth_to_local result (account not yet checked) */
 	char *password;           /* Basic, until PAM has it; wiped */
 	/* delegated credentials, exported for the worker (gss_export_cred):

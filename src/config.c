@@ -31,6 +31,9 @@
 #ifndef IDGATE_AUDIT_LOG
 #define IDGATE_AUDIT_LOG "/var/log/idgate/audit.jsonl"
 #endif
+#ifndef IDGATE_RUN_DIR
+#define IDGATE_RUN_DIR "/run/idgate"
+#endif
 
 #define MAX_LINE 4096
 #define MAX_SEEN 64
@@ -247,6 +250,39 @@ static int server_listen(struct parser *p, const char *key, const char *value)
 	return 0;
 }
 
+/* The operations keys: idgatectl's control socket and the admin (metrics)
+ * listener.  Where the latter may listen is checked in resolve_admin(). */
+static int server_ops_key(struct parser *p, const char *key, const char *value)
+{
+	struct server_conf *s = &p->c->server;
+	const char *why;
+
+	if (strcmp(key, "control_socket") == 0) {
+		if (strlen(value) >= 100) /* sun_path holds 108 bytes */
+			return bad_value(p, "server", key, value, "longer than 99 bytes");
+		return set_path(p, key, value, &s->control_socket, true);
+	}
+	if (strcmp(key, "admin_listen") == 0) {
+		free(s->admin_listen.text);
+		memset(&s->admin_listen, 0, sizeof(s->admin_listen));
+		if (!*value)
+			return 0; /* off */
+		if (parse_listen(value, &s->admin_listen, &why) < 0)
+			return bad_value(p, "server", key, value, why);
+		s->admin_listen.line = p->line;
+		if (s->admin_listen.tls)
+			return bad_value(p, "server", key, value, "the admin listener has no tls: "
+					 "keep it on loopback");
+		return 0;
+	}
+	if (strcmp(key, "admin_allow_remote") == 0) {
+		s->admin_allow_remote_line = p->line;
+		return set_bool(p, key, value, &s->admin_allow_remote);
+	}
+	perr(p, "[server] unknown key '%s'", key);
+	return -1;
+}
+
 static int server_key(struct parser *p, const char *key, const char *value)
 {
 	struct server_conf *s = &p->c->server;
@@ -309,8 +345,7 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		return set_bool(p, key, value, &s->cpu_affinity);
 	if (strcmp(key, "connection_auth") == 0)
 		return set_bool(p, key, value, &s->connection_auth);
-	perr(p, "[server] unknown key '%s'", key);
-	return -1;
+	return server_ops_key(p, key, value);
 }
 
 /* ---------------------------------------------------------------- [pool] */
@@ -729,6 +764,7 @@ static void server_defaults(struct server_conf *s)
 	s->queue = 256;
 	s->account_cache_ms = 30 * 1000;
 	s->cpu_affinity = true;
+	s->control_socket = xstrdup(IDGATE_RUN_DIR "/control");
 }
 
 static void resolve_listen(struct parser *p)
@@ -800,12 +836,49 @@ static int lookup_identity(struct parser *p, int user_line, int group_line, cons
 	return 0;
 }
 
+static bool is_loopback(const struct sockaddr_storage *a)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
+
+	if (a->ss_family == AF_INET)
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+		return true;
+	return memcmp(in6->sin6_addr.s6_addr, v4mapped, 12) == 0 &&
+	       in6->sin6_addr.s6_addr[12] == 127;
+}
+
+/* The metrics endpoint has no authentication: by default it may only
+ * listen on loopback, and never on the address of a [server] listen. */
+static void resolve_admin(struct parser *p)
+{
+	struct server_conf *s = &p->c->server;
+	const struct listen_conf *a = &s->admin_listen;
+
+	if (!a->addrlen)
+		return;
+	if (!is_loopback(&a->addr) && !s->admin_allow_remote)
+		diag_error(p->d, p->file, a->line,
+			   "[server] admin_listen: '%s' is not a loopback address, and the "
+			   "metrics endpoint has no authentication; set admin_allow_remote = true "
+			   "to serve it there anyway (behind a firewall)", a->text);
+	for (size_t i = 0; i < s->nlisten; i++)
+		if (s->listen[i].addrlen == a->addrlen &&
+		    memcmp(&s->listen[i].addr, &a->addr, a->addrlen) == 0)
+			diag_error(p->d, p->file, a->line,
+				   "[server] admin_listen: '%s' is also a listen address (line %d)",
+				   a->text, s->listen[i].line);
+}
+
 static void resolve_server(struct parser *p)
 {
 	struct server_conf *s = &p->c->server;
 	struct stat st;
 
 	resolve_listen(p);
+	resolve_admin(p);
 	lookup_identity(p, s->line_of_user, 0, "[server]", s->user, NULL, &s->uid, &s->gid);
 	if (*s->keytab && (s->keytab[0] == '/' || str_has_prefix(s->keytab, "FILE:"))) {
 		const char *path = s->keytab[0] == '/' ? s->keytab : s->keytab + 5;
@@ -1138,6 +1211,8 @@ void config_free(struct config *c)
 	free(s->user);
 	free(s->audit_log);
 	free(s->modules_dir);
+	free(s->control_socket);
+	free(s->admin_listen.text);
 	for (size_t i = 0; i < c->npools; i++) {
 		free(c->pools[i].name);
 		free(c->pools[i].user);

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "audit.h"
 #include "auth.h"
 #include "authq.h"
@@ -30,6 +31,7 @@
 #include "httputil.h"
 #include "levels.h"
 #include "log.h"
+#include "metrics.h"
 #include "modload.h"
 #include "negotiate.h"
 #include "privsep.h"
@@ -67,6 +69,7 @@ struct fe_req {
 	char deferred_val[128];
 	struct auth_state auth;  /* who is calling */
 	bool impersonated;
+	enum m_refusal refusal;  /* why it was not impersonated (403), for metrics */
 };
 
 /* One per event loop: its own daemons, one per listener. */
@@ -87,6 +90,7 @@ static struct {
 	atomic_size_t inflight;
 	atomic_uint started;
 	bool tls[MAX_LISTENERS];
+	struct MHD_Daemon *admin; /* the metrics listener, or NULL */
 } FE;
 
 
@@ -490,14 +494,17 @@ static int decide_impersonation(struct fe_req *r)
 	case RUN_AS_POOL:
 		return 0;
 	case REFUSE_LEVEL:
+		r->refusal = M_REFUSE_LEVEL;
 		snprintf(why, sizeof(why), "impersonate = true needs the impersonation level, but "
 			 "the client allowed only %s", level_name(a->level));
 		break;
 	case REFUSE_NO_ACCOUNT:
+		r->refusal = M_REFUSE_NO_ACCOUNT;
 		snprintf(why, sizeof(why), "impersonation needs a local account; %s has none",
 			 a->principal ? a->principal : "the caller");
 		break;
 	case RUN_AS_CALLER:
+		r->refusal = M_REFUSE_MIN_UID;
 		if (a->uid == 0 || a->uid < min) {
 			snprintf(why, sizeof(why), "account %s (uid %u) is below min_uid %u: never "
 				 "impersonated", a->user, (unsigned)a->uid, (unsigned)min);
@@ -505,6 +512,7 @@ static int decide_impersonation(struct fe_req *r)
 			snprintf(why, sizeof(why), "primary group of %s (gid %u) is below min_uid "
 				 "%u: never impersonated", a->user, (unsigned)a->gid, (unsigned)min);
 		} else {
+			r->refusal = M_REFUSE_NONE;
 			r->impersonated = true;
 			return 0;
 		}
@@ -566,7 +574,7 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 		snprintf(retry, sizeof(retry), "%u", r->rl.retry_after ? r->rl.retry_after : 5);
 		*extra_hdr = MHD_HTTP_HEADER_RETRY_AFTER;
 		*extra_val = retry;
-		set_reason(r, r->rl.retry_after ? "pool disabled by rapid_fail" : "pool queue is full");
+		set_reason(r, r->rl.reason[0] ? r->rl.reason : "pool queue is full");
 		return 503;
 	}
 	r->submitted = true;
@@ -663,6 +671,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return on_final(r, conn);
 }
 
+static void count_request(const struct fe_req *r, uint64_t duration_us)
+{
+	struct m_request m = {
+		.vdir = r->v ? (int)r->v->index : -1, .status = r->status,
+		.duration_us = duration_us, .auth = r->auth.outcome, .refusal = r->refusal,
+		.ran = !r->submitted ? M_RAN_NOT : r->impersonated ? M_RAN_AS_CALLER : M_RAN_AS_POOL,
+	};
+
+	metrics_count(&m);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -695,6 +714,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		.reason = r->status >= 400 || r->reason[0] ? r->reason : NULL,
 	};
 	audit_write(&a);
+	count_request(r, a.duration_us);
 	auth_state_free(&r->auth);
 	free(r->raw_uri);
 	free(r->path);
@@ -791,6 +811,7 @@ static void *loop_thread(void *arg)
 	struct rl_loop *l = relay_loop(fl->index);
 
 	cpu_place_thread(a->c, fl->index);
+	metrics_bind_loop(fl->index);
 	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++) {
 		struct MHD_Daemon *d = start_daemon(a, i, fl->index);
 		const union MHD_DaemonInfo *di;
@@ -809,14 +830,71 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- operations */
+
+/* The supervisor's questions, on loop 0: answered at once, without a lock
+ * an HTTP thread could hold for long (relay_pool_load takes each pool's
+ * lock briefly). */
+static void answer_stats(int ctl, const struct wire_frame *f)
+{
+	struct rbuf r;
+	struct wbuf b;
+	uint32_t tag, busy, queued;
+
+	rb_init(&r, f->payload, f->len);
+	tag = rb_u32(&r);
+	if (r.bad || r.left)
+		return;
+	wb_init(&b);
+	wb_u32(&b, tag);
+	wb_u32(&b, (uint32_t)FE.c->npools);
+	for (unsigned i = 0; i < FE.c->npools; i++) {
+		relay_pool_load(i, &busy, &queued);
+		wb_u64(&b, metrics_pool_requests(i));
+		wb_u32(&b, busy);
+		wb_u32(&b, queued);
+	}
+	if (b.overflow || wire_send(ctl, W_CTL_STATS, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) < 0)
+		log_msg(LOG_WARNING, "cannot answer the supervisor's counter query: %s",
+			b.overflow ? "too many pools" : strerror(errno));
+	wb_free(&b);
+}
+
+static void on_supervisor_message(int ctl, const struct wire_frame *f)
+{
+	struct rbuf r;
+
+	if (f->type == W_CTL_STATS_QUERY) {
+		answer_stats(ctl, f);
+	} else if (f->type == W_CTL_POOL_STATE) {
+		rb_init(&r, f->payload, f->len);
+		uint32_t pool = rb_u32(&r);
+		rb_u32(&r);
+		uint32_t state = rb_u32(&r);
+		uint64_t restarts = rb_u64(&r);
+		if (!r.bad && !r.left)
+			metrics_pool_state(pool, state, restarts);
+	}
+}
+
+static void render_metrics(struct sbuf *out)
+{
+	struct m_live live = { .in_flight = atomic_load(&FE.inflight),
+			       .pool_load = relay_pool_load };
+
+	metrics_render(out, &live);
+}
+
 static void start_loops(const struct fe_args *a)
 {
 	FE.nloops = config_loops(a->c);
 	FE.loops = xcalloc(FE.nloops, sizeof(*FE.loops));
 	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++)
 		FE.tls[i] = a->c->server.listen[i].tls;
+	metrics_init(a->c, FE.nloops);
 	if (relay_init(a->c, a->ctl, FE.nloops) < 0)
 		die("relay: %m");
+	relay_set_ctl_hook(on_supervisor_message);
 	for (unsigned i = 0; i < FE.nloops; i++) {
 		FE.loops[i].index = i;
 		if (pthread_create(&FE.loops[i].tid, NULL, loop_thread, &FE.loops[i]) != 0)
@@ -862,6 +940,8 @@ static void drain_and_exit(const struct config *c)
 
 	atomic_store(&FE.draining, true);
 	relay_wake_all();
+	admin_stop(FE.admin); /* the next front end answers scrapes now */
+	FE.admin = NULL;
 	while (atomic_load(&FE.inflight) > 0 && now_ms() < deadline)
 		usleep(10000);
 	if (atomic_load(&FE.inflight) > 0)
@@ -890,6 +970,8 @@ void frontend_main(struct fe_args *a)
 	audit_init(a->audit_fd);
 	block_child_signals(&set);
 	start_loops(a);
+	if (a->admin_fd >= 0 && !(FE.admin = admin_start(a->admin_fd, render_metrics)))
+		die("cannot serve admin_listen %s", c->server.admin_listen.text);
 	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
 		die("cannot report readiness: %m");
 	log_msg(LOG_INFO, "serving as uid %u with %u event loops", (unsigned)geteuid(), FE.nloops);

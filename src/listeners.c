@@ -22,6 +22,8 @@ struct lsock {
 	int fd;
 };
 
+#define ADMIN_INDEX 0xffffffffu
+
 static struct lsock *socks;
 static size_t nsocks;
 
@@ -79,6 +81,21 @@ int *listeners_open(const struct config *c, unsigned loops, char *err, size_t er
 		}
 	}
 	return fds;
+}
+
+int listeners_open_admin(const struct config *c, char *err, size_t errlen)
+{
+	const struct listen_conf *a = &c->server.admin_listen;
+	int fd;
+
+	if (!a->addrlen)
+		return -1;
+	/* an index no front-end loop uses: the admin socket is one of its own */
+	fd = find_or_open(a, ADMIN_INDEX);
+	if (fd < 0)
+		snprintf(err, errlen, "%s:%d: admin_listen %s: %s", c->file, a->line, a->text,
+			 strerror(errno));
+	return fd;
 }
 
 void listeners_keep_only(const int *fds, size_t n)

@@ -12,6 +12,11 @@ struct config;
  * a new array (caller frees), or NULL with the reason in err. */
 int *listeners_open(const struct config *c, unsigned loops, char *err, size_t errlen);
 
+/* The admin listener's socket (reused across reloads like the others), or
+ * -1: with err set when it could not be opened, with err untouched when
+ * there is none. */
+int listeners_open_admin(const struct config *c, char *err, size_t errlen);
+
 /* Close every socket that is not in fds[0..n). */
 void listeners_keep_only(const int *fds, size_t n);
 

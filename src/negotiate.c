@@ -346,6 +346,44 @@ static void fill_success(struct neg_result *res, gss_name_t src, OM_uint32 flags
 	}
 }
 
+/* krb5's message for a code: MIT's mechglue renumbers minor codes (its
+ * own map across mechanisms), so a minor status cannot be compared with
+ * krb5 error codes; the texts it displays are krb5's own, and stable (the
+ * daemon never calls setlocale: they are not translated). */
+static bool reason_has_code(const char *reason, krb5_error_code code)
+{
+	const char *text = error_message(code);
+
+	return text && *text && strstr(reason, text);
+}
+
+/* The class of a refused token, from the routine error or the krb5
+ * mechanism's message (also inside SPNEGO) in `reason`. */
+static enum neg_failure classify_failure(OM_uint32 major, const char *reason)
+{
+	static const krb5_error_code expired[] = { KRB5KRB_AP_ERR_TKT_EXPIRED,
+						   KRB5KRB_AP_ERR_TKT_NYV, KRB5KRB_AP_ERR_SKEW };
+	static const krb5_error_code wrong[] = { KRB5_KT_NOTFOUND, KRB5_KT_KVNONOTFOUND,
+						 KRB5KRB_AP_WRONG_PRINC, KRB5KRB_AP_ERR_NOKEY,
+						 KRB5KRB_AP_ERR_BADKEYVER, KRB5KRB_AP_ERR_NOT_US };
+	OM_uint32 routine = GSS_ROUTINE_ERROR(major);
+
+	if ((major & GSS_S_DUPLICATE_TOKEN) || reason_has_code(reason, KRB5KRB_AP_ERR_REPEAT))
+		return NEG_FAIL_REPLAY;
+	if (routine == GSS_S_CREDENTIALS_EXPIRED || routine == GSS_S_CONTEXT_EXPIRED)
+		return NEG_FAIL_EXPIRED;
+	for (size_t i = 0; i < ARRAY_SIZE(expired); i++)
+		if (reason_has_code(reason, expired[i]))
+			return NEG_FAIL_EXPIRED;
+	/* "... not found in keytab" names the principal: the text is a format */
+	if (strstr(reason, "not found in keytab"))
+		return NEG_FAIL_WRONG_SERVICE;
+	for (size_t i = 0; i < ARRAY_SIZE(wrong); i++)
+		if (reason_has_code(reason, wrong[i]))
+			return NEG_FAIL_WRONG_SERVICE;
+	return NEG_FAIL_TOKEN;
+}
+
 /* MIT marks a proxy credential with GSS_C_DELEG_FLAG too; what tells it
  * from credentials the client delegated is its impersonator (us). */
 static bool is_proxy_cred(gss_cred_id_t cred)
@@ -390,6 +428,7 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s
 	cred = my_cred(s4u, res->reason, sizeof(res->reason));
 	if (cred == GSS_C_NO_CREDENTIAL) {
 		free(tok);
+		res->failure = NEG_FAIL_INTERNAL;
 		goto fail;
 	}
 	in.value = tok;
@@ -409,6 +448,7 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s
 	if (GSS_ERROR(major)) {
 		gss_error_text("gss_accept_sec_context", major, minor, mech, res->reason,
 			       sizeof(res->reason));
+		res->failure = classify_failure(major, res->reason);
 		if (res->deleg != GSS_C_NO_CREDENTIAL)
 			gss_release_cred(&minor, &res->deleg);
 		goto fail;

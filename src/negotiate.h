@@ -11,6 +11,15 @@ struct config;
 
 enum neg_status { NEG_OK = 0, NEG_CONTINUE = 1, NEG_FAILED = -1 };
 
+/* Why a token was refused, as a small fixed class (for metrics). */
+enum neg_failure {
+	NEG_FAIL_TOKEN = 0,     /* malformed, oversized, defective, anything else */
+	NEG_FAIL_REPLAY,        /* seen before */
+	NEG_FAIL_EXPIRED,       /* ticket expired, not yet valid, or clock skew */
+	NEG_FAIL_WRONG_SERVICE, /* for a principal or key we do not have */
+	NEG_FAIL_INTERNAL,      /* our own credential could not be acquired */
+};
+
 struct neg_result {
 	enum neg_status status;
 	char *principal;     /* "alice@EXAMPLE.TEST" */
@@ -24,6 +33,7 @@ struct neg_result {
 				not credentials the client delegated */
 	OM_uint32 lifetime;  /* seconds the context stays valid */
 	char reason[512];    /* on failure: major and minor status texts */
+	enum neg_failure failure; /* on failure */
 };
 
 /* Copy the acceptor keys into a private MEMORY: keytab.  Called while the

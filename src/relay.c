@@ -24,6 +24,7 @@
 
 #include "authq.h"
 #include "config.h"
+#include "ctlproto.h"
 #include "log.h"
 #include "util.h"
 
@@ -46,6 +47,8 @@ struct rl_chan {
 	struct rl_state *req;
 	struct rl_chan *next_free;   /* free list, or graveyard once dead */
 	bool busy, dead;
+	bool retiring;       /* its worker was recycled or stopped: close when free */
+	uint32_t tag;        /* which worker of the pool (W_CTL_CHANNELS) */
 	bool got_head, got_end, end_sent, pending_abort;
 	bool out_armed, in_paused;
 };
@@ -62,7 +65,8 @@ struct rl_pool {
 	size_t qlen, qmax;
 	uint32_t gen;
 	unsigned next_loop;          /* channel k of a generation: loop k % n */
-	unsigned disabled;           /* rapid_fail: Retry-After seconds, or 0 */
+	unsigned disabled;           /* rapid_fail or stopped: Retry-After seconds, or 0 */
+	uint32_t state;              /* enum ctl_pool_state */
 };
 
 struct rl_loop {
@@ -84,6 +88,7 @@ static struct {
 	atomic_bool stop;
 	uint64_t request_timeout_ms;
 	atomic_size_t active;
+	relay_ctl_hook hook;
 } R = { .ctl = -1 };
 
 static __thread struct rl_loop *cur_loop;
@@ -278,6 +283,17 @@ static void reap_graveyards(struct rl_loop *l)
 	}
 }
 
+/* Stop watching and close the channel; its memory waits in the graveyard.
+ * Pool locked. */
+static void chan_close(struct rl_chan *ch)
+{
+	ch->dead = true;
+	epoll_ctl(ch->loop->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
+	close(ch->fd);
+	ch->req = NULL;
+	unlink_chan(ch->pool, ch);
+}
+
 /* The worker is gone (or broke the protocol): fail the bound request. */
 static void chan_dead(struct rl_chan *ch, const char *why)
 {
@@ -286,16 +302,12 @@ static void chan_dead(struct rl_chan *ch, const char *why)
 
 	if (ch->dead)
 		return;
-	ch->dead = true;
-	epoll_ctl(ch->loop->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
-	close(ch->fd);
-	ch->req = NULL;
+	chan_close(ch);
 	if (rl) {
 		rl->chan = NULL;
 		fail(rl, 502, why);
 		log_msg(LOG_ERR, "pool %s: channel lost during a request: %s", p->name, why);
 	}
-	unlink_chan(p, ch);
 }
 
 /* The head may carry delegated credentials: wiped before it is freed. */
@@ -361,6 +373,10 @@ static void maybe_release(struct rl_chan *ch)
 		ch->req->chan = NULL;
 	ch->req = NULL;
 	ch->busy = false;
+	if (ch->retiring) { /* its worker was replaced: it ends when its channels do */
+		chan_close(ch);
+		return;
+	}
 	if (ch->in_paused)
 		set_paused(ch, false);
 	push_free(ch->pool, ch);
@@ -389,6 +405,12 @@ static int send_end(struct rl_chan *ch, bool abort)
 
 /* ---------------------------------------------------------------- HTTP side */
 
+static const char *unavailable_reason(const struct rl_pool *p)
+{
+	return p->state == CTL_STATE_STOPPED ? "pool stopped by idgatectl"
+					     : "pool disabled by rapid_fail";
+}
+
 enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
 {
 	struct rl_pool *p;
@@ -401,6 +423,7 @@ enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
 	pthread_mutex_lock(&p->lock);
 	if (p->disabled) {
 		rl->retry_after = p->disabled;
+		snprintf(rl->reason, sizeof(rl->reason), "%s", unavailable_reason(p));
 		pthread_mutex_unlock(&p->lock);
 		return RL_UNAVAILABLE;
 	}
@@ -809,6 +832,7 @@ static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 		ch->kind = SRC_CHAN;
 		ch->fd = f->fds[i];
 		ch->pool = p;
+		ch->tag = gen;
 		ch->loop = &R.loops[p->next_loop++ % R.nloops];
 		set_nonblock(ch->fd, true);
 		if (epoll_ctl(ch->loop->epfd, EPOLL_CTL_ADD, ch->fd, &ev) < 0) {
@@ -826,27 +850,6 @@ static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* rapid_fail disabled the pool (retry > 0): queued requests fail now, new
- * ones are refused until a reload. */
-static void set_pool_state(uint32_t pool, uint32_t retry)
-{
-	struct rl_pool *p;
-
-	if (pool >= R.npools)
-		return;
-	p = &R.pools[pool];
-	pthread_mutex_lock(&p->lock);
-	p->disabled = retry;
-	while (retry && p->q_head) {
-		struct rl_state *rl = p->q_head;
-		unqueue(p, rl);
-		fail(rl, 503, "pool disabled by rapid_fail");
-	}
-	pthread_mutex_unlock(&p->lock);
-	log_msg(retry ? LOG_ERR : LOG_INFO, "pool %s %s", p->name,
-		retry ? "is disabled (rapid_fail): 503 until a reload" : "serves again");
-}
-
 static void set_auth_socket(int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &R.auth_src };
@@ -859,10 +862,118 @@ static void set_auth_socket(int fd)
 	authq_set_socket(fd); /* closing the old one also drops it from epoll */
 }
 
+/* rapid_fail disabled the pool, or idgatectl stopped it (retry > 0):
+ * queued requests fail now, new ones are refused until it is started. */
+static void set_pool_state(uint32_t pool, uint32_t retry, uint32_t state)
+{
+	struct rl_pool *p;
+	bool was;
+
+	if (pool >= R.npools || state > CTL_STATE_MAX)
+		return;
+	p = &R.pools[pool];
+	pthread_mutex_lock(&p->lock);
+	was = p->disabled != 0;
+	p->disabled = retry;
+	p->state = state;
+	while (retry && p->q_head) {
+		struct rl_state *rl = p->q_head;
+		unqueue(p, rl);
+		fail(rl, 503, unavailable_reason(p));
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (was != (retry != 0))
+		log_msg(!retry ? LOG_INFO : state == CTL_STATE_STOPPED ? LOG_WARNING : LOG_ERR,
+			"pool %s %s", p->name,
+			!retry ? "serves again"
+			: state == CTL_STATE_STOPPED ? "is stopped (idgatectl): 503 until started"
+			: "is disabled (rapid_fail): 503 until started or reloaded");
+}
+
+/* A recycled or stopped worker: no new request goes to its channels; a
+ * free one closes now, a busy one when its request is over.  The worker
+ * exits once all its channels are closed. */
+static void retire_channels(uint32_t pool, uint32_t tag)
+{
+	struct rl_pool *p;
+	size_t n = 0;
+
+	if (pool >= R.npools)
+		return;
+	p = &R.pools[pool];
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->nchans;) {
+		struct rl_chan *ch = p->chans[i];
+		if (ch->tag != tag) {
+			i++;
+			continue;
+		}
+		ch->retiring = true;
+		n++;
+		if (!ch->busy)
+			chan_close(ch); /* moves the last channel into slot i */
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	log_msg(LOG_INFO, "pool %s: %zu channels of the old worker retire", p->name, n);
+}
+
+void relay_pool_load(unsigned pool, uint32_t *busy, uint32_t *queued)
+{
+	struct rl_pool *p;
+
+	*busy = *queued = 0;
+	if (pool >= R.npools)
+		return;
+	p = &R.pools[pool];
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->nchans; i++)
+		*busy += p->chans[i]->busy;
+	*queued = (uint32_t)p->qlen;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void relay_set_ctl_hook(relay_ctl_hook hook)
+{
+	R.hook = hook;
+}
+
+/* One control message from the supervisor (loop 0's thread). */
+static void on_ctl_frame(struct wire_frame *f)
+{
+	struct rbuf r;
+
+	rb_init(&r, f->payload, f->len);
+	if (f->type == W_CTL_CHANNELS) {
+		uint32_t pool = rb_u32(&r), gen = rb_u32(&r);
+		if (!r.bad && !r.left)
+			add_channels(pool, gen, f);
+	} else if (f->type == W_CTL_POOL_STATE) {
+		uint32_t pool = rb_u32(&r), retry = rb_u32(&r), state = rb_u32(&r);
+		rb_u64(&r); /* restarts: for the hook */
+		if (!r.bad && !r.left)
+			set_pool_state(pool, retry, state);
+	} else if (f->type == W_CTL_POOL_RETIRE) {
+		uint32_t pool = rb_u32(&r), tag = rb_u32(&r);
+		if (!r.bad && !r.left)
+			retire_channels(pool, tag);
+	} else if (f->type == W_CTL_AUTHSOCK && f->nfds == 1) {
+		set_auth_socket(f->fds[0]);
+		f->nfds = 0;
+		return;
+	} else if (f->type != W_CTL_STATS_QUERY) {
+		log_msg(LOG_ERR, "unexpected control message %u", f->type);
+		return;
+	}
+	if (R.hook)
+		R.hook(R.ctl, f);
+}
+
+
 static void on_ctl(struct rl_loop *l)
 {
 	struct wire_frame f;
-	struct rbuf r;
 
 	for (;;) {
 		int rc = wire_recv(R.ctl, l->buf, &f, MSG_DONTWAIT);
@@ -873,21 +984,7 @@ static void on_ctl(struct rl_loop *l)
 			log_msg(LOG_ERR, "supervisor connection lost; exiting");
 			_exit(1);
 		}
-		rb_init(&r, f.payload, f.len);
-		if (f.type == W_CTL_CHANNELS) {
-			uint32_t pool = rb_u32(&r), gen = rb_u32(&r);
-			if (!r.bad && !r.left)
-				add_channels(pool, gen, &f);
-		} else if (f.type == W_CTL_POOL_STATE) {
-			uint32_t pool = rb_u32(&r), retry = rb_u32(&r);
-			if (!r.bad && !r.left)
-				set_pool_state(pool, retry);
-		} else if (f.type == W_CTL_AUTHSOCK && f.nfds == 1) {
-			set_auth_socket(f.fds[0]);
-			f.nfds = 0;
-		} else {
-			log_msg(LOG_ERR, "unexpected control message %u", f.type);
-		}
+		on_ctl_frame(&f);
 		wire_close_fds(&f);
 	}
 }

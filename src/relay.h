@@ -112,6 +112,12 @@ void relay_wake_all(void);
 void relay_stop(void);
 /* Requests bound or queued right now, over all pools. */
 size_t relay_active(void);
+/* A pool's worker threads serving a request now, and requests waiting. */
+void relay_pool_load(unsigned pool, uint32_t *busy, uint32_t *queued);
+/* Called (on loop 0) with W_CTL_POOL_STATE, after the relay applied it,
+ * and W_CTL_STATS_QUERY; `ctl` is the supervisor's socket, for answers. */
+typedef void (*relay_ctl_hook)(int ctl, const struct wire_frame *f);
+void relay_set_ctl_hook(relay_ctl_hook hook);
 
 /* ---- requests (from libmicrohttpd callbacks) ---- */
 

@@ -10,7 +10,15 @@
  * validates the file first; a bad file is reported and changes nothing.
  * A good one starts a new generation on the same listening sockets; once
  * it is ready the old front end drains (it stops accepting and finishes
- * its requests), then the old workers stop. */
+ * its requests), then the old workers stop.
+ *
+ * idgatectl talks to it over a root-only control socket (control.c): it
+ * reports status (with the request counts the front end keeps, asked for
+ * over the front end's control channel), starts, stops and recycles a
+ * pool's worker, reloads and checks the configuration.  A recycled or
+ * stopped worker is "retired": the front end stops giving it requests and
+ * closes its channels as their requests end, and the worker exits when
+ * its last channel closes. */
 #include "supervisor.h"
 
 #include <errno.h>
@@ -31,6 +39,8 @@
 #include "authhelper.h"
 #include "config.h"
 #include "confine.h"
+#include "control.h"
+#include "ctlproto.h"
 #include "deleg.h"
 #include "diag.h"
 #include "frontend.h"
@@ -38,11 +48,13 @@
 #include "log.h"
 #include "modinit.h"
 #include "privsep.h"
+#include "sbuf.h"
 #include "util.h"
 #include "wire.h"
 #include "worker.h"
 
 #define START_TIMEOUT_MS 30000
+#define STATS_TIMEOUT_MS 1000  /* how long status waits for the front end's counts */
 #define RETRY_AFTER_DISABLED 60
 
 enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH };
@@ -57,19 +69,38 @@ struct child {
 	bool ready;
 	char *name;        /* for messages */
 	struct generation *gen;
+	uint32_t tag;      /* ROLE_WORKER: names its channels at the front end */
+	uint64_t started_ms;
+	int reply_fd;      /* an idgatectl waiting for this worker to be ready */
+	uint32_t reply_old_pid;
 };
 
 struct pool_health {
 	uint64_t *fails;   /* when its workers died, newest last */
 	size_t nfails;
-	bool disabled;
+	bool disabled;     /* rapid_fail */
+	bool stopped;      /* idgatectl pool stop */
+	uint64_t restarts; /* workers restarted after a failure */
+};
+
+/* A recycled or stopped worker that finishes its requests.  `told`: the
+ * front end was told to retire its channels (a recycle waits for the new
+ * worker to be ready first). */
+struct retired {
+	pid_t pid;
+	unsigned pool;
+	uint32_t tag;
+	bool told, termed;
+	uint64_t deadline_ms;
+	struct retired *next;
 };
 
 struct generation {
 	unsigned id;
 	struct config *c;
-	int *listen_fds;   /* [listener * loops + loop] */
+	int *listen_fds;   /* [listener * loops + loop], then the admin socket */
 	size_t nlisten_fds;
+	int admin_fd;      /* in listen_fds too; -1: none */
 	int audit_fd;
 	char *tls_cert_pem, *tls_key_pem;
 	/* kids[0] is the front end, kids[1..npools] the pool workers, and the
@@ -77,6 +108,7 @@ struct generation {
 	struct child *kids;
 	size_t nkids;
 	struct pool_health *health;
+	struct retired *retired;
 	bool retiring;
 	struct generation *next;
 };
@@ -89,11 +121,17 @@ static struct {
 	unsigned next_id;
 	bool started, stopping, reloading, reload_again;
 	uint64_t stop_deadline;
-} S;
+	uint64_t start_ms;
+	int ctl_fd;               /* the control socket (idgatectl), -1: none */
+	char *ctl_path;
+	uint32_t stats_tag;
+} S = { .ctl_fd = -1 };
 
 #define FE(g) (&(g)->kids[0])
 
 static void poll_once(int timeout_ms);
+static void after_exit_while_retiring(struct generation *g, struct child *ch);
+static void retire_waiting(struct generation *g, unsigned pool);
 
 /* ---------------------------------------------------------------- resources */
 
@@ -173,7 +211,8 @@ static pid_t spawn_frontend(struct generation *g, int ctl_child)
 	close_fds_except(keep, n + 2);
 	free(keep);
 	struct fe_args a = { .c = g->c, .listen_fds = g->listen_fds, .ctl = ctl_child,
-			     .audit_fd = g->audit_fd, .tls_cert_pem = g->tls_cert_pem,
+			     .audit_fd = g->audit_fd, .admin_fd = g->admin_fd,
+			     .tls_cert_pem = g->tls_cert_pem,
 			     .tls_key_pem = g->tls_key_pem };
 	frontend_main(&a);
 }
@@ -276,12 +315,14 @@ static int start_worker(struct generation *g, unsigned i)
 	}
 	w->ready = false;
 	w->ctl = ctl[0];
+	w->tag = ++tag;
+	w->started_ms = now_ms();
 	w->pid = spawn_worker(g, pool, theirs, ctl[1]);
 	close(ctl[1]);
 	for (size_t k = 0; k < n; k++)
 		close(theirs[k]);
 	if (w->pid > 0)
-		rc = send_channels(g, i, mine, n, ++tag);
+		rc = send_channels(g, i, mine, n, w->tag);
 	for (size_t k = 0; k < n; k++)
 		close(mine[k]);
 done:
@@ -354,6 +395,7 @@ static void setup_children(struct generation *g)
 	g->health = xcalloc(c->npools, sizeof(*g->health));
 	for (size_t i = 0; i < g->nkids; i++) {
 		g->kids[i].ctl = -1;
+		g->kids[i].reply_fd = -1;
 		g->kids[i].gen = g;
 	}
 	g->kids[0].role = ROLE_FRONTEND;
@@ -381,7 +423,17 @@ static void gen_free(struct generation *g)
 	for (size_t i = 0; i < g->nkids; i++) {
 		if (g->kids[i].ctl >= 0)
 			close(g->kids[i].ctl);
+		if (g->kids[i].reply_fd >= 0) {
+			ctl_send_error(g->kids[i].reply_fd, CTL_ERR_FAILED,
+				       "the configuration was replaced before the worker was ready");
+			close(g->kids[i].reply_fd);
+		}
 		free(g->kids[i].name);
+	}
+	while (g->retired) {
+		struct retired *r = g->retired;
+		g->retired = r->next;
+		free(r);
 	}
 	for (size_t i = 0; g->health && i < g->c->npools; i++)
 		free(g->health[i].fails);
@@ -406,6 +458,23 @@ static void gen_free(struct generation *g)
 	free(all);
 }
 
+/* The admin listener joins the listening sockets (kept across reloads). */
+static int open_admin(struct generation *g)
+{
+	char err[512];
+
+	if (!g->c->server.admin_listen.addrlen)
+		return 0;
+	g->admin_fd = listeners_open_admin(g->c, err, sizeof(err));
+	if (g->admin_fd < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return -1;
+	}
+	g->listen_fds = xreallocarray(g->listen_fds, g->nlisten_fds + 1, sizeof(int));
+	g->listen_fds[g->nlisten_fds++] = g->admin_fd;
+	return 0;
+}
+
 static struct generation *gen_create(struct config *c)
 {
 	struct generation *g = xcalloc(1, sizeof(*g));
@@ -414,12 +483,15 @@ static struct generation *gen_create(struct config *c)
 	g->id = ++S.next_id;
 	g->c = c;
 	g->audit_fd = -1;
+	g->admin_fd = -1;
 	g->listen_fds = listeners_open(c, config_loops(c), err, sizeof(err));
 	if (!g->listen_fds) {
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
 	}
 	g->nlisten_fds = c->server.nlisten * config_loops(c);
+	if (open_admin(g) < 0)
+		goto fail;
 	g->audit_fd = open_audit_log(c->server.audit_log);
 	if ((*c->server.audit_log && g->audit_fd < 0) || read_tls_files(g) < 0)
 		goto fail;
@@ -449,13 +521,20 @@ static void gen_kill(struct generation *g, int sig)
 	for (size_t i = 0; i < g->nkids; i++)
 		if (g->kids[i].pid > 0)
 			kill(g->kids[i].pid, sig);
+	for (struct retired *r = g->retired; r; r = r->next)
+		kill(r->pid, sig);
+}
+
+static bool pool_off(const struct generation *g, unsigned pool)
+{
+	return g->health[pool].disabled || g->health[pool].stopped;
 }
 
 static bool gen_ready(const struct generation *g)
 {
 	for (size_t i = 0; i < g->nkids; i++)
-		if (!g->kids[i].ready && !(g->kids[i].role == ROLE_WORKER &&
-					   g->health[g->kids[i].pool].disabled))
+		if (!g->kids[i].ready &&
+		    !(g->kids[i].role == ROLE_WORKER && pool_off(g, g->kids[i].pool)))
 			return false;
 	return true;
 }
@@ -465,7 +544,7 @@ static bool gen_alive(const struct generation *g)
 	for (size_t i = 0; i < g->nkids; i++)
 		if (g->kids[i].pid > 0)
 			return true;
-	return false;
+	return g->retired != NULL;
 }
 
 /* Wait until every child of g said it is ready.  -1 if one died first or
@@ -507,13 +586,28 @@ static void describe_exit(int status, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-static void tell_pool_state(struct generation *g, unsigned pool, bool disabled)
+static uint32_t pool_state(const struct generation *g, unsigned pool)
+{
+	const struct child *w = &g->kids[1 + pool];
+
+	if (g->health[pool].stopped)
+		return CTL_STATE_STOPPED;
+	if (g->health[pool].disabled)
+		return CTL_STATE_DISABLED;
+	return w->pid > 0 && w->ready ? CTL_STATE_SERVING : CTL_STATE_STARTING;
+}
+
+/* What the front end needs to answer (503 while the pool is off) and to
+ * show in its metrics. */
+static void tell_pool_state(struct generation *g, unsigned pool)
 {
 	struct wbuf b;
 
 	wb_init(&b);
 	wb_u32(&b, pool);
-	wb_u32(&b, disabled ? RETRY_AFTER_DISABLED : 0);
+	wb_u32(&b, pool_off(g, pool) ? RETRY_AFTER_DISABLED : 0);
+	wb_u32(&b, pool_state(g, pool));
+	wb_u64(&b, g->health[pool].restarts);
 	if (FE(g)->ctl >= 0 && wire_send(FE(g)->ctl, W_CTL_POOL_STATE, 0, b.p, b.len, NULL, 0, 0) < 0)
 		log_msg(LOG_ERR, "cannot tell the front end about pool %s: %m",
 			g->c->pools[pool].name);
@@ -537,6 +631,134 @@ static bool too_many_failures(struct generation *g, unsigned pool)
 	return h->nfails >= pc->rapid_fail_count;
 }
 
+/* ---------------------------------------------------------------- retired workers */
+
+static void retire_tell(struct generation *g, struct retired *r)
+{
+	struct wbuf b;
+
+	wb_init(&b);
+	wb_u32(&b, r->pool);
+	wb_u32(&b, r->tag);
+	if (FE(g)->ctl < 0 ||
+	    wire_send(FE(g)->ctl, W_CTL_POOL_RETIRE, 0, b.p, b.len, NULL, 0, 0) < 0)
+		kill(r->pid, SIGTERM); /* the front end cannot let it drain */
+	wb_free(&b);
+	r->told = true;
+	r->deadline_ms = now_ms() + g->c->server.shutdown_timeout_ms;
+}
+
+/* Take pool's worker out of its slot: it finishes its requests and exits.
+ * `now`: retire its channels at once (stop), else once a successor is
+ * ready (recycle).  Returns its pid. */
+static pid_t retire_worker(struct generation *g, unsigned pool, bool now)
+{
+	struct child *w = &g->kids[1 + pool];
+	struct retired *r = xcalloc(1, sizeof(*r));
+	pid_t pid = w->pid;
+
+	r->pid = pid;
+	r->pool = pool;
+	r->tag = w->tag;
+	r->next = g->retired;
+	g->retired = r;
+	if (w->ctl >= 0)
+		close(w->ctl); /* the worker only ever says READY on it */
+	w->ctl = -1;
+	w->pid = 0;
+	w->ready = false;
+	if (now)
+		retire_tell(g, r);
+	return pid;
+}
+
+/* The old workers of a pool that waited for a successor. */
+static void retire_waiting(struct generation *g, unsigned pool)
+{
+	for (struct retired *r = g->retired; r; r = r->next)
+		if (r->pool == pool && !r->told)
+			retire_tell(g, r);
+}
+
+/* A retired worker that exited; false if pid is not one. */
+static bool retired_exit(pid_t pid, int status)
+{
+	char how[96];
+
+	for (struct generation *g = S.gens; g; g = g->next) {
+		for (struct retired **pp = &g->retired; *pp; pp = &(*pp)->next) {
+			struct retired *r = *pp;
+			if (r->pid != pid)
+				continue;
+			describe_exit(status, how, sizeof(how));
+			log_msg(LOG_INFO, "pool %s: old worker (pid %d) has drained and %s",
+				g->c->pools[r->pool].name, (int)pid, how);
+			*pp = r->next;
+			free(r);
+			if ((g->retiring || S.stopping) && !gen_alive(g))
+				after_exit_while_retiring(g, NULL);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A retired worker that does not finish within shutdown_timeout is told
+ * to stop, as SIGTERM would. */
+static void check_retired(void)
+{
+	uint64_t now = now_ms();
+
+	for (struct generation *g = S.gens; g; g = g->next) {
+		for (struct retired *r = g->retired; r; r = r->next) {
+			if (!r->told || r->termed || now < r->deadline_ms)
+				continue;
+			log_msg(LOG_WARNING, "pool %s: old worker (pid %d) still busy after "
+				"shutdown_timeout; stopping it", g->c->pools[r->pool].name,
+				(int)r->pid);
+			kill(r->pid, SIGTERM);
+			r->termed = true;
+		}
+	}
+}
+
+static void reply_ready(struct child *w)
+{
+	char msg[200];
+
+	if (w->reply_fd < 0)
+		return;
+	if (w->reply_old_pid)
+		snprintf(msg, sizeof(msg), "pool %s: worker %d serves; old worker %u drains",
+			 w->gen->c->pools[w->pool].name, (int)w->pid, w->reply_old_pid);
+	else
+		snprintf(msg, sizeof(msg), "pool %s: worker %d serves",
+			 w->gen->c->pools[w->pool].name, (int)w->pid);
+	ctl_send_ok(w->reply_fd, msg, (uint32_t)w->pid, w->reply_old_pid);
+	close(w->reply_fd);
+	w->reply_fd = -1;
+}
+
+static void reply_failed(struct child *w, const char *how)
+{
+	if (w->reply_fd < 0)
+		return;
+	ctl_send_error(w->reply_fd, CTL_ERR_FAILED, "pool %s: the new worker %s before it was "
+		       "ready (see idgated's log)", w->gen->c->pools[w->pool].name, how);
+	close(w->reply_fd);
+	w->reply_fd = -1;
+}
+
+/* A worker said READY: the old workers it replaces drain now. */
+static void on_worker_ready(struct child *w)
+{
+	struct generation *g = w->gen;
+
+	retire_waiting(g, w->pool);
+	tell_pool_state(g, w->pool);
+	reply_ready(w);
+}
+
 static void worker_failed(struct generation *g, struct child *ch)
 {
 	const struct pool_conf *pc = &g->c->pools[ch->pool];
@@ -544,18 +766,22 @@ static void worker_failed(struct generation *g, struct child *ch)
 	if (too_many_failures(g, ch->pool)) {
 		g->health[ch->pool].disabled = true;
 		log_msg(LOG_ERR, "pool %s disabled: %zu worker failures within %llu s (rapid_fail); "
-			"it answers 503 until the next reload", pc->name, g->health[ch->pool].nfails,
+			"it answers 503 until the next reload or idgatectl pool start", pc->name,
+			g->health[ch->pool].nfails,
 			(unsigned long long)(pc->rapid_fail_window_ms / 1000));
-		tell_pool_state(g, ch->pool, true);
+		tell_pool_state(g, ch->pool);
+		retire_waiting(g, ch->pool); /* a recycle's old worker: no successor */
 		return;
 	}
+	g->health[ch->pool].restarts++;
 	if (start_worker(g, ch->pool) < 0)
 		log_msg(LOG_ERR, "%s: cannot restart it: %m", ch->name);
+	tell_pool_state(g, ch->pool);
 }
 
 static void after_exit_while_retiring(struct generation *g, struct child *ch)
 {
-	if (ch == FE(g)) /* the front end has drained: now the others */
+	if (ch && ch == FE(g)) /* the front end has drained: now the others */
 		gen_kill(g, SIGTERM);
 	if (!gen_alive(g)) {
 		log_msg(LOG_INFO, "configuration generation %u has stopped", g->id);
@@ -573,7 +799,9 @@ static void on_child_exit(struct child *ch, int status)
 	pid_t pid = ch->pid;
 
 	describe_exit(status, how, sizeof(how));
-	close(ch->ctl);
+	reply_failed(ch, how);
+	if (ch->ctl >= 0)
+		close(ch->ctl);
 	ch->ctl = -1;
 	ch->pid = 0;
 	ch->ready = false;
@@ -616,6 +844,8 @@ static void reap(void)
 		struct child *ch = child_by_pid(pid);
 		if (ch)
 			on_child_exit(ch, status);
+		else
+			retired_exit(pid, status);
 	}
 }
 
@@ -685,7 +915,9 @@ static bool privilege_ok(const struct config *c, bool fatal)
 	return true;
 }
 
-static struct config *load_for_reload(void)
+/* Load and check the file as `idgated -t` does; each problem is logged and,
+ * with `why`, collected there too (for idgatectl). */
+static struct config *load_checked(const char *what, struct sbuf *why)
 {
 	struct diag d = { 0 };
 	struct config *c = config_load(S.file, &d, true);
@@ -694,9 +926,23 @@ static struct config *load_for_reload(void)
 		config_free(c);
 		c = NULL;
 	}
-	for (size_t i = 0; i < d.n; i++)
-		log_msg(c ? LOG_WARNING : LOG_ERR, "reload: %s", d.msgs[i]);
+	for (size_t i = 0; i < d.n; i++) {
+		log_msg(c ? LOG_WARNING : LOG_ERR, "%s: %s", what, d.msgs[i]);
+		if (why)
+			sb_printf(why, "%s\n", d.msgs[i]);
+	}
 	diag_free(&d);
+	return c;
+}
+
+static void warn_fixed_keys(const struct config *c);
+
+static struct config *load_for_reload(struct sbuf *why)
+{
+	struct config *c = load_checked("reload", why);
+
+	if (c)
+		warn_fixed_keys(c);
 	if (c && !privilege_ok(c, false)) {
 		config_free(c);
 		c = NULL;
@@ -704,19 +950,31 @@ static struct config *load_for_reload(void)
 	return c;
 }
 
-static void reload(void)
+enum reload_result { RELOADED = 0, RELOAD_QUEUED, RELOAD_REFUSED, RELOAD_FAILED };
+
+static void warn_fixed_keys(const struct config *c)
+{
+	if (strcmp(c->server.control_socket, S.ctl_path ? S.ctl_path : "") != 0)
+		log_msg(LOG_WARNING, "reload: control_socket changes take effect at the next "
+			"restart (still %s)", S.ctl_path ? S.ctl_path : "none");
+}
+
+/* SIGHUP or idgatectl reload.  `why` (may be NULL) collects the problems
+ * of a refused file. */
+static enum reload_result reload(struct sbuf *why)
 {
 	struct generation *g, *old = S.cur;
+	enum reload_result res = RELOAD_REFUSED;
 	struct config *c;
 
 	if (S.reloading) {
 		S.reload_again = true;
-		return;
+		return RELOAD_QUEUED;
 	}
 	S.reloading = true;
 	sd_notify(0, "RELOADING=1");
-	log_msg(LOG_INFO, "SIGHUP: reloading %s", S.file);
-	c = load_for_reload();
+	log_msg(LOG_INFO, "reloading %s", S.file);
+	c = load_for_reload(why);
 	if (!c) {
 		log_msg(LOG_ERR, "reload refused: the configuration is not valid; the running one "
 			"keeps serving");
@@ -726,18 +984,21 @@ static void reload(void)
 		log_msg(LOG_ERR, "reload failed: the new configuration did not start; the running "
 			"one keeps serving");
 		gen_retire(g);
+		res = RELOAD_FAILED;
 	} else {
 		S.cur = g;
 		gen_retire(old);
 		log_msg(LOG_INFO, "reloaded: configuration generation %u serves, %u drains", g->id,
 			old->id);
+		res = RELOADED;
 	}
 	sd_notify(0, "READY=1");
 	S.reloading = false;
 	if (S.reload_again) {
 		S.reload_again = false;
-		reload();
+		reload(NULL);
 	}
+	return res;
 }
 
 static void begin_stop(void)
@@ -750,6 +1011,269 @@ static void begin_stop(void)
 	log_msg(LOG_INFO, "stopping: draining requests");
 	for (struct generation *g = S.gens; g; g = g->next)
 		gen_retire(g);
+}
+
+/* ---------------------------------------------------------------- idgatectl */
+
+/* W_CTL_STATS: the counts of each pool of g.  0 or -1. */
+static int decode_stats(struct generation *g, const struct wire_frame *f, uint32_t tag,
+			struct ctl_pool *pools)
+{
+	struct rbuf r;
+	uint32_t n;
+
+	rb_init(&r, f->payload, f->len);
+	if (rb_u32(&r) != tag)
+		return -1; /* an answer to an earlier query that timed out */
+	n = rb_u32(&r);
+	if (r.bad || n != g->c->npools)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		pools[i].requests = rb_u64(&r);
+		pools[i].busy = rb_u32(&r);
+		pools[i].queued = rb_u32(&r);
+	}
+	return r.bad || r.left ? -1 : 0;
+}
+
+/* The front end's counts, asked for and awaited here (at most
+ * STATS_TIMEOUT_MS): the front end answers from its first event loop at
+ * once.  Only numbers come back, checked like any message.  0 or -1. */
+static int query_frontend(struct generation *g, struct ctl_pool *pools)
+{
+	uint8_t *buf = xmalloc(WIRE_MAX_FRAME);
+	uint64_t deadline = now_ms() + STATS_TIMEOUT_MS;
+	uint32_t tag = ++S.stats_tag;
+	struct wire_frame f;
+	struct wbuf b;
+	int rc = -1;
+
+	wb_init(&b);
+	wb_u32(&b, tag);
+	if (wire_send(FE(g)->ctl, W_CTL_STATS_QUERY, 0, b.p, b.len, NULL, 0, 0) < 0)
+		goto done;
+	while (rc < 0 && now_ms() < deadline) {
+		struct pollfd p = { .fd = FE(g)->ctl, .events = POLLIN };
+		if (poll(&p, 1, (int)(deadline - now_ms())) != 1 ||
+		    wire_recv(FE(g)->ctl, buf, &f, MSG_DONTWAIT) <= 0)
+			continue;
+		wire_close_fds(&f);
+		if (f.type == W_CTL_READY)
+			FE(g)->ready = true;
+		else if (f.type == W_CTL_STATS)
+			rc = decode_stats(g, &f, tag, pools);
+	}
+done:
+	wb_free(&b);
+	free(buf);
+	return rc;
+}
+
+static void fill_pool_status(struct generation *g, unsigned i, struct ctl_pool *p)
+{
+	const struct child *w = &g->kids[1 + i];
+	uint64_t now = now_ms();
+
+	p->name = g->c->pools[i].name;
+	p->user = g->c->pools[i].user;
+	p->state = pool_state(g, i);
+	p->pid = w->pid > 0 ? (uint32_t)w->pid : 0;
+	p->threads = g->c->pools[i].threads;
+	p->impersonates = g->c->pools[i].impersonates;
+	p->since_s = w->pid > 0 ? (now - w->started_ms) / 1000 : 0;
+	p->restarts = g->health[i].restarts;
+	p->requests = CTL_UNKNOWN;
+	for (struct retired *r = g->retired; r; r = r->next)
+		if (r->pool == i && p->ndraining < CTL_MAX_DRAINING)
+			p->draining[p->ndraining++] = (uint32_t)r->pid;
+}
+
+static void admin_status(int fd, struct generation *g)
+{
+	struct ctl_status st = {
+		.version = PACKAGE_VERSION, .config = S.file, .pid = (uint32_t)getpid(),
+		.frontend_pid = FE(g)->pid > 0 ? (uint32_t)FE(g)->pid : 0, .generation = g->id,
+		.uptime_s = (now_ms() - S.start_ms) / 1000, .npools = (uint32_t)g->c->npools,
+	};
+	struct wbuf b;
+
+	st.pools = xcalloc(g->c->npools + 1, sizeof(*st.pools));
+	for (unsigned i = 0; i < g->c->npools; i++)
+		fill_pool_status(g, i, &st.pools[i]);
+	if (query_frontend(g, st.pools) < 0)
+		log_msg(LOG_WARNING, "status: the front end did not give its counts in time");
+	wb_init(&b);
+	ctl_status_encode(&b, &st);
+	if (b.overflow)
+		ctl_send_error(fd, CTL_ERR_FAILED, "too many pools for one status message");
+	else
+		wire_send(fd, W_ADM_STATUS_REPLY, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT);
+	wb_free(&b);
+	free(st.pools);
+}
+
+/* Start a worker for a pool that has none; idgatectl hears when it is
+ * ready (the reply waits on the child).  0 or -1 (answered). */
+static int start_for_admin(int fd, struct generation *g, unsigned i, pid_t old)
+{
+	struct child *w = &g->kids[1 + i];
+
+	if (start_worker(g, i) < 0) {
+		ctl_send_error(fd, CTL_ERR_FAILED, "pool %s: cannot start a worker: %s",
+			       g->c->pools[i].name, strerror(errno));
+		return -1;
+	}
+	w->reply_fd = fd;
+	w->reply_old_pid = old > 0 ? (uint32_t)old : 0;
+	tell_pool_state(g, i);
+	return 0;
+}
+
+static int admin_pool_start(int fd, struct generation *g, unsigned i)
+{
+	struct pool_health *h = &g->health[i];
+	struct child *w = &g->kids[1 + i];
+
+	if (!pool_off(g, i)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "pool %s: already %s (worker %d)", g->c->pools[i].name,
+			 w->ready ? "serving" : "starting", (int)w->pid);
+		ctl_send_ok(fd, msg, (uint32_t)w->pid, 0);
+		return -1;
+	}
+	log_msg(LOG_INFO, "idgatectl: starting pool %s (it was %s)", g->c->pools[i].name,
+		h->stopped ? "stopped" : "disabled by rapid_fail");
+	h->stopped = h->disabled = false;
+	h->nfails = 0; /* rapid_fail counts afresh */
+	return start_for_admin(fd, g, i, 0);
+}
+
+static void admin_pool_stop(int fd, struct generation *g, unsigned i)
+{
+	struct child *w = &g->kids[1 + i];
+	char msg[200];
+	pid_t old = 0;
+
+	if (g->health[i].stopped) {
+		snprintf(msg, sizeof(msg), "pool %s: already stopped", g->c->pools[i].name);
+		ctl_send_ok(fd, msg, 0, 0);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "pool %s: stopped", g->c->pools[i].name);
+	g->health[i].stopped = true;
+	reply_failed(w, "was stopped");
+	tell_pool_state(g, i); /* 503 from now on, queued requests too */
+	if (w->pid > 0)
+		old = retire_worker(g, i, true);
+	retire_waiting(g, i);
+	if (old)
+		snprintf(msg, sizeof(msg), "pool %s: stopped; worker %d finishes its requests",
+			 g->c->pools[i].name, (int)old);
+	log_msg(LOG_INFO, "idgatectl: %s", msg);
+	ctl_send_ok(fd, msg, 0, (uint32_t)old);
+}
+
+/* IIS's recycle: a new worker first; the old one drains once it is ready. */
+static int admin_pool_recycle(int fd, struct generation *g, unsigned i)
+{
+	struct child *w = &g->kids[1 + i];
+	pid_t old;
+
+	if (pool_off(g, i)) {
+		ctl_send_error(fd, CTL_ERR_FAILED, "pool %s is %s: start it instead",
+			       g->c->pools[i].name, ctl_state_name(pool_state(g, i)));
+		return -1;
+	}
+	if (w->pid <= 0 || !w->ready || w->reply_fd >= 0) {
+		ctl_send_error(fd, CTL_ERR_BUSY, "pool %s: its worker is starting; try again",
+			       g->c->pools[i].name);
+		return -1;
+	}
+	log_msg(LOG_INFO, "idgatectl: recycling pool %s (worker %d)", g->c->pools[i].name,
+		(int)w->pid);
+	old = retire_worker(g, i, false);
+	if (start_for_admin(fd, g, i, old) < 0) {
+		retire_waiting(g, i);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 when fd now waits for a worker (the caller must not close it). */
+static int admin_pool(int fd, struct generation *g, const struct ctl_request *q)
+{
+	struct pool_conf *pc = config_pool(g->c, q->pool);
+
+	if (!pc) {
+		ctl_send_error(fd, CTL_ERR_NO_POOL, "no pool '%s' in %s", q->pool, S.file);
+		return -1;
+	}
+	switch (q->action) {
+	case CTL_POOL_START:
+		return admin_pool_start(fd, g, pc->index);
+	case CTL_POOL_STOP:
+		admin_pool_stop(fd, g, pc->index);
+		return -1;
+	default:
+		return admin_pool_recycle(fd, g, pc->index);
+	}
+}
+
+static void admin_reload(int fd)
+{
+	struct sbuf why;
+	enum reload_result res;
+
+	sb_init(&why);
+	res = reload(&why);
+	if (res == RELOADED)
+		ctl_send_ok(fd, "reloaded", 0, 0);
+	else if (res == RELOAD_QUEUED)
+		ctl_send_ok(fd, "a reload is under way; another one follows it", 0, 0);
+	else if (res == RELOAD_REFUSED)
+		ctl_send_error(fd, CTL_ERR_FAILED, "reload refused; the running configuration "
+			       "keeps serving:\n%s", why.s);
+	else
+		ctl_send_error(fd, CTL_ERR_FAILED, "reload failed: the new configuration did not "
+			       "start (see idgated's log); the running one keeps serving");
+	sb_free(&why);
+}
+
+/* `idgated -t` on the running file, reported to idgatectl. */
+static void admin_check(int fd)
+{
+	struct sbuf why;
+	struct config *c;
+
+	sb_init(&why);
+	c = load_checked("check", &why);
+	if (c)
+		ctl_send_ok(fd, why.len ? why.s : "configuration OK", 0, 0);
+	else
+		ctl_send_error(fd, CTL_ERR_FAILED, "%s", why.s);
+	config_free(c);
+	sb_free(&why);
+}
+
+static void on_control(void)
+{
+	struct ctl_request q;
+	int fd = control_accept(S.ctl_fd, &q);
+
+	if (fd < 0)
+		return;
+	if (!S.cur || S.stopping) {
+		ctl_send_error(fd, CTL_ERR_BUSY, "idgated is stopping");
+	} else if (q.type == W_ADM_STATUS) {
+		admin_status(fd, S.cur);
+	} else if (q.type == W_ADM_RELOAD) {
+		admin_reload(fd);
+	} else if (q.type == W_ADM_CHECK) {
+		admin_check(fd);
+	} else if (admin_pool(fd, S.cur, &q) == 0) {
+		return; /* answered when the worker is ready */
+	}
+	close(fd);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -769,7 +1293,7 @@ static void on_signal(void)
 			break;
 		case SIGHUP:
 			if (!S.stopping)
-				reload();
+				reload(NULL);
 			break;
 		}
 	}
@@ -783,9 +1307,11 @@ static void on_ctl(struct child *ch)
 
 	if (rc > 0) {
 		wire_close_fds(&f);
-		if (f.type == W_CTL_READY)
+		if (f.type == W_CTL_READY) {
 			ch->ready = true;
-		else
+			if (ch->role == ROLE_WORKER)
+				on_worker_ready(ch);
+		} else
 			log_msg(LOG_ERR, "%s sent unexpected control message %u", ch->name, f.type);
 	}
 	free(buf);
@@ -803,11 +1329,12 @@ static size_t count_kids(void)
 /* One round of waiting: signals and control messages. */
 static void poll_once(int timeout_ms)
 {
-	size_t cap = count_kids() + 1, n = 0;
+	size_t cap = count_kids() + 2, n = 0;
 	struct pollfd *p = xcalloc(cap, sizeof(*p));
 	struct child **who = xcalloc(cap, sizeof(*who));
 
 	p[n++] = (struct pollfd){ .fd = S.sigfd, .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = S.ctl_fd, .events = POLLIN }; /* -1: ignored */
 	for (struct generation *g = S.gens; g; g = g->next) {
 		for (size_t i = 0; i < g->nkids; i++) {
 			struct child *ch = &g->kids[i];
@@ -818,9 +1345,11 @@ static void poll_once(int timeout_ms)
 		}
 	}
 	if (poll(p, n, timeout_ms) > 0) {
-		for (size_t i = 1; i < n; i++)
+		for (size_t i = 2; i < n; i++)
 			if (p[i].revents & POLLIN)
 				on_ctl(who[i]);
+		if (p[1].revents & POLLIN)
+			on_control();
 		if (p[0].revents & POLLIN)
 			on_signal(); /* last: it may free children of this round */
 	}
@@ -836,6 +1365,22 @@ static void log_started(const struct generation *g)
 		log_msg(LOG_INFO, "listening on %s", s->listen[i].text);
 	log_msg(LOG_INFO, "idgated %s ready: %zu pools, %zu vdirs", PACKAGE_VERSION,
 		g->c->npools, g->c->nvdirs);
+}
+
+static int open_control(const struct config *c)
+{
+	char err[PATH_MAX + 200];
+
+	if (!*c->server.control_socket)
+		return 0;
+	S.ctl_fd = control_open(c->server.control_socket, err, sizeof(err));
+	if (S.ctl_fd < 0) {
+		log_msg(LOG_ERR, "%s (set control_socket to another path, or empty for none)",
+			err);
+		return -1;
+	}
+	S.ctl_path = xstrdup(c->server.control_socket);
+	return 0;
 }
 
 static void setup_signals(void)
@@ -860,11 +1405,14 @@ int supervisor_run(struct config *c, const char *config_file)
 
 	log_set_role("supervisor");
 	S.file = config_file;
+	S.start_ms = now_ms();
 	privilege_ok(c, true);
 	if (!privsep_privileged())
 		log_msg(LOG_WARNING, "not started as root: every process keeps uid %u (users in "
 			"the configuration are not applied)", (unsigned)geteuid());
 	setup_signals();
+	if (open_control(c) < 0)
+		return 1;
 	g = gen_create(c);
 	if (!g)
 		return 1;
@@ -878,6 +1426,7 @@ int supervisor_run(struct config *c, const char *config_file)
 	log_started(g);
 	while (S.gens) {
 		poll_once(500);
+		check_retired();
 		if (S.stopping && now_ms() > S.stop_deadline) {
 			log_msg(LOG_WARNING, "children did not stop in time; killing them");
 			for (struct generation *o = S.gens; o; o = o->next)
@@ -885,6 +1434,7 @@ int supervisor_run(struct config *c, const char *config_file)
 			S.stop_deadline = UINT64_MAX;
 		}
 	}
+	control_close(S.ctl_fd, S.ctl_path);
 	log_msg(LOG_INFO, "stopped");
 	return 0;
 }

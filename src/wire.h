@@ -45,7 +45,14 @@ enum wire_type {
 	W_CTL_CHANNELS = 33, /* supervisor -> front end: u32 pool, u32 generation, fds */
 	W_CTL_AUTHSOCK = 34, /* supervisor -> front end: the auth helper's socket (fd) */
 	W_CTL_POOL_STATE = 35, /* supervisor -> front end: u32 pool, u32 retry-after
-	                          seconds (0: the pool serves again) */
+	                          seconds (0: the pool serves), u32 state
+	                          (enum ctl_pool_state), u64 worker restarts */
+	W_CTL_POOL_RETIRE = 36, /* supervisor -> front end: u32 pool, u32 channel tag:
+	                           stop using that worker's channels; close each
+	                           when its request is over (a recycle) */
+	W_CTL_STATS_QUERY = 37, /* supervisor -> front end: u32 query tag */
+	W_CTL_STATS = 38,    /* front end -> supervisor: u32 query tag, u32 npools, then
+	                        per pool u64 requests, u32 busy channels, u32 queued */
 	/* front end <-> auth helper (PAM) */
 	W_AUTH_ACCT = 40,    /* u64 tag, str user, str rhost: pam_acct_mgmt */
 	W_AUTH_PASS = 41,    /* u64 tag, str user, str rhost, str password:
@@ -59,6 +66,14 @@ enum wire_type {
 	W_SPAWN_FAILED = 50,  /* u32 errno, str what failed */
 	W_SPAWN_EXITED = 51,  /* u32 wait status */
 	W_SPAWN_KILL = 52,    /* worker -> spawner on the reply socket: kill it */
+	/* idgatectl <-> supervisor, on the control socket (ctlproto.h) */
+	W_ADM_STATUS = 64,   /* no payload */
+	W_ADM_POOL = 65,     /* u32 action (enum ctl_pool_action), str pool */
+	W_ADM_RELOAD = 66,   /* no payload */
+	W_ADM_CHECK = 67,    /* no payload */
+	W_ADM_OK = 72,       /* str message, u32 pid, u32 old pid */
+	W_ADM_ERROR = 73,    /* u32 code (enum ctl_error), str message */
+	W_ADM_STATUS_REPLY = 74, /* see ctl_status_encode() */
 };
 
 /* REQ_HEAD flags */

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,8 @@ static struct {
 	void **ctx; /* per vdir index; NULL for other pools' vdirs */
 	struct wthread *threads;
 	size_t nthreads;
+	atomic_size_t open_channels;
+	atomic_bool stopping; /* SIGTERM: the channels are being shut down */
 } W;
 
 __attribute__((noreturn)) static void protocol_error(const char *what)
@@ -768,6 +771,18 @@ static void serve(struct wthread *t, const struct wire_frame *head)
 	free_request(&r);
 }
 
+/* The front end closes a worker's channels when the worker was recycled
+ * or its pool stopped (or when it exits itself): when the last one is
+ * closed, nothing can reach this worker any more, and it exits the way
+ * SIGTERM makes it (the main thread takes the signal). */
+static void channel_closed(void)
+{
+	if (atomic_fetch_sub(&W.open_channels, 1) != 1 || atomic_load(&W.stopping))
+		return;
+	log_msg(LOG_INFO, "the front end closed every channel: exiting");
+	kill(getpid(), SIGTERM);
+}
+
 static void *channel_thread(void *arg)
 {
 	struct wthread *t = arg;
@@ -791,6 +806,7 @@ static void *channel_thread(void *arg)
 			protocol_error("expected a request head");
 		serve(t, &f);
 	}
+	channel_closed();
 	return NULL;
 }
 
@@ -859,6 +875,7 @@ static void start_threads(struct worker_args *a)
 {
 	W.nthreads = a->nchannels;
 	W.threads = xcalloc(W.nthreads, sizeof(*W.threads));
+	atomic_store(&W.open_channels, W.nthreads);
 	for (size_t i = 0; i < W.nthreads; i++) {
 		struct wthread *t = &W.threads[i];
 		t->fd = a->channels[i];
@@ -900,6 +917,7 @@ void worker_main(struct worker_args *a)
 		}
 	}
 	/* the front end has drained by now; wake threads blocked on recv */
+	atomic_store(&W.stopping, true);
 	for (size_t i = 0; i < W.nthreads; i++)
 		shutdown(W.threads[i].fd, SHUT_RDWR);
 	for (size_t i = 0; i < W.nthreads; i++)
