@@ -907,9 +907,10 @@ void worker_main(struct worker_args *a)
 	sigaddset(&set, SIGCHLD); /* the spawner's end, for this thread alone */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	start_threads(a);
+	/* logged first: once the supervisor hears READY, the line is there */
+	log_msg(LOG_INFO, "serving with %zu threads as uid %u", W.nthreads, (unsigned)W.self.uid);
 	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
 		die("cannot report readiness: %m");
-	log_msg(LOG_INFO, "serving with %zu threads as uid %u", W.nthreads, (unsigned)W.self.uid);
 	while (sigwait(&set, &sig) != 0 || sig == SIGHUP || sig == SIGCHLD) {
 		if (sig == SIGCHLD && waitpid(-1, NULL, WNOHANG) > 0) {
 			log_msg(LOG_ERR, "the spawner died; the worker restarts");

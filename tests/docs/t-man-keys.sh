@@ -26,7 +26,7 @@ documented() {
 	awk -v h="$1" '
 		$0 == h { on = 1; next }
 		on && /^\.S[HS] / { on = 0 }
-		on && prev == ".TP" && /^\.B [a-z_]+$/ { print $2 }
+		on && prev == ".TP" && /^\.B [a-z0-9_]+$/ { print $2 }
 		{ prev = $0 }' "$MAN" | sort -u
 }
 
