@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +35,7 @@
 #include "cgi_head.h"
 #include "cgi_path.h"
 #include "idgate/module.h"
+#include "modroot.h"
 #include "util.h"
 
 #define IO_SIZE 65536
@@ -84,27 +83,6 @@ static uid_t root_shows_as(void)
 	return shown;
 }
 
-static int open_root(const struct idg_init *ini, const char *root)
-{
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH };
-	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), probe;
-
-	if (fd < 0) {
-		ini->ops->error(ini, "root", "%s: %s", root, strerror(errno));
-		return -1;
-	}
-	probe = (int)syscall(SYS_openat2, fd, ".", &how, sizeof(how));
-	if (probe < 0 && errno == ENOSYS) {
-		ini->ops->error(ini, NULL, "this kernel has no openat2() (Linux 5.6 or later is "
-				"needed to confine paths)");
-		close(fd);
-		return -1;
-	}
-	if (probe >= 0)
-		close(probe);
-	return fd;
-}
-
 static int cgi_init(const struct idg_init *ini, void **ctxp)
 {
 	const char *root = ini->ops->get(ini, "root");
@@ -116,17 +94,15 @@ static int cgi_init(const struct idg_init *ini, void **ctxp)
 		ini->ops->error(ini, "timeout", "must be between 1ms and 24d");
 		return -1;
 	}
-	fd = open_root(ini, root);
+	fd = modroot_open(ini, root, O_PATH, false);
 	if (fd < 0)
 		return -1;
 	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx || !(ctx->root = strdup(root))) {
+	if (!ctx || !(ctx->root = modroot_name(root))) {
 		free(ctx);
 		close(fd);
 		return -1;
 	}
-	for (size_t n = strlen(ctx->root); n > 1 && ctx->root[n - 1] == '/'; n--)
-		ctx->root[n - 1] = '\0';
 	ctx->rootfd = fd;
 	ctx->timeout_ms = timeout;
 	ctx->root_uid = root_shows_as();

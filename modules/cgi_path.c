@@ -7,16 +7,15 @@
  * check is an fstat() of an fd we opened, and that fd is what gets
  * executed (idg_spawn.exec_fd), so nothing can be swapped in between. */
 #include "cgi_path.h"
+#include "modroot.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 struct walk {
@@ -42,11 +41,7 @@ static int refuse(struct walk *w, int status, const char *fmt, ...)
 /* One name, beneath dirfd: no symlink, no magic link, no way out. */
 static int open_segment(int dirfd, const char *name)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	return modroot_openat(dirfd, name, O_PATH, true);
 }
 
 static int open_error(struct walk *w, size_t shown, int err)

@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <nettle/sha2.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,11 +26,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "idgate/module.h"
+#include "modroot.h"
 #include "sbuf.h"
 #include "spool_msg.h"
 
@@ -48,15 +47,6 @@ struct spool_ctx {
 
 /* The stamp of the last id this worker handed out (see spool_next_stamp). */
 static _Atomic uint64_t last_stamp;
-
-static int open_beneath(int dirfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
 
 /* An unnamed regular file in dirfd, mode FILE_MODE whatever the umask. */
 static int open_unnamed(int dirfd)
@@ -101,27 +91,13 @@ static int probe_writable(const struct idg_init *ini, int rootfd, const char *ro
 	}
 }
 
-/* root, opened O_PATH; also checks that a request could open it. */
+/* root, opened O_PATH; also checks that a request could open it, and
+ * make messages in it. */
 static int open_root(const struct idg_init *ini, const char *root)
 {
-	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), probe;
+	int fd = modroot_open(ini, root, O_RDONLY | O_DIRECTORY, true);
 
-	if (fd < 0) {
-		ini->ops->error(ini, "root", "%s: %s", root, strerror(errno));
-		return -1;
-	}
-	probe = open_beneath(fd, ".", O_RDONLY | O_DIRECTORY);
-	if (probe < 0) {
-		if (errno == ENOSYS)
-			ini->ops->error(ini, NULL, "this kernel has no openat2() (Linux 5.6 or later "
-					"is needed to confine paths)");
-		else
-			ini->ops->error(ini, "root", "%s: %s", root, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(probe);
-	if (probe_writable(ini, fd, root) < 0) {
+	if (fd >= 0 && probe_writable(ini, fd, root) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -137,13 +113,11 @@ static int spool_init(const struct idg_init *ini, void **ctxp)
 	if (fd < 0)
 		return -1;
 	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx || !(ctx->root = strdup(root))) {
+	if (!ctx || !(ctx->root = modroot_name(root))) {
 		free(ctx);
 		close(fd);
 		return -1;
 	}
-	for (size_t n = strlen(ctx->root); n > 1 && ctx->root[n - 1] == '/'; n--)
-		ctx->root[n - 1] = '\0';
 	ctx->rootfd = fd;
 	ctx->max_size = ini->ops->get_uint(ini, "max_size");
 	ctx->fsync = ini->ops->get_bool(ini, "fsync");
@@ -221,7 +195,7 @@ static int open_queue(struct msg *m)
 		snprintf(m->queue, sizeof(m->queue), "/%s", m->rel);
 		snprintf(m->where, sizeof(m->where), "%s/%s", m->ctx->root, m->rel);
 	}
-	m->qfd = open_beneath(m->ctx->rootfd, m->rel, O_RDONLY | O_DIRECTORY);
+	m->qfd = modroot_openat(m->ctx->rootfd, m->rel, O_RDONLY | O_DIRECTORY, true);
 	return m->qfd < 0 ? fail_errno(m, errno) : 0;
 }
 

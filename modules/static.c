@@ -9,17 +9,16 @@
  * end sendfile()s the descriptor, and the bytes never cross our IPC. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "httputil.h"
 #include "idgate/module.h"
+#include "modroot.h"
 #include "static_mime.h"
 #include "uri.h"
 
@@ -29,36 +28,15 @@ struct static_ctx {
 	char *index;
 };
 
-static int open_beneath(int dirfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
-
 static int static_init(const struct idg_init *ini, void **ctxp)
 {
 	const char *root = ini->ops->get(ini, "root");
 	const char *index = ini->ops->get(ini, "index");
 	struct static_ctx *ctx;
-	int fd, probe;
+	int fd = modroot_open(ini, root, O_PATH, false);
 
-	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		ini->ops->error(ini, "root", "%s: %s", root, strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
-	probe = open_beneath(fd, ".", O_PATH);
-	if (probe < 0 && errno == ENOSYS) {
-		ini->ops->error(ini, NULL, "this kernel has no openat2() (Linux 5.6 or later is "
-				"needed to confine paths)");
-		close(fd);
-		return -1;
-	}
-	if (probe >= 0)
-		close(probe);
 	if (strchr(index, '/')) {
 		ini->ops->error(ini, "index", "'%s' must be a file name, not a path", index);
 		close(fd);
@@ -309,7 +287,7 @@ static int serve_directory(struct static_ctx *ctx, struct idg_request *req, cons
 	}
 	if (asprintf(&idx, "%s%s", strcmp(rel, ".") == 0 ? "" : rel, ctx->index) < 0)
 		return IDG_ERROR;
-	fd = open_beneath(ctx->rootfd, idx, O_RDONLY | O_NONBLOCK);
+	fd = modroot_openat(ctx->rootfd, idx, O_RDONLY | O_NONBLOCK, false);
 	if (fd < 0) {
 		rc = errno == ENOENT ? 403 : open_error(req, idx, errno);
 		if (errno == ENOENT)
@@ -340,7 +318,7 @@ static int static_handle(void *p, struct idg_request *req)
 		rel++;
 	if (!*rel)
 		rel = ".";
-	fd = open_beneath(ctx->rootfd, rel, O_RDONLY | O_NONBLOCK);
+	fd = modroot_openat(ctx->rootfd, rel, O_RDONLY | O_NONBLOCK, false);
 	if (fd < 0)
 		return open_error(req, rel, errno);
 	if (fstat(fd, &st) < 0) {
