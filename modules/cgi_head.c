@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "httputil.h"
+
 int cgi_is_token(const char *s, size_t len)
 {
 	static const char tchar[] = "!#$%&'*+-.^_`|~";
@@ -64,15 +66,9 @@ static int value_ok(const char *v, size_t len)
 
 static int is_dropped(const char *name)
 {
-	/* hop-by-hop (RFC 9110 7.6.1), and what idgated itself says */
-	static const char *const dropped[] = { "Connection", "Keep-Alive", "Transfer-Encoding",
-					       "TE", "Trailer", "Upgrade", "Proxy-Connection",
-					       "Date", "Server" };
-
-	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
-		if (strcasecmp(name, dropped[i]) == 0)
-			return 1;
-	return 0;
+	/* hop-by-hop, and what idgated itself says */
+	return http_hop_by_hop(name) || strcasecmp(name, "Date") == 0 ||
+	       strcasecmp(name, "Server") == 0;
 }
 
 /* "NNN" or "NNN reason", NNN a final status (1xx are not for CGI). */

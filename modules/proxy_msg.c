@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "httputil.h"
+
 /* ---------------------------------------------------------------- the backend */
 
 static int fail(char *err, size_t len, const char *msg)
@@ -202,9 +204,8 @@ static bool listed_in(const char *name, const char *list)
 bool proxy_request_header_dropped(const char *name, const char *connection)
 {
 	static const char *const owned[] = {
-		/* hop-by-hop (RFC 9110 7.6.1) */
-		"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-		"Transfer-Encoding", "Upgrade", "Expect", "Proxy-Authorization",
+		/* for this hop only, like the hop-by-hop ones */
+		"Expect", "Proxy-Authorization",
 		/* set by the gateway */
 		"Host", "Content-Length", "X-Forwarded-For", "X-Forwarded-Proto",
 		"X-Forwarded-Host", "X-Request-Id", "X-Remote-User", "X-Remote-Principal",
@@ -215,7 +216,7 @@ bool proxy_request_header_dropped(const char *name, const char *connection)
 
 	/* X_Remote_User would become HTTP_X_REMOTE_USER in a CGI-style backend,
 	 * like X-Remote-User: names with '_' never pass (as nginx by default) */
-	if (strchr(name, '_'))
+	if (strchr(name, '_') || http_hop_by_hop(name))
 		return true;
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
 		if (strcasecmp(name, owned[i]) == 0)
@@ -408,17 +409,6 @@ static int parse_status_line(char *line, struct proxy_resp *r, char *err, size_t
 	return 0;
 }
 
-static bool hop_by_hop(const char *name)
-{
-	static const char *const hop[] = { "Connection", "Keep-Alive", "Proxy-Connection", "TE",
-					   "Trailer", "Transfer-Encoding", "Upgrade" };
-
-	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (strcasecmp(name, hop[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Framing and connection headers; 0, or -1 with err. */
 static int note_framing(struct proxy_resp *r, const char *name, const char *value, char *err,
 			size_t errlen)
@@ -462,7 +452,7 @@ static int parse_field(char *line, struct proxy_resp *r, char *err, size_t errle
 		return fail(err, errlen, "a backend header line is malformed");
 	if (note_framing(r, name, value, err, errlen) < 0)
 		return -1;
-	if (hop_by_hop(name) || strcasecmp(name, "Content-Length") == 0)
+	if (http_hop_by_hop(name) || strcasecmp(name, "Content-Length") == 0)
 		return 0;
 	if (r->nhdrs == PROXY_MAX_HEADERS)
 		return fail(err, errlen, "the backend sent too many headers");

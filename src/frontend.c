@@ -198,19 +198,6 @@ static void set_reason(struct fe_req *r, const char *why)
 		snprintf(r->reason, sizeof(r->reason), "%s", why);
 }
 
-/* Headers a worker must not set: they belong to this hop, or to us. */
-static bool hop_header(const char *name)
-{
-	static const char *const hop[] = { "Connection", "Keep-Alive", "Transfer-Encoding",
-					   "Content-Length", "Upgrade", "TE", "Trailer",
-					   "Proxy-Connection", "Date" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(hop); i++)
-		if (strcasecmp(name, hop[i]) == 0)
-			return true;
-	return false;
-}
-
 static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct fe_req *r = cls;
@@ -262,7 +249,7 @@ static enum MHD_Result respond_from_worker(struct fe_req *r, struct MHD_Connecti
 	}
 	for (uint32_t i = 0; i < rl->resp.nhdrs; i++) {
 		const struct wire_hdr *h = &rl->resp.hdrs[i];
-		if (hop_header(h->name))
+		if (http_gateway_owned(h->name)) /* the worker checked too */
 			continue;
 		MHD_add_response_header(resp, h->name, h->value);
 	}

@@ -3,8 +3,26 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sbuf.h"
+
+bool http_hop_by_hop(const char *name)
+{
+	static const char *const hop[] = { "Connection", "Keep-Alive", "Proxy-Connection", "TE",
+					   "Trailer", "Transfer-Encoding", "Upgrade" };
+
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return true;
+	return false;
+}
+
+bool http_gateway_owned(const char *name)
+{
+	return http_hop_by_hop(name) || strcasecmp(name, "Content-Length") == 0 ||
+	       strcasecmp(name, "Date") == 0;
+}
 
 const char *http_reason(int status)
 {

@@ -247,24 +247,12 @@ static int op_set_status(struct idg_request *pub, int status)
 	return 0;
 }
 
-static bool reserved_header(const char *name)
-{
-	static const char *const reserved[] = { "Connection", "Keep-Alive", "Transfer-Encoding",
-						"Content-Length", "Upgrade", "TE", "Trailer",
-						"Date" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (strcasecmp(name, reserved[i]) == 0)
-			return true;
-	return false;
-}
-
 static int op_add_header(struct idg_request *pub, const char *name, const char *value)
 {
 	struct wreq *r = (struct wreq *)pub;
 
 	if (r->head_sent || r->nhdrs >= MAX_RESP_HEADERS || !http_token_ok(name) ||
-	    !http_value_ok(value) || reserved_header(name)) {
+	    !http_value_ok(value) || http_gateway_owned(name)) {
 		errno = EINVAL;
 		return -1;
 	}
