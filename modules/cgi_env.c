@@ -18,6 +18,7 @@
 
 #include "cgi_head.h"
 #include "uri.h"
+#include "util.h"
 
 #define CGI_PATH "/usr/local/bin:/usr/bin:/bin"
 
@@ -174,10 +175,9 @@ static int add_script_vars(struct cgi_env *e, const struct cgi_script *s)
 
 static const char *level_name(enum idg_level level)
 {
-	static const char *const names[] = { "anonymous", "identification", "impersonation",
-					      "delegation" };
+	const char *n = idg_level_name((int)level);
 
-	return (unsigned)level <= IDG_LEVEL_DELEGATION ? names[level] : "anonymous";
+	return n ? n : "anonymous"; /* never more than it is */
 }
 
 static int add_identity_vars(struct cgi_env *e, struct idg_request *req)

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "httputil.h"
+#include "util.h"
 
 /* ---------------------------------------------------------------- the backend */
 
@@ -250,9 +251,9 @@ static void put_identity(struct sbuf *h, const char *name, const char *value)
 
 const char *proxy_level_name(enum idg_level l)
 {
-	static const char *const names[] = { "anonymous", "identification", "impersonation",
-					     "delegation" };
-	return (unsigned)l < 4 ? names[l] : "anonymous";
+	const char *n = idg_level_name((int)l);
+
+	return n ? n : "anonymous"; /* never more than it is */
 }
 
 /* The client's headers that pass; the X-Forwarded-For values it sent are

@@ -33,6 +33,7 @@
 #include "modroot.h"
 #include "sbuf.h"
 #include "spool_msg.h"
+#include "util.h"
 
 #define FILE_MODE 0640           /* the pool's user writes, its group may consume */
 #define READ_CHUNK (64 * 1024)
@@ -227,20 +228,6 @@ static int reserve_space(struct msg *m)
 	if (errno == ENOSPC || errno == EDQUOT)
 		return fail_errno(m, errno);
 	return 0; /* not supported here: the writes will tell */
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* Stream the request body into the unnamed body file.  0 or a status;

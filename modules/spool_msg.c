@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
+
 #define NS_PER_S 1000000000ull
 
 uint64_t spool_next_stamp(uint64_t now_ns, uint64_t last_ns)
@@ -60,10 +62,9 @@ int spool_rfc3339(char out[SPOOL_TIME_MAX], uint64_t stamp_ns)
 
 static const char *level_name(int level)
 {
-	static const char *const names[] = { "anonymous", "identification", "impersonation",
-					     "delegation" };
+	const char *n = idg_level_name(level);
 
-	return level >= 0 && level < 4 ? names[level] : "anonymous";
+	return n ? n : "anonymous"; /* never more than it is */
 }
 
 static void put_str(struct sbuf *b, const char *key, const char *value)

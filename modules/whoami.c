@@ -12,6 +12,7 @@
 
 #include "idgate/module.h"
 #include "sbuf.h"
+#include "util.h"
 
 struct creds {
 	long euid, egid;
@@ -82,8 +83,6 @@ static void put_id(struct sbuf *b, const char *key, long id, int known)
 		sb_printf(b, ",\"%s\":null", key);
 }
 
-static const char *const level_names[] = { "anonymous", "identification", "impersonation",
-					   "delegation" };
 
 static int whoami_handle(void *ctx, struct idg_request *req)
 {
@@ -108,7 +107,7 @@ static int whoami_handle(void *ctx, struct idg_request *req)
 	put_groups(&b, c.groups);
 	sb_printf(&b, ",\"euid\":%ld,\"egid\":%ld,\"impersonated\":%s,\"level\":\"%s\"", c.euid,
 		  c.egid, req->impersonated ? "true" : "false",
-		  level_names[req->level <= IDG_LEVEL_DELEGATION ? req->level : 0]);
+		  idg_level_name(req->level <= IDG_LEVEL_DELEGATION ? (int)req->level : 0));
 	sb_puts(&b, ",\"pool\":");
 	sb_json_str(&b, req->pool);
 	sb_puts(&b, ",\"vdir\":");

@@ -10,15 +10,13 @@
 #include <strings.h>
 
 #include "config.h"
-
-static const char *const names[] = { "anonymous", "identification", "impersonation",
-				     "delegation" };
+#include "util.h"
 
 const char *level_name(int level)
 {
-	if (level < IDG_LEVEL_ANONYMOUS || level > IDG_LEVEL_DELEGATION)
-		return "unknown";
-	return names[level];
+	const char *n = idg_level_name(level);
+
+	return n ? n : "unknown";
 }
 
 int level_from_context(bool anonymous, uint32_t gss_flags, bool delegated)
@@ -45,8 +43,9 @@ static int member_level(const char *s, const char *e)
 	while (e > s && blank(e[-1]))
 		e--;
 	for (int l = IDG_LEVEL_ANONYMOUS; l <= IDG_LEVEL_DELEGATION; l++) {
-		size_t n = strlen(names[l]);
-		if ((size_t)(e - s) == n && strncasecmp(s, names[l], n) == 0)
+		const char *name = idg_level_name(l);
+		size_t n = strlen(name);
+		if ((size_t)(e - s) == n && strncasecmp(s, name, n) == 0)
 			return l;
 	}
 	return -1;

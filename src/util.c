@@ -137,6 +137,14 @@ int set_nonblock(int fd, bool on)
 	return fcntl(fd, F_SETFL, fl);
 }
 
+const char *idg_level_name(int level)
+{
+	static const char *const names[] = { "anonymous", "identification", "impersonation",
+					     "delegation" };
+
+	return level >= 0 && level < (int)ARRAY_SIZE(names) ? names[level] : NULL;
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;

@@ -28,6 +28,11 @@ int write_all(int fd, const void *buf, size_t len);
 int set_cloexec(int fd);
 int set_nonblock(int fd, bool on);
 
+/* The name of an impersonation level (enum idg_level: 0 anonymous,
+ * 1 identification, 2 impersonation, 3 delegation), or NULL for any other
+ * number. */
+const char *idg_level_name(int level);
+
 /* Monotonic clock in milliseconds / microseconds. */
 uint64_t now_ms(void);
 uint64_t now_us(void);
