@@ -130,6 +130,22 @@ start_idgated() {
 	return 1
 }
 
+# start_backend_idgated CONF LOG -- a second idgated (a backend behind
+# the one under test), stopped at exit; waits until it is ready.
+start_backend_idgated() {
+	"$IDGATED" -c "$1" >"$2" 2>&1 &
+	at_exit "kill $! 2>/dev/null"
+	i=0
+	until grep -q "ready:" "$2"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "the backend idgated did not become ready:"; cat "$2"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # stop_idgated -- SIGTERM and wait; the exit status lands in $STOP_RC.
 # (Not in a $(...) subshell: only this shell can wait for idgated.)
 stop_idgated() {

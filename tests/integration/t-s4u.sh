@@ -49,9 +49,7 @@ group = nogroup
 [vdir /who]
 handler = whoami
 EOF
-"$IDGATED" -c "$T/b2/idgate.conf" >"$T/b2/idgated.log" 2>&1 &
-B2_PID=$!
-at_exit "kill $B2_PID 2>/dev/null"
+start_backend_idgated "$T/b2/idgate.conf" "$T/b2/idgated.log" || finish
 
 cat >"$T/idgate.conf" <<EOF
 [server]
@@ -78,8 +76,6 @@ backend_service = HTTP@other.test
 s4u2proxy = true
 EOF
 start_idgated "$T/idgate.conf" || finish
-i=0
-while ! grep -q "ready:" "$T/b2/idgated.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 
 neg() { n=$1; url=$2; shift 2; KRB5CCNAME="$T/alice.cc" fetch "$n" "$url" --negotiate -u : "$@"; }
 
