@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "idpolicy.h"
 #include "privsep.h"
 #include "util.h"
 
@@ -24,10 +25,27 @@ struct entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry table[SLOTS];
 static uint64_t ttl;
+static const struct id_policy *policy;
 
-void acctcache_init(uint64_t ttl_ms)
+void acctcache_init(uint64_t ttl_ms, const struct id_policy *ids)
 {
 	ttl = ttl_ms;
+	policy = ids;
+}
+
+/* Named now, once per lookup: the audit line of every impersonated
+ * request says which groups its handler does not have. */
+static void note_left_out(struct account *a)
+{
+	gid_t *copy;
+
+	if (!policy || !a->ngroups)
+		return;
+	copy = xcalloc(a->ngroups, sizeof(*copy));
+	memcpy(copy, a->groups, a->ngroups * sizeof(*copy));
+	idpol_filter_groups(policy, copy, a->ngroups, a->groups_left_out,
+			    sizeof(a->groups_left_out));
+	free(copy);
 }
 
 static size_t slot_of(const char *name)
@@ -72,6 +90,7 @@ static void lookup(const char *name, struct account *a)
 			a->groups = NULL;
 			a->ngroups = 0;
 		}
+		note_left_out(a);
 	}
 	free(buf);
 }

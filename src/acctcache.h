@@ -15,12 +15,16 @@ struct account {
 	gid_t gid;
 	gid_t *groups;   /* supplementary groups, primary included (getgrouplist) */
 	size_t ngroups;
+	/* the groups impersonation leaves out (idpolicy.h), "name(gid) ..." */
+	char groups_left_out[200];
 	bool pam_known;  /* a PAM account result is cached */
 	int pam_code;
 	char pam_msg[160];
 };
 
-void acctcache_init(uint64_t ttl_ms);
+struct id_policy;
+/* `ids` (kept, not copied) says which groups impersonation leaves out. */
+void acctcache_init(uint64_t ttl_ms, const struct id_policy *ids);
 /* The account `name` (cached, or looked up now).  Caller frees with
  * account_free(). */
 void account_get(const char *name, struct account *out);

@@ -50,6 +50,8 @@ char *audit_format(const struct audit_rec *a, int64_t ms)
 		  (unsigned long long)(a->duration_us / 1000), (unsigned)(a->duration_us % 1000));
 	if (a->reason && *a->reason)
 		put_key(&b, "reason", a->reason);
+	if (a->groups_left_out && *a->groups_left_out)
+		put_key(&b, "groups_left_out", a->groups_left_out);
 	sb_putc(&b, '}');
 	return b.s;
 }

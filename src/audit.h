@@ -20,6 +20,7 @@ struct audit_rec {
 	uint64_t bytes;
 	uint64_t duration_us;
 	const char *reason;    /* NULL or "" when none */
+	const char *groups_left_out; /* impersonated: groups the handler lacks, or NULL/"" */
 };
 
 /* fd < 0: no audit log. */

@@ -37,7 +37,7 @@ static const struct config *cfg;
 void auth_init(const struct config *c)
 {
 	cfg = c;
-	acctcache_init(c->server.account_cache_ms);
+	acctcache_init(c->server.account_cache_ms, &c->server.ids);
 }
 
 static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
@@ -307,6 +307,7 @@ static int check_account(struct auth_state *a, const struct auth_request *q)
 	a->user = xstrdup(a->localname);
 	a->uid = acc.uid;
 	a->gid = acc.gid;
+	snprintf(a->groups_left_out, sizeof(a->groups_left_out), "%s", acc.groups_left_out);
 	if (!*cfg->server.pam_service || a->phase == PH_PAM_PASS) {
 		account_free(&acc); /* Basic ran pam_acct_mgmt already */
 		return 0;

@@ -35,6 +35,7 @@ struct auth_state {
 	char *user;               /* mapped local account that exists, or NULL */
 	uid_t uid;
 	gid_t gid;
+	char groups_left_out[200]; /* if impersonated: groups the handler lacks */
 	int level;                /* enum idg_level */
 	const char *scheme;       /* "Negotiate", "Basic" or NULL */
 	/* headers to send: challenges on 401, the mutual token on success */

@@ -283,10 +283,40 @@ static int server_ops_key(struct parser *p, const char *key, const char *value)
 	return -1;
 }
 
+/* Who may be impersonated (idpolicy.h).  The ranges are checked in
+ * resolve_ids(), once every key is known. */
+static int server_id_key(struct parser *p, const char *key, const char *value)
+{
+	struct server_conf *s = &p->c->server;
+	unsigned *out = NULL;
+
+	if (strcmp(key, "min_uid") == 0) {
+		out = &s->ids.min_uid;
+		s->uid_line = p->line;
+	} else if (strcmp(key, "max_uid") == 0) {
+		out = &s->ids.max_uid;
+		s->uid_line = p->line;
+	} else if (strcmp(key, "min_gid") == 0) {
+		out = &s->ids.min_gid;
+		s->min_gid_set = true;
+		s->gid_line = p->line;
+	} else if (strcmp(key, "max_gid") == 0) {
+		out = &s->ids.max_gid;
+		s->max_gid_set = true;
+		s->gid_line = p->line;
+	}
+	if (out)
+		return set_uint(p, key, value, 1, UINT32_MAX - 1, out);
+	if (strcmp(key, "impersonate_groups") == 0) {
+		s->impersonate_groups_line = p->line;
+		return set_string(p, key, value, &s->impersonate_groups, true);
+	}
+	return server_ops_key(p, key, value);
+}
+
 static int server_key(struct parser *p, const char *key, const char *value)
 {
 	struct server_conf *s = &p->c->server;
-	unsigned u;
 
 	if (strcmp(key, "listen") == 0)
 		return server_listen(p, key, value);
@@ -304,12 +334,6 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		if (*value && !str_is_token(value))
 			return bad_value(p, "server", key, value, "not a PAM service name");
 		return set_string(p, key, value, &s->pam_service, true);
-	}
-	if (strcmp(key, "min_uid") == 0) {
-		if (set_uint(p, key, value, 1, UINT32_MAX - 1, &u) < 0)
-			return -1;
-		s->min_uid = (uid_t)u;
-		return 0;
 	}
 	if (strcmp(key, "user") == 0) {
 		s->line_of_user = p->line;
@@ -345,7 +369,7 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		return set_bool(p, key, value, &s->cpu_affinity);
 	if (strcmp(key, "connection_auth") == 0)
 		return set_bool(p, key, value, &s->connection_auth);
-	return server_ops_key(p, key, value);
+	return server_id_key(p, key, value);
 }
 
 /* ---------------------------------------------------------------- [pool] */
@@ -750,7 +774,9 @@ static void server_defaults(struct server_conf *s)
 	s->keytab = xstrdup("");
 	s->acceptor = xstrdup("");
 	s->pam_service = xstrdup("idgate");
-	s->min_uid = 1000;
+	s->ids.min_uid = 1000;
+	s->ids.max_uid = 60000; /* UID_MAX of login.defs */
+	s->impersonate_groups = xstrdup("users");
 	s->user = xstrdup("idgate");
 	s->audit_log = xstrdup(IDGATE_AUDIT_LOG);
 	s->modules_dir = xstrdup(IDGATE_MODULES_DIR);
@@ -872,6 +898,56 @@ static void resolve_admin(struct parser *p)
 				   a->text, s->listen[i].line);
 }
 
+/* impersonate_groups: names of groups below min_gid (or above max_gid)
+ * that impersonation may use.  The default, "users", is skipped where no
+ * such group exists; a name written in the file must exist. */
+static void resolve_impersonate_groups(struct parser *p)
+{
+	struct server_conf *s = &p->c->server;
+	char *copy = xstrdup(s->impersonate_groups), *save = NULL;
+	int line = s->impersonate_groups_line;
+
+	for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+		struct group gr, *res = NULL;
+		char buf[16384];
+		if (getgrnam_r(t, &gr, buf, sizeof(buf), &res) != 0 || !res) {
+			if (line)
+				diag_error(p->d, p->file, line,
+					   "[server] impersonate_groups: no group '%s'", t);
+		} else if (gr.gr_gid == 0) {
+			diag_error(p->d, p->file, line,
+				   "[server] impersonate_groups: '%s' is gid 0: never impersonated", t);
+		} else if (s->ids.nextra == IDPOL_MAX_EXTRA) {
+			diag_error(p->d, p->file, line,
+				   "[server] impersonate_groups: more than %d groups", IDPOL_MAX_EXTRA);
+			break;
+		} else {
+			s->ids.extra_gids[s->ids.nextra++] = gr.gr_gid;
+		}
+	}
+	free(copy);
+}
+
+static void resolve_ids(struct parser *p)
+{
+	struct id_policy *ids = &p->c->server.ids;
+	struct server_conf *s = &p->c->server;
+
+	if (!s->min_gid_set)
+		ids->min_gid = ids->min_uid;
+	if (!s->max_gid_set)
+		ids->max_gid = ids->max_uid;
+	if (ids->min_uid > ids->max_uid)
+		diag_error(p->d, p->file, s->uid_line,
+			   "[server] min_uid %u is above max_uid %u: nobody could be impersonated",
+			   ids->min_uid, ids->max_uid);
+	if (ids->min_gid > ids->max_gid)
+		diag_error(p->d, p->file, s->gid_line ? s->gid_line : s->uid_line,
+			   "[server] min_gid %u is above max_gid %u: no group could be used",
+			   ids->min_gid, ids->max_gid);
+	resolve_impersonate_groups(p);
+}
+
 static void resolve_server(struct parser *p)
 {
 	struct server_conf *s = &p->c->server;
@@ -879,6 +955,7 @@ static void resolve_server(struct parser *p)
 
 	resolve_listen(p);
 	resolve_admin(p);
+	resolve_ids(p);
 	lookup_identity(p, s->line_of_user, 0, "[server]", s->user, NULL, &s->uid, &s->gid);
 	if (*s->keytab && (s->keytab[0] == '/' || str_has_prefix(s->keytab, "FILE:"))) {
 		const char *path = s->keytab[0] == '/' ? s->keytab : s->keytab + 5;
@@ -1210,6 +1287,7 @@ void config_free(struct config *c)
 	free(s->pam_service);
 	free(s->user);
 	free(s->audit_log);
+	free(s->impersonate_groups);
 	free(s->modules_dir);
 	free(s->control_socket);
 	free(s->admin_listen.text);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "idgate/module.h"
+#include "idpolicy.h"
 
 struct diag;
 struct module;
@@ -86,7 +87,13 @@ struct server_conf {
 	char *keytab;       /* "" : the krb5 default */
 	char *acceptor;     /* "" : any key in the keytab */
 	char *pam_service;  /* "" : none */
-	uid_t min_uid;
+	/* who may be impersonated: min_uid, max_uid, min_gid, max_gid and
+	 * impersonate_groups (resolved to gids), see idpolicy.h */
+	struct id_policy ids;
+	bool min_gid_set, max_gid_set;
+	int uid_line, gid_line;    /* the last line of min/max_uid, of min/max_gid */
+	char *impersonate_groups;  /* names, blank- or comma-separated */
+	int impersonate_groups_line;
 	char *user;
 	uid_t uid;
 	gid_t gid;

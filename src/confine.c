@@ -3,14 +3,14 @@
  * a system account, or a member of a system group:
  *
  *  1. a user namespace whose maps hold only the pool's own ids and the ids
- *     >= min_uid: an unmapped id cannot be set at all (EINVAL), and that
- *     includes supplementary groups, which no seccomp filter can inspect
- *     (setgroups takes a pointer);
+ *     the impersonation policy allows (idpolicy.h: [min_uid, max_uid],
+ *     [min_gid, max_gid], impersonate_groups): an unmapped id cannot be
+ *     set at all (EINVAL), and that includes supplementary groups, which
+ *     no seccomp filter can inspect (setgroups takes a pointer);
  *  2. capabilities: CAP_SETUID and CAP_SETGID only, in the bounding set
  *     too, with the securebits locked and no_new_privs;
- *  3. a seccomp filter (libseccomp) refusing every id setter with an id
- *     below min_uid other than the pool's own -- compared on the low 32
- *     bits, as the kernel truncates ids -- and refusing new namespaces. */
+ *  3. seccomp: every id setter may name only the pool's own id or one the
+ *     policy allows (idfilter.c), and no new namespace (libseccomp). */
 #include "confine.h"
 
 #include <errno.h>
@@ -28,10 +28,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "idfilter.h"
+#include "idpolicy.h"
 #include "privsep.h"
 #include "util.h"
-
-#define ID_MAX 0xfffffffeu /* (uid_t)-1 means "unchanged" and is never mapped */
 
 int confine_pool_ident(const struct pool_conf *pool, struct ident *id)
 {
@@ -78,27 +78,34 @@ done:
 	return rc;
 }
 
-static int cmp_id(const void *a, const void *b)
+/* One "ID ID COUNT" line per interval: the ids inside the namespace are
+ * those outside, so what a handler sees is what the kernel checks. */
+static int build_map(const struct confine_plan *p, bool gids, char *buf, size_t len, char *err,
+		     size_t errlen)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
+	uint32_t own[IDENT_MAX_GROUPS + 1];
+	struct id_interval iv[CONFINE_MAX_MAP_LINES];
+	size_t n = 0, off = 0;
+	int k;
 
-/* "ID ID 1" for each id below min, then "MIN MIN COUNT" for the rest. */
-static void build_map(const uint32_t *low, size_t n, uint32_t min, char *buf, size_t len)
-{
-	uint32_t sorted[IDENT_MAX_GROUPS + 2];
-	size_t off = 0, k = 0;
-
-	memcpy(sorted, low, n * sizeof(*low));
-	qsort(sorted, n, sizeof(*sorted), cmp_id);
-	for (size_t i = 0; i < n; i++) {
-		if (sorted[i] >= min || (k && sorted[i] == sorted[k - 1]))
-			continue;
-		sorted[k++] = sorted[i];
-		off += (size_t)snprintf(buf + off, len - off, "%u %u 1\n", sorted[i], sorted[i]);
+	if (!gids) {
+		own[n++] = p->pool.uid;
+	} else {
+		own[n++] = p->pool.gid;
+		for (size_t i = 0; i < p->pool.ngroups; i++)
+			own[n++] = p->pool.groups[i];
 	}
-	snprintf(buf + off, len - off, "%u %u %u\n", min, min, ID_MAX - min + 1);
+	k = idpol_intervals(p->ids, gids, own, n, iv, CONFINE_MAX_MAP_LINES);
+	if (k < 0) {
+		snprintf(err, errlen, "more than %d %s intervals to map", CONFINE_MAX_MAP_LINES,
+			 gids ? "gid" : "uid");
+		return -1;
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < k && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%u %u %u\n", iv[i].lo, iv[i].lo,
+					iv[i].hi - iv[i].lo + 1);
+	return 0;
 }
 
 static int write_file(pid_t pid, const char *name, const char *text, char *err, size_t len)
@@ -122,19 +129,13 @@ static int write_file(pid_t pid, const char *name, const char *text, char *err, 
 
 int confine_write_maps(pid_t child, const struct confine_plan *p, char *err, size_t len)
 {
-	uint32_t ids[IDENT_MAX_GROUPS + 2];
-	char map[8192];
-	size_t n = 0;
+	char map[CONFINE_MAX_MAP_LINES * 36];
 
-	ids[n++] = p->pool.uid;
-	build_map(ids, n, p->min_id, map, sizeof(map));
-	if (write_file(child, "uid_map", map, err, len) < 0)
+	if (build_map(p, false, map, sizeof(map), err, len) < 0 ||
+	    write_file(child, "uid_map", map, err, len) < 0)
 		return -1;
-	n = 0;
-	ids[n++] = p->pool.gid;
-	for (size_t i = 0; i < p->pool.ngroups; i++)
-		ids[n++] = p->pool.groups[i];
-	build_map(ids, n, p->min_id, map, sizeof(map));
+	if (build_map(p, true, map, sizeof(map), err, len) < 0)
+		return -1;
 	return write_file(child, "gid_map", map, err, len);
 }
 
@@ -163,40 +164,6 @@ int confine_private_tmpfs(const char *dir, const struct ident *owner, char *err,
 
 /* ---------------------------------------------------------------- seccomp */
 
-/* Refuse argument `arg` of `sys` when its low 32 bits lie in [lo, hi):
- * the interval is cut into aligned power-of-two blocks, one masked
- * comparison each (libseccomp allows one comparison per argument and
- * rule, and a masked one also ignores the upper half of the register). */
-static int deny_interval(scmp_filter_ctx ctx, int sys, unsigned arg, uint64_t lo, uint64_t hi)
-{
-	while (lo < hi) {
-		unsigned k = 0;
-		while (k < 32 && (lo & ((1ull << (k + 1)) - 1)) == 0 && lo + (1ull << (k + 1)) <= hi)
-			k++;
-		uint32_t mask = (uint32_t)~((1ull << k) - 1);
-		struct scmp_arg_cmp cmp = SCMP_CMP64(arg, SCMP_CMP_MASKED_EQ, mask, (uint32_t)lo);
-		if (seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(EPERM), sys, 1, &cmp) < 0)
-			return -1;
-		lo += 1ull << k;
-	}
-	return 0;
-}
-
-/* Ids allowed: `own`, and everything >= min (including (id_t)-1). */
-static int deny_low_ids(scmp_filter_ctx ctx, int sys, unsigned nargs, uint32_t own, uint32_t min)
-{
-	for (unsigned a = 0; a < nargs; a++) {
-		if (own < min) {
-			if (deny_interval(ctx, sys, a, 0, own) < 0 ||
-			    deny_interval(ctx, sys, a, (uint64_t)own + 1, min) < 0)
-				return -1;
-		} else if (deny_interval(ctx, sys, a, 0, min) < 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int deny_namespaces(scmp_filter_ctx ctx)
 {
 	static const uint64_t ns[] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET,
@@ -217,26 +184,24 @@ static int deny_namespaces(scmp_filter_ctx ctx)
 int confine_seccomp(const struct confine_plan *p, char *err, size_t len)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	uint32_t u = p->pool.uid, g = p->pool.gid, min = p->min_id;
 	int rc = -1;
 
 	if (!ctx) {
 		snprintf(err, len, "seccomp_init failed");
 		return -1;
 	}
-	if (deny_low_ids(ctx, SCMP_SYS(setresuid), 3, u, min) < 0 ||
-	    deny_low_ids(ctx, SCMP_SYS(setreuid), 2, u, min) < 0 ||
-	    deny_low_ids(ctx, SCMP_SYS(setuid), 1, u, min) < 0 ||
-	    deny_low_ids(ctx, SCMP_SYS(setfsuid), 1, u, min) < 0 ||
-	    deny_low_ids(ctx, SCMP_SYS(setresgid), 3, g, min) < 0 ||
-	    deny_low_ids(ctx, SCMP_SYS(setregid), 2, g, min) < 0 ||
-	    deny_low_ids(ctx, SCMP_SYS(setgid), 1, g, min) < 0 ||
-	    deny_low_ids(ctx, SCMP_SYS(setfsgid), 1, g, min) < 0 || deny_namespaces(ctx) < 0) {
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
+	    deny_namespaces(ctx) < 0) {
 		snprintf(err, len, "cannot build the seccomp filter");
 		goto done;
 	}
 	if (seccomp_load(ctx) < 0) {
 		snprintf(err, len, "seccomp_load: %s", strerror(errno));
+		goto done;
+	}
+	/* the ids: a filter of its own (idfilter.c) */
+	if (idfilter_load(p->ids, p->pool.uid, p->pool.gid) < 0) {
+		snprintf(err, len, "loading the id filter: %s", strerror(errno));
 		goto done;
 	}
 	rc = 0;

@@ -7,11 +7,16 @@
 
 #include "uidswap.h"
 
-/* What a worker may become: its own identity, or any uid/gid >= min_id. */
+struct id_policy;
+
+/* What a worker may become: its own identity, or what `ids` allows. */
 struct confine_plan {
-	struct ident pool;  /* the pool's service identity */
-	uid_t min_id;       /* [server] min_uid */
+	struct ident pool;            /* the pool's service identity */
+	const struct id_policy *ids;  /* [server] min_uid, max_uid, ... */
 };
+
+/* The kernel takes at most 340 lines per map. */
+#define CONFINE_MAX_MAP_LINES 340
 
 /* Child, first thing after fork: enter a new user namespace (and a mount
  * namespace it owns) and wait until the supervisor has mapped it.  `to_parent` and `from_parent` are pipe
@@ -25,9 +30,9 @@ int confine_enter_userns(int to_parent, int from_parent, char *err, size_t len);
 #define CONFINE_TMPFS_INODES "8192"
 int confine_private_tmpfs(const char *dir, const struct ident *owner, char *err, size_t len);
 
-/* Supervisor: map the child's namespace: the pool's own ids and every id
- * >= min_id, nothing else -- so root, system accounts and system groups
- * cannot be reached from inside, whatever the child does. */
+/* Supervisor: map the child's namespace: the pool's own ids and the ids
+ * of the policy, nothing else -- so root, system accounts and system
+ * groups cannot be reached from inside, whatever the child does. */
 int confine_write_maps(pid_t child, const struct confine_plan *p, char *err, size_t len);
 
 /* Child, inside the namespace: become the pool identity, keep only

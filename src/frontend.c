@@ -29,6 +29,7 @@
 #include "config.h"
 #include "cpu.h"
 #include "httputil.h"
+#include "idpolicy.h"
 #include "levels.h"
 #include "log.h"
 #include "metrics.h"
@@ -470,12 +471,12 @@ static int apply_level_header(struct fe_req *r, struct MHD_Connection *conn)
 }
 
 /* SPEC's table (levels.c), then the accounts that are never impersonated:
- * one (or its primary group) below min_uid.  0, or 403 with the reason. */
+ * one whose uid or primary gid the policy refuses (idpolicy.h).  0, or 403
+ * with the reason. */
 static int decide_impersonation(struct fe_req *r)
 {
 	struct auth_state *a = &r->auth;
-	uid_t min = FE.c->server.min_uid;
-	char why[300];
+	char why[400];
 
 	switch (level_decide(r->v->impersonate, a->level, a->user != NULL)) {
 	case RUN_AS_POOL:
@@ -492,13 +493,8 @@ static int decide_impersonation(struct fe_req *r)
 		break;
 	case RUN_AS_CALLER:
 		r->refusal = M_REFUSE_MIN_UID;
-		if (a->uid == 0 || a->uid < min) {
-			snprintf(why, sizeof(why), "account %s (uid %u) is below min_uid %u: never "
-				 "impersonated", a->user, (unsigned)a->uid, (unsigned)min);
-		} else if (a->gid == 0 || a->gid < min) {
-			snprintf(why, sizeof(why), "primary group of %s (gid %u) is below min_uid "
-				 "%u: never impersonated", a->user, (unsigned)a->gid, (unsigned)min);
-		} else {
+		if (!idpol_refuses_account(&FE.c->server.ids, a->user, a->uid, a->gid, why,
+					   sizeof(why))) {
 			r->refusal = M_REFUSE_NONE;
 			r->impersonated = true;
 			return 0;
@@ -699,6 +695,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		.status = r->status,
 		.bytes = r->bytes, .duration_us = now_us() - r->t0_us,
 		.reason = r->status >= 400 || r->reason[0] ? r->reason : NULL,
+		.groups_left_out = r->impersonated ? r->auth.groups_left_out : NULL,
 	};
 	audit_write(&a);
 	count_request(r, a.duration_us);

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "idpolicy.h"
 #include "privsep.h"
 #include "util.h"
 #include "wire.h"
@@ -52,7 +53,7 @@ struct kid {
 
 static struct {
 	struct ident self;
-	uid_t min_id;
+	const struct id_policy *ids; /* the config's, inherited from the worker */
 	struct kid *kids;
 	size_t nkids;
 } SP;
@@ -220,9 +221,20 @@ static pid_t start_child(struct request *q)
 
 /* ---------------------------------------------------------------- requests */
 
-static bool id_allowed(uint32_t id, uint32_t own)
+static bool uid_allowed(uint32_t id)
 {
-	return id == own || (id >= SP.min_id && id != 0 && id != (uint32_t)-1);
+	return id == SP.self.uid || idpol_uid_ok(SP.ids, id);
+}
+
+/* The pool's own groups, or what the policy allows. */
+static bool gid_allowed(uint32_t id)
+{
+	if (id == SP.self.gid || idpol_gid_ok(SP.ids, id))
+		return true;
+	for (size_t k = 0; k < SP.self.ngroups; k++)
+		if (id == SP.self.groups[k])
+			return true;
+	return false;
 }
 
 static int read_strings(struct rbuf *r, char **out, size_t max)
@@ -267,15 +279,11 @@ static const char *read_request(const struct wire_frame *f, struct request *q)
 		return "malformed request";
 	if (q->path[0] != '/' || q->cwd[0] != '/')
 		return "path and directory must be absolute";
-	if (!id_allowed(q->as.uid, SP.self.uid) || !id_allowed(q->as.gid, SP.self.gid))
-		return "identity below min_uid";
-	for (size_t i = 0; i < q->as.ngroups; i++) {
-		bool own = false;
-		for (size_t k = 0; k < SP.self.ngroups; k++)
-			own = own || q->as.groups[i] == SP.self.groups[k];
-		if (!own && !id_allowed(q->as.groups[i], SP.self.gid))
-			return "group below min_uid";
-	}
+	if (!uid_allowed(q->as.uid) || !gid_allowed(q->as.gid))
+		return "identity outside the impersonation policy";
+	for (size_t i = 0; i < q->as.ngroups; i++)
+		if (!gid_allowed(q->as.groups[i]))
+			return "group outside the impersonation policy";
 	return NULL;
 }
 
@@ -456,7 +464,7 @@ __attribute__((noreturn)) static void spawner_main(int sock)
 	}
 }
 
-int spawner_start(const struct ident *self, uid_t min_id)
+int spawner_start(const struct ident *self, const struct id_policy *ids)
 {
 	int sv[2];
 	pid_t pid;
@@ -468,7 +476,7 @@ int spawner_start(const struct ident *self, uid_t min_id)
 		return -1;
 	if (pid == 0) {
 		SP.self = *self;
-		SP.min_id = min_id;
+		SP.ids = ids;
 		close_fds_except(&sv[1], 1);
 		spawner_main(sv[1]);
 	}

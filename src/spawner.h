@@ -12,9 +12,10 @@
 
 /* Fork the spawner from a worker that is still small and single-threaded.
  * Returns the worker's end of its socket (the spawner runs until that is
- * closed), or -1.  `self` is the pool's identity; `min_id` the lowest id
- * a child may get otherwise. */
-int spawner_start(const struct ident *self, uid_t min_id);
+ * closed), or -1.  `self` is the pool's identity; `ids` what a child may
+ * be otherwise (the configuration's, which the spawner inherits). */
+struct id_policy;
+int spawner_start(const struct ident *self, const struct id_policy *ids);
 
 struct spawn_request {
 	const struct ident *as;     /* the identity the child drops to for good */

@@ -222,7 +222,7 @@ static pid_t spawn_frontend(struct generation *g, int ctl_child)
 static int map_worker_namespace(struct generation *g, pid_t pid, const struct pool_conf *pool,
 				int up, int down)
 {
-	struct confine_plan plan = { .min_id = g->c->server.min_uid };
+	struct confine_plan plan = { .ids = &g->c->server.ids };
 	char err[256] = "", c = 0;
 	int rc = -1;
 

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "idpolicy.h"
 #include "log.h"
 #include "privsep.h"
 #include "util.h"
@@ -95,7 +96,8 @@ void uidswap_thread(const struct ident *to)
 	}
 }
 
-int ident_for_user(const char *user, uid_t min_id, struct ident *id, char *why, size_t len)
+int ident_for_user(const char *user, const struct id_policy *pol, struct ident *id, char *why,
+		   size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char buf[16384];
@@ -107,25 +109,17 @@ int ident_for_user(const char *user, uid_t min_id, struct ident *id, char *why, 
 		snprintf(why, len, "no local account %s", user);
 		return -1;
 	}
-	if (pw.pw_uid == 0 || pw.pw_uid < min_id) {
-		snprintf(why, len, "account %s (uid %u) is below min_uid %u: never impersonated",
-			 user, (unsigned)pw.pw_uid, (unsigned)min_id);
+	if (idpol_refuses_account(pol, user, pw.pw_uid, pw.pw_gid, why, len))
 		return -1;
-	}
-	if (pw.pw_gid == 0 || pw.pw_gid < min_id) {
-		snprintf(why, len, "primary group of %s (gid %u) is below min_uid %u: never "
-			 "impersonated", user, (unsigned)pw.pw_gid, (unsigned)min_id);
-		return -1;
-	}
 	id->uid = pw.pw_uid;
 	id->gid = pw.pw_gid;
 	if (privsep_user_groups(user, pw.pw_gid, &groups, &n) < 0) {
 		snprintf(why, len, "cannot list the groups of %s", user);
 		return -1;
 	}
+	n = idpol_filter_groups(pol, groups, n, NULL, 0);
 	for (size_t i = 0; i < n && id->ngroups < IDENT_MAX_GROUPS; i++)
-		if (groups[i] >= min_id && groups[i] != 0)
-			id->groups[id->ngroups++] = groups[i];
+		id->groups[id->ngroups++] = groups[i];
 	free(groups);
 	return 0;
 }

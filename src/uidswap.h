@@ -28,9 +28,11 @@ void uidswap_current(struct ident *id);
 bool uidswap_is(const struct ident *id);
 
 /* An account's identity for impersonation: uid, primary gid and the
- * supplementary groups (getgrouplist) that are >= min_id; groups below it
+ * supplementary groups (getgrouplist) that the policy allows; the others
  * are left out.  -1 with a reason if the account cannot be impersonated:
- * missing, uid 0, uid or primary gid below min_id. */
-int ident_for_user(const char *user, uid_t min_id, struct ident *id, char *why, size_t len);
+ * missing, or its uid or primary gid outside the policy. */
+struct id_policy;
+int ident_for_user(const char *user, const struct id_policy *pol, struct ident *id, char *why,
+		   size_t len);
 
 #endif

@@ -645,7 +645,7 @@ static int caller_ident(const struct wreq *r, struct ident *id, char *why, size_
 	if (k == IDENT_CACHE) {
 		k = ident_next++ % IDENT_CACHE;
 		snprintf(ident_cache[k].user, sizeof(ident_cache[k].user), "%s", r->q.user);
-		ident_cache[k].ok = ident_for_user(r->q.user, W.c->server.min_uid, &ident_cache[k].id,
+		ident_cache[k].ok = ident_for_user(r->q.user, &W.c->server.ids, &ident_cache[k].id,
 						   ident_cache[k].why, sizeof(ident_cache[k].why)) == 0;
 		ident_cache[k].expires_ms = now + W.c->server.account_cache_ms;
 	}
@@ -805,7 +805,7 @@ static void *channel_thread(void *arg)
  * for good, no capability at all. */
 static void become_pool_identity(struct worker_args *a)
 {
-	struct confine_plan plan = { .min_id = W.c->server.min_uid };
+	struct confine_plan plan = { .ids = &W.c->server.ids };
 	char err[256];
 
 	if (confine_pool_ident(a->pool, &plan.pool) < 0)
@@ -887,7 +887,7 @@ void worker_main(struct worker_args *a)
 	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);
 	become_pool_identity(a);
 	/* now, while this process is small and single-threaded */
-	W.spawner = spawner_start(&W.self, W.c->server.min_uid);
+	W.spawner = spawner_start(&W.self, &W.c->server.ids);
 	if (W.spawner < 0)
 		die("cannot start the spawner: %m");
 	init_modules();

@@ -41,7 +41,7 @@ compare() {
 	check_eq "$1: idgate.conf(5) documents no key that does not exist" "" "$extra"
 }
 
-SERVER=$(keys_of server_key server_ops_key server_listen)
+SERVER=$(keys_of server_key server_id_key server_ops_key server_listen)
 POOL=$(keys_of pool_key)
 VDIR=$(keys_of vdir_set_key)
 check_eq "the extraction finds the [server] keys" yes "$(printf '%s\n' "$SERVER" | grep -qx control_socket && printf '%s\n' "$SERVER" | grep -qx listen && echo yes)"

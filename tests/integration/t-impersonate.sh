@@ -139,11 +139,15 @@ check_eq "daemon: reason" "account daemon (uid 1) is below min_uid 1000: never i
 # ---------------------------------------------------------------- a compromised handler
 check_eq "hostile handler runs as alice" 200 "$(neg evil "${U}alice" "$B/evil")"
 for k in setresuid_root setresuid_euid_root setresuid_wrapped_root setresuid_daemon setuid_root \
-	setreuid_root setfsuid_root setresgid_root setgid_shadow; do
+	setreuid_root setfsuid_root setresgid_root setgid_shadow setresuid_nobody \
+	setresuid_dynamic setresuid_subordinate setfsuid_nobody setresgid_nogroup \
+	setresgid_subordinate; do
 	check_eq "hostile: $k refused by seccomp" EPERM "$(json "$T/evil.body" "j['$k']")"
 done
 check_eq "hostile: setgroups [0] refused by the namespace" EINVAL "$(json "$T/evil.body" 'j["setgroups_root"]')"
 check_eq "hostile: setgroups [shadow] refused" EINVAL "$(json "$T/evil.body" 'j["setgroups_shadow"]')"
+check_eq "hostile: setgroups [nogroup] refused: above max_gid, not mapped" EINVAL \
+	"$(json "$T/evil.body" 'j["setgroups_nogroup"]')"
 check_eq "hostile: new user namespace refused" EPERM "$(json "$T/evil.body" 'j["unshare_user"]')"
 check_eq "hostile: new mount namespace refused" EPERM "$(json "$T/evil.body" 'j["unshare_mount"]')"
 check_eq "hostile: its own groups are fine" ok "$(json "$T/evil.body" 'j["setgroups_own"]')"
@@ -194,8 +198,8 @@ check_eq "impersonating worker: seccomp filter" 2 "$(status_field "$IMP" Seccomp
 check_eq "impersonating worker: no_new_privs" 1 "$(status_field "$IMP" NoNewPrivs)"
 check_eq "impersonating worker: its own user namespace" different \
 	"$([ "$(readlink /proc/$$/ns/user)" != "$(readlink /proc/$IMP/ns/user)" ] && echo different)"
-check_eq "impersonating worker: uid map is idgate and >= 1000" \
-	"$(id -u idgate) $(id -u idgate) 1|1000 1000 4294966295" \
+check_eq "impersonating worker: uid map is idgate and 1000 .. 60000 (max_uid)" \
+	"$(id -u idgate) $(id -u idgate) 1|1000 1000 59001" \
 	"$(awk '{print $1, $2, $3}' /proc/$IMP/uid_map | paste -sd'|')"
 check_eq "impersonating worker: gid map has no root" "" "$(awk '$1 == 0' /proc/$IMP/gid_map)"
 SPW=$(pgrep -P "$IMP" -x idgate-spawn)

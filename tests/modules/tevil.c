@@ -28,8 +28,8 @@ static const char *result(long rc)
 
 static int evil_handle(void *ctx, struct idg_request *req)
 {
-	char body[2048];
-	gid_t root_group[1] = { 0 }, shadow[1] = { 42 }, mine[1];
+	char body[4096];
+	gid_t root_group[1] = { 0 }, shadow[1] = { 42 }, nogroup[1] = { 65534 }, mine[1];
 	uid_t me = geteuid();
 	gid_t my_gid = getegid();
 	int n = 0;
@@ -50,6 +50,14 @@ static int evil_handle(void *ctx, struct idg_request *req)
 	TRY("setgid_shadow", syscall(SYS_setgid, 42));
 	TRY("setgroups_root", syscall(SYS_setgroups, 1, root_group));
 	TRY("setgroups_shadow", syscall(SYS_setgroups, 1, shadow));
+	/* above max_uid: nobody, a systemd dynamic user, a subordinate id */
+	TRY("setresuid_nobody", syscall(SYS_setresuid, 65534, 65534, 65534));
+	TRY("setresuid_dynamic", syscall(SYS_setresuid, -1, 61184, -1));
+	TRY("setresuid_subordinate", syscall(SYS_setresuid, 100000, 100000, 100000));
+	TRY("setfsuid_nobody", syscall(SYS_setfsuid, 65534));
+	TRY("setresgid_nogroup", syscall(SYS_setresgid, 65534, 65534, 65534));
+	TRY("setresgid_subordinate", syscall(SYS_setresgid, 100000, 100000, 100000));
+	TRY("setgroups_nogroup", syscall(SYS_setgroups, 1, nogroup));
 	TRY("unshare_user", unshare(CLONE_NEWUSER));
 	TRY("unshare_mount", unshare(CLONE_NEWNS));
 	/* what it may do: nothing that leaves the caller's own identity */

@@ -1,6 +1,7 @@
 /* test_config.c -- idgate.conf parsing and validation.  Every class of bad
  * input must give the exact "FILE:LINE: message", and all problems of a
  * file must be reported together. */
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,7 +140,10 @@ static void test_full_valid(void **state)
 	assert_string_equal(s->listen[2].text, "*:9090");
 	assert_string_equal(s->acceptor, "HTTP@");
 	assert_string_equal(s->pam_service, "");
-	assert_int_equal(s->min_uid, 2000);
+	assert_int_equal(s->ids.min_uid, 2000);
+	assert_int_equal(s->ids.min_gid, 2000); /* min_gid follows min_uid */
+	assert_int_equal(s->ids.max_uid, 60000);
+	assert_int_equal(s->ids.max_gid, 60000);
 	assert_string_equal(s->audit_log, "-");
 	assert_int_equal(s->idle_timeout_ms, 30000);
 	assert_int_equal(s->max_header_size, 32768);
@@ -189,7 +193,15 @@ static void test_defaults_and_implicit_pool(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->server.nlisten, 1);
 	assert_string_equal(c->server.listen[0].text, "127.0.0.1:8080");
-	assert_int_equal(c->server.min_uid, 1000);
+	assert_int_equal(c->server.ids.min_uid, 1000);
+	assert_int_equal(c->server.ids.max_uid, 60000);
+	assert_int_equal(c->server.ids.min_gid, 1000);
+	assert_int_equal(c->server.ids.max_gid, 60000);
+	/* "users", where the machine has it */
+	struct group *users = getgrnam("users");
+	assert_int_equal(c->server.ids.nextra, users ? 1 : 0);
+	if (users)
+		assert_int_equal(c->server.ids.extra_gids[0], users->gr_gid);
 	assert_int_equal(c->server.max_connections, 1024);
 	assert_int_equal(c->server.idle_timeout_ms, 60000);
 	assert_int_equal(c->npools, 1);
@@ -245,6 +257,46 @@ static void test_every_problem_reported(void **state)
 	       "t.conf:5: [server] unknown key 'bogus'",
 	       "t.conf:7: [pool p] threads: '0': must be between 1 and 1024",
 	       "t.conf:9: [vdir /a] impersonate: 'yes': expected false, true or allowed");
+}
+
+static void test_id_policy_keys(void **state)
+{
+	struct diag d = { 0 };
+	struct config *c;
+
+	(void)state;
+	c = load(BASE "min_uid = 500\nmax_uid = 70000\nmin_gid = 600\nmax_gid = 65000\n"
+		      "impersonate_groups = nogroup, daemon\n", &d, false);
+	diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(c->server.ids.min_uid, 500);
+	assert_int_equal(c->server.ids.max_uid, 70000);
+	assert_int_equal(c->server.ids.min_gid, 600);
+	assert_int_equal(c->server.ids.max_gid, 65000);
+	assert_int_equal(c->server.ids.nextra, 2);
+	assert_int_equal(c->server.ids.extra_gids[0], getgrnam("nogroup")->gr_gid);
+	assert_int_equal(c->server.ids.extra_gids[1], getgrnam("daemon")->gr_gid);
+	config_free(c);
+	diag_free(&d);
+	/* empty: no group below the floor at all */
+	c = load(BASE "impersonate_groups =\n", &d, false);
+	assert_non_null(c);
+	assert_int_equal(c->server.ids.nextra, 0);
+	config_free(c);
+	diag_free(&d);
+	EXPECT(BASE "max_uid = 999\n",
+	       "t.conf:4: [server] min_uid 1000 is above max_uid 999: nobody could be impersonated",
+	       "t.conf:4: [server] min_gid 1000 is above max_gid 999: no group could be used");
+	EXPECT(BASE "max_uid = 999\nmax_gid = 2000\n",
+	       "t.conf:4: [server] min_uid 1000 is above max_uid 999: nobody could be impersonated");
+	EXPECT(BASE "min_gid = 5000\nmax_gid = 4000\n",
+	       "t.conf:5: [server] min_gid 5000 is above max_gid 4000: no group could be used");
+	EXPECT(BASE "max_uid = 4294967295\n",
+	       "t.conf:4: [server] max_uid: '4294967295': must be between 1 and 4294967294");
+	EXPECT(BASE "impersonate_groups = users no-such-group-xyz\n",
+	       "t.conf:4: [server] impersonate_groups: no group 'no-such-group-xyz'");
+	EXPECT(BASE "impersonate_groups = root\n",
+	       "t.conf:4: [server] impersonate_groups: 'root' is gid 0: never impersonated");
 }
 
 static void test_missing_file(void **state)
@@ -445,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_every_problem_reported),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_id_policy_keys),
 		cmocka_unit_test(test_server_values),
 		cmocka_unit_test(test_pool_values),
 		cmocka_unit_test(test_vdir_paths),
