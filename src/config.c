@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 
 #include "diag.h"
 #include "modload.h"
+#include "rundir.h"
 #include "units.h"
 #include "uri.h"
 #include "util.h"
@@ -257,6 +259,13 @@ static int server_ops_key(struct parser *p, const char *key, const char *value)
 	struct server_conf *s = &p->c->server;
 	const char *why;
 
+	if (strcmp(key, "runtime_dir") == 0) {
+		/* the control socket beneath it must fit sun_path too */
+		if (strlen(value) >= 90)
+			return bad_value(p, "server", key, value, "longer than 89 bytes");
+		s->runtime_dir_line = p->line;
+		return set_path(p, key, value, &s->runtime_dir, false);
+	}
 	if (strcmp(key, "control_socket") == 0) {
 		if (strlen(value) >= 100) /* sun_path holds 108 bytes */
 			return bad_value(p, "server", key, value, "longer than 99 bytes");
@@ -790,7 +799,8 @@ static void server_defaults(struct server_conf *s)
 	s->queue = 256;
 	s->account_cache_ms = 30 * 1000;
 	s->cpu_affinity = true;
-	s->control_socket = xstrdup(IDGATE_RUN_DIR "/control");
+	s->runtime_dir = xstrdup(IDGATE_RUN_DIR);
+	s->control_socket = NULL; /* runtime_dir/control, once that is known */
 }
 
 static void resolve_listen(struct parser *p)
@@ -956,6 +966,9 @@ static void resolve_server(struct parser *p)
 	resolve_listen(p);
 	resolve_admin(p);
 	resolve_ids(p);
+	s->ccache_dir = xasprintf("%s/ccache", s->runtime_dir);
+	if (!s->control_socket)
+		s->control_socket = xasprintf("%s/control", s->runtime_dir);
 	lookup_identity(p, s->line_of_user, 0, "[server]", s->user, NULL, &s->uid, &s->gid);
 	if (*s->keytab && (s->keytab[0] == '/' || str_has_prefix(s->keytab, "FILE:"))) {
 		const char *path = s->keytab[0] == '/' ? s->keytab : s->keytab + 5;
@@ -1202,6 +1215,20 @@ static void sort_vdirs(struct config *c)
 
 /* ---------------------------------------------------------------- entry */
 
+/* A handler that runs as the caller must be able to reach its delegated
+ * credentials below runtime_dir/ccache: as a caller, not as root. */
+static void check_runtime_dir(struct parser *p)
+{
+	struct server_conf *s = &p->c->server;
+	char err[PATH_MAX + 200];
+	bool imp = false;
+
+	for (size_t i = 0; i < p->c->npools; i++)
+		imp = imp || p->c->pools[i].impersonates;
+	if (imp && rundir_check_searchable(s->ccache_dir, true, err, sizeof(err)) < 0)
+		diag_error(p->d, p->file, s->runtime_dir_line, "[server] %s", err);
+}
+
 static struct config *parse(struct parser *p, bool load_modules)
 {
 	struct config *c = p->c;
@@ -1231,6 +1258,7 @@ static struct config *parse(struct parser *p, bool load_modules)
 	resolve_server(p);
 	resolve_pools(p);
 	resolve_vdirs(p, load_modules);
+	check_runtime_dir(p);
 	if (c->nvdirs == 0)
 		diag_warning(p->d, p->file, 0, "no [vdir] section: every request gets 404");
 	sort_vdirs(c);
@@ -1290,6 +1318,8 @@ void config_free(struct config *c)
 	free(s->impersonate_groups);
 	free(s->modules_dir);
 	free(s->control_socket);
+	free(s->runtime_dir);
+	free(s->ccache_dir);
 	free(s->admin_listen.text);
 	for (size_t i = 0; i < c->npools; i++) {
 		free(c->pools[i].name);

@@ -112,7 +112,12 @@ struct server_conf {
 	bool cpu_affinity;  /* pin front-end loop i and its workers to CPU i */
 	bool connection_auth; /* a Negotiate identity lasts for its connection */
 	int line_of_user;
-	/* operations: idgatectl's socket ("" : none) and the metrics listener */
+	/* runtime state (rundir.h): the instance lock, the ccache mount point */
+	char *runtime_dir;
+	int runtime_dir_line;
+	char *ccache_dir;          /* runtime_dir/ccache */
+	/* operations: idgatectl's socket ("" : none; default runtime_dir/control)
+	 * and the metrics listener */
 	char *control_socket;
 	struct listen_conf admin_listen; /* addrlen 0: none */
 	bool admin_allow_remote;   /* admin_listen may be a non-loopback address */

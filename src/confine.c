@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <linux/securebits.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -181,6 +182,63 @@ static int deny_namespaces(scmp_filter_ctx ctx)
 	return 0;
 }
 
+/* What a handler running as a caller must not reach, beyond ids:
+ *  - another process's memory: ptrace, process_vm_readv/writev (the
+ *    worker's other threads run as other callers, with CAP_SETUID);
+ *  - io_uring, whose operations are system calls seccomp never sees;
+ *  - the kernel's keyrings: running as alice opens alice's user and
+ *    persistent keyrings (SSSD's KEYRING:persistent Kerberos caches: her
+ *    TGT), which impersonation must not hand over.  Only joining a fresh
+ *    anonymous session keyring stays allowed: the spawner gives each
+ *    program its own (KEYCTL_JOIN_SESSION_KEYRING with no name). */
+static int deny_process_access(scmp_filter_ctx ctx)
+{
+	static const int denied[] = { SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+				      SCMP_SYS(process_vm_writev), SCMP_SYS(add_key),
+				      SCMP_SYS(request_key) };
+	static const int nosys[] = { SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+				     SCMP_SYS(io_uring_register) };
+
+	for (size_t i = 0; i < ARRAY_SIZE(denied); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0) < 0)
+			return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(nosys); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nosys[i], 0) < 0)
+			return -1;
+	/* keyctl: anything but (JOIN_SESSION_KEYRING, NULL) */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(keyctl), 1,
+			     SCMP_A0_64(SCMP_CMP_NE, KEYCTL_JOIN_SESSION_KEYRING)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(keyctl), 1,
+			     SCMP_A1_64(SCMP_CMP_NE, 0)) < 0)
+		return -1;
+	return 0;
+}
+
+/* fs.suid_dumpable = 1 makes the kernel mark a process dumpable again at
+ * every identity switch, which would let any process of the caller ptrace
+ * the worker (CAP_SETUID in its namespace) in the moment between the switch
+ * and our PR_SET_DUMPABLE.  0 (the default) and 2 (systemd-coredump's)
+ * keep it from ptrace.  So an impersonating pool refuses to start at 1. */
+int confine_check_dumpable(char *err, size_t len)
+{
+	char v[8] = "";
+	FILE *f = fopen(CONFINE_SUID_DUMPABLE, "re");
+
+	if (!f || !fgets(v, sizeof(v), f)) {
+		snprintf(err, len, "cannot read %s: %s", CONFINE_SUID_DUMPABLE, strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (v[0] != '0' && v[0] != '2') {
+		snprintf(err, len, "fs.suid_dumpable is %c: any process of an impersonated caller "
+			 "could ptrace the worker while it switches; set it to 0 (or 2)", v[0]);
+		return -1;
+	}
+	return 0;
+}
+
 int confine_seccomp(const struct confine_plan *p, char *err, size_t len)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -191,7 +249,7 @@ int confine_seccomp(const struct confine_plan *p, char *err, size_t len)
 		return -1;
 	}
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
-	    deny_namespaces(ctx) < 0) {
+	    deny_namespaces(ctx) < 0 || deny_process_access(ctx) < 0) {
 		snprintf(err, len, "cannot build the seccomp filter");
 		goto done;
 	}
@@ -236,7 +294,9 @@ int confine_worker(const struct confine_plan *p, char *err, size_t len)
 
 	/* uid changes never touch capabilities, and uid 0 means nothing */
 	if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
-					     SECBIT_NOROOT | SECBIT_NOROOT_LOCKED, 0, 0, 0) < 0) {
+					     SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+					     SECBIT_NO_CAP_AMBIENT_RAISE |
+					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0) < 0) {
 		snprintf(err, len, "securebits: %s", strerror(errno));
 		return -1;
 	}

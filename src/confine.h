@@ -45,6 +45,11 @@ struct pool_conf;
 /* The pool's service identity: its uid, gid and the user's groups. */
 int confine_pool_ident(const struct pool_conf *pool, struct ident *id);
 
+/* 0 when fs.suid_dumpable keeps an impersonating worker from ptrace
+ * (0 or 2), else -1 with why in err. */
+#define CONFINE_SUID_DUMPABLE "/proc/sys/fs/suid_dumpable"
+int confine_check_dumpable(char *err, size_t len);
+
 /* The seccomp filter alone (tests). */
 int confine_seccomp(const struct confine_plan *p, char *err, size_t len);
 

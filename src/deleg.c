@@ -6,10 +6,10 @@
  * handler runs as the caller.  Here, on the handler thread already
  * switched to the caller, they become a FILE credential cache:
  *
- *   DELEG_DIR/                  a private tmpfs of this worker's mount
+ *   runtime_dir/ccache/         a private tmpfs of this worker's mount
  *                               namespace (confine.c), pool-owned, 1733
- *   DELEG_DIR/cc-<random>/      the request's own directory, caller, 0700
- *   DELEG_DIR/cc-<random>/ccache                                    0600
+ *   .../ccache/cc-<random>/     the request's own directory, caller, 0700
+ *   .../ccache/cc-<random>/ccache                                   0600
  *
  * one per request, never one per principal (two requests of one caller
  * must not share or overwrite a cache), and removed when the request ends.
@@ -115,8 +115,8 @@ static int check_cache(int dirfd, const struct deleg_cc *cc, char *why, size_t w
 	return 0;
 }
 
-int deleg_store(int dirfd, const void *blob, size_t len, struct deleg_cc *cc, char *why,
-		size_t wlen)
+int deleg_store(int dirfd, const char *dir, const void *blob, size_t len, struct deleg_cc *cc,
+		char *why, size_t wlen)
 {
 	memset(cc, 0, sizeof(*cc));
 	if (dirfd < 0) {
@@ -128,11 +128,11 @@ int deleg_store(int dirfd, const void *blob, size_t len, struct deleg_cc *cc, ch
 		return -1;
 	}
 	if (mkdirat(dirfd, cc->name, 0700) < 0) {
-		snprintf(why, wlen, "mkdir %s/%s: %s", DELEG_DIR, cc->name, strerror(errno));
+		snprintf(why, wlen, "mkdir %s/%s: %s", dir, cc->name, strerror(errno));
 		return -1;
 	}
 	cc->made = true;
-	snprintf(cc->env, sizeof(cc->env), "FILE:%s/%s/" CCACHE_FILE, DELEG_DIR, cc->name);
+	snprintf(cc->env, sizeof(cc->env), "FILE:%s/%s/" CCACHE_FILE, dir, cc->name);
 	if (store_into(blob, len, cc->env, why, wlen) < 0 ||
 	    check_cache(dirfd, cc, why, wlen) < 0) {
 		deleg_remove(dirfd, cc);

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -152,6 +153,10 @@ static void drop_for_good(struct request *q)
 	drop_capabilities(q);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(q, "no_new_privs");
+	/* a session keyring of its own: programs run as different callers
+	 * must not share the service's (or each other's) keys */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+		child_fail(q, "a new session keyring");
 	/* prove it: the ids are exact, and neither root nor the pool come back */
 	if (syscall(SYS_getresuid, &r, &e, &s) < 0 || r != as->uid || e != as->uid ||
 	    s != as->uid || syscall(SYS_getresgid, &rg, &eg, &sg) < 0 || rg != as->gid ||
@@ -424,6 +429,8 @@ __attribute__((noreturn)) static void spawner_main(int sock)
 	log_set_role("spawner");
 	prctl(PR_SET_NAME, "idgate-spawn", 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("PR_SET_DUMPABLE: %m");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);

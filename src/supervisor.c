@@ -39,9 +39,9 @@
 #include "authhelper.h"
 #include "config.h"
 #include "confine.h"
+#include "rundir.h"
 #include "control.h"
 #include "ctlproto.h"
-#include "deleg.h"
 #include "diag.h"
 #include "frontend.h"
 #include "listeners.h"
@@ -124,6 +124,7 @@ static struct {
 	uint64_t start_ms;
 	int ctl_fd;               /* the control socket (idgatectl), -1: none */
 	char *ctl_path;
+	char *runtime_dir;       /* locked at start (rundir.h); fixed until exit */
 	uint32_t stats_tag;
 } S = { .ctl_fd = -1 };
 
@@ -854,46 +855,20 @@ static void reap(void)
 /* mkdir -p, root's, 0755; the last two levels (IDGATE_RUN_DIR and the
  * mount point below it) must be root's alone: a mount point someone else
  * controls could be swapped for a link. */
-static int make_mount_point(const char *path, char *err, size_t len)
-{
-	char buf[PATH_MAX];
-	struct stat st;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			goto fail;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		goto fail;
-	for (int level = 0; level < 2; level++) {
-		if (lstat(buf, &st) < 0)
-			goto fail;
-		if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
-			snprintf(err, len, "%s must be a directory of root's, not writable by others",
-				 buf);
-			return -1;
-		}
-		*strrchr(buf, '/') = '\0';
-	}
-	return 0;
-fail:
-	snprintf(err, len, "%s: %s", buf, strerror(errno));
-	return -1;
-}
-
 static bool privilege_ok(const struct config *c, bool fatal)
 {
 	char err[PATH_MAX + 100];
 
+	if (S.runtime_dir && strcmp(S.runtime_dir, c->server.runtime_dir) != 0) {
+		log_msg(LOG_ERR, "runtime_dir cannot change on a reload (still %s): restart",
+			S.runtime_dir);
+		return false;
+	}
 	if (privsep_privileged()) {
 		for (size_t i = 0; i < c->npools; i++) {
-			if (!c->pools[i].impersonates || make_mount_point(DELEG_DIR, err,
-									sizeof(err)) == 0)
+			if (!c->pools[i].impersonates ||
+			    (rundir_make(c->server.runtime_dir, true, err, sizeof(err)) == 0 &&
+			     confine_check_dumpable(err, sizeof(err)) == 0))
 				continue;
 			if (fatal)
 				die("pool %s: %s", c->pools[i].name, err);
@@ -1399,6 +1374,21 @@ static void setup_signals(void)
 		die("signalfd: %m");
 }
 
+/* One instance per runtime directory (rundir.h).  Not started as root, the
+ * default one is usually not ours to create: then we say so and go on. */
+static void lock_runtime_dir(const struct config *c)
+{
+	char err[PATH_MAX + 200];
+
+	if (rundir_make(c->server.runtime_dir, false, err, sizeof(err)) < 0 ||
+	    rundir_lock(c->server.runtime_dir, err, sizeof(err)) < 0) {
+		if (privsep_privileged() || strstr(err, "in use"))
+			die("%s", err);
+		log_msg(LOG_WARNING, "%s: not checking for another instance", err);
+	}
+	S.runtime_dir = xstrdup(c->server.runtime_dir);
+}
+
 int supervisor_run(struct config *c, const char *config_file)
 {
 	struct generation *g;
@@ -1407,6 +1397,7 @@ int supervisor_run(struct config *c, const char *config_file)
 	S.file = config_file;
 	S.start_ms = now_ms();
 	privilege_ok(c, true);
+	lock_runtime_dir(c);
 	if (!privsep_privileged())
 		log_msg(LOG_WARNING, "not started as root: every process keeps uid %u (users in "
 			"the configuration are not applied)", (unsigned)geteuid());

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -94,6 +95,10 @@ void uidswap_thread(const struct ident *to)
 		errno = EPERM;
 		fail("verification", to);
 	}
+	/* the kernel made the process dumpable again (fs.suid_dumpable);
+	 * nobody but root may ptrace a worker thread that runs as a caller */
+	if (syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("PR_SET_DUMPABLE", to);
 }
 
 int ident_for_user(const char *user, const struct id_policy *pol, struct ident *id, char *why,

@@ -81,7 +81,7 @@ static struct {
 	struct pool_conf *pool;
 	struct ident self;   /* the pool's identity, to return to after a request */
 	int spawner;         /* socket to this worker's spawner (our only child) */
-	int ccdir;           /* DELEG_DIR, our private tmpfs (impersonating pools), or -1 */
+	int ccdir;           /* runtime_dir/ccache, our private tmpfs (impersonating pools), or -1 */
 	void **ctx; /* per vdir index; NULL for other pools' vdirs */
 	struct wthread *threads;
 	size_t nthreads;
@@ -688,7 +688,8 @@ static int run_as_caller(struct wreq *r, void *ctx)
 
 	if (!r->q.creds || r->v->delegation != DELEGATION_STORE)
 		return r->v->module->desc->handle(ctx, &r->pub);
-	rc = deleg_store(W.ccdir, r->q.creds, r->q.creds_len, &cc, why, sizeof(why));
+	rc = deleg_store(W.ccdir, W.c->server.ccache_dir, r->q.creds, r->q.creds_len, &cc, why,
+			 sizeof(why));
 	wipe_exported(r);
 	if (rc < 0)
 		return delegation_failed(r, "store", why);
@@ -814,11 +815,11 @@ static void become_pool_identity(struct worker_args *a)
 	W.ccdir = -1;
 	if (a->ns_to_parent >= 0) {
 		if (confine_enter_userns(a->ns_to_parent, a->ns_from_parent, err, sizeof(err)) < 0 ||
-		    confine_private_tmpfs(DELEG_DIR, &plan.pool, err, sizeof(err)) < 0)
+		    confine_private_tmpfs(W.c->server.ccache_dir, &plan.pool, err, sizeof(err)) < 0)
 			die("cannot confine the worker: %s", err);
-		W.ccdir = open(DELEG_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		W.ccdir = open(W.c->server.ccache_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (W.ccdir < 0)
-			die("cannot open %s: %m", DELEG_DIR);
+			die("cannot open %s: %m", W.c->server.ccache_dir);
 		if (confine_worker(&plan, err, sizeof(err)) < 0)
 			die("cannot confine the worker: %s", err);
 		return;
@@ -885,6 +886,10 @@ void worker_main(struct worker_args *a)
 	snprintf(role, sizeof(role), "pool %s", a->pool->name);
 	log_set_role(role);
 	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);
+	/* inherited by the spawner; uidswap_thread() sets it again after each
+	 * switch, which resets it */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("PR_SET_DUMPABLE: %m");
 	become_pool_identity(a);
 	/* now, while this process is small and single-threaded */
 	W.spawner = spawner_start(&W.self, &W.c->server.ids);

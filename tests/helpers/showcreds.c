@@ -67,7 +67,14 @@ int main(int argc, char **argv)
 	printf("],\"regain_pool\":\"%s\",",
 	       argc > 1 ? attempt(syscall(SYS_setresuid, atoi(argv[1]), atoi(argv[1]), atoi(argv[1])))
 			: "untested");
-	printf("\"regain_root\":\"%s\",\"pgrp_is_self\":%s}\n",
+	printf("\"regain_root\":\"%s\",\"pgrp_is_self\":%s,",
 	       attempt(syscall(SYS_setresuid, 0, 0, 0)), getpgrp() == getpid() ? "true" : "false");
+	/* the session keyring it has (KEYCTL_GET_KEYRING_ID of
+	 * KEY_SPEC_SESSION_KEYRING, without creating one), or the errno */
+	long ks = syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3 /* SESSION */, 0);
+	if (ks >= 0)
+		printf("\"session_keyring\":%ld}\n", ks);
+	else
+		printf("\"session_keyring\":\"%s\"}\n", attempt(ks));
 	return argc > 2 ? atoi(argv[2]) : 0;
 }

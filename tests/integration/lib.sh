@@ -120,6 +120,7 @@ start_idgated() {
 		fi
 		if ! kill -0 "$IDG_PID" 2>/dev/null; then
 			echo "idgated exited during start-up:"; cat "$IDG_LOG"
+			not_ok "idgated starts with $1"
 			IDG_PID=
 			return 1
 		fi
@@ -127,6 +128,7 @@ start_idgated() {
 		i=$((i + 1))
 	done
 	echo "idgated did not become ready:"; cat "$IDG_LOG"
+	not_ok "idgated becomes ready with $1"
 	return 1
 }
 
@@ -140,6 +142,7 @@ start_backend_idgated() {
 		i=$((i + 1))
 		if [ $i -gt 100 ]; then
 			echo "the backend idgated did not become ready:"; cat "$2"
+			not_ok "the backend idgated becomes ready with $1"
 			return 1
 		fi
 		sleep 0.1

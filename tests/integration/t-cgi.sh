@@ -199,6 +199,7 @@ chmod 750 "$C/teamdir"
 
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 keytab = $T/http.keytab
@@ -480,6 +481,7 @@ check_eq "'%2e%2e' that climbs out: 400" 400 "$(neg dots3 alice "$B/cgi/%2e%2e/%
 # ---------------------------------------------------------------- configuration
 cat >"$T/bad.conf" <<EOF
 [server]
+runtime_dir = $T/run2
 listen = 127.0.0.1:$PORT
 user = nobody
 pam_service =

@@ -17,6 +17,7 @@ chmod -R a+rX "$T/www"
 write_conf() { # write_conf EXTRA-SECTIONS
 	cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 pam_service =

@@ -52,6 +52,7 @@ chmod 755 "$T/cgi" "$T/cgi/me.cgi"
 write_conf() { # write_conf IMPERSONATE_GROUPS_LINE
 	cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 keytab = $T/http.keytab

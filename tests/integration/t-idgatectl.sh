@@ -17,6 +17,7 @@ cp "$MODULES_DIR/whoami.so" "$TESTMODS_DIR/tcrash.so" "$T/modules/"
 
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 pam_service =

@@ -46,6 +46,7 @@ chmod 644 "$T/files/public.txt"
 
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 keytab = $T/http.keytab
@@ -151,6 +152,14 @@ check_eq "hostile: setgroups [nogroup] refused: above max_gid, not mapped" EINVA
 check_eq "hostile: new user namespace refused" EPERM "$(json "$T/evil.body" 'j["unshare_user"]')"
 check_eq "hostile: new mount namespace refused" EPERM "$(json "$T/evil.body" 'j["unshare_mount"]')"
 check_eq "hostile: its own groups are fine" ok "$(json "$T/evil.body" 'j["setgroups_own"]')"
+check_eq "hostile: reading memory (even its own) with process_vm_readv refused" EPERM \
+	"$(json "$T/evil.body" 'j["process_vm_readv_self"]')"
+check_eq "hostile: ptrace refused" EPERM "$(json "$T/evil.body" 'j["ptrace_peek_parent"]')"
+check_eq "hostile: io_uring (unseen by seccomp) unavailable" ENOSYS \
+	"$(json "$T/evil.body" 'j["io_uring_setup"]')"
+check_eq "hostile: the caller's user keyring out of reach" EPERM \
+	"$(json "$T/evil.body" 'j["keyctl_user_keyring"]')"
+check_eq "hostile: add_key refused" EPERM "$(json "$T/evil.body" 'j["add_key"]')"
 check_eq "hostile: still alice afterwards" "$ALICE True" "$(json "$T/evil.body" 'str(j["euid"]) + " " + str(j["still_me"])')"
 check_eq "the worker is whole after it" "$ALICE $(id -g "${U}alice")" \
 	"$(neg w4 "${U}alice" "$B/who-imp" >/dev/null; json "$T/w4.body" 'str(j["euid"]) + " " + str(j["egid"])')"
@@ -174,9 +183,19 @@ check_eq "spawned: only fds 0, 1, 2" "[0, 1, 2]" "$(json "$T/s1.json" 'sorted(j[
 check_eq "spawned: the pool's identity cannot be regained" EPERM "$(json "$T/s1.json" 'j["regain_pool"]')"
 check_eq "spawned: root cannot be had" EPERM "$(json "$T/s1.json" 'j["regain_root"]')"
 check_eq "spawned: a process group of its own" True "$(json "$T/s1.json" 'j["pgrp_is_self"]')"
+check_eq "spawned as the caller: no keyring operation (seccomp)" EPERM \
+	"$(json "$T/s1.json" 'j["session_keyring"]')"
 check_eq "spawned: exit status" exit=0 "$(sed -n 2p "$T/s1.body")"
 check_eq "spawned by a trusted vdir: the pool's ids" "[$(id -u nobody), $(id -u nobody), $(id -u nobody)]" \
 	"$(neg s2 "${U}alice" "$B/spawn" >/dev/null; head -1 "$T/s2.body" | $PY -c 'import json,sys; print(json.load(sys.stdin)["uid"])')"
+# each program gets a session keyring of its own, not the service's (the
+# supervisor's is this shell's: idgated inherited it)
+MY_KEYRING=$($PY -c 'import ctypes; print(ctypes.CDLL(None).syscall(250, 0, -3, 0))')
+neg s5 "${U}alice" "$B/spawn" >/dev/null
+KR2=$(head -1 "$T/s2.body" | $PY -c 'import json,sys; print(json.load(sys.stdin)["session_keyring"])')
+KR5=$(head -1 "$T/s5.body" | $PY -c 'import json,sys; print(json.load(sys.stdin)["session_keyring"])')
+check_eq "spawned: a fresh session keyring, not the service's, one per program" yes \
+	"$([ "$KR2" -gt 0 ] && [ "$KR2" != "$MY_KEYRING" ] && [ "$KR5" -gt 0 ] && [ "$KR5" != "$KR2" ] && [ "$KR5" != "$MY_KEYRING" ] && echo yes)"
 check_eq "spawn of a missing program: 502" 502 "$(neg s3 "${U}alice" "$B/spawn-imp?fail")"
 check_eq "spawn of a missing program: reason" \
 	"spawn /nonexistent/program: execve: No such file or directory" "$(audit s3 'j["reason"]')"

@@ -52,6 +52,7 @@ EOF
 chmod 755 "$T/cgi" "$T/cgi/creds.cgi"
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 keytab = $T/http.keytab
@@ -139,7 +140,7 @@ check_eq "allowed x delegation: the caller, with credentials" \
 	"200 delegation True $ALICE $PRINC True" "$(cell a1 "$B/a" always -)"
 CC=$(json "$T/a1.body" 'j["ccache"]')
 case "$CC" in
-FILE:*/idgate/ccache/cc-*/ccache) ok "the cache is a private per-request file: $CC" ;;
+"FILE:$T/run/ccache/cc-"*/ccache) ok "the cache is a private per-request file: $CC" ;;
 *) not_ok "unexpected KRB5CCNAME: $CC" ;;
 esac
 check_eq "allowed x impersonation: the caller, no credentials" \
@@ -229,8 +230,7 @@ check_eq "anonymous ticket audit: level anonymous, no principal" "anonymous None
 	"$(audit k1 'j["level"] + " " + str(j["principal"])')"
 
 # ---------------------------------------------------------------- where credentials live
-DIR=${CC#FILE:}
-DIR=${DIR%/cc-*}
+DIR=$T/run/ccache # the mount point: [server] runtime_dir/ccache
 check_eq "nothing is left in the worker's credential directory" "entries: 0" \
 	"$(nsenter -t "$IMP" -m sh -c "cd '$DIR' && echo entries: \$(ls -A | wc -l)")"
 check_eq "outside the worker the directory is an empty mount point of root's" \
@@ -242,7 +242,7 @@ line() { sed -n "s/^$2=//p" "$T/$1.body"; }
 check_eq "cgi with delegated credentials: 200, as alice" "200 ${U}alice" \
 	"$(get g1 "$B/cgi/creds.cgi" always -) $(line g1 id)"
 check_eq "KRB5CCNAME is the request's own cache" yes \
-	"$(line g1 ccname | grep -Eq '^FILE:/.*/idgate/ccache/cc-[0-9a-f]{32}/ccache$' && echo yes)"
+	"$(line g1 ccname | grep -Eq "^FILE:$T/run/ccache/cc-[0-9a-f]{32}/ccache\$" && echo yes)"
 check_eq "the cache: alice's, 0600" "${U}alice 600" "$(line g1 file)"
 check_eq "its directory: alice's, 0700" "${U}alice 700" "$(line g1 dir)"
 check_eq "klist shows the caller" "$PRINC" "$(line g1 principal)"

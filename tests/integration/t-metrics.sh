@@ -30,6 +30,7 @@ export KRB5CCNAME
 
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 admin_listen = 127.0.0.1:$APORT
 user = nobody

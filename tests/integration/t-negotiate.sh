@@ -31,6 +31,7 @@ for p in alice bob old ghost; do realm_kinit "$U$p" "pw-$p" "$T/$p.cc" || finish
 
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 keytab = $T/http.keytab

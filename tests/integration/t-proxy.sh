@@ -54,6 +54,7 @@ mkdir -p "$T/modules" "$T/b2"
 cp "$MODULES_DIR/whoami.so" "$MODULES_DIR/proxy.so" "$T/modules/"
 cat >"$T/b2/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT2
 user = nobody
 keytab = $T/backend.keytab
@@ -70,6 +71,7 @@ start_backend_idgated "$T/b2/idgate.conf" "$T/b2/idgated.log" || finish
 
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run2
 listen = 127.0.0.1:$PORT
 user = nobody
 keytab = $T/http.keytab

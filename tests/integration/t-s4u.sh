@@ -37,6 +37,7 @@ wkt $T/b2/keys.keytab
 EOF
 cat >"$T/b2/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT2
 user = nobody
 keytab = $T/b2/keys.keytab
@@ -53,6 +54,7 @@ start_backend_idgated "$T/b2/idgate.conf" "$T/b2/idgated.log" || finish
 
 cat >"$T/idgate.conf" <<EOF
 [server]
+runtime_dir = $T/run2
 listen = 127.0.0.1:$PORT
 user = nobody
 keytab = $T/http.keytab

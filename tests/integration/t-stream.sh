@@ -13,6 +13,7 @@ mkdir -p "$T/modules"
 cp "$TESTMODS_DIR/tstream.so" "$T/modules/"
 cat >"$T/idgate.conf" <<CONF
 [server]
+runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 user = nobody
 pam_service =

@@ -9,7 +9,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "idgate/module.h"
@@ -33,6 +35,8 @@ static int evil_handle(void *ctx, struct idg_request *req)
 	uid_t me = geteuid();
 	gid_t my_gid = getegid();
 	int n = 0;
+
+	unsigned char uring_params[120] = { 0 }; /* struct io_uring_params */
 
 	(void)ctx;
 	mine[0] = my_gid;
@@ -58,6 +62,19 @@ static int evil_handle(void *ctx, struct idg_request *req)
 	TRY("setresgid_nogroup", syscall(SYS_setresgid, 65534, 65534, 65534));
 	TRY("setresgid_subordinate", syscall(SYS_setresgid, 100000, 100000, 100000));
 	TRY("setgroups_nogroup", syscall(SYS_setgroups, 1, nogroup));
+	/* other processes' memory, io_uring, the caller's keyrings */
+	char probe[8] = "x", copy[8];
+	struct iovec local = { copy, sizeof(copy) }, remote = { probe, sizeof(probe) };
+	TRY("process_vm_readv_self",
+	    syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0) > 0 ? 0 : -1);
+	TRY("ptrace_peek_parent", syscall(SYS_ptrace, PTRACE_ATTACH, getppid(), 0, 0));
+	long ring = syscall(SYS_io_uring_setup, 1, uring_params);
+	TRY("io_uring_setup", ring >= 0 ? 0 : -1);
+	if (ring >= 0)
+		close((int)ring);
+	TRY("keyctl_user_keyring", syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */,
+					   -4 /* KEY_SPEC_USER_KEYRING */, 0) >= 0 ? 0 : -1);
+	TRY("add_key", syscall(SYS_add_key, "user", "idgt", "x", 1, -3) >= 0 ? 0 : -1);
 	TRY("unshare_user", unshare(CLONE_NEWUSER));
 	TRY("unshare_mount", unshare(CLONE_NEWNS));
 	/* what it may do: nothing that leaves the caller's own identity */
