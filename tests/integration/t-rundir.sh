@@ -11,11 +11,15 @@ need_root
 
 PORT=$(free_port)
 PORT2=$(free_port)
+# a keytab without a KDC: a front end with a Negotiate vdir needs keys
+printf 'addent -password -p HTTP/localhost@X.TEST -k 1 -e aes256-cts-hmac-sha1-96\npw\nwkt %s\nq\n' \
+	"$T/http.keytab" | ktutil >/dev/null 2>&1
 conf() { # conf FILE PORT RUNTIME_DIR [EXTRA]
 	cat >"$1" <<EOF
 [server]
 listen = 127.0.0.1:$2
 runtime_dir = $3
+keytab = $T/http.keytab
 user = nobody
 pam_service =
 audit_log =
@@ -92,4 +96,33 @@ check_grep "with the same words" "$T/private \\(mode 0700\\) is not searchable b
 chmod 0711 "$T/private"
 "$IDGATED" -t -c "$T/imp.conf" >"$T/out" 2>"$T/err"
 check_eq "searchable (0711) is enough" "0 configuration OK" "$? $(cat "$T/out")"
+
+# ---------------------------------------------------------------- fs.suid_dumpable
+# At 1 the kernel makes a process dumpable again at each identity switch,
+# so a process of the caller could ptrace the worker: an impersonating
+# pool refuses to start.  The sysctl is machine-wide (flipping it would
+# refuse the pools of tests running beside this one), so idgated is shown
+# another value: a file bound over it in a mount namespace of its own.
+dumpable() { # dumpable VALUE -- start idgated seeing that value; its exit status
+	printf '%s\n' "$1" >"$T/dumpable"
+	unshare -m --propagation private sh -c \
+		"mount --bind '$T/dumpable' /proc/sys/fs/suid_dumpable && exec '$IDGATED' -c '$T/imp.conf'" \
+		>"$T/dump$1.log" 2>&1 &
+	D_PID=$!
+	i=0
+	until grep -q "ready:" "$T/dump$1.log" || ! kill -0 "$D_PID" 2>/dev/null || [ $i -gt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill "$D_PID" 2>/dev/null
+	wait "$D_PID"
+}
+dumpable 1
+check_eq "fs.suid_dumpable = 1: an impersonating pool refuses to start" 1 "$?"
+check_grep "and says why" \
+	"pool imp: fs.suid_dumpable is 1: any process of an impersonated caller could ptrace the worker while it switches; set it to 0 \\(or 2\\)" \
+	"$T/dump1.log"
+dumpable 2
+check_eq "fs.suid_dumpable = 2 (systemd-coredump's): it serves (and stops on SIGTERM)" 0 "$?"
+check_grep "... it was ready" "ready:" "$T/dump2.log"
 finish
