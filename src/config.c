@@ -986,20 +986,30 @@ static void resolve_server(struct parser *p)
 	}
 }
 
+/* A pool's user (default idgate-pool) and group; never the front end's
+ * user, whose processes its handlers could then signal. */
+static void pool_identity(struct parser *p, struct pool_conf *pool)
+{
+	int line = pool->user_line ? pool->user_line : pool->line;
+	char what[96];
+
+	if (!pool->user)
+		pool->user = xstrdup(IDGATE_POOL_USER);
+	snprintf(what, sizeof(what), "[pool %s]", pool->name);
+	if (lookup_identity(p, line, pool->group_line, what, pool->user, pool->group, &pool->uid,
+			    &pool->gid) == 0 && pool->uid == p->c->server.uid)
+		diag_error(p->d, p->file, line,
+			   "%s user: '%s' is also the front end's ([server] user): its handlers "
+			   "could signal the front end; give the pool a user of its own",
+			   what, pool->user);
+}
+
 static void resolve_pools(struct parser *p)
 {
 	struct config *c = p->c;
 
-	for (size_t i = 0; i < c->npools; i++) {
-		struct pool_conf *pool = &c->pools[i];
-		char what[96];
-		if (!pool->user)
-			pool->user = xstrdup(c->server.user);
-		snprintf(what, sizeof(what), "[pool %s]", pool->name);
-		lookup_identity(p, pool->user_line ? pool->user_line : pool->line,
-				pool->group_line, what, pool->user, pool->group, &pool->uid,
-				&pool->gid);
-	}
+	for (size_t i = 0; i < c->npools; i++)
+		pool_identity(p, &c->pools[i]);
 }
 
 static bool tls_listener_exists(const struct server_conf *s)
@@ -1065,10 +1075,7 @@ static void resolve_vdir_pools(struct parser *p)
 			v->pool_name = xstrdup("default");
 		if (!config_pool(c, v->pool_name) && strcmp(v->pool_name, "default") == 0) {
 			/* an implicit [pool default], as IIS's DefaultAppPool */
-			struct pool_conf *pool = add_pool(c, "default", 0);
-			pool->user = xstrdup(c->server.user);
-			lookup_identity(p, 0, 0, "[pool default]", pool->user, NULL, &pool->uid,
-					&pool->gid);
+			pool_identity(p, add_pool(c, "default", 0));
 		}
 	}
 	for (size_t i = 0; i < c->nvdirs; i++) {

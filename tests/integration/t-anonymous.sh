@@ -29,7 +29,7 @@ cat >"$T/idgate.conf" <<EOF
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
 listen = [::1]:$PORT6
-user = nobody
+user = idgate
 pam_service =
 audit_log = $T/audit.jsonl
 modules_dir = $MODULES_DIR
@@ -174,7 +174,7 @@ check_eq "front end has no permitted capabilities" 0000000000000000 "$(status_fi
 check_eq "front end sets no_new_privs" 1 "$(status_field "$FE" NoNewPrivs)"
 check_eq "pool worker has no capabilities" 0000000000000000 "$(status_field "$WK" CapEff)"
 if is_root; then
-	check_eq "front end runs as [server] user" "$NOBODY_UID" "$(status_field "$FE" Uid)"
+	check_eq "front end runs as [server] user" "$(id -u idgate)" "$(status_field "$FE" Uid)"
 	check_eq "pool worker runs as pool user" "$NOBODY_UID" "$(status_field "$WK" Uid)"
 	check_eq "two pools, two workers" 2 "$(for p in $(pgrep -P "$IDG_PID"); do cat /proc/$p/comm; done | grep -c idgate-pool)"
 fi

@@ -199,9 +199,9 @@ chmod 750 "$C/teamdir"
 
 cat >"$T/idgate.conf" <<EOF
 [server]
-runtime_dir = $T/run
+runtime_dir = $T/idg-run
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service =
 audit_log = $T/audit.jsonl
@@ -210,7 +210,7 @@ modules_dir = $T/modules
 user = nobody
 group = nogroup
 [pool imp]
-user = idgate
+user = idgate-pool
 threads = 4
 [vdir /cgi]
 handler = cgi
@@ -481,9 +481,8 @@ check_eq "'%2e%2e' that climbs out: 400" 400 "$(neg dots3 alice "$B/cgi/%2e%2e/%
 # ---------------------------------------------------------------- configuration
 cat >"$T/bad.conf" <<EOF
 [server]
-runtime_dir = $T/run2
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 pam_service =
 audit_log =
 modules_dir = $T/modules

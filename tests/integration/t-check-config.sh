@@ -9,7 +9,7 @@ echo hi >"$T/www/index.html"
 cat >"$T/good.conf" <<EOF
 [server]
 listen = 127.0.0.1:8080
-user = nobody
+user = idgate
 pam_service =
 audit_log =
 modules_dir = $MODULES_DIR
@@ -39,7 +39,7 @@ check_eq "unknown key: FILE:LINE: message" "$T/unknown.conf:3: [server] unknown 
 cat >"$T/many.conf" <<EOF
 [server]
 listen = 127.0.0.1
-user = nobody
+user = idgate
 pam_service =
 modules_dir = $MODULES_DIR
 [pool default]
@@ -82,7 +82,7 @@ mkdir -p "$T/mods"
 cp "$TESTMODS_DIR/tnotallowed.so" "$TESTMODS_DIR/trequired.so" "$T/mods/"
 cat >"$T/imp.conf" <<EOF
 [server]
-user = nobody
+user = idgate
 pam_service =
 modules_dir = $T/mods
 [pool default]

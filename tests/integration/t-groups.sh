@@ -54,7 +54,7 @@ write_conf() { # write_conf IMPERSONATE_GROUPS_LINE
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service =
 audit_log = $T/audit.jsonl
@@ -64,7 +64,7 @@ $1
 user = nobody
 group = nogroup
 [pool imp]
-user = idgate
+user = idgate-pool
 threads = 4
 [vdir /who]
 pool = imp
@@ -128,13 +128,13 @@ check_eq "its reason" "account ${U}high (uid 60500) is above max_uid 60000: neve
 # ---------------------------------------------------------------- the walls hold the policy
 IMP=
 for p in $(pgrep -P "$IDG_PID" -x idgate-pool); do
-	[ "$(status_field "$p" Uid)" = "$(id -u idgate)" ] && IMP=$p
+	[ "$(status_field "$p" Uid)" = "$(id -u idgate-pool)" ] && IMP=$p
 done
 check_eq "the worker's gid map: users, the pool's gid, 1000 .. 60000" \
-	"100 100 1|$(id -g idgate) $(id -g idgate) 1|1000 1000 59001" \
+	"100 100 1|$(id -g idgate-pool) $(id -g idgate-pool) 1|1000 1000 59001" \
 	"$(awk '{print $1, $2, $3}' /proc/$IMP/gid_map | paste -sd'|')"
 check_eq "the worker's uid map: the pool's uid, 1000 .. 60000" \
-	"$(id -u idgate) $(id -u idgate) 1|1000 1000 59001" \
+	"$(id -u idgate-pool) $(id -u idgate-pool) 1|1000 1000 59001" \
 	"$(awk '{print $1, $2, $3}' /proc/$IMP/uid_map | paste -sd'|')"
 
 # ---------------------------------------------------------------- without users
@@ -148,7 +148,7 @@ check_eq "with the reason" \
 	"$(audit c3 'j["reason"]')"
 imp_workers() {
 	for p in $(pgrep -P "$IDG_PID" -x idgate-pool); do
-		[ "$(status_field "$p" Uid)" = "$(id -u idgate)" ] && echo "$p"
+		[ "$(status_field "$p" Uid)" = "$(id -u idgate-pool)" ] && echo "$p"
 	done
 }
 i=0

@@ -19,7 +19,7 @@ cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 pam_service =
 audit_log = $T/audit.jsonl
 modules_dir = $T/modules

@@ -48,7 +48,7 @@ cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service =
 audit_log = $T/audit.jsonl
@@ -57,7 +57,7 @@ modules_dir = $T/modules
 user = nobody
 group = nogroup
 [pool imp]
-user = idgate
+user = idgate-pool
 threads = 4
 [vdir /files]
 pool = imp
@@ -119,7 +119,7 @@ check_eq "whoami trusted: the pool's ids" "$(id -u nobody) False" \
 check_eq "allowed + impersonation level: as the caller" "$ALICE True" \
 	"$(neg w3 "${U}alice" "$B/who-allowed" >/dev/null; json "$T/w3.body" 'str(j["euid"]) + " " + str(j["impersonated"])')"
 KRB5CCNAME="$T/${U}alice.cc" $G get "$B/who-allowed" --flags identify >"$T/id1.out"
-check_eq "allowed + identification level: as the pool" "200 $(id -u idgate) False identification" \
+check_eq "allowed + identification level: as the pool" "200 $(id -u idgate-pool) False identification" \
 	"$(head -1 "$T/id1.out") $(sed -n 3p "$T/id1.out" | $PY -c 'import json,sys; j=json.load(sys.stdin); print(j["euid"], j["impersonated"], j["level"])')"
 KRB5CCNAME="$T/${U}alice.cc" $G get "$B/who-imp" --flags identify >"$T/id2.out"
 check_eq "true + identification level: 403" 403 "$(head -1 "$T/id2.out")"
@@ -206,7 +206,7 @@ check_eq "no child left behind" "" "$(pgrep -f '^/bin/sleep 30$')"
 FE=$(child_pid idgate-front)
 for p in $(pgrep -P "$IDG_PID"); do
 	[ "$(cat /proc/$p/comm)" = idgate-pool ] || continue
-	if [ "$(status_field "$p" Uid)" = "$(id -u idgate)" ]; then IMP=$p; else TRU=$p; fi
+	if [ "$(status_field "$p" Uid)" = "$(id -u idgate-pool)" ]; then IMP=$p; else TRU=$p; fi
 done
 check_eq "front end: no capabilities" 0000000000000000 "$(status_field "$FE" CapEff)"
 check_eq "trusted pool worker: no capabilities" 0000000000000000 "$(status_field "$TRU" CapEff)"
@@ -218,7 +218,7 @@ check_eq "impersonating worker: no_new_privs" 1 "$(status_field "$IMP" NoNewPriv
 check_eq "impersonating worker: its own user namespace" different \
 	"$([ "$(readlink /proc/$$/ns/user)" != "$(readlink /proc/$IMP/ns/user)" ] && echo different)"
 check_eq "impersonating worker: uid map is idgate and 1000 .. 60000 (max_uid)" \
-	"$(id -u idgate) $(id -u idgate) 1|1000 1000 59001" \
+	"$(id -u idgate-pool) $(id -u idgate-pool) 1|1000 1000 59001" \
 	"$(awk '{print $1, $2, $3}' /proc/$IMP/uid_map | paste -sd'|')"
 check_eq "impersonating worker: gid map has no root" "" "$(awk '$1 == 0' /proc/$IMP/gid_map)"
 SPW=$(pgrep -P "$IMP" -x idgate-spawn)

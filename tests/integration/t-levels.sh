@@ -54,7 +54,7 @@ cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service =
 audit_log = $T/audit.jsonl
@@ -63,7 +63,7 @@ modules_dir = $T/modules
 user = nobody
 group = nogroup
 [pool imp]
-user = idgate
+user = idgate-pool
 threads = 4
 [vdir /f]
 handler = whoami
@@ -100,7 +100,7 @@ ASAN_EXTRA=handle_segv=0 # /crash?segv is meant to crash: no report
 start_idgated "$T/idgate.conf" || finish
 IMP=
 for p in $(pgrep -P "$IDG_PID" -x idgate-pool); do
-	[ "$(status_field "$p" Uid)" = "$(id -u idgate)" ] && IMP=$p
+	[ "$(status_field "$p" Uid)" = "$(id -u idgate-pool)" ] && IMP=$p
 done
 
 # curl as alice: LEVEL is "-" (no header) or the header's value; DELEG is
@@ -145,7 +145,7 @@ case "$CC" in
 esac
 check_eq "allowed x impersonation: the caller, no credentials" \
 	"200 impersonation True $ALICE $PRINC False" "$(cell a2 "$B/a" none -)"
-POOL=$(id -u idgate)
+POOL=$(id -u idgate-pool)
 check_eq "allowed x identification (header): the pool" \
 	"200 identification False $POOL $PRINC False" "$(cell a3 "$B/a" always identification)"
 check_eq "allowed x anonymous (header): the pool, not told who" \
@@ -235,7 +235,7 @@ check_eq "nothing is left in the worker's credential directory" "entries: 0" \
 	"$(nsenter -t "$IMP" -m sh -c "cd '$DIR' && echo entries: \$(ls -A | wc -l)")"
 check_eq "outside the worker the directory is an empty mount point of root's" \
 	"entries: 0 root 755" "$(cd "$DIR" && echo "entries: $(ls -A | wc -l) $(stat -c '%U %a' .)")"
-check_eq "the worker's private tmpfs: sticky, not listable, the pool's" "1733 idgate tmpfs" \
+check_eq "the worker's private tmpfs: sticky, not listable, the pool's" "1733 idgate-pool tmpfs" \
 	"$(nsenter -t "$IMP" -m stat -f -c '%T' "$DIR" >/dev/null; nsenter -t "$IMP" -m sh -c "stat -c '%a %U' '$DIR'; stat -f -c '%T' '$DIR'" | tr '\n' ' ' | sed 's/ $//')"
 # ---------------------------------------------------------------- a program with them
 line() { sed -n "s/^$2=//p" "$T/$1.body"; }

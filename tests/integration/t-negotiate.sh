@@ -33,7 +33,7 @@ cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service = $SVC
 account_cache = 2s
@@ -156,7 +156,7 @@ check_eq "connection_auth: a new connection does not" 401 "$(fetch newconn "$B/w
 FE=$(child_pid idgate-front)
 AH=$(child_pid idgate-auth)
 check_eq "front end: no capabilities" 0000000000000000 "$(status_field "$FE" CapEff)"
-check_eq "front end: runs as [server] user" "$(id -u nobody)" "$(status_field "$FE" Uid)"
+check_eq "front end: runs as [server] user" "$(id -u idgate)" "$(status_field "$FE" Uid)"
 check_eq "front end cannot read the keytab" no \
 	"$(setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$T/http.keytab" >/dev/null 2>&1 && echo yes || echo no)"
 check_eq "PAM helper: uid 0" 0 "$(status_field "$AH" Uid)"

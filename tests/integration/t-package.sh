@@ -89,6 +89,7 @@ at_exit "dpkg --purge idgate-dev idgate >/dev/null 2>&1"
 DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB" "$DEV" >"$P/install.log" 2>&1
 check_eq "dpkg -i" 0 $?
 check_eq "the idgate system user" "/nonexistent /usr/sbin/nologin" "$(getent passwd idgate | awk -F: '{ print $6, $7 }')"
+check_grep "sysusers.d: the application pools' own user" "^u idgate-pool - " /usr/lib/sysusers.d/idgate.conf
 check_eq "/run/idgate: root's, 0755" "755 root root" "$(stat -c '%a %U %G' /run/idgate)"
 check_eq "/var/log/idgate: root:adm, 0750" "750 root adm" "$(stat -c '%a %U %G' /var/log/idgate)"
 check_eq "the installed sample is valid" "configuration OK" "$(/usr/sbin/idgated -t 2>&1)"
@@ -113,7 +114,7 @@ chmod 600 "$P/http.keytab"
 sed -e "s/^listen = .*/listen = 127.0.0.1:$PORT/" /etc/idgate/idgate.conf >"$P/idgate.conf"
 cat >>"$P/idgate.conf" <<EOF
 [pool imp]
-user = idgate
+user = idgate-pool
 [vdir /me]
 pool = imp
 handler = whoami
@@ -134,7 +135,7 @@ check_eq "whoami" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.
 check_eq "the installed idgatectl on the default socket" "serving serving" "$(json "$P/status.json" '" ".join(p["state"] for p in j["pools"])')"
 IMP=$(json "$P/status.json" '[p["pid"] for p in j["pools"] if p["name"] == "imp"][0]')
 check_eq "the impersonating worker has its own user namespace" yes "$([ "$(readlink "/proc/$IMP/ns/user")" != "$(readlink "/proc/$IDG_PID/ns/user")" ] && echo yes)"
-check_eq "and its uid map (the pool's own ids and those >= min_uid)" "$(id -u idgate) $(id -u idgate) 1" "$(awk 'NR == 1 { print $1, $2, $3 }' "/proc/$IMP/uid_map")"
+check_eq "and its uid map (the pool's own ids and those >= min_uid)" "$(id -u idgate-pool) $(id -u idgate-pool) 1" "$(awk 'NR == 1 { print $1, $2, $3 }' "/proc/$IMP/uid_map")"
 AUTH=$(child_pid idgate-auth)
 check_eq "the PAM helper runs, with CAP_AUDIT_WRITE alone" "0000000020000000" "$([ -n "$AUTH" ] && status_field "$AUTH" CapEff)"
 check_eq "metrics" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/metrics")"

@@ -56,7 +56,7 @@ cat >"$T/b2/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT2
-user = nobody
+user = idgate
 keytab = $T/backend.keytab
 pam_service =
 audit_log = $T/b2/audit.jsonl
@@ -73,7 +73,7 @@ cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run2
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service =
 audit_log = $T/audit.jsonl
@@ -82,7 +82,7 @@ modules_dir = $T/modules
 user = nobody
 group = nogroup
 [pool imp]
-user = idgate
+user = idgate-pool
 threads = 4
 [vdir /app]
 handler = proxy

@@ -20,7 +20,7 @@ conf() { # conf FILE PORT RUNTIME_DIR [EXTRA]
 listen = 127.0.0.1:$2
 runtime_dir = $3
 keytab = $T/http.keytab
-user = nobody
+user = idgate
 pam_service =
 audit_log =
 modules_dir = $MODULES_DIR
@@ -79,7 +79,7 @@ check_eq "SIGTERM: exit 0" 0 "$STOP_RC"
 # ---------------------------------------------------------------- callers must reach it
 mkdir -m 0700 "$T/private"
 IMP="[pool imp]
-user = idgate
+user = idgate-pool
 [vdir /me]
 pool = imp
 handler = whoami

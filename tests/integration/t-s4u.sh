@@ -39,7 +39,7 @@ cat >"$T/b2/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT2
-user = nobody
+user = idgate
 keytab = $T/b2/keys.keytab
 pam_service =
 audit_log = $T/b2/audit.jsonl
@@ -56,7 +56,7 @@ cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run2
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service =
 audit_log = $T/audit.jsonl

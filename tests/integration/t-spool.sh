@@ -59,7 +59,7 @@ cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
 listen = 127.0.0.1:$PORT
-user = nobody
+user = idgate
 keytab = $T/http.keytab
 pam_service =
 audit_log = $T/audit.jsonl
@@ -277,7 +277,7 @@ check_eq "nothing in the hidden directory" "" "$(files "$S/.work")"
 cat >"$T/imp.conf" <<EOF
 [server]
 runtime_dir = $T/run2
-user = nobody
+user = idgate
 pam_service =
 modules_dir = $T/modules
 keytab = $T/http.keytab

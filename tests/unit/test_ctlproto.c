@@ -177,7 +177,7 @@ static void test_metrics_text(void **state)
 	struct diag d = { 0 };
 	struct config *c = config_load_string(
 		"t.conf",
-		"[server]\nuser = nobody\n[pool default]\nuser = nobody\n"
+		"[server]\nuser = daemon\n[pool default]\nuser = nobody\n"
 		"[vdir /a]\nauth = anonymous\nroot = /tmp\n[vdir /q\"x]\nauth = anonymous\nroot = /tmp\n",
 		&d, false);
 	struct m_live live = { .in_flight = 7 };

@@ -11,7 +11,7 @@
 #include "route.h"
 
 static const char conf[] =
-	"[server]\nuser = nobody\npam_service =\n"
+	"[server]\nuser = daemon\npam_service =\n"
 	"[pool default]\nuser = nobody\ngroup = nogroup\n"
 	"[vdir /]\nauth = anonymous\n"
 	"[vdir /app]\nauth = anonymous\n"
@@ -70,7 +70,7 @@ static void test_no_root_vdir(void **state)
 	const char *pi;
 	struct config *c = config_load_string(
 		"route.conf",
-		"[server]\nuser = nobody\npam_service =\n[pool default]\nuser = nobody\n"
+		"[server]\nuser = daemon\npam_service =\n[pool default]\nuser = nobody\n"
 		"[vdir /only]\nauth = anonymous\n", &d, false);
 
 	(void)state;
