@@ -22,11 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "base64.h"
 #include "config.h"
 #include "log.h"
+#include "sbuf.h"
 #include "util.h"
 
 static char mem_keytab[64];
@@ -93,7 +95,69 @@ static void note_s4u_name(const krb5_keytab_entry *entry)
 	krb5_free_unparsed_name(kt_ctx, text);
 }
 
-static int copy_keytab(krb5_keytab from, char *err, size_t errlen)
+/* Which keys of the keytab the front end may hold: those of the acceptor
+ * name, never the whole file -- the system keytab also has host/, nfs/,
+ * cifs/ keys, which a compromised front end must not be able to use. */
+struct key_filter {
+	char service[64];        /* first component, e.g. "HTTP" */
+	char host[256];          /* second component, "" for any */
+	krb5_principal exact;    /* acceptor = "HTTP/h@R": that principal only */
+};
+
+static int make_filter(const char *acceptor, struct key_filter *f, char *err, size_t errlen)
+{
+	krb5_error_code kerr;
+	const char *at = strchr(acceptor, '@');
+
+	memset(f, 0, sizeof(*f));
+	if (strchr(acceptor, '/')) {
+		kerr = krb5_parse_name(kt_ctx, acceptor, &f->exact);
+		if (kerr)
+			snprintf(err, errlen, "acceptor %s: %s", acceptor,
+				 krb5_get_error_message(kt_ctx, kerr));
+		return kerr ? -1 : 0;
+	}
+	if (!*acceptor)
+		acceptor = "HTTP";
+	snprintf(f->service, sizeof(f->service), "%.*s",
+		 (int)(at ? (size_t)(at - acceptor) : strlen(acceptor)), acceptor);
+	if (at)
+		snprintf(f->host, sizeof(f->host), "%s", at + 1);
+	return 0;
+}
+
+static bool component_is(const krb5_principal p, int i, const char *want)
+{
+	return krb5_princ_size(kt_ctx, p) > i &&
+	       strlen(want) == krb5_princ_component(kt_ctx, p, i)->length &&
+	       strncasecmp(krb5_princ_component(kt_ctx, p, i)->data, want, strlen(want)) == 0;
+}
+
+static bool filter_keeps(const struct key_filter *f, const krb5_keytab_entry *e)
+{
+	if (f->exact)
+		return krb5_principal_compare(kt_ctx, f->exact, e->principal);
+	return krb5_princ_size(kt_ctx, e->principal) == 2 &&
+	       component_is(e->principal, 0, f->service) &&
+	       (!*f->host || component_is(e->principal, 1, f->host));
+}
+
+/* "name (kvno N)" of an entry appended to a list, for the log */
+static void note_entry(struct sbuf *list, const krb5_keytab_entry *e)
+{
+	char *text = NULL;
+
+	if (krb5_unparse_name(kt_ctx, e->principal, &text))
+		return;
+	if (!strstr(list->s ? list->s : "", text))
+		sb_printf(list, "%s%s", list->len ? ", " : "", text);
+	krb5_free_unparsed_name(kt_ctx, text);
+}
+
+/* Copy the kept keys into kt_mem; `kept` and `skipped` name the
+ * principals of each side.  The count kept, or -1 with err. */
+static int copy_keytab(krb5_keytab from, const struct key_filter *f, struct sbuf *kept,
+		       struct sbuf *skipped, char *err, size_t errlen)
 {
 	krb5_kt_cursor cur;
 	krb5_keytab_entry entry;
@@ -106,19 +170,26 @@ static int copy_keytab(krb5_keytab from, char *err, size_t errlen)
 		return -1;
 	}
 	while ((kerr = krb5_kt_next_entry(kt_ctx, from, &entry, &cur)) == 0) {
-		note_s4u_name(&entry);
-		kerr = krb5_kt_add_entry(kt_ctx, kt_mem, &entry);
+		bool keep = filter_keeps(f, &entry);
+		note_entry(keep ? kept : skipped, &entry);
+		if (keep) {
+			note_s4u_name(&entry);
+			kerr = krb5_kt_add_entry(kt_ctx, kt_mem, &entry);
+			n++;
+		}
 		krb5_free_keytab_entry_contents(kt_ctx, &entry);
 		if (kerr) {
 			krb5_kt_end_seq_get(kt_ctx, from, &cur);
 			snprintf(err, errlen, "%s", krb5_get_error_message(kt_ctx, kerr));
 			return -1;
 		}
-		n++;
 	}
 	krb5_kt_end_seq_get(kt_ctx, from, &cur);
 	if (n == 0) {
-		snprintf(err, errlen, "no keys in the keytab");
+		snprintf(err, errlen, "no key for %s%s%s (it has: %s)",
+			 f->exact ? "the acceptor" : f->service, f->exact ? "" : "/",
+			 f->exact ? "" : (*f->host ? f->host : "*"),
+			 skipped->len ? skipped->s : "nothing");
 		return -1;
 	}
 	return n;
@@ -215,8 +286,12 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen)
 	krb5_keytab file = NULL;
 	krb5_error_code kerr;
 	char what[300];
+	struct key_filter filter = { .exact = NULL };
+	struct sbuf kept, skipped;
 	int n, rc = -1;
 
+	sb_init(&kept);
+	sb_init(&skipped);
 	if ((kerr = krb5_init_context(&kt_ctx)) != 0) {
 		snprintf(err, errlen, "krb5_init_context: error %d", kerr);
 		return -1;
@@ -228,16 +303,19 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen)
 	if (kerr)
 		goto kerror;
 	krb5_kt_get_name(kt_ctx, file, what, sizeof(what));
-	n = copy_keytab(file, err, errlen);
+	if (make_filter(c->server.acceptor, &filter, err, errlen) < 0)
+		goto done;
+	n = copy_keytab(file, &filter, &kept, &skipped, err, errlen);
 	if (n < 0) {
-		char inner[256];
+		char inner[1024];
 		snprintf(inner, sizeof(inner), "%s", err);
 		snprintf(err, errlen, "keytab %s: %s", what, inner);
 		goto done;
 	}
 	if (import_acceptor(c->server.acceptor, err, errlen) < 0 || try_acquire(err, errlen) < 0)
 		goto done;
-	log_msg(LOG_INFO, "loaded %d acceptor keys from %s", n, what);
+	log_msg(LOG_INFO, "loaded %d acceptor keys of %s from %s%s%s", n, kept.s, what,
+		skipped.len ? "; left out the keys of " : "", skipped.len ? skipped.s : "");
 	rc = 0;
 	goto done;
 kerror:
@@ -246,6 +324,10 @@ kerror:
 done:
 	if (file)
 		krb5_kt_close(kt_ctx, file);
+	if (filter.exact)
+		krb5_free_principal(kt_ctx, filter.exact);
+	sb_free(&kept);
+	sb_free(&skipped);
 	return rc;
 }
 

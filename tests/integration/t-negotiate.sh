@@ -20,6 +20,9 @@ U=idgt$$ # a prefix for this run's accounts and principals
 REALM_CLOCKSKEW=1 realm_create "$T/kdc" || finish
 for p in alice bob old ghost; do realm_addprinc "$U$p" "pw-$p" || finish; done
 realm_addservice HTTP/localhost "$T/http.keytab" || finish
+# the system keytab of a real host has more than HTTP/ keys: only those of
+# the acceptor ("" : HTTP/) may reach the front end's memory
+realm_addservice host/localhost "$T/http.keytab" || finish
 realm_addservice HTTP/otherhost "$T/other.keytab" || finish
 chmod 600 "$T/http.keytab" # root only: the front end must read it before dropping
 add_group "${U}staff"
@@ -135,6 +138,11 @@ check_eq "a fresh token: 200" 200 "$(fetch once "$B/who" -H "Authorization: Nego
 bad replay "Negotiate $TOK" "Request is a replay"
 as alice
 bad wrongsvc "Negotiate $($G token --target HTTP@otherhost)" "Request ticket server HTTP/otherhost@IDGATE.TEST not found in keytab"
+as alice
+bad hostkey "Negotiate $($G token --target host@localhost)" "Request ticket server host/localhost@IDGATE.TEST not found in keytab"
+check_grep "the log says which keys were loaded and which left out" \
+	"loaded [0-9]+ acceptor keys of HTTP/localhost@IDGATE.TEST from FILE:$T/http.keytab; left out the keys of host/localhost@IDGATE.TEST$" \
+	"$IDG_LOG"
 realm_kinit "${U}alice" pw-alice "$T/short.cc" -l 3s
 as short
 EXPTOK=$($G token)
