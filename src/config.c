@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <grp.h>
 #include <ini.h>
 #include <limits.h>
@@ -323,6 +324,22 @@ static int server_id_key(struct parser *p, const char *key, const char *value)
 	return server_ops_key(p, key, value);
 }
 
+/* Checked with GnuTLS itself, so that a typo is a FILE:LINE error, not a
+ * listener that fails at start. */
+static int set_tls_priorities(struct parser *p, const char *key, const char *value)
+{
+	gnutls_priority_t prio;
+	const char *where = NULL;
+	char why[160];
+
+	if (gnutls_priority_init(&prio, value, &where) != GNUTLS_E_SUCCESS) {
+		snprintf(why, sizeof(why), "GnuTLS refuses it at '%s'", where ? where : value);
+		return bad_value(p, "server", key, value, why);
+	}
+	gnutls_priority_deinit(prio);
+	return set_string(p, key, value, &p->c->server.tls_priorities, false);
+}
+
 static int server_key(struct parser *p, const char *key, const char *value)
 {
 	struct server_conf *s = &p->c->server;
@@ -333,6 +350,8 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		return set_path(p, key, value, &s->tls_cert, false);
 	if (strcmp(key, "tls_key") == 0)
 		return set_path(p, key, value, &s->tls_key, false);
+	if (strcmp(key, "tls_priorities") == 0)
+		return set_tls_priorities(p, key, value);
 	if (strcmp(key, "keytab") == 0) {
 		/* FILE:/path and other krb5 keytab names are fine too */
 		return set_string(p, key, value, &s->keytab, true);
@@ -781,6 +800,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 static void server_defaults(struct server_conf *s)
 {
 	s->keytab = xstrdup("");
+	/* TLS 1.2 and 1.3 only: 1.0 and 1.1 are deprecated (RFC 8996) */
+	s->tls_priorities = xstrdup(IDGATE_TLS_PRIORITIES);
 	s->acceptor = xstrdup("");
 	s->pam_service = xstrdup("idgate");
 	s->ids.min_uid = 1000;
@@ -1322,6 +1343,7 @@ void config_free(struct config *c)
 	free(s->pam_service);
 	free(s->user);
 	free(s->audit_log);
+	free(s->tls_priorities);
 	free(s->impersonate_groups);
 	free(s->modules_dir);
 	free(s->control_socket);

@@ -11,6 +11,9 @@
 #include "idgate/module.h"
 #include "idpolicy.h"
 
+/* The default of [server] tls_priorities */
+#define IDGATE_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
 struct diag;
 struct module;
 
@@ -84,6 +87,7 @@ struct server_conf {
 	size_t nlisten;
 	char *tls_cert;
 	char *tls_key;
+	char *tls_priorities; /* GnuTLS priority string of the tls listeners */
 	char *keytab;       /* "" : the krb5 default */
 	char *acceptor;     /* "" : any key in the keytab */
 	char *pam_service;  /* "" : none */

@@ -756,6 +756,7 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsign
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert_pem);
 		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key_pem);
+		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, s->tls_priorities);
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT

@@ -51,6 +51,27 @@ check_eq "TLS: 401 without credentials" 401 "$(fetch tchal "$S/" -k)"
 check_eq "TLS: both challenges" "Negotiate|Basic realm=\"idgate\", charset=\"UTF-8\"" \
 	"$(grep -i '^WWW-Authenticate:' "$T/tchal.hdr" | sed 's/^[^:]*: //; s/\r$//' | paste -sd'|')"
 check_eq "plain HTTP: 401" 401 "$(fetch pchal "$H/")"
+
+# TLS 1.2 and 1.3 only (RFC 8996): the protocol each client version gets
+tls_proto() { # tls_proto 1.0|1.1|1.2|1.3 -> the protocol negotiated, or "refused"
+	$PY -W ignore - "$TPORT" "$1" <<'PYEOF'
+import socket, ssl, sys
+v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+     "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[sys.argv[2]]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # the client would offer the old versions
+ctx.minimum_version = ctx.maximum_version = v
+try:
+    print(ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])))).version())
+except (ssl.SSLError, OSError):
+    print("refused")
+PYEOF
+}
+check_eq "TLS 1.3 is offered" TLSv1.3 "$(tls_proto 1.3)"
+check_eq "TLS 1.2 is offered" TLSv1.2 "$(tls_proto 1.2)"
+check_eq "TLS 1.1 is refused" refused "$(tls_proto 1.1)"
+check_eq "TLS 1.0 is refused" refused "$(tls_proto 1.0)"
 check_eq "plain HTTP: Negotiate only" "Negotiate" \
 	"$(grep -i '^WWW-Authenticate:' "$T/pchal.hdr" | sed 's/^[^:]*: //; s/\r$//' | paste -sd'|')"
 

@@ -212,6 +212,7 @@ static void test_defaults_and_implicit_pool(void **state)
 	if (users)
 		assert_int_equal(c->server.ids.extra_gids[0], users->gr_gid);
 	assert_int_equal(c->server.max_connections, 1024);
+	assert_string_equal(c->server.tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
 	assert_int_equal(c->server.idle_timeout_ms, 60000);
 	assert_int_equal(c->npools, 1);
 	assert_string_equal(c->pools[0].name, "default");
@@ -348,6 +349,9 @@ static void test_server_values(void **state)
 	       "t.conf:4: [server] tls_cert /nonexistent/c: No such file or directory",
 	       "t.conf:4: [server] tls_key /nonexistent/k: No such file or directory");
 	EXPECT(BASE "min_uid = 0\n", "t.conf:4: [server] min_uid: '0': must be between 1 and 4294967294");
+	EXPECT(BASE "tls_priorities = NORMAL:+VERS-TLS9.9\n",
+	       "t.conf:4: [server] tls_priorities: 'NORMAL:+VERS-TLS9.9': GnuTLS refuses it at "
+	       "'+VERS-TLS9.9'");
 	EXPECT(BASE "idle_timeout = 5x\n",
 	       "t.conf:4: [server] idle_timeout: '5x': unknown duration unit (use ms, s, m, h or d)");
 	EXPECT(BASE "max_header_size = 10\n", "t.conf:4: [server] max_header_size: '10': size out of range");
