@@ -540,15 +540,15 @@ static int setup_auth(const struct idg_init *ini, struct proxy_ctx *c)
 	}
 	c->negotiate = true;
 	c->s4u = ini->ops->get_bool(ini, "s4u2proxy");
-	if (c->s4u)
-		ini->ops->use_proxy_credentials(ini);
-	else
-		ini->ops->use_delegated_credentials(ini);
 	if (!service) {
 		snprintf(dflt, sizeof(dflt), "HTTP@%s",
 			 c->be.kind == PROXY_TCP ? c->be.host : "localhost");
 		service = dflt;
 	}
+	if (c->s4u) /* the front end gets the caller's ticket to it (S4U2Proxy) */
+		ini->ops->use_proxy_credentials(ini, service);
+	else
+		ini->ops->use_delegated_credentials(ini);
 	if (proxy_service_name(service, &c->service, err, sizeof(err)) < 0) {
 		ini->ops->error(ini, "backend_service", "%s", err);
 		return -1;

@@ -122,6 +122,28 @@ static void export_delegated(struct auth_state *a, gss_cred_id_t cred, const cha
 	gss_release_buffer(&minor, &buf);
 }
 
+/* Constrained delegation: not the proxy credential (it holds the gateway's
+ * TGT), only the caller's ticket to the vdir's target, fetched here.  A
+ * KDC that refuses is a failed upstream step: 502, with its words. */
+static int export_s4u_ticket(struct auth_state *a, gss_cred_id_t proxy,
+			     const struct auth_request *q)
+{
+	OM_uint32 minor;
+	gss_buffer_desc buf = GSS_C_EMPTY_BUFFER;
+	char why[400];
+
+	if (negotiate_s4u_ticket(proxy, q->v->s4u_target, &buf, why, sizeof(why)) < 0) {
+		a->outcome = M_AUTH_OK;
+		return deny(a, 502, "%s (to %s)", why, q->v->s4u_target);
+	}
+	a->deleg = xmalloc(buf.length);
+	memcpy(a->deleg, buf.value, buf.length);
+	a->deleg_len = buf.length;
+	explicit_bzero(buf.value, buf.length);
+	gss_release_buffer(&minor, &buf);
+	return 0;
+}
+
 void auth_drop_delegated(struct auth_state *a)
 {
 	if (a->deleg)
@@ -161,6 +183,7 @@ static bool take_from_connection(struct auth_state *a, const struct auth_conn *a
 static int run_negotiate(struct auth_state *a, const struct auth_request *q, const char *token)
 {
 	struct neg_result res;
+	int st = 0;
 
 	negotiate_accept(&q->ac->partial, token, cfg->server.max_header_size, q->v->module_s4u,
 			 &res);
@@ -179,7 +202,7 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 			[NEG_FAIL_WRONG_SERVICE] = M_AUTH_WRONG_SERVICE,
 			[NEG_FAIL_INTERNAL] = M_AUTH_UNAVAILABLE,
 		};
-		int st = challenge(a, q, classes[res.failure], res.reason);
+		st = challenge(a, q, classes[res.failure], res.reason);
 		log_msg(LOG_INFO, "client %s: %s", q->client, res.reason);
 		neg_result_free(&res);
 		return st;
@@ -190,8 +213,12 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 	a->level = level_from_context(res.anonymous, res.flags,
 				      res.deleg != GSS_C_NO_CREDENTIAL && !res.proxy_cred);
 	if (res.deleg != GSS_C_NO_CREDENTIAL &&
-	    vdir_takes_credentials(q->v, a->level, q->v->impersonate != IMPERSONATE_FALSE))
-		export_delegated(a, res.deleg, q->client);
+	    vdir_takes_credentials(q->v, a->level, q->v->impersonate != IMPERSONATE_FALSE)) {
+		if (!res.proxy_cred)
+			export_delegated(a, res.deleg, q->client);
+		else if ((st = export_s4u_ticket(a, res.deleg, q)) != 0)
+			goto done;
+	}
 	if (!res.anonymous) {
 		a->principal = res.principal;
 		res.principal = NULL;
@@ -202,8 +229,9 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s", res.out_token);
 	if (cfg->server.connection_auth)
 		keep_for_connection(q->ac, a, res.lifetime);
+done:
 	neg_result_free(&res); /* releases the delegated credentials: exported or unwanted */
-	return 0;
+	return st;
 }
 
 /* ---------------------------------------------------------------- Basic */

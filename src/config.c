@@ -1361,6 +1361,7 @@ void config_free(struct config *c)
 		free(v->path);
 		free(v->pool_name);
 		free(v->handler);
+		free(v->s4u_target);
 		str_free_list(v->require_names);
 		free(v->require_gids);
 		for (size_t k = 0; k < v->nkeys; k++) {

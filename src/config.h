@@ -76,7 +76,8 @@ struct vdir_conf {
 	int impersonate_line;
 	int delegation_line;
 	bool module_creds;   /* its handler uses delegated credentials (modinit.c) */
-	bool module_s4u;     /* ... or constrained-delegation proxy credentials */
+	bool module_s4u;     /* ... or constrained delegation (S4U2Proxy) ... */
+	char *s4u_target;    /* ... to this service (modinit.c) */
 	enum delegation_mode delegation;
 	struct modkey *keys;  /* the module's keys, as written */
 	size_t nkeys;

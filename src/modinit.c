@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "modload.h"
 #include "units.h"
+#include "util.h"
 
 struct init_ctx {
 	struct idg_init pub; /* first: modules get &pub */
@@ -19,6 +21,7 @@ struct init_ctx {
 	struct diag *d;
 	int errors;
 	bool wants_creds, wants_s4u;
+	char s4u_target[256];
 };
 
 static const struct init_ctx *ctx_of(const struct idg_init *ini)
@@ -98,9 +101,12 @@ static void op_use_delegated_credentials(const struct idg_init *ini)
 	((struct init_ctx *)ini)->wants_creds = true;
 }
 
-static void op_use_proxy_credentials(const struct idg_init *ini)
+static void op_use_proxy_credentials(const struct idg_init *ini, const char *target)
 {
-	((struct init_ctx *)ini)->wants_s4u = true;
+	struct init_ctx *x = (struct init_ctx *)ini;
+
+	x->wants_s4u = true;
+	snprintf(x->s4u_target, sizeof(x->s4u_target), "%s", target ? target : "");
 }
 
 static const struct idg_init_ops init_ops = {
@@ -130,8 +136,11 @@ int vdir_module_init(const struct config *c, const struct vdir_conf *v, struct d
 		rc = v->module->desc->init(&x.pub, ctx);
 	if (rc == 0 && x.wants_creds)
 		((struct vdir_conf *)v)->module_creds = true;
-	if (rc == 0 && x.wants_s4u)
+	if (rc == 0 && x.wants_s4u) {
 		((struct vdir_conf *)v)->module_s4u = true;
+		free(v->s4u_target);
+		((struct vdir_conf *)v)->s4u_target = xstrdup(x.s4u_target);
+	}
 	if (rc != 0 && x.errors == 0)
 		op_error(&x.pub, NULL, "init failed");
 	if (rc == 0 && x.errors > 0) {

@@ -50,6 +50,16 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen);
 void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s4u,
 		      struct neg_result *res);
 void neg_result_free(struct neg_result *res);
+
+/* Constrained delegation where the keys are: with the proxy credential of
+ * an accepted context (the gateway's TGT, the caller's ticket as evidence),
+ * obtain the caller's ticket to `target` (S4U2Proxy) and export a
+ * credential holding that ticket alone into *blob (gss_export_cred's
+ * buffer; the caller wipes and releases it).  Whoever imports it can reach
+ * `target` as the caller and nothing else: never the gateway's TGT.  0, or
+ * -1 with why. */
+int negotiate_s4u_ticket(gss_cred_id_t proxy, const char *target, gss_buffer_t blob, char *why,
+			 size_t len);
 void negotiate_delete_context(gss_ctx_id_t *ctx);
 
 /* "major text; minor text" for a GSSAPI failure. */

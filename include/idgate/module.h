@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a structure below changes incompatibly. */
-#define IDG_MODULE_ABI_VERSION 1
+#define IDG_MODULE_ABI_VERSION 2
 
 /* The symbol every module exports, and how to export it when the module
  * is built with -fvisibility=hidden (recommended). */
@@ -125,13 +125,16 @@ struct idg_init_ops {
 	 * stores them in a cache (delegation = store).  Call it from init()
 	 * when the vdir's keys ask for it; idgated asks init() at load time. */
 	void (*use_delegated_credentials)(const struct idg_init *ini);
-	/* The handler acts as the caller by Kerberos constrained delegation
-	 * (S4U2Proxy): idgated accepts this vdir's tickets with credentials
-	 * of its own, and at the impersonation level (or above) req->gss_creds
-	 * holds a proxy credential -- the gateway's TGT with the caller's
-	 * ticket as evidence -- which the KDC honours only for the targets it
-	 * allows the gateway's principal to delegate to. */
-	void (*use_proxy_credentials)(const struct idg_init *ini);
+	/* The handler acts as the caller toward `target` by Kerberos
+	 * constrained delegation (S4U2Proxy): idgated accepts this vdir's
+	 * tickets with credentials of its own and, at the impersonation level
+	 * (or above), asks the KDC for the caller's ticket to `target` where
+	 * the keys live; req->gss_creds then holds that ticket alone -- never
+	 * the gateway's TGT -- and reaches `target` as the caller, nothing
+	 * else.  `target`: a GSS host-based name "HTTP@host" or a principal
+	 * "HTTP/host@REALM"; the KDC honours it only if it allows the
+	 * gateway's principal to delegate to it. */
+	void (*use_proxy_credentials)(const struct idg_init *ini, const char *target);
 };
 
 struct idg_init {

@@ -27,7 +27,7 @@ realm_kinit "${U}alice" pw-alice "$T/alice.cc" || finish
 PRINC="${U}alice@$REALM"
 
 mkdir -p "$T/modules" "$T/b2"
-cp "$MODULES_DIR/whoami.so" "$MODULES_DIR/proxy.so" "$T/modules/"
+cp "$MODULES_DIR/whoami.so" "$MODULES_DIR/proxy.so" "$TESTMODS_DIR/tcreds.so" "$T/modules/"
 cat "$T/other.keytab" >/dev/null
 # the backend: a second idgated with both services' keys
 ktutil >/dev/null 2>&1 <<EOF
@@ -76,6 +76,9 @@ backend = http://localhost:$PORT2/
 backend_auth = negotiate
 backend_service = HTTP@other.test
 s4u2proxy = true
+[vdir /creds]
+handler = tcreds
+target = HTTP@backend.test
 EOF
 start_idgated "$T/idgate.conf" || finish
 
@@ -90,8 +93,8 @@ check_eq "the KDC granted it as constrained delegation" 1 \
 	"$(grep -c "CONSTRAINED-DELEGATION s4u-client=$PRINC" "$T/kdc/kdc.log")"
 check_eq "a target the realm does not allow: 502" 502 "$(neg s2 "$B/s4u-other/who" --delegation none)"
 audit s2 'j["reason"]' >"$T/s2.reason"
-check_grep "the KDC's refusal is the reason" \
-	"^proxy: http://localhost:$PORT2/: cannot authenticate to the backend as $PRINC: .*KDC can't fulfill requested option" \
+check_grep "the KDC's refusal is the reason (the front end asked: the keys are there)" \
+	"^s4u2proxy: .*KDC can't fulfill requested option \(to HTTP@other.test\)$" \
 	"$T/s2.reason"
 check_eq "identification only: no proxy credential, 403" 403 \
 	"$(neg s3 "$B/s4u/who" --delegation none -H 'Allowed-Impersonation-Level: identification')"
@@ -99,4 +102,14 @@ check_eq "refusal reason" \
 	"proxy: http://localhost:$PORT2/: s4u2proxy: no evidence of the caller to delegate with (level identification; a ticket that is not forwardable gives none)" \
 	"$(audit s3 'j["reason"]')"
 check_eq "the backend saw exactly the allowed request" 1 "$(grep -c '"status":200' "$T/b2/audit.jsonl")"
+
+# what the pool worker is given: the caller's ticket to the target, and
+# nothing else -- above all not the gateway's TGT (krbtgt/), with which
+# code in the pool could get tickets to any service as the gateway
+# (MIT caches the ticket under the name asked for, whose realm is empty
+# until the KDC's referral answers it)
+check_eq "the worker holds only the caller's ticket to the target" \
+	"{'$PRINC -> HTTP/backend.test'}" \
+	"$(neg c1 "$B/creds" --delegation none >/dev/null; json "$T/c1.body" 'set(t.rsplit("@", 1)[0] for t in j["tickets"])')"
+check_no_grep "no krbtgt/ among them" "krbtgt/" "$T/c1.body"
 finish
