@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "confread.h"
 #include "modload.h"
 #include "rundir.h"
 #include "units.h"
@@ -48,10 +49,8 @@ struct parser {
 	struct diag *d;
 	const char *file;
 	int line;
-	/* input */
-	FILE *f;
-	const char *text;
-	size_t textpos;
+	/* input: the file and what it includes (confread.c) */
+	struct confread in;
 	char *buf;
 	size_t bufcap;
 	/* current section */
@@ -64,13 +63,55 @@ struct parser {
 	bool listen_given;
 };
 
-static void perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void perr(struct parser *p, const char *fmt, ...)
+/* Problems at a global line number (confread.h), told as FILE:LINE of the
+ * file it is in -- the main file, or one it includes. */
+static void cdiag(struct parser *p, bool error, int line, const char *fmt, va_list ap)
+{
+	const char *file;
+	int local;
+
+	conf_where(&p->c->src, line, &file, &local);
+	(error ? diag_verror : diag_vwarning)(p->d, file, local, fmt, ap);
+}
+
+static void cerr(struct parser *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cerr(struct parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
+
 	va_start(ap, fmt);
-	diag_verror(p->d, p->file, p->line, fmt, ap);
+	cdiag(p, true, line, fmt, ap);
 	va_end(ap);
+}
+
+static void cwarn(struct parser *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cwarn(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cdiag(p, false, line, fmt, ap);
+	va_end(ap);
+}
+
+#define perr(p, ...) cerr((p), (p)->line, __VA_ARGS__)
+
+/* "line N", or "FILE:N" when that line is in another file than the one
+ * being read: for "(first at ...)" */
+static const char *at(struct parser *p, int line, char *buf, size_t len)
+{
+	const char *file, *here;
+	int local, cur;
+
+	conf_where(&p->c->src, line, &file, &local);
+	conf_where(&p->c->src, p->line, &here, &cur);
+	if (strcmp(file, here) == 0)
+		snprintf(buf, len, "line %d", local);
+	else
+		snprintf(buf, len, "%s:%d", file, local);
+	return buf;
 }
 
 /* ---------------------------------------------------------------- values */
@@ -231,6 +272,7 @@ done:
 
 static int server_listen(struct parser *p, const char *key, const char *value)
 {
+	char where[PATH_MAX + 16];
 	struct server_conf *s = &p->c->server;
 	struct listen_conf l;
 	const char *why;
@@ -241,8 +283,8 @@ static int server_listen(struct parser *p, const char *key, const char *value)
 		if (s->listen[i].addrlen == l.addrlen &&
 		    memcmp(&s->listen[i].addr, &l.addr, l.addrlen) == 0) {
 			free(l.text);
-			perr(p, "[server] listen: '%s' repeated (first at line %d)", value,
-			     s->listen[i].line);
+			perr(p, "[server] listen: '%s' repeated (first at %s)", value,
+			     at(p, s->listen[i].line, where, sizeof(where)));
 			return -1;
 		}
 	}
@@ -581,6 +623,7 @@ static struct pool_conf *add_pool(struct config *c, const char *name, int line)
 
 static void begin_pool(struct parser *p, const char *name)
 {
+	char where[PATH_MAX + 16];
 	struct pool_conf *old;
 
 	if (!*name || !str_is_token(name) || strlen(name) > 64) {
@@ -590,7 +633,8 @@ static void begin_pool(struct parser *p, const char *name)
 	}
 	old = config_pool(p->c, name);
 	if (old) {
-		perr(p, "[pool %s] repeated (first at line %d)", name, old->line);
+		perr(p, "[pool %s] repeated (first at %s)", name,
+		     at(p, old->line, where, sizeof(where)));
 		p->kind = SECT_BAD;
 		return;
 	}
@@ -600,6 +644,7 @@ static void begin_pool(struct parser *p, const char *name)
 
 static void begin_vdir(struct parser *p, const char *arg)
 {
+	char where[PATH_MAX + 16];
 	struct config *c = p->c;
 	struct vdir_conf *v;
 	char *path = xstrdup(arg);
@@ -616,7 +661,8 @@ static void begin_vdir(struct parser *p, const char *arg)
 		path[--len] = '\0';
 	for (size_t i = 0; i < c->nvdirs; i++) {
 		if (strcmp(c->vdirs[i].path, path) == 0) {
-			perr(p, "[vdir %s] repeated (first at line %d)", path, c->vdirs[i].line);
+			perr(p, "[vdir %s] repeated (first at %s)", path,
+			     at(p, c->vdirs[i].line, where, sizeof(where)));
 			p->kind = SECT_BAD;
 			free(path);
 			return;
@@ -637,6 +683,7 @@ static void begin_vdir(struct parser *p, const char *arg)
 
 static void begin_section(struct parser *p, char *name)
 {
+	char where[PATH_MAX + 16];
 	char *arg = name + strcspn(name, " \t");
 
 	if (*arg) {
@@ -648,7 +695,8 @@ static void begin_section(struct parser *p, char *name)
 	p->vdir = NULL;
 	if (strcmp(name, "server") == 0 && !*arg) {
 		if (p->server_line) {
-			perr(p, "[server] repeated (first at line %d)", p->server_line);
+			perr(p, "[server] repeated (first at %s)",
+			     at(p, p->server_line, where, sizeof(where)));
 			p->kind = SECT_BAD;
 			return;
 		}
@@ -675,6 +723,45 @@ static char *trim(char *s)
 	while (e > s && strchr(" \t\r\n", e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+static void end_section(struct parser *p)
+{
+	p->kind = SECT_NONE;
+	p->pool = NULL;
+	p->vdir = NULL;
+	p->nseen = 0;
+}
+
+/* "include = GLOB" (before inih sees it: the value may hold a '#') */
+static bool is_include(const char *s)
+{
+	size_t n = strlen("include");
+
+	return strncmp(s, "include", n) == 0 && s[n + strspn(s + n, " \t")] == '=';
+}
+
+/* An include line ends the current section, like a section header: the
+ * files it names start with no section, and so does what follows it. */
+static void include_files(struct parser *p, const char *line)
+{
+	char why[PATH_MAX + 100], *mem = xstrdup(strchr(line, '=') + 1), *glob;
+
+	for (char *c = mem + 1; *c; c++) { /* an inline comment, as inih has them */
+		if ((*c == '#' || *c == ';') && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			break;
+		}
+	}
+	glob = trim(mem);
+	if (!*glob)
+		perr(p, "include: expected a file or a pattern (e.g. conf.d/*.conf)");
+	else if (strpbrk(glob, " \t"))
+		perr(p, "include: '%s': one pattern per include line", glob);
+	else if (confread_include(&p->in, glob, why, sizeof(why)) < 0)
+		perr(p, "%s", why);
+	end_section(p);
+	free(mem);
 }
 
 /* Classify one raw line: sections are handled here; key lines pass to inih;
@@ -706,37 +793,29 @@ static bool classify_line(struct parser *p, char *raw)
 		perr(p, "expected 'key = value' or '[section]'");
 		return false;
 	}
-	return true;
-}
-
-/* Read the next raw line into p->buf; returns its length, or -1 at EOF. */
-static ssize_t next_line(struct parser *p)
-{
-	if (p->f)
-		return getline(&p->buf, &p->bufcap, p->f);
-	if (!p->text[p->textpos])
-		return -1;
-	size_t n = strcspn(p->text + p->textpos, "\n");
-	if (p->text[p->textpos + n] == '\n')
-		n++;
-	if (n + 1 > p->bufcap) {
-		p->bufcap = n + 1;
-		p->buf = xreallocarray(p->buf, p->bufcap, 1);
+	if (is_include(s)) {
+		include_files(p, s);
+		return false;
 	}
-	memcpy(p->buf, p->text + p->textpos, n);
-	p->buf[n] = '\0';
-	p->textpos += n;
-	return (ssize_t)n;
+	return true;
 }
 
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parser *p = stream;
-	ssize_t n = next_line(p);
+	char why[PATH_MAX + 100];
+	ssize_t n = confread_next(&p->in, &p->buf, &p->bufcap, why, sizeof(why));
 
+	if (n == -2) { /* a file an include matched cannot be read */
+		perr(p, "%s", why);
+		n = 0;
+		p->buf[0] = '\0';
+	}
 	if (n < 0)
 		return NULL;
-	p->line++;
+	p->line = p->in.gline;
+	if (p->in.switched)
+		end_section(p); /* a file's sections end with it */
 	str[0] = '\n';
 	str[1] = '\0';
 	if ((size_t)n != strlen(p->buf)) {
@@ -756,10 +835,11 @@ static char *read_line(char *str, int num, void *stream)
 
 static bool seen_before(struct parser *p, const char *key)
 {
+	char where[PATH_MAX + 16];
 	for (size_t i = 0; i < p->nseen; i++) {
 		if (strcmp(p->seen[i].name, key) == 0) {
-			perr(p, "[%s] key '%s' repeated (first at line %d)", sect_name(p), key,
-			     p->seen[i].line);
+			perr(p, "[%s] key '%s' repeated (first at %s)", sect_name(p), key,
+			     at(p, p->seen[i].line, where, sizeof(where)));
 			return true;
 		}
 	}
@@ -839,7 +919,7 @@ static void resolve_listen(struct parser *p)
 		if (!l->tls)
 			continue;
 		if (!s->tls_cert || !s->tls_key) {
-			diag_error(p->d, p->file, l->line,
+			cerr(p, l->line,
 				   "[server] listen: '%s' is a tls listener: set tls_cert and tls_key",
 				   l->text);
 			continue;
@@ -848,7 +928,7 @@ static void resolve_listen(struct parser *p)
 		for (size_t k = 0; k < 2; k++) {
 			FILE *f = fopen(files[k], "r");
 			if (!f)
-				diag_error(p->d, p->file, l->line, "[server] %s %s: %s",
+				cerr(p, l->line, "[server] %s %s: %s",
 					   k ? "tls_key" : "tls_cert", files[k], strerror(errno));
 			else
 				fclose(f);
@@ -865,11 +945,11 @@ static int lookup_identity(struct parser *p, int user_line, int group_line, cons
 	struct group *gr;
 
 	if (!pw) {
-		diag_error(p->d, p->file, user_line, "%s user: no such user '%s'", what, user);
+		cerr(p, user_line, "%s user: no such user '%s'", what, user);
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
-		diag_error(p->d, p->file, user_line, "%s user: '%s' is root: only the supervisor "
+		cerr(p, user_line, "%s user: '%s' is root: only the supervisor "
 			   "may hold root", what, user);
 		return -1;
 	}
@@ -878,14 +958,14 @@ static int lookup_identity(struct parser *p, int user_line, int group_line, cons
 	if (group) {
 		gr = getgrnam(group);
 		if (!gr) {
-			diag_error(p->d, p->file, group_line, "%s group: no such group '%s'", what,
+			cerr(p, group_line, "%s group: no such group '%s'", what,
 				   group);
 			return -1;
 		}
 		*gid = gr->gr_gid;
 	}
 	if (*gid == 0) {
-		diag_error(p->d, p->file, group ? group_line : user_line,
+		cerr(p, group ? group_line : user_line,
 			   "%s group: '%s' is gid 0: only the supervisor may hold root", what,
 			   group ? group : user);
 		return -1;
@@ -917,14 +997,14 @@ static void resolve_admin(struct parser *p)
 	if (!a->addrlen)
 		return;
 	if (!is_loopback(&a->addr) && !s->admin_allow_remote)
-		diag_error(p->d, p->file, a->line,
+		cerr(p, a->line,
 			   "[server] admin_listen: '%s' is not a loopback address, and the "
 			   "metrics endpoint has no authentication; set admin_allow_remote = true "
 			   "to serve it there anyway (behind a firewall)", a->text);
 	for (size_t i = 0; i < s->nlisten; i++)
 		if (s->listen[i].addrlen == a->addrlen &&
 		    memcmp(&s->listen[i].addr, &a->addr, a->addrlen) == 0)
-			diag_error(p->d, p->file, a->line,
+			cerr(p, a->line,
 				   "[server] admin_listen: '%s' is also a listen address (line %d)",
 				   a->text, s->listen[i].line);
 }
@@ -943,13 +1023,13 @@ static void resolve_impersonate_groups(struct parser *p)
 		char buf[16384];
 		if (getgrnam_r(t, &gr, buf, sizeof(buf), &res) != 0 || !res) {
 			if (line)
-				diag_error(p->d, p->file, line,
+				cerr(p, line,
 					   "[server] impersonate_groups: no group '%s'", t);
 		} else if (gr.gr_gid == 0) {
-			diag_error(p->d, p->file, line,
+			cerr(p, line,
 				   "[server] impersonate_groups: '%s' is gid 0: never impersonated", t);
 		} else if (s->ids.nextra == IDPOL_MAX_EXTRA) {
-			diag_error(p->d, p->file, line,
+			cerr(p, line,
 				   "[server] impersonate_groups: more than %d groups", IDPOL_MAX_EXTRA);
 			break;
 		} else {
@@ -969,11 +1049,11 @@ static void resolve_ids(struct parser *p)
 	if (!s->max_gid_set)
 		ids->max_gid = ids->max_uid;
 	if (ids->min_uid > ids->max_uid)
-		diag_error(p->d, p->file, s->uid_line,
+		cerr(p, s->uid_line,
 			   "[server] min_uid %u is above max_uid %u: nobody could be impersonated",
 			   ids->min_uid, ids->max_uid);
 	if (ids->min_gid > ids->max_gid)
-		diag_error(p->d, p->file, s->gid_line ? s->gid_line : s->uid_line,
+		cerr(p, s->gid_line ? s->gid_line : s->uid_line,
 			   "[server] min_gid %u is above max_gid %u: no group could be used",
 			   ids->min_gid, ids->max_gid);
 	resolve_impersonate_groups(p);
@@ -994,13 +1074,13 @@ static void resolve_server(struct parser *p)
 	if (*s->keytab && (s->keytab[0] == '/' || str_has_prefix(s->keytab, "FILE:"))) {
 		const char *path = s->keytab[0] == '/' ? s->keytab : s->keytab + 5;
 		if (stat(path, &st) < 0)
-			diag_warning(p->d, p->file, 0, "[server] keytab %s: %s", path,
+			cwarn(p, 0, "[server] keytab %s: %s", path,
 				     strerror(errno));
 	}
 	if (*s->pam_service) {
 		char *pam = xasprintf("/etc/pam.d/%s", s->pam_service);
 		if (stat(pam, &st) < 0)
-			diag_warning(p->d, p->file, 0,
+			cwarn(p, 0,
 				     "[server] pam_service '%s': %s: %s (PAM uses 'other')",
 				     s->pam_service, pam, strerror(errno));
 		free(pam);
@@ -1019,7 +1099,7 @@ static void pool_identity(struct parser *p, struct pool_conf *pool)
 	snprintf(what, sizeof(what), "[pool %s]", pool->name);
 	if (lookup_identity(p, line, pool->group_line, what, pool->user, pool->group, &pool->uid,
 			    &pool->gid) == 0 && pool->uid == p->c->server.uid)
-		diag_error(p->d, p->file, line,
+		cerr(p, line,
 			   "%s user: '%s' is also the front end's ([server] user): its handlers "
 			   "could signal the front end; give the pool a user of its own",
 			   what, pool->user);
@@ -1047,26 +1127,26 @@ static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
 
 	if (v->auth == 0) {
 		if (v->require_line)
-			diag_error(p->d, p->file, v->require_line,
+			cerr(p, v->require_line,
 				   "[vdir %s] require: needs authentication, but auth = anonymous",
 				   v->path);
 		if (v->impersonate != IMPERSONATE_FALSE)
-			diag_error(p->d, p->file, v->impersonate_line,
+			cerr(p, v->impersonate_line,
 				   "[vdir %s] impersonate = %s: an anonymous caller cannot be "
 				   "impersonated (auth = anonymous)", v->path,
 				   impersonate_name(v->impersonate));
 	}
 	if (v->delegation == DELEGATION_STORE && !(v->auth & AUTH_NEGOTIATE))
-		diag_error(p->d, p->file, v->delegation_line,
+		cerr(p, v->delegation_line,
 			   "[vdir %s] delegation = store: credentials are delegated only by "
 			   "Negotiate, but auth does not offer it", v->path);
 	else if (v->delegation == DELEGATION_STORE && v->impersonate == IMPERSONATE_FALSE)
-		diag_error(p->d, p->file, v->delegation_line,
+		cerr(p, v->delegation_line,
 			   "[vdir %s] delegation = store needs impersonate = true or allowed: "
 			   "delegated credentials are stored in a cache owned by the caller, "
 			   "for a handler that runs as the caller", v->path);
 	if ((v->auth & AUTH_BASIC) && !tls_listener_exists(&p->c->server))
-		diag_error(p->d, p->file, line,
+		cerr(p, line,
 			   "[vdir %s] auth: basic sends passwords, so it needs a tls listener",
 			   v->path);
 	if (v->require == REQUIRE_GROUP) {
@@ -1075,7 +1155,7 @@ static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
 		for (size_t i = 0; i < n; i++) {
 			struct group *gr = getgrnam(v->require_names[i]);
 			if (!gr)
-				diag_error(p->d, p->file, v->require_line,
+				cerr(p, v->require_line,
 					   "[vdir %s] require: no such group '%s'", v->path,
 					   v->require_names[i]);
 			else
@@ -1103,7 +1183,7 @@ static void resolve_vdir_pools(struct parser *p)
 		struct vdir_conf *v = &c->vdirs[i];
 		v->pool = config_pool(c, v->pool_name);
 		if (!v->pool)
-			diag_error(p->d, p->file, v->pool_line ? v->pool_line : v->line,
+			cerr(p, v->pool_line ? v->pool_line : v->line,
 				   "[vdir %s] pool: no [pool %s] section", v->path, v->pool_name);
 		else if (v->impersonate != IMPERSONATE_FALSE)
 			v->pool->impersonates = true;
@@ -1148,19 +1228,19 @@ static void check_module_keys(struct parser *p, struct vdir_conf *v)
 	for (size_t i = 0; i < v->nkeys; i++) {
 		const struct idg_key *k = module_key(m, v->keys[i].name);
 		if (!k) {
-			diag_error(p->d, p->file, v->keys[i].line,
+			cerr(p, v->keys[i].line,
 				   "[vdir %s] unknown key '%s' (not a vdir key, nor one of "
 				   "handler '%s')", v->path, v->keys[i].name, m->name);
 			continue;
 		}
 		if (validate_typed(k->type, v->keys[i].value, &why) < 0)
-			diag_error(p->d, p->file, v->keys[i].line,
+			cerr(p, v->keys[i].line,
 				   "[vdir %s] handler '%s': %s: '%s': %s", v->path, m->name,
 				   k->name, v->keys[i].value, why);
 	}
 	for (const struct idg_key *k = m->desc->keys; k->name; k++) {
 		if ((k->flags & IDG_KEY_REQUIRED) && !vdir_key(v, k->name))
-			diag_error(p->d, p->file, v->line,
+			cerr(p, v->line,
 				   "[vdir %s] handler '%s' needs key '%s' (%s)", v->path, m->name,
 				   k->name, k->help ? k->help : "required");
 	}
@@ -1174,12 +1254,12 @@ static void check_impersonation_option(struct parser *p, struct vdir_conf *v)
 	int line = v->impersonate_line ? v->impersonate_line : v->line;
 
 	if (opt == IDG_IMPERSONATION_NOT_ALLOWED && v->impersonate != IMPERSONATE_FALSE)
-		diag_error(p->d, p->file, line,
+		cerr(p, line,
 			   "[vdir %s] impersonate = %s, but handler '%s' is not_allowed to "
 			   "impersonate: set impersonate = false", v->path,
 			   impersonate_name(v->impersonate), v->module->name);
 	if (opt == IDG_IMPERSONATION_REQUIRED && v->impersonate == IMPERSONATE_FALSE)
-		diag_error(p->d, p->file, line,
+		cerr(p, line,
 			   "[vdir %s] impersonate = false, but handler '%s' requires "
 			   "impersonation: set impersonate = true", v->path, v->module->name);
 }
@@ -1195,7 +1275,7 @@ static struct module *find_or_load_module(struct parser *p, struct vdir_conf *v)
 			return c->modules[i];
 	m = module_load(c->server.modules_dir, v->handler, err, sizeof(err));
 	if (!m) {
-		diag_error(p->d, p->file, v->handler_line ? v->handler_line : v->line,
+		cerr(p, v->handler_line ? v->handler_line : v->line,
 			   "[vdir %s] handler '%s': %s", v->path, v->handler, err);
 		return NULL;
 	}
@@ -1254,7 +1334,7 @@ static void check_runtime_dir(struct parser *p)
 	for (size_t i = 0; i < p->c->npools; i++)
 		imp = imp || p->c->pools[i].impersonates;
 	if (imp && rundir_check_searchable(s->ccache_dir, true, err, sizeof(err)) < 0)
-		diag_error(p->d, p->file, s->runtime_dir_line, "[server] %s", err);
+		cerr(p, s->runtime_dir_line, "[server] %s", err);
 }
 
 static struct config *parse(struct parser *p, bool load_modules)
@@ -1278,19 +1358,20 @@ static struct config *parse(struct parser *p, bool load_modules)
 	server_defaults(&c->server);
 	rc = ini_parse_stream(read_line, p, on_key, p);
 	if (rc < 0) {
-		diag_error(p->d, p->file, 0, "cannot read: %s", strerror(errno));
+		cerr(p, 0, "cannot read: %s", strerror(errno));
 	} else if (rc > 0 && p->d->nerrors == before) {
 		/* a line inih refused that our reader let through */
-		diag_error(p->d, p->file, rc, "syntax error");
+		cerr(p, rc, "syntax error");
 	}
 	resolve_server(p);
 	resolve_pools(p);
 	resolve_vdirs(p, load_modules);
 	check_runtime_dir(p);
 	if (c->nvdirs == 0)
-		diag_warning(p->d, p->file, 0, "no [vdir] section: every request gets 404");
+		cwarn(p, 0, "no [vdir] section: every request gets 404");
 	sort_vdirs(c);
 	free(p->buf);
+	confread_close(&p->in);
 	if (p->d->nerrors > before) {
 		config_free(c);
 		return NULL;
@@ -1303,28 +1384,28 @@ struct config *config_load(const char *file, struct diag *d, bool load_modules)
 	struct parser p = { .d = d, .file = file };
 	struct stat st;
 
-	p.f = fopen(file, "re");
-	if (!p.f) {
-		diag_error(d, file, 0, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(p.f), &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
 		diag_error(d, file, 0, "not a regular file");
-		fclose(p.f);
 		return NULL;
 	}
 	p.c = xcalloc(1, sizeof(*p.c));
-	struct config *c = parse(&p, load_modules);
-	fclose(p.f);
-	return c;
+	if (confread_open_file(&p.in, &p.c->src, file) < 0) {
+		diag_error(d, file, 0, "cannot open: %s", strerror(errno));
+		confread_close(&p.in);
+		conf_sources_free(&p.c->src);
+		free(p.c);
+		return NULL;
+	}
+	return parse(&p, load_modules);
 }
 
 struct config *config_load_string(const char *name, const char *text, struct diag *d,
 				  bool load_modules)
 {
-	struct parser p = { .d = d, .file = name, .text = text };
+	struct parser p = { .d = d, .file = name };
 
 	p.c = xcalloc(1, sizeof(*p.c));
+	confread_open_text(&p.in, &p.c->src, name, text);
 	return parse(&p, load_modules);
 }
 
@@ -1332,6 +1413,7 @@ void config_free(struct config *c)
 {
 	if (!c)
 		return;
+	conf_sources_free(&c->src);
 	struct server_conf *s = &c->server;
 	for (size_t i = 0; i < s->nlisten; i++)
 		free(s->listen[i].text);
@@ -1376,6 +1458,18 @@ void config_free(struct config *c)
 	free(c->modules);
 	free(c->file);
 	free(c);
+}
+
+void config_error(const struct config *c, struct diag *d, int line, const char *fmt, ...)
+{
+	const char *file;
+	int local;
+	va_list ap;
+
+	conf_where(&c->src, line, &file, &local);
+	va_start(ap, fmt);
+	diag_verror(d, file, local, fmt, ap);
+	va_end(ap);
 }
 
 struct pool_conf *config_pool(const struct config *c, const char *name)

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "idgate/module.h"
+#include "confread.h"
 #include "idpolicy.h"
 
 /* The default of [server] tls_priorities */
@@ -131,6 +132,7 @@ struct server_conf {
 
 struct config {
 	char *file;
+	struct conf_sources src;  /* which file each line number is in (confread.h) */
 	struct server_conf server;
 	struct pool_conf *pools;
 	size_t npools;
@@ -149,6 +151,11 @@ void config_free(struct config *c);
 /* Parse from a string (unit tests). `name` stands in for the file name. */
 struct config *config_load_string(const char *name, const char *text, struct diag *d,
 				  bool load_modules);
+
+/* A problem at a line of the configuration (a global line number, which
+ * may be in an included file): reported as that file's FILE:LINE. */
+void config_error(const struct config *c, struct diag *d, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Lookups. */
 struct pool_conf *config_pool(const struct config *c, const char *name);

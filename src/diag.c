@@ -38,12 +38,17 @@ void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...
 	va_end(ap);
 }
 
+void diag_vwarning(struct diag *d, const char *file, int line, const char *fmt, va_list ap)
+{
+	diag_add(d, file, line, "warning: ", fmt, ap);
+}
+
 void diag_warning(struct diag *d, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_add(d, file, line, "warning: ", fmt, ap);
+	diag_vwarning(d, file, line, fmt, ap);
 	va_end(ap);
 }
 

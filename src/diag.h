@@ -19,6 +19,7 @@ void diag_error(struct diag *d, const char *file, int line, const char *fmt, ...
 void diag_verror(struct diag *d, const char *file, int line, const char *fmt, va_list ap);
 void diag_warning(struct diag *d, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+void diag_vwarning(struct diag *d, const char *file, int line, const char *fmt, va_list ap);
 /* Has any message (of either kind) containing `needle`: for tests. */
 int diag_has(const struct diag *d, const char *needle);
 void diag_print(const struct diag *d, FILE *f);

@@ -73,7 +73,10 @@ int *listeners_open(const struct config *c, unsigned loops, char *err, size_t er
 		for (unsigned k = 0; k < loops; k++) {
 			fds[i * loops + k] = find_or_open(&s->listen[i], k);
 			if (fds[i * loops + k] < 0) {
-				snprintf(err, errlen, "%s:%d: listen %s: %s", c->file, s->listen[i].line,
+				const char *file;
+				int line;
+				conf_where(&c->src, s->listen[i].line, &file, &line);
+				snprintf(err, errlen, "%s:%d: listen %s: %s", file, line,
 					 s->listen[i].text, strerror(errno));
 				free(fds);
 				return NULL;
@@ -92,9 +95,13 @@ int listeners_open_admin(const struct config *c, char *err, size_t errlen)
 		return -1;
 	/* an index no front-end loop uses: the admin socket is one of its own */
 	fd = find_or_open(a, ADMIN_INDEX);
-	if (fd < 0)
-		snprintf(err, errlen, "%s:%d: admin_listen %s: %s", c->file, a->line, a->text,
+	if (fd < 0) {
+		const char *file;
+		int line;
+		conf_where(&c->src, a->line, &file, &line);
+		snprintf(err, errlen, "%s:%d: admin_listen %s: %s", file, line, a->text,
 			 strerror(errno));
+	}
 	return fd;
 }
 

@@ -79,8 +79,8 @@ static void op_error(const struct idg_init *ini, const char *key, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	diag_error(x->d, x->c->file, key_line(x->v, key), "[vdir %s] handler '%s': %s%s%s",
-		   x->v->path, x->v->module->name, key ? key : "", key ? ": " : "", msg);
+	config_error(x->c, x->d, key_line(x->v, key), "[vdir %s] handler '%s': %s%s%s",
+		     x->v->path, x->v->module->name, key ? key : "", key ? ": " : "", msg);
 	x->errors++;
 }
 

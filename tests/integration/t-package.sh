@@ -64,6 +64,7 @@ check_grep "idgate-dev holds the module header" "^/usr/include/idgate/module.h$"
 check_grep "idgate-dev holds idgate-modules(7)" "^/usr/share/man/man7/idgate-modules.7.gz$" "$P/devfiles"
 check_no_grep "no libtool archive" "\.la$" "$P/files"
 dpkg-deb -I "$DEB" conffiles >"$P/conffiles"
+check_grep "the package has conf.d for drop-ins" "^/etc/idgate/conf.d/$" "$P/files"
 check_eq "conffiles" "/etc/idgate/idgate.conf /etc/pam.d/idgate" "$(sort "$P/conffiles" | tr '\n' ' ' | sed 's/ $//')"
 
 mkdir -p "$P/x"
@@ -77,6 +78,7 @@ check_grep "unit: user and mount namespaces allowed" "^RestrictNamespaces=user m
 check_no_grep "unit: no PrivateUsers" "^PrivateUsers=" "$UNIT"
 check_eq "the sample's modules_dir is where the modules are" "/usr/lib/idgate/modules" "$(awk -F' *= *' '$1 == "modules_dir" { print $2 }' "$P/x/etc/idgate/idgate.conf")"
 check_eq "the sample's welcome page is where the package puts it" yes "$(root=$(awk -F' *= *' '$1 == "root" { print $2; exit }' "$P/x/etc/idgate/idgate.conf"); [ -f "$P/x$root/index.html" ] && echo yes)"
+check_grep "and the sample reads it" "^include = conf.d/\*\.conf$" "$P/x/etc/idgate/idgate.conf"
 check_no_grep "the sample impersonates nobody" "^impersonate *= *(true|allowed)" "$P/x/etc/idgate/idgate.conf"
 
 # ---------------------------------------------------------------- install
@@ -121,15 +123,20 @@ handler = whoami
 impersonate = allowed
 EOF
 sed -i "/^\[server\]/a keytab = $P/http.keytab\nadmin_listen = 127.0.0.1:$APORT" "$P/idgate.conf"
+# a drop-in, as a package or a configuration-management tool adds one: the
+# sample's include line reads conf.d/*.conf beside the file
+mkdir -p "$P/conf.d"
+printf '[vdir /dropin]\nhandler = whoami\nauth = anonymous\n' >"$P/conf.d/50-dropin.conf"
 IDGATED="setpriv --bounding-set=-all,$(echo "$CAPS" | sed 's/+/,+/g; s/^,//') --no-new-privs /usr/sbin/idgated"
 # shellcheck disable=SC2086
 $IDGATED -c "$P/idgate.conf" >"$IDG_LOG" 2>&1 &
 IDG_PID=$!
 wait_log "ready:"
-check_grep "the daemon starts under the unit's limits" "ready: 2 pools, 3 vdirs" "$IDG_LOG"
+check_grep "the daemon starts under the unit's limits" "ready: 2 pools, 4 vdirs" "$IDG_LOG"
 check_eq "its bounding set is the unit's" "00000000200005e0" "$(status_field "$IDG_PID" CapBnd)"
 check_eq "no_new_privs" 1 "$(status_field "$IDG_PID" NoNewPrivs)"
 check_eq "the welcome page" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")"
+check_eq "a vdir of conf.d" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/dropin")"
 check_eq "whoami" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/whoami")"
 /usr/sbin/idgatectl --json status >"$P/status.json" 2>&1
 check_eq "the installed idgatectl on the default socket" "serving serving" "$(json "$P/status.json" '" ".join(p["state"] for p in j["pools"])')"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -312,6 +313,148 @@ static void test_id_policy_keys(void **state)
 	       "t.conf:4: [server] impersonate_groups: 'root' is gid 0: never impersonated");
 }
 
+/* ---------------------------------------------------------------- include */
+
+static char incdir[64];
+
+static void put_file(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", incdir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct config *load_main(struct diag *d, bool modules)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/main.conf", incdir);
+	return config_load(path, d, modules);
+}
+
+/* the message at a file of incdir, e.g. in("conf.d/b.conf:3: ...") */
+static bool has_in(const struct diag *d, const char *rel_msg)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "%s/%s", incdir, rel_msg);
+	return has_exact(d, want);
+}
+
+static int include_setup(void **state)
+{
+	(void)state;
+	snprintf(incdir, sizeof(incdir), "/tmp/idgate-inc-XXXXXX");
+	assert_non_null(mkdtemp(incdir));
+	char path[256];
+	snprintf(path, sizeof(path), "%s/conf.d", incdir);
+	return mkdir(path, 0755);
+}
+
+static int include_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", incdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_include(void **state)
+{
+	struct diag d = { 0 };
+	struct config *c;
+
+	(void)state;
+	/* an empty conf.d: fine */
+	put_file("main.conf", BASE "[vdir /]\nauth = anonymous\nhandler = whoami\n"
+			      "include = conf.d/*.conf   # the package's and the tools' vdirs\n");
+	c = load_main(&d, false);
+	diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(c->nvdirs, 1);
+	config_free(c);
+	diag_free(&d);
+	/* two files, read in name order, as if they stood at the include line */
+	put_file("conf.d/20-b.conf", "[vdir /b]\nauth = anonymous\nhandler = whoami\n");
+	put_file("conf.d/10-a.conf", "# a\n[vdir /a]\nauth = anonymous\nhandler = whoami\n");
+	c = load_main(&d, false);
+	assert_non_null(c);
+	assert_int_equal(c->nvdirs, 3);
+	config_free(c);
+	diag_free(&d);
+	/* a problem in an included file: that file and its line */
+	put_file("conf.d/20-b.conf", "[vdir /b]\nauth = anonymous\nimpersonate = yes\n");
+	assert_null(load_main(&d, false));
+	assert_true(has_in(&d, "conf.d/20-b.conf:3: [vdir /b] impersonate: 'yes': expected false, "
+			       "true or allowed"));
+	assert_int_equal(d.nerrors, 1);
+	diag_free(&d);
+	/* a repeated section names where the first one is */
+	put_file("conf.d/20-b.conf", "[vdir /a]\nauth = anonymous\n");
+	assert_null(load_main(&d, false));
+	char first[512];
+	snprintf(first, sizeof(first), "conf.d/20-b.conf:1: [vdir /a] repeated (first at "
+		 "%s/conf.d/10-a.conf:2)", incdir);
+	diag_print(&d, stderr);
+	assert_true(has_in(&d, first));
+	diag_free(&d);
+	/* a key after the include line belongs to no section */
+	put_file("conf.d/20-b.conf", "[vdir /b]\nauth = anonymous\n");
+	put_file("main.conf", BASE "include = conf.d/*.conf\nthreads = 2\n");
+	assert_null(load_main(&d, false));
+	assert_true(has_in(&d, "main.conf:5: key 'threads' outside of any section"));
+	diag_free(&d);
+	/* a file that does not exist, an include loop, nothing to include */
+	put_file("main.conf", BASE "include = conf.d/none.conf\n");
+	assert_null(load_main(&d, false));
+	char none[512];
+	snprintf(none, sizeof(none), "main.conf:4: include %s/conf.d/none.conf: no such file",
+		 incdir);
+	assert_int_equal(d.nerrors, 1);
+	assert_true(has_in(&d, none));
+	diag_free(&d);
+	put_file("main.conf", BASE "include = main.conf\n");
+	assert_null(load_main(&d, false));
+	char loop[512];
+	snprintf(loop, sizeof(loop), "main.conf:4: include %s/main.conf: it is being read "
+		 "already (an include loop)", incdir);
+	assert_int_equal(d.nerrors, 1);
+	assert_true(has_in(&d, loop));
+	diag_free(&d);
+	put_file("main.conf", BASE "include =\n");
+	assert_null(load_main(&d, false));
+	assert_true(has_in(&d, "main.conf:4: include: expected a file or a pattern (e.g. "
+			       "conf.d/*.conf)"));
+	diag_free(&d);
+}
+
+/* what a module says of a key in an included file: that file's line */
+static void test_include_module_errors(void **state)
+{
+	struct diag d = { 0 };
+	struct config *c;
+
+	(void)state;
+	put_file("main.conf", "[server]\nuser = daemon\npam_service =\nmodules_dir = "
+			      MODULES_BUILDDIR "\n[pool default]\nuser = nobody\n"
+			      "include = conf.d/s.conf\n");
+	put_file("conf.d/s.conf", "\n[vdir /s]\nauth = anonymous\nhandler = static\n"
+				  "root = /nonexistent-idgate\n");
+	c = load_main(&d, true);
+	assert_non_null(c);
+	assert_int_equal(config_check_modules(c, &d), -1);
+	assert_true(has_in(&d, "conf.d/s.conf:5: [vdir /s] handler 'static': root: "
+			       "/nonexistent-idgate: No such file or directory"));
+	config_free(c);
+	diag_free(&d);
+}
+
 static void test_missing_file(void **state)
 {
 	struct diag d = { 0 };
@@ -447,6 +590,11 @@ static void test_vdir_values(void **state)
 
 /* ---------------------------------------------------------------- modules */
 
+/* the daemon's module ABI version, as text */
+#define IDG_ABI_STR(x) #x
+#define IDG_ABI_XSTR(x) IDG_ABI_STR(x)
+#define IDG_ABI_TEXT IDG_ABI_XSTR(IDG_MODULE_ABI_VERSION)
+
 #define TM "[server]\nuser = daemon\npam_service =\nmodules_dir = " TESTMODS_BUILDDIR "\n" POOL
 
 static void test_module_loading(void **state)
@@ -456,7 +604,7 @@ static void test_module_loading(void **state)
 		   "t.conf:9: [vdir /a] handler 'nosuch': cannot load " TESTMODS_BUILDDIR
 		   "/nosuch.so: No such file or directory");
 	EXPECT_MOD(TM "[vdir /a]\nhandler = tbadabi\n",
-		   "t.conf:9: [vdir /a] handler 'tbadabi': module ABI version 99, idgated needs 1");
+		   "t.conf:9: [vdir /a] handler 'tbadabi': module ABI version 99, idgated needs " IDG_ABI_TEXT);
 	EXPECT_MOD("[server]\nuser = daemon\npam_service =\nmodules_dir = /nonexistent\n" POOL
 		   "[vdir /a]\nhandler = whoami\n",
 		   "t.conf:9: [vdir /a] handler 'whoami': modules_dir /nonexistent: No such file or directory");
@@ -514,6 +662,9 @@ int main(void)
 		cmocka_unit_test(test_every_problem_reported),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_id_policy_keys),
+		cmocka_unit_test_setup_teardown(test_include, include_setup, include_teardown),
+		cmocka_unit_test_setup_teardown(test_include_module_errors, include_setup,
+						include_teardown),
 		cmocka_unit_test(test_server_values),
 		cmocka_unit_test(test_pool_values),
 		cmocka_unit_test(test_vdir_paths),
