@@ -28,6 +28,7 @@
 #include "authq.h"
 #include "config.h"
 #include "cpu.h"
+#include "httpcheck.h"
 #include "httputil.h"
 #include "idpolicy.h"
 #include "levels.h"
@@ -52,6 +53,7 @@ struct fe_req {
 	enum stage stage;        /* libmicrohttpd repeats the first call after a
 	                            suspension in it: HEAD until it is done */
 	char *raw_uri;
+	const char *target_at;   /* where libmicrohttpd's buffer had it (compared, not read) */
 	char *path, *query;
 	const char *path_info;
 	const char *method, *version;
@@ -65,6 +67,8 @@ struct fe_req {
 	uint64_t bytes;
 	char reason[512];
 	bool routed, submitted, responded;
+	bool must_close;         /* the answer carries Connection: close */
+	struct hc_verdict framing; /* how the body is delimited, once checked */
 	int deferred;            /* a refusal to answer in the final call */
 	const char *deferred_hdr;
 	char deferred_val[128];
@@ -163,7 +167,7 @@ static enum MHD_Result queue(struct fe_req *r, struct MHD_Connection *conn, int 
 	/* challenges on a 401, the mutual-authentication token on success */
 	for (int i = 0; i < r->auth.nhdr; i++)
 		MHD_add_response_header(resp, r->auth.hdr_name[i], r->auth.hdr_value[i]);
-	if (atomic_load(&FE.draining))
+	if (r->must_close || atomic_load(&FE.draining))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
@@ -370,6 +374,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct fe_req *r = xcalloc(1, sizeof(*r));
 
 	r->raw_uri = xstrdup(uri);
+	r->target_at = uri;
 	r->rl.conn = conn;
 	r->rl.resp_fd = -1;
 	r->rl.peer.epfd = -1;
@@ -379,6 +384,64 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->tls = *(const bool *)cls; /* each listener's daemon passes its own flag */
 	atomic_fetch_add(&FE.inflight, 1);
 	return r;
+}
+
+/* ---------------------------------------------------------------- the edge's checks */
+
+struct field_list {
+	struct hc_field *f;
+	size_t n, cap;
+};
+
+static enum MHD_Result list_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				  size_t key_size, const char *value, size_t value_size)
+{
+	struct field_list *l = cls;
+
+	(void)kind;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->f = xreallocarray(l->f, l->cap, sizeof(*l->f));
+	}
+	l->f[l->n++] = (struct hc_field){ .name = key ? key : "", .name_len = key_size,
+					  .value = value ? value : "", .value_len = value_size };
+	return MHD_YES;
+}
+
+/* The head as it came, in libmicrohttpd's read buffer, before anything
+ * routes it (httpcheck.h): fields in their order, repeats included.  It
+ * also settles how the body is delimited, for has_body() and small_body().
+ * 0, or 400 with the reason. */
+static int check_intake(struct fe_req *r, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	struct field_list l = { .n = 0 };
+	struct hc_head h = {
+		.method = r->method, .target_at = r->target_at, .target = r->raw_uri,
+		.target_len = strlen(r->raw_uri), .version = r->version,
+		.size = ci ? ci->header_size : 0,
+	};
+	int st;
+
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, list_field, &l);
+	h.fields = l.f;
+	h.nfields = l.n;
+	st = hc_check_head(&h, &r->framing);
+	free(l.f);
+	if (st)
+		set_reason(r, r->framing.why);
+	return st;
+}
+
+/* A head that two parsers could read differently is answered at once,
+ * and the connection closed with whatever followed it unread: a request
+ * smuggled behind it is never seen (RFC 9112 6.3 and 11.2). */
+static enum MHD_Result refuse_and_close(struct fe_req *r, struct MHD_Connection *conn)
+{
+	r->stage = STAGE_BODY;
+	r->must_close = true;
+	return respond_error(r, conn, 400, r->reason, NULL, NULL);
 }
 
 /* Route and check the method.  0, or the status to answer. */
@@ -408,16 +471,11 @@ static int route(struct fe_req *r, const char **extra_hdr, const char **extra_va
 	return 0;
 }
 
-/* RFC 9112 6.3: without Transfer-Encoding or a Content-Length above 0
- * there is no body. */
-static bool has_body(struct MHD_Connection *conn)
+/* RFC 9112 6.3: without chunks or a Content-Length above 0 there is no
+ * body (check_intake left exactly one of them, or none). */
+static bool has_body(const struct fe_req *r)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
-		return true;
-	return cl && strtoull(cl, NULL, 10) > 0;
+	return r->framing.framing == HC_CHUNKED || r->framing.length > 0;
 }
 
 static struct auth_conn *conn_auth(struct MHD_Connection *conn)
@@ -551,7 +609,7 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 	auth_drop_delegated(&r->auth); /* in the head now, or refused */
 	if (st)
 		return st;
-	r->rl.no_body = !has_body(conn);
+	r->rl.no_body = !has_body(r);
 	if (relay_submit(&r->rl, r->v->pool->index) != RL_OK) {
 		static __thread char retry[16];
 		snprintf(retry, sizeof(retry), "%u", r->rl.retry_after ? r->rl.retry_after : 5);
@@ -587,16 +645,9 @@ static enum MHD_Result on_final(struct fe_req *r, struct MHD_Connection *conn)
  * refused at once (and the connection closed) instead of read. */
 #define DEFER_MAX_BODY (64 * 1024)
 
-static bool small_body(struct MHD_Connection *conn)
+static bool small_body(const struct fe_req *r)
 {
-	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-	if (te)
-		return false;
-	return !cl || strtoull(cl, NULL, 10) <= DEFER_MAX_BODY;
+	return r->framing.framing != HC_CHUNKED && r->framing.length <= DEFER_MAX_BODY;
 }
 
 static void defer(struct fe_req *r, int status, const char *hdr, const char *val)
@@ -619,15 +670,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r)
 		return MHD_NO;
 	if (r->stage == STAGE_HEAD) {
-		if (!r->method) /* the first call: the headers are in */
-			take_incoming_request_id(r, conn);
+		bool first = !r->method; /* the first call: the headers are in */
 		r->method = method;
 		r->version = version;
+		if (first) {
+			take_incoming_request_id(r, conn);
+			if (check_intake(r, conn))
+				return refuse_and_close(r, conn);
+		}
 		int st = head_stage(r, conn, &hdr, &val);
 		if (st == PENDING)
 			return MHD_YES; /* suspended; this call comes again */
 		r->stage = STAGE_BODY;
-		if (st && small_body(conn)) {
+		if (st && small_body(r)) {
 			defer(r, st, hdr, val);
 			return MHD_YES;
 		}
@@ -665,13 +720,29 @@ static void count_request(const struct fe_req *r, uint64_t duration_us)
 	metrics_count(&m);
 }
 
+/* No answer of ours: libmicrohttpd answered a request it could not parse
+ * (a header line without a colon, a Content-Length that is not a number,
+ * bad chunks: its log says which), or the client left. */
+static void unanswered(struct fe_req *r, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+
+	if (ci && ci->http_status >= 400) {
+		r->status = (int)ci->http_status;
+		set_reason(r, "malformed request, refused by libmicrohttpd");
+		return;
+	}
+	r->status = 499;
+	set_reason(r, "client closed the connection before the response");
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct fe_req *r = *req_cls;
 
 	(void)cls;
-	(void)conn;
 	if (!r)
 		return;
 	if (r->submitted)
@@ -679,8 +750,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	else
 		free(r->rl.head);
 	if (!r->responded) {
-		r->status = 499;
-		set_reason(r, "client closed the connection before the response");
+		unanswered(r, conn);
 	} else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		set_reason(r, toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
 				      ? "connection timed out during the response"
@@ -748,7 +818,10 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsign
 	 * tokens, in negotiate.c).  libmicrohttpd zeroes the whole pool before
 	 * every request of a connection: it is sized to need, not generously. */
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->max_header_size + 16384, NULL);
-	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+	/* not 1: that closes the connection without an answer on a space in the
+	 * target, and answers a missing Host before check_intake() can give the
+	 * audit log a reason; check_intake() refuses both, and more, with 400 */
+	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL);
 	OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, &FE.tls[i]);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL);
