@@ -192,8 +192,9 @@ const char *spool_errno_text(int err)
 		return "no space left on device";
 	case EDQUOT:
 		return "disk quota exceeded";
-	case EROFS:
-		return "read-only file system";
+	case EROFS: /* most often systemd's ProtectSystem=, not the disk */
+		return "read-only file system (under systemd, add the directory to the unit's "
+		       "ReadWritePaths=: systemctl edit idgate)";
 	case ENOENT:
 		return "no such queue";
 	case ENOTDIR:

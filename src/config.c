@@ -8,9 +8,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <grp.h>
 #include <ini.h>
+#include <krb5.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -309,6 +311,8 @@ static int server_ops_key(struct parser *p, const char *key, const char *value)
 		s->runtime_dir_line = p->line;
 		return set_path(p, key, value, &s->runtime_dir, false);
 	}
+	if (strcmp(key, "replay_cache_dir") == 0)
+		return set_path(p, key, value, &s->replay_cache_dir, false);
 	if (strcmp(key, "control_socket") == 0) {
 		if (strlen(value) >= 100) /* sun_path holds 108 bytes */
 			return bad_value(p, "server", key, value, "longer than 99 bytes");
@@ -396,6 +400,7 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		return set_tls_priorities(p, key, value);
 	if (strcmp(key, "keytab") == 0) {
 		/* FILE:/path and other krb5 keytab names are fine too */
+		s->keytab_line = p->line;
 		return set_string(p, key, value, &s->keytab, true);
 	}
 	if (strcmp(key, "acceptor") == 0)
@@ -901,6 +906,7 @@ static void server_defaults(struct server_conf *s)
 	s->account_cache_ms = 30 * 1000;
 	s->cpu_affinity = true;
 	s->runtime_dir = xstrdup(IDGATE_RUN_DIR);
+	s->replay_cache_dir = xstrdup(IDGATE_STATE_DIR "/rcache");
 	s->control_socket = NULL; /* runtime_dir/control, once that is known */
 }
 
@@ -1071,12 +1077,6 @@ static void resolve_server(struct parser *p)
 	if (!s->control_socket)
 		s->control_socket = xasprintf("%s/control", s->runtime_dir);
 	lookup_identity(p, s->line_of_user, 0, "[server]", s->user, NULL, &s->uid, &s->gid);
-	if (*s->keytab && (s->keytab[0] == '/' || str_has_prefix(s->keytab, "FILE:"))) {
-		const char *path = s->keytab[0] == '/' ? s->keytab : s->keytab + 5;
-		if (stat(path, &st) < 0)
-			cwarn(p, 0, "[server] keytab %s: %s", path,
-				     strerror(errno));
-	}
 	if (*s->pam_service) {
 		char *pam = xasprintf("/etc/pam.d/%s", s->pam_service);
 		if (stat(pam, &st) < 0)
@@ -1323,6 +1323,69 @@ static void sort_vdirs(struct config *c)
 
 /* ---------------------------------------------------------------- entry */
 
+/* "user:group" of a file, by name where NSS knows them */
+static const char *owner_name(uid_t uid, gid_t gid)
+{
+	static char buf[160];
+	struct passwd *pw = getpwuid(uid);
+	struct group *gr = getgrgid(gid);
+	char u[32], g[32];
+
+	snprintf(u, sizeof(u), "%u", (unsigned)uid);
+	snprintf(g, sizeof(g), "%u", (unsigned)gid);
+	snprintf(buf, sizeof(buf), "%s:%s", pw ? pw->pw_name : u, gr ? gr->gr_name : g);
+	return buf;
+}
+
+/* The keytab's file name: [server] keytab, else krb5's default (krb5.conf,
+ * KRB5_KTNAME).  NULL for a keytab that is not a file (MEMORY:, ...). */
+static char *keytab_file(const char *name)
+{
+	char dflt[PATH_MAX + 16] = "";
+	krb5_context k;
+
+	if (!*name && krb5_init_context(&k) == 0) {
+		krb5_kt_default_name(k, dflt, sizeof(dflt));
+		krb5_free_context(k);
+		name = dflt;
+	}
+	if (str_has_prefix(name, "FILE:"))
+		return xstrdup(name + 5);
+	if (str_has_prefix(name, "WRFILE:"))
+		return xstrdup(name + 7);
+	return name[0] == '/' ? xstrdup(name) : NULL;
+}
+
+/* Negotiate needs the keytab, read as root before the front end drops its
+ * privileges: one that cannot be opened now is an error, said with the
+ * file's owner and mode, not a front end that dies at start. */
+static void check_keytab(struct parser *p)
+{
+	struct server_conf *s = &p->c->server;
+	char *file = NULL, how[256] = "";
+	bool used = false;
+	struct stat st;
+	int fd;
+
+	for (size_t i = 0; i < p->c->nvdirs; i++)
+		used = used || (p->c->vdirs[i].auth & AUTH_NEGOTIATE);
+	if (!used || !(file = keytab_file(s->keytab)))
+		return;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		free(file);
+		return;
+	}
+	int e = errno;
+	if (stat(file, &st) == 0)
+		snprintf(how, sizeof(how), " (owner %s, mode %04o; idgated reads it as %s)",
+			 owner_name(st.st_uid, st.st_gid), (unsigned)(st.st_mode & 07777),
+			 geteuid() == 0 ? "root" : "the user it runs as");
+	cerr(p, s->keytab_line, "[server] keytab %s: %s%s", file, strerror(e), how);
+	free(file);
+}
+
 /* A handler that runs as the caller must be able to reach its delegated
  * credentials below runtime_dir/ccache: as a caller, not as root. */
 static void check_runtime_dir(struct parser *p)
@@ -1367,6 +1430,7 @@ static struct config *parse(struct parser *p, bool load_modules)
 	resolve_pools(p);
 	resolve_vdirs(p, load_modules);
 	check_runtime_dir(p);
+	check_keytab(p);
 	if (c->nvdirs == 0)
 		cwarn(p, 0, "no [vdir] section: every request gets 404");
 	sort_vdirs(c);
@@ -1430,6 +1494,7 @@ void config_free(struct config *c)
 	free(s->modules_dir);
 	free(s->control_socket);
 	free(s->runtime_dir);
+	free(s->replay_cache_dir);
 	free(s->ccache_dir);
 	free(s->admin_listen.text);
 	for (size_t i = 0; i < c->npools; i++) {

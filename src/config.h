@@ -91,6 +91,7 @@ struct server_conf {
 	char *tls_key;
 	char *tls_priorities; /* GnuTLS priority string of the tls listeners */
 	char *keytab;       /* "" : the krb5 default */
+	int keytab_line;
 	char *acceptor;     /* "" : any key in the keytab */
 	char *pam_service;  /* "" : none */
 	/* who may be impersonated: min_uid, max_uid, min_gid, max_gid and
@@ -121,6 +122,7 @@ struct server_conf {
 	/* runtime state (rundir.h): the instance lock, the ccache mount point */
 	char *runtime_dir;
 	int runtime_dir_line;
+	char *replay_cache_dir;    /* KRB5RCACHEDIR of the front end */
 	char *ccache_dir;          /* runtime_dir/ccache */
 	/* operations: idgatectl's socket ("" : none; default runtime_dir/control)
 	 * and the metrics listener */

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <sched.h>
@@ -39,6 +40,7 @@
 #include "privsep.h"
 #include "relay.h"
 #include "route.h"
+#include "rundir.h"
 #include "uri.h"
 #include "util.h"
 #include "wire.h"
@@ -974,11 +976,32 @@ static bool negotiate_used(const struct config *c)
 
 /* The acceptor keys are read now, while the keytab may still be readable
  * only by root; afterwards this process never opens it again. */
+/* MIT's replay cache lives where KRB5RCACHEDIR says (else /var/tmp, which
+ * systemd's PrivateTmp= empties at every stop: a token captured before a
+ * restart could be replayed right after it).  Ours survives restarts and
+ * belongs to the front end's user alone. */
+static void place_replay_cache(const struct config *c)
+{
+	const char *dir = c->server.replay_cache_dir;
+	char err[PATH_MAX + 200];
+
+	if (rundir_make_private(dir, c->server.uid, c->server.gid, err, sizeof(err)) < 0) {
+		if (privsep_privileged())
+			die("%s", err);
+		log_msg(LOG_WARNING, "%s: the replay cache stays where krb5 puts it", err);
+		return;
+	}
+	setenv("KRB5RCACHEDIR", dir, 1);
+}
+
 static void load_keys(const struct config *c)
 {
 	char err[512];
 
-	if (negotiate_used(c) && negotiate_load_keys(c, err, sizeof(err)) < 0)
+	if (!negotiate_used(c))
+		return;
+	place_replay_cache(c);
+	if (negotiate_load_keys(c, err, sizeof(err)) < 0)
 		die("Negotiate: %s", err);
 }
 

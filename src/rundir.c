@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -29,7 +30,7 @@ static int mkdir_parents(const char *path, char *err, size_t len)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
-			snprintf(err, len, "runtime_dir: cannot create %s: %s", buf, strerror(errno));
+			snprintf(err, len, "cannot create %s: %s", buf, strerror(errno));
 			return -1;
 		}
 		if (!c)
@@ -100,6 +101,32 @@ int rundir_make(const char *dir, bool impersonating, char *err, size_t len)
 done:
 	free(cc);
 	return rc;
+}
+
+int rundir_make_private(const char *dir, uid_t uid, gid_t gid, char *err, size_t len)
+{
+	struct stat st;
+	bool root = geteuid() == 0;
+
+	if (mkdir_parents(dir, err, len) < 0)
+		return -1;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, len, "%s: not a directory", dir);
+		return -1;
+	}
+	if (root && (st.st_uid != uid || st.st_gid != gid) && chown(dir, uid, gid) < 0) {
+		snprintf(err, len, "%s: chown: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0) {
+		snprintf(err, len, "%s: chmod 0700: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!root && st.st_uid != geteuid()) {
+		snprintf(err, len, "%s: owned by uid %u, not us", dir, (unsigned)st.st_uid);
+		return -1;
+	}
+	return 0;
 }
 
 static long holder_pid(int fd)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Create the directory (and its parents, 0755) and the ccache mount point.
  * When we run as root: both must be root's and writable by nobody else.
@@ -31,6 +32,11 @@ int rundir_lock(const char *dir, char *err, size_t len);
  * component that does not exist yet passes with `existing_only`).  0, or
  * -1 with err naming the first that is not. */
 int rundir_check_searchable(const char *path, bool existing_only, char *err, size_t len);
+
+/* A directory of one user's alone (mode 0700, owned by uid:gid when we are
+ * root; parents made 0755): e.g. the front end's replay cache.  Refuses a
+ * symbolic link or a directory owned by somebody else.  0, or -1 with err. */
+int rundir_make_private(const char *dir, uid_t uid, gid_t gid, char *err, size_t len);
 
 /* The mount point's path, for a runtime directory (caller frees). */
 char *rundir_ccache_path(const char *dir);

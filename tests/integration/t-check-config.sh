@@ -5,6 +5,11 @@
 
 mkdir -p "$T/www"
 echo hi >"$T/www/index.html"
+# vdirs use Negotiate by default, which needs a keytab idgated can open:
+# krb5's default one is this (empty) file
+: >"$T/default.keytab"
+KRB5_KTNAME="FILE:$T/default.keytab"
+export KRB5_KTNAME
 
 cat >"$T/good.conf" <<EOF
 [server]
@@ -102,6 +107,26 @@ check_grep "impersonate = false on a required handler" \
 "$IDGATED" -c "$T/imp.conf" >"$T/out" 2>"$T/err"
 check_eq "start-up refuses it too" 1 $?
 check_grep "start-up says why" "\[vdir /queue\] impersonate = true, but handler 'tnotallowed'" "$T/err"
+
+# a keytab idgated cannot open: an error with its owner and mode, at -t and
+# at start (the front end would die on it later)
+printf '[server]\nuser = idgate\npam_service =\naudit_log =\nmodules_dir = %s\nkeytab = %s\n[pool default]\nuser = nobody\ngroup = nogroup\n[vdir /]\nhandler = whoami\n' \
+	"$MODULES_DIR" "$T/secret.keytab" >"$T/kt.conf"
+: >"$T/secret.keytab"
+chmod 600 "$T/secret.keytab"
+chmod 644 "$T/kt.conf"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$IDGATED" -t -c "$T/kt.conf" >"$T/out" 2>"$T/err"
+check_eq "an unreadable keytab: -t exits 1" 1 "$?"
+check_eq "and names the file, the error, its owner and mode" \
+	"$T/kt.conf:6: [server] keytab $T/secret.keytab: Permission denied (owner root:root, mode 0600; idgated reads it as the user it runs as)" \
+	"$(grep keytab "$T/err")"
+"$IDGATED" -t -c "$T/kt.conf" >"$T/out" 2>"$T/err"
+check_eq "as root it can: configuration OK" "0 configuration OK" "$? $(cat "$T/out")"
+rm "$T/secret.keytab"
+"$IDGATED" -c "$T/kt.conf" >"$T/out" 2>"$T/err"
+check_eq "a missing keytab: start-up exits 1" 1 "$?"
+check_grep "and says so before starting anything" \
+	"^$T/kt.conf:6: \[server\] keytab $T/secret.keytab: No such file or directory$" "$T/err"
 
 check_eq "-V prints the version" "idgated 0.1.0" "$("$IDGATED" -V)"
 "$IDGATED" -x >/dev/null 2>&1

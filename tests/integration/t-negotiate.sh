@@ -35,6 +35,7 @@ for p in alice bob old ghost; do realm_kinit "$U$p" "pw-$p" "$T/$p.cc" || finish
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/state/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 keytab = $T/http.keytab
@@ -136,6 +137,15 @@ as alice
 TOK=$($G token)
 check_eq "a fresh token: 200" 200 "$(fetch once "$B/who" -H "Authorization: Negotiate $TOK")"
 bad replay "Negotiate $TOK" "Request is a replay"
+# the replay cache is where replay_cache_dir says, the front end's alone,
+# and it outlives a restart (/var/tmp would not, under PrivateTmp=)
+check_eq "the replay cache: a directory of the front end's user, 0700" "idgate 700" \
+	"$(stat -c '%U %a' "$T/state/rcache")"
+check_eq "with MIT's file in it" yes \
+	"$([ -s "$T/state/rcache/krb5_$(id -u idgate).rcache2" ] && echo yes)"
+stop_idgated
+start_idgated "$T/idgate.conf" || finish
+bad replay2 "Negotiate $TOK" "Request is a replay"
 as alice
 bad wrongsvc "Negotiate $($G token --target HTTP@otherhost)" "Request ticket server HTTP/otherhost@IDGATE.TEST not found in keytab"
 as alice

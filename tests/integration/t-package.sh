@@ -94,6 +94,13 @@ check_eq "the idgate system user" "/nonexistent /usr/sbin/nologin" "$(getent pas
 check_grep "sysusers.d: the application pools' own user" "^u idgate-pool - " /usr/lib/sysusers.d/idgate.conf
 check_eq "/run/idgate: root's, 0755" "755 root root" "$(stat -c '%a %U %G' /run/idgate)"
 check_eq "/var/log/idgate: root:adm, 0750" "750 root adm" "$(stat -c '%a %U %G' /var/log/idgate)"
+check_eq "the replay cache: the front end's alone, outside PrivateTmp's /var/tmp" "700 idgate idgate" \
+	"$(stat -c '%a %U %G' /var/lib/idgate/rcache)"
+check_eq "the sample's spool root: the default pool's" "750 idgate-pool idgate-pool" \
+	"$(stat -c '%a %U %G' /var/spool/idgate)"
+check_grep "the unit lets idgated write its state and the spool" \
+	"^ReadWritePaths=/var/log/idgate /run/idgate -/var/lib/idgate -/var/spool/idgate$" \
+	/lib/systemd/system/idgate.service
 check_eq "the installed sample is valid" "configuration OK" "$(/usr/sbin/idgated -t 2>&1)"
 check_eq "man finds idgatectl(8)" yes "$(man -w idgatectl >/dev/null 2>&1 && echo yes)"
 systemd-analyze verify /lib/systemd/system/idgate.service >"$P/verify.out" 2>&1
@@ -165,7 +172,8 @@ check_eq "the upgrade keeps the administrator's configuration" "# changed by the
 dpkg --purge idgate-dev idgate >"$P/purge.log" 2>&1
 check_eq "dpkg --purge" 0 $?
 for f in /usr/sbin/idgated /usr/sbin/idgatectl /usr/lib/idgate /etc/idgate /etc/pam.d/idgate \
-	/lib/systemd/system/idgate.service /var/log/idgate /run/idgate /usr/include/idgate; do
+	/lib/systemd/system/idgate.service /var/log/idgate /run/idgate /usr/include/idgate \
+	/var/lib/idgate /var/spool/idgate; do
 	check_eq "purge removed $f" no "$([ -e "$f" ] && echo yes || echo no)"
 done
 check_eq "the system user stays (Debian policy: files it owns may remain)" yes "$(getent passwd idgate >/dev/null && echo yes)"

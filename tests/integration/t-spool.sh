@@ -328,4 +328,17 @@ check_grep "... and says why" \
 	"$T/rostart.conf:13: \[vdir /queue\] handler 'spool': root: $S/ro: uid $(id -u "$POOL") cannot create files in it \(the pool's user\)" \
 	"$T/rostart.log"
 
+# a read-only file system (what systemd's ProtectSystem=strict makes of a
+# directory missing from ReadWritePaths=): the message says what to do
+mkdir -p "$T/rofs"
+mount --bind "$S" "$T/rofs" && mount -o remount,bind,ro "$T/rofs" ||
+	not_ok "a read-only bind mount"
+at_exit "umount '$T/rofs'"
+sed -e "s|^root = $S\$|root = $T/rofs|" -e '/^impersonate/d' "$T/imp.conf" >"$T/rofs.conf"
+"$IDGATED" -t -c "$T/rofs.conf" >"$T/out" 2>"$T/err"
+check_eq "a read-only root: idgated -t exits 1" 1 "$?"
+check_eq "... and says where the unit must let it write" \
+	"$T/rofs.conf:12: [vdir /queue] handler 'spool': root: $T/rofs: read-only file system (under systemd, add the directory to the unit's ReadWritePaths=: systemctl edit idgate)" \
+	"$(cat "$T/err")"
+
 finish

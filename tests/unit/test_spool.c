@@ -272,7 +272,7 @@ static void test_errno_status(void **state)
 	assert_string_equal(spool_errno_text(EACCES), "permission denied");
 	assert_string_equal(spool_errno_text(ENOSPC), "no space left on device");
 	assert_string_equal(spool_errno_text(EDQUOT), "disk quota exceeded");
-	assert_string_equal(spool_errno_text(EROFS), "read-only file system");
+	assert_string_equal(spool_errno_text(EROFS), "read-only file system (under systemd, add the directory to the unit's ReadWritePaths=: systemctl edit idgate)");
 	assert_string_equal(spool_errno_text(ENOENT), "no such queue");
 	assert_string_equal(spool_errno_text(EIO), "Input/output error");
 }
