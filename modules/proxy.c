@@ -5,9 +5,10 @@
  * Trusted subsystem: the backend is told who the caller is, by the gateway
  * alone (proxy_msg.c drops what a client sends under those names):
  * X-Remote-User, X-Remote-Principal, X-Impersonation-Level, X-Request-Id,
- * and with identity_signing_key an HMAC over them.  Impersonation: the
- * connection is made by the handler thread, which is the caller, so a
- * unix: backend sees the caller in SO_PEERCRED.  Double hop:
+ * and with identity_signing_key an HMAC over them -- in v2 also over the
+ * request itself (method, target, Host, audience, body), see sign().
+ * Impersonation: the connection is made by the handler thread, which is
+ * the caller, so a unix: backend sees the caller in SO_PEERCRED.  Double hop:
  * backend_auth = negotiate authenticates to the backend as the caller with
  * the credentials the caller delegated; without them the request is
  * refused, never sent anonymously.
@@ -15,7 +16,9 @@
  * Connections are kept for reuse only when nothing about them belongs to
  * one caller: not for an impersonated request (made as the caller), not
  * with backend_auth (a backend may tie an authentication to its
- * connection). */
+ * connection).  And only when the response ended exactly where its own
+ * framing said, with nothing more readable (see respond()): bytes a
+ * backend writes beyond a response would be read as the next caller's. */
 #include <errno.h>
 #include <gssapi/gssapi.h>
 #include <netdb.h>
@@ -49,6 +52,9 @@ struct proxy_ctx {
 	uint64_t connect_ms, timeout_ms;
 	unsigned char *key;       /* identity_signing_key, or NULL */
 	size_t keylen;
+	int sig_version;          /* identity_signature: 1 or 2 */
+	char *audience;           /* identity_audience, or the backend as configured */
+	struct proxy_strip strip; /* strip_headers */
 	struct proxy_pool pool;
 };
 
@@ -63,6 +69,7 @@ struct px {
 	bool head_out;            /* the response head was given to the client */
 	enum proxy_body body;
 	uint64_t body_len;
+	char *whole;              /* a body read whole before the head (v2 digest), or NULL */
 	struct sbuf head;
 	struct proxy_gss gss;
 	char *io;                 /* CHUNK_ROOM + IO_SIZE + 2 */
@@ -106,11 +113,92 @@ static bool reuse_allowed(const struct px *x)
 
 /* ---------------------------------------------------------------- the request */
 
+/* The client's body of `len` bytes, to its end, into x->whole.  0 or status. */
+static int read_whole_body(struct px *x, uint64_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	x->whole = malloc((size_t)len + 1);
+	if (!x->whole)
+		return refuse(x, 500, "out of memory");
+	/* one byte of room more: the read that returns 0 marks the end */
+	while ((n = x->req->ops->read(x->req, x->whole + got, (size_t)len + 1 - got)) > 0)
+		got += (size_t)n;
+	if (n < 0)
+		return refuse(x, IDG_ERROR, "the client went away while sending its body");
+	if (got != len)
+		return refuse(x, 400, "the request body ended after %zu of %llu bytes", got,
+			      (unsigned long long)len);
+	return 0;
+}
+
+/* What a v2 signature says of the body.  A streamed body cannot be
+ * digested before the head that carries the signature: so a body of known
+ * length up to PROXY_DIGEST_MAX is read whole first (and sent from
+ * memory), and its SHA-256 is signed; of a larger or chunked one only its
+ * framing is ("length=N", "chunked").  0 or status. */
+static int describe_body(struct px *x, char **desc)
+{
+	enum proxy_body body;
+	uint64_t len;
+	char err[200];
+
+	*desc = NULL;
+	if (proxy_request_body(x->req, &body, &len, err, sizeof(err)) < 0)
+		return refuse(x, 400, "%s", err);
+	if (body == PROXY_BODY_NONE) {
+		*desc = strdup("none");
+	} else if (body == PROXY_BODY_CHUNKED) {
+		*desc = strdup("chunked");
+	} else if (len <= PROXY_DIGEST_MAX) {
+		if (read_whole_body(x, len))
+			return x->result;
+		*desc = proxy_body_digest(x->whole, (size_t)len);
+	} else if (asprintf(desc, "length=%llu", (unsigned long long)len) < 0) {
+		*desc = NULL;
+	}
+	return *desc ? 0 : refuse(x, 500, "out of memory");
+}
+
+/* X-Identity-Signature (identity_signing_key).  v1 covers the identity
+ * alone; v2 also what the request is: audience, method, target, Host and
+ * body, so that a captured signature cannot vouch for another request.
+ * 0 or status. */
+static int sign(struct px *x, const char *target, const struct proxy_head_opts *o, char **sig)
+{
+	struct idg_request *req = x->req;
+	const char *level = proxy_level_name(req->level);
+	long long ts = (long long)time(NULL);
+	char *in = NULL, *body = NULL;
+
+	if (x->c->sig_version == 1) {
+		in = proxy_sign_input(req->user, req->principal, level, req->request_id, ts);
+	} else {
+		if (describe_body(x, &body))
+			return x->result;
+		struct proxy_sign_fields f = {
+			.audience = x->c->audience, .method = req->method, .target = target,
+			.host = proxy_head_host(req, o), .user = req->user,
+			.principal = req->principal, .level = level, .request_id = req->request_id,
+			.body = body, .timestamp = ts,
+		};
+		in = proxy_sign_input_v2(&f);
+	}
+	*sig = in ? proxy_sign(x->c->key, x->c->keylen, x->c->sig_version == 1 ? "v1" : "v2", in,
+			       ts)
+		  : NULL;
+	free(in);
+	free(body);
+	return *sig ? 0 : refuse(x, 500, "cannot sign the identity headers");
+}
+
 /* Credentials for the backend and the signature; the head.  0 or status. */
 static int prepare(struct px *x)
 {
 	struct idg_request *req = x->req;
-	struct proxy_head_opts o = { .backend = &x->c->be, .preserve_host = x->c->preserve_host };
+	struct proxy_head_opts o = { .backend = &x->c->be, .strip = &x->c->strip,
+				     .preserve_host = x->c->preserve_host };
 	char err[400], *target, *sig = NULL;
 	int rc;
 
@@ -128,17 +216,14 @@ static int prepare(struct px *x)
 				      req->principal ? req->principal : "the caller", err);
 		o.authorization = x->gss.header;
 	}
-	if (x->c->key) {
-		long long ts = (long long)time(NULL);
-		char *in = proxy_sign_input(req->user, req->principal, proxy_level_name(req->level),
-					    req->request_id, ts);
-		sig = in ? proxy_sign(x->c->key, x->c->keylen, in, ts) : NULL;
-		free(in);
-		if (!sig)
-			return refuse(x, 500, "cannot sign the identity headers");
-		o.signature = sig;
-	}
 	target = proxy_target(&x->c->be, req->path, req->path_info, req->query);
+	if (!target)
+		return refuse(x, 500, "out of memory");
+	if (x->c->key && sign(x, target, &o, &sig)) {
+		free(target);
+		return x->result;
+	}
+	o.signature = sig;
 	sb_init(&x->head);
 	rc = proxy_build_head(&x->head, req, target, &o, &x->body, &x->body_len, err, sizeof(err));
 	free(target);
@@ -238,6 +323,8 @@ static int send_request(struct px *x)
 		return -1;
 	if (x->early || x->body == PROXY_BODY_NONE)
 		return 0;
+	if (x->whole) /* nothing of it is lost if this connection turns out stale */
+		return send_bytes(x, x->whole, (size_t)x->body_len, "sending the request body");
 	return send_body(x);
 }
 
@@ -459,11 +546,26 @@ static int exchange(struct px *x)
 	return refuse(x, 502, "the backend closed two connections in a row");
 }
 
+/* A bodiless response (to HEAD, a 204, a 304) ends where the request or
+ * the status says, not where bytes of the backend's say: a backend that
+ * sends a body anyway -- a common bug -- may write it a moment later, and
+ * no wait of ours can rule that out.  Kept, that connection would hand
+ * the body to the next caller as the head of his response, so it is
+ * closed; the cost is one new connection after such a response.  Others
+ * are kept when their length or last chunk ended exactly at the bytes
+ * read (relay_length, relay_chunked) and nothing more is readable when
+ * the connection is given back and again when it is taken (proxy_conn.c);
+ * see docs/MODULES.md for what that cannot catch. */
+static bool framing_kept(const struct px *x)
+{
+	return !x->resp.close && !x->resp.no_body && !x->early;
+}
+
 static int respond(struct px *x)
 {
 	if (check_backend_auth(x))
 		return x->result;
-	x->reusable = x->reusable && !x->resp.close && !x->early;
+	x->reusable = x->reusable && framing_kept(x);
 	pass_head(x);
 	/* (with no body bytes at all, the worker sends the head at the end) */
 	return relay_body(x) ? x->result : IDG_OK;
@@ -480,6 +582,7 @@ static void finish(struct px *x)
 	proxy_resp_free(&x->resp);
 	proxy_gss_free(&x->gss);
 	sb_free(&x->head);
+	free(x->whole);
 	free(x->io);
 	free(x->in);
 }
@@ -559,8 +662,20 @@ static int setup_auth(const struct idg_init *ini, struct proxy_ctx *c)
 static int setup_key(const struct idg_init *ini, struct proxy_ctx *c)
 {
 	const char *path = ini->ops->get(ini, "identity_signing_key");
+	const char *version = ini->ops->get(ini, "identity_signature");
+	const char *audience = ini->ops->get(ini, "identity_audience");
 	char err[400];
 
+	if (strcmp(version, "v1") != 0 && strcmp(version, "v2") != 0) {
+		ini->ops->error(ini, "identity_signature", "'%s': expected v1 or v2", version);
+		return -1;
+	}
+	c->sig_version = version[1] - '0';
+	c->audience = strdup(audience ? audience : c->spec);
+	if (!c->audience) {
+		ini->ops->error(ini, "identity_audience", "out of memory");
+		return -1;
+	}
 	if (!path)
 		return 0;
 	if (proxy_read_key(path, &c->key, &c->keylen, err, sizeof(err)) < 0) {
@@ -586,6 +701,8 @@ static void proxy_cleanup(void *p)
 		explicit_bzero(c->key, c->keylen);
 	free(c->key);
 	proxy_backend_free(&c->be);
+	proxy_strip_free(&c->strip);
+	free(c->audience);
 	free(c->spec);
 	free(c);
 }
@@ -606,6 +723,10 @@ static int proxy_init(const struct idg_init *ini, void **ctxp)
 	c->timeout_ms = ini->ops->get_uint(ini, "timeout");
 	if (!c->spec || proxy_backend_parse(spec, &c->be, err, sizeof(err)) < 0) {
 		ini->ops->error(ini, "backend", "'%s': %s", spec, c->spec ? err : "out of memory");
+		goto fail;
+	}
+	if (proxy_strip_parse(ini->ops->get(ini, "strip_headers"), &c->strip, err, sizeof(err)) < 0) {
+		ini->ops->error(ini, "strip_headers", "%s", err);
 		goto fail;
 	}
 	if (c->connect_ms == 0 || c->timeout_ms == 0) {
@@ -633,11 +754,18 @@ static const struct idg_key proxy_keys[] = {
 	  "with backend_auth = negotiate: constrained delegation from the gateway's own "
 	  "credentials (S4U2Proxy), not the caller's delegated ones" },
 	{ "preserve_host", IDG_KEY_BOOL, 0, "false", "send the client's Host header" },
+	{ "strip_headers", IDG_KEY_STRING, 0, PROXY_STRIP_DEFAULT,
+	  "headers of the client never passed on (forwarding ones a backend may believe), or none" },
 	{ "connect_timeout", IDG_KEY_DURATION, 0, "5s", "how long connecting may take" },
 	{ "timeout", IDG_KEY_DURATION, 0, "60s", "how long the backend may stay silent" },
 	{ "keepalive", IDG_KEY_UINT, 0, "16", "idle connections kept per vdir and worker" },
 	{ "identity_signing_key", IDG_KEY_PATH, 0, NULL,
 	  "a key file: sign the identity headers (HMAC-SHA256)" },
+	{ "identity_signature", IDG_KEY_NAME, 0, "v2",
+	  "v2: sign the identity and the request (method, target, Host, audience, body); "
+	  "v1: the identity alone, for backends that check only v1" },
+	{ "identity_audience", IDG_KEY_STRING, 0, NULL,
+	  "whom a v2 signature is for (default: the backend as configured)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 

@@ -123,7 +123,8 @@ void proxy_gss_free(struct proxy_gss *g)
 	memset(g, 0, sizeof(*g));
 }
 
-char *proxy_sign(const unsigned char *key, size_t keylen, const char *input, long long ts)
+char *proxy_sign(const unsigned char *key, size_t keylen, const char *version,
+		 const char *input, long long ts)
 {
 	unsigned char mac[32];
 	char *b64, *out = NULL;
@@ -131,7 +132,21 @@ char *proxy_sign(const unsigned char *key, size_t keylen, const char *input, lon
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, keylen, input, strlen(input), mac) < 0)
 		return NULL;
 	b64 = base64_encode(mac, sizeof(mac));
-	if (b64 && asprintf(&out, "v1; t=%lld; sig=%s", ts, b64) < 0)
+	if (b64 && asprintf(&out, "%s; t=%lld; sig=%s", version, ts, b64) < 0)
+		out = NULL;
+	free(b64);
+	return out;
+}
+
+char *proxy_body_digest(const void *body, size_t len)
+{
+	unsigned char md[32];
+	char *b64, *out = NULL;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, body, len, md) < 0)
+		return NULL;
+	b64 = base64_encode(md, sizeof(md));
+	if (b64 && asprintf(&out, "sha-256=%s", b64) < 0)
 		out = NULL;
 	free(b64);
 	return out;

@@ -26,9 +26,12 @@ int proxy_gss_start(struct proxy_gss *g, gss_cred_id_t creds, gss_name_t service
 int proxy_gss_finish(struct proxy_gss *g, const char *b64, char *err, size_t errlen);
 void proxy_gss_free(struct proxy_gss *g);
 
-/* "v1; t=TIMESTAMP; sig=BASE64(HMAC-SHA256(key, input))", caller frees;
- * NULL on failure. */
-char *proxy_sign(const unsigned char *key, size_t keylen, const char *input, long long ts);
+/* "VERSION; t=TIMESTAMP; sig=BASE64(HMAC-SHA256(key, input))", caller
+ * frees; NULL on failure. */
+char *proxy_sign(const unsigned char *key, size_t keylen, const char *version,
+		 const char *input, long long ts);
+/* "sha-256=BASE64(SHA-256(body))" for a v2 signature, caller frees. */
+char *proxy_body_digest(const void *body, size_t len);
 
 /* Read a signing key: a regular file of 32 to 4096 bytes, readable by no
  * one but its owner and group.  0, or -1 with err. */

@@ -1,6 +1,7 @@
 /* proxy_conn.c -- sockets to a backend.  Every wait has a limit, every
  * write is MSG_NOSIGNAL (a backend that hangs up must not kill the
- * worker with SIGPIPE), and an idle connection is checked before reuse. */
+ * worker with SIGPIPE), and a kept connection is checked when it is given
+ * back and again when it is taken. */
 #include "proxy_conn.h"
 
 #include <errno.h>
@@ -44,13 +45,18 @@ void proxy_pool_destroy(struct proxy_pool *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-/* An idle connection is usable when nothing is waiting on it: a backend
- * that closed it (EOF) or sent something unasked makes it readable. */
-static bool still_open(int fd)
+/* A connection may serve another request only while nothing is readable on
+ * it: a byte there now belongs to no request of ours -- the rest of a
+ * response that said it was over, which the next caller would read as the
+ * head of his -- and an EOF or an error means the backend is gone.  A peek
+ * that does not wait: it sees only what has arrived (see proxy.c for why
+ * bodiless responses are never kept at all). */
+static bool quiet(int fd)
 {
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
-	return poll(&pf, 1, 0) == 0;
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 int proxy_pool_take(struct proxy_pool *p)
@@ -61,7 +67,7 @@ int proxy_pool_take(struct proxy_pool *p)
 	pthread_mutex_lock(&p->lock);
 	while (p->n > 0 && fd < 0) {
 		int cand = p->idle[--p->n].fd; /* the most recent: the least likely stale */
-		if (now - p->idle[p->n].since_ms < PROXY_IDLE_MAX_MS && still_open(cand))
+		if (now - p->idle[p->n].since_ms < PROXY_IDLE_MAX_MS && quiet(cand))
 			fd = cand;
 		else
 			close(cand);
@@ -72,6 +78,10 @@ int proxy_pool_take(struct proxy_pool *p)
 
 void proxy_pool_give(struct proxy_pool *p, int fd)
 {
+	if (!quiet(fd)) {
+		close(fd);
+		return;
+	}
 	pthread_mutex_lock(&p->lock);
 	if (p->n < p->max) {
 		p->idle[p->n].fd = fd;

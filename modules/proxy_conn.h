@@ -25,9 +25,11 @@ struct proxy_pool {
 
 void proxy_pool_init(struct proxy_pool *p, unsigned max);
 void proxy_pool_destroy(struct proxy_pool *p);
-/* An idle connection that still looks open, or -1. */
+/* An idle connection with nothing readable on it (no stray byte, no EOF),
+ * or -1; the others are closed. */
 int proxy_pool_take(struct proxy_pool *p);
-/* Keep fd for the next request, or close it if the pool is full. */
+/* Keep fd for the next request -- only if nothing is readable on it now --
+ * else, or when the pool is full, close it. */
 void proxy_pool_give(struct proxy_pool *p, int fd);
 
 /* Connect within timeout_ms.  Returns the fd, or -1 with errno

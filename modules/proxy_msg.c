@@ -143,18 +143,43 @@ static bool unreserved_or_path(unsigned char c)
 	return isalnum(c) || strchr("-._~!$&'()*+,;=:@/", c);
 }
 
-static void put_encoded_path(struct sbuf *b, const char *s)
+static void put_escaped(struct sbuf *b, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
+	sb_putc(b, '%');
+	sb_putc(b, hex[c >> 4]);
+	sb_putc(b, hex[c & 15]);
+}
+
+static void put_encoded_path(struct sbuf *b, const char *s)
+{
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (unreserved_or_path(*p)) {
+		if (unreserved_or_path(*p))
 			sb_putc(b, (char)*p);
-		} else {
-			sb_putc(b, '%');
-			sb_putc(b, hex[*p >> 4]);
-			sb_putc(b, hex[*p & 15]);
-		}
+		else
+			put_escaped(b, *p);
+	}
+}
+
+/* A byte that may not stand raw in a request-target (RFC 9112 3.2): a
+ * control byte, SP, DEL, an 8-bit byte; '#' would start a fragment. */
+static bool target_byte_bad(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || c == '#';
+}
+
+/* The query as the client sent it -- its escapes and its delimiters keep
+ * their meaning -- but never a byte that could break the request line:
+ * those are percent-encoded, which a backend decodes to the same text.
+ * (The front end refuses most of them already; this is the last word.) */
+static void put_encoded_query(struct sbuf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (target_byte_bad(*p))
+			put_escaped(b, *p);
+		else
+			sb_putc(b, (char)*p);
 	}
 }
 
@@ -179,7 +204,7 @@ char *proxy_target(const struct proxy_backend *b, const char *path, const char *
 		sb_putc(&t, '/');
 	if (query && *query) {
 		sb_putc(&t, '?');
-		sb_puts(&t, query);
+		put_encoded_query(&t, query);
 	}
 	return t.s;
 }
@@ -202,13 +227,95 @@ static bool listed_in(const char *name, const char *list)
 	return false;
 }
 
+/* ---------------------------------------------------------------- strip_headers */
+
+static bool token_ok(const char *s);
+
+/* Equal names, in any case and with '_' for '-'. */
+static bool same_name(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a == '_' ? '-' : (char)tolower((unsigned char)*a);
+		char y = *b == '_' ? '-' : (char)tolower((unsigned char)*b);
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+static bool stripped(const struct proxy_strip *s, const char *name)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		if (same_name(s->names[i], name))
+			return true;
+	return false;
+}
+
+static int add_name(struct proxy_strip *s, const char *name)
+{
+	char **grown = realloc(s->names, (s->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -1;
+	s->names = grown;
+	s->names[s->n] = strdup(name);
+	if (!s->names[s->n])
+		return -1;
+	s->n++;
+	return 0;
+}
+
+int proxy_strip_parse(const char *list, struct proxy_strip *s, char *err, size_t errlen)
+{
+	char *copy = strdup(list), *save = NULL;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		if (!token_ok(w)) {
+			snprintf(err, errlen, "'%s' is not a header name", w);
+			goto done;
+		}
+		if (add_name(s, w) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto done;
+		}
+	}
+	if (s->n == 0) {
+		snprintf(err, errlen, "names no header (write none for none)");
+		goto done;
+	}
+	if (s->n == 1 && strcmp(s->names[0], "none") == 0)
+		proxy_strip_free(s);
+	rc = 0;
+done:
+	free(copy);
+	if (rc < 0)
+		proxy_strip_free(s);
+	return rc;
+}
+
+void proxy_strip_free(struct proxy_strip *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->names[i]);
+	free(s->names);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---------------------------------------------------------------- the request head */
+
 bool proxy_request_header_dropped(const char *name, const char *connection)
 {
 	static const char *const owned[] = {
 		/* for this hop only, like the hop-by-hop ones */
 		"Expect", "Proxy-Authorization",
 		/* set by the gateway */
-		"Host", "Content-Length", "X-Forwarded-For", "X-Forwarded-Proto",
+		"Host", "Content-Length", "X-Forwarded-For", "X-Forwarded-Proto", "Forwarded",
 		"X-Forwarded-Host", "X-Request-Id", "X-Remote-User", "X-Remote-Principal",
 		"X-Impersonation-Level", "X-Identity-Signature",
 		/* for the gateway itself */
@@ -227,16 +334,11 @@ bool proxy_request_header_dropped(const char *name, const char *connection)
 
 void proxy_identity_value(struct sbuf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p >= 0x21 && *p <= 0x7e && *p != '%') {
+		if (*p >= 0x21 && *p <= 0x7e && *p != '%')
 			sb_putc(b, (char)*p);
-		} else {
-			sb_putc(b, '%');
-			sb_putc(b, hex[*p >> 4]);
-			sb_putc(b, hex[*p & 15]);
-		}
+		else
+			put_escaped(b, *p);
 	}
 }
 
@@ -256,38 +358,101 @@ const char *proxy_level_name(enum idg_level l)
 	return n ? n : "anonymous"; /* never more than it is */
 }
 
-/* The client's headers that pass; the X-Forwarded-For values it sent are
- * collected to be extended, not trusted. */
-static void put_client_headers(struct sbuf *h, struct sbuf *xff, struct idg_request *req,
-			       bool drop_authorization)
+/* The hops a request went through: what the client sent (when it is let
+ * through), to which the gateway adds itself. */
+struct hops {
+	struct sbuf xff;  /* X-Forwarded-For */
+	struct sbuf fwd;  /* Forwarded elements */
+};
+
+static void add_hop(struct sbuf *list, const char *value)
+{
+	if (list->len)
+		sb_puts(list, ", ");
+	sb_puts(list, value);
+}
+
+/* The client's headers that pass; the X-Forwarded-For values it sent (and
+ * its Forwarded ones, unless stripped) are collected to be extended, not
+ * trusted. */
+static void put_client_headers(struct sbuf *h, struct hops *hops, struct idg_request *req,
+			       const struct proxy_head_opts *o)
 {
 	const char *connection = req->ops->header(req, "Connection");
 	const char *name, *value;
 
 	for (size_t i = 0; req->ops->header_at(req, i, &name, &value); i++) {
+		if (stripped(o->strip, name))
+			continue;
 		if (strcasecmp(name, "X-Forwarded-For") == 0) {
-			if (xff->len)
-				sb_puts(xff, ", ");
-			sb_puts(xff, value);
+			add_hop(&hops->xff, value);
+			continue;
+		}
+		if (strcasecmp(name, "Forwarded") == 0) {
+			add_hop(&hops->fwd, value);
 			continue;
 		}
 		if (proxy_request_header_dropped(name, connection) ||
-		    (drop_authorization && strcasecmp(name, "Authorization") == 0))
+		    (o->authorization && strcasecmp(name, "Authorization") == 0))
 			continue;
 		sb_printf(h, "%s: %s\r\n", name, value);
 	}
 }
 
-static void put_gateway_headers(struct sbuf *h, struct sbuf *xff, struct idg_request *req,
+/* A Forwarded parameter's value (RFC 7239 4): a token as it is, else a
+ * quoted-string; a control byte cannot be quoted and is left out. */
+static void put_forwarded_value(struct sbuf *h, const char *v)
+{
+	if (token_ok(v)) {
+		sb_puts(h, v);
+		return;
+	}
+	sb_putc(h, '"');
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			continue;
+		if (*p == '"' || *p == '\\')
+			sb_putc(h, '\\');
+		sb_putc(h, (char)*p);
+	}
+	sb_putc(h, '"');
+}
+
+/* "for=ADDR;proto=SCHEME;host=HOST", an IPv6 address in brackets. */
+static void put_forwarded(struct sbuf *h, struct sbuf *fwd, struct idg_request *req)
+{
+	struct sbuf node;
+
+	sb_init(&node);
+	if (!req->client_addr || !*req->client_addr)
+		sb_puts(&node, "unknown");
+	else if (strchr(req->client_addr, ':'))
+		sb_printf(&node, "[%s]", req->client_addr);
+	else
+		sb_puts(&node, req->client_addr);
+	sb_puts(h, "Forwarded: ");
+	if (fwd->len)
+		sb_printf(h, "%s, ", fwd->s);
+	sb_puts(h, "for=");
+	put_forwarded_value(h, node.s);
+	sb_printf(h, ";proto=%s", req->tls ? "https" : "http");
+	if (req->host && *req->host) {
+		sb_puts(h, ";host=");
+		put_forwarded_value(h, req->host);
+	}
+	sb_puts(h, "\r\n");
+	sb_free(&node);
+}
+
+static void put_gateway_headers(struct sbuf *h, struct hops *hops, struct idg_request *req,
 				const struct proxy_head_opts *o)
 {
-	if (xff->len)
-		sb_puts(xff, ", ");
-	sb_puts(xff, req->client_addr);
-	sb_printf(h, "X-Forwarded-For: %s\r\n", xff->s);
+	add_hop(&hops->xff, req->client_addr);
+	sb_printf(h, "X-Forwarded-For: %s\r\n", hops->xff.s);
 	sb_printf(h, "X-Forwarded-Proto: %s\r\n", req->tls ? "https" : "http");
 	if (req->host && *req->host)
 		sb_printf(h, "X-Forwarded-Host: %s\r\n", req->host);
+	put_forwarded(h, &hops->fwd, req);
 	sb_printf(h, "X-Request-Id: %s\r\n", req->request_id);
 	put_identity(h, "X-Remote-User", req->user);
 	put_identity(h, "X-Remote-Principal", req->principal);
@@ -298,19 +463,15 @@ static void put_gateway_headers(struct sbuf *h, struct sbuf *xff, struct idg_req
 		sb_printf(h, "Authorization: %s\r\n", o->authorization);
 }
 
-/* How the body goes: the client's Content-Length, chunked when it sent
- * one in chunks, else none (Content-Length: 0 for methods that carry a
- * body, which some backends insist on). */
-static int body_framing(struct sbuf *h, struct idg_request *req, enum proxy_body *body,
-			uint64_t *length, char *err, size_t errlen)
+int proxy_request_body(struct idg_request *req, enum proxy_body *body, uint64_t *length,
+		       char *err, size_t errlen)
 {
 	const char *cl = req->ops->header(req, "Content-Length");
-	const char *te = req->ops->header(req, "Transfer-Encoding");
 
 	*length = 0;
-	if (te) {
+	*body = PROXY_BODY_NONE;
+	if (req->ops->header(req, "Transfer-Encoding")) {
 		*body = PROXY_BODY_CHUNKED;
-		sb_puts(h, "Transfer-Encoding: chunked\r\n");
 		return 0;
 	}
 	if (cl) {
@@ -321,32 +482,65 @@ static int body_framing(struct sbuf *h, struct idg_request *req, enum proxy_body
 			return fail(err, errlen, "the request's Content-Length is malformed");
 		*body = v ? PROXY_BODY_LENGTH : PROXY_BODY_NONE;
 		*length = v;
-		sb_printf(h, "Content-Length: %llu\r\n", v);
-		return 0;
 	}
-	*body = PROXY_BODY_NONE;
-	if (!strcmp(req->method, "POST") || !strcmp(req->method, "PUT") ||
-	    !strcmp(req->method, "PATCH"))
+	return 0;
+}
+
+/* How the body goes: the client's Content-Length, chunked when it sent
+ * one in chunks, else none (Content-Length: 0 for methods that carry a
+ * body, which some backends insist on). */
+static int body_framing(struct sbuf *h, struct idg_request *req, enum proxy_body *body,
+			uint64_t *length, char *err, size_t errlen)
+{
+	if (proxy_request_body(req, body, length, err, errlen) < 0)
+		return -1;
+	if (*body == PROXY_BODY_CHUNKED)
+		sb_puts(h, "Transfer-Encoding: chunked\r\n");
+	else if (req->ops->header(req, "Content-Length"))
+		sb_printf(h, "Content-Length: %llu\r\n", (unsigned long long)*length);
+	else if (!strcmp(req->method, "POST") || !strcmp(req->method, "PUT") ||
+		 !strcmp(req->method, "PATCH"))
 		sb_puts(h, "Content-Length: 0\r\n");
 	return 0;
+}
+
+/* The request line is written only with a target of visible ASCII: what
+ * proxy_target makes; anything else is a bug to refuse, not to send. */
+static bool target_ok(const char *t)
+{
+	if (!*t)
+		return false;
+	for (; *t; t++)
+		if (target_byte_bad((unsigned char)*t))
+			return false;
+	return true;
+}
+
+const char *proxy_head_host(const struct idg_request *req, const struct proxy_head_opts *o)
+{
+	return o->preserve_host && req->host && *req->host ? req->host : o->backend->hostport;
 }
 
 int proxy_build_head(struct sbuf *out, struct idg_request *req, const char *target,
 		     const struct proxy_head_opts *o, enum proxy_body *body, uint64_t *length,
 		     char *err, size_t errlen)
 {
-	struct sbuf xff;
-	const char *host = o->preserve_host && req->host && *req->host ? req->host
-								      : o->backend->hostport;
+	struct hops hops;
+	const char *host = proxy_head_host(req, o);
 	int rc;
 
-	sb_init(&xff);
+	if (!target_ok(target))
+		return fail(err, errlen, "the request-target for the backend has a byte that may "
+					 "not stand raw in a request line");
+	sb_init(&hops.xff);
+	sb_init(&hops.fwd);
 	sb_printf(out, "%s %s HTTP/1.1\r\nHost: %s\r\n", req->method, target, host);
-	put_client_headers(out, &xff, req, o->authorization != NULL);
-	put_gateway_headers(out, &xff, req, o);
+	put_client_headers(out, &hops, req, o);
+	put_gateway_headers(out, &hops, req, o);
 	rc = body_framing(out, req, body, length, err, errlen);
 	sb_puts(out, "\r\n");
-	sb_free(&xff);
+	sb_free(&hops.xff);
+	sb_free(&hops.fwd);
 	return rc;
 }
 
@@ -652,19 +846,44 @@ ssize_t proxy_chunks_decode(struct proxy_chunks *ch, const char *in, size_t n, c
 
 /* ---------------------------------------------------------------- signature */
 
+/* The identity lines, as the headers carry them (empty when absent). */
+static void put_identity_lines(struct sbuf *b, const char *user, const char *principal,
+			       const char *level, const char *request_id)
+{
+	const char *parts[] = { user, principal, level, request_id };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (parts[i])
+			proxy_identity_value(b, parts[i]);
+		sb_putc(b, '\n');
+	}
+}
+
 char *proxy_sign_input(const char *user, const char *principal, const char *level,
 		       const char *request_id, long long timestamp)
 {
 	struct sbuf b;
-	const char *parts[] = { user, principal, level, request_id };
 
 	sb_init(&b);
 	sb_puts(&b, "idgate-identity-v1\n");
-	for (size_t i = 0; i < 4; i++) {
-		if (parts[i])
-			proxy_identity_value(&b, parts[i]);
-		sb_putc(&b, '\n');
-	}
+	put_identity_lines(&b, user, principal, level, request_id);
 	sb_printf(&b, "%lld", timestamp);
+	return b.s;
+}
+
+char *proxy_sign_input_v2(const struct proxy_sign_fields *f)
+{
+	const char *raw[] = { f->audience, f->method, f->target, f->host, f->body };
+	struct sbuf b;
+
+	/* each value is one line: one with a line break would shift the rest */
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
+		if (!raw[i] || strpbrk(raw[i], "\r\n"))
+			return NULL;
+	sb_init(&b);
+	sb_printf(&b, "idgate-identity-v2\n%s\n%s\n%s\n%s\n", f->audience, f->method, f->target,
+		  f->host);
+	put_identity_lines(&b, f->user, f->principal, f->level, f->request_id);
+	sb_printf(&b, "%s\n%lld", f->body, f->timestamp);
 	return b.s;
 }

@@ -43,10 +43,28 @@ char *proxy_target(const struct proxy_backend *b, const char *path, const char *
  * any named in the client's Connection header (`connection`, may be NULL). */
 bool proxy_request_header_dropped(const char *name, const char *connection);
 
+/* Headers a client may send but a backend must not believe, as a gateway
+ * in front of it would set them (strip_headers); names in any case, '_'
+ * for '-'.  Forwarded among them: the gateway's own is then the only one,
+ * else the client's elements go first and the gateway's is appended. */
+#define PROXY_STRIP_DEFAULT                                                              \
+	"Forwarded X-Real-IP X-Forwarded-Port X-Forwarded-Prefix X-Forwarded-Server "     \
+	"X-Original-URL X-Rewrite-URL X-Forwarded-User Remote-User"
+
+struct proxy_strip {
+	size_t n;
+	char **names;
+};
+
+/* Names separated by blanks or commas, or "none".  0, or -1 with err. */
+int proxy_strip_parse(const char *list, struct proxy_strip *s, char *err, size_t errlen);
+void proxy_strip_free(struct proxy_strip *s);
+
 enum proxy_body { PROXY_BODY_NONE = 0, PROXY_BODY_LENGTH, PROXY_BODY_CHUNKED };
 
 struct proxy_head_opts {
 	const struct proxy_backend *backend;
+	const struct proxy_strip *strip; /* the client's headers not to pass */
 	bool preserve_host;         /* send the client's Host rather than the backend's */
 	const char *authorization;  /* "Negotiate ..." for the backend, or NULL */
 	const char *signature;      /* X-Identity-Signature value, or NULL */
@@ -54,12 +72,19 @@ struct proxy_head_opts {
 
 /* The head for the backend: the request line, the client's headers that
  * pass, and the gateway's own: Host, X-Forwarded-For/-Proto/-Host,
- * X-Remote-User, X-Remote-Principal, X-Impersonation-Level, X-Request-Id.
- * Says how the body goes (*body, and *length for PROXY_BODY_LENGTH).
- * 0, or -1 with err (a malformed Content-Length). */
+ * Forwarded, X-Remote-User, X-Remote-Principal, X-Impersonation-Level,
+ * X-Request-Id.  Says how the body goes (*body, and *length for
+ * PROXY_BODY_LENGTH).  0, or -1 with err (a malformed Content-Length, a
+ * target with a byte that may not stand in a request line). */
 int proxy_build_head(struct sbuf *out, struct idg_request *req, const char *target,
 		     const struct proxy_head_opts *o, enum proxy_body *body, uint64_t *length,
 		     char *err, size_t errlen);
+/* How the request's body goes (as proxy_build_head says it).  0, or -1
+ * with err (a malformed Content-Length). */
+int proxy_request_body(struct idg_request *req, enum proxy_body *body, uint64_t *length,
+		       char *err, size_t errlen);
+/* The Host the head carries: the backend's, or with preserve_host the client's. */
+const char *proxy_head_host(const struct idg_request *req, const struct proxy_head_opts *o);
 
 /* A header value the gateway sets from an identity: bytes outside
  * printable ASCII, and '%', are percent-encoded, so that no principal can
@@ -110,10 +135,29 @@ ssize_t proxy_chunks_decode(struct proxy_chunks *ch, const char *in, size_t n, c
 
 /* ---- the identity signature ---- */
 
-/* The text an identity signature covers: "idgate-identity-v1", then the
+/* A body of known length up to this is read whole before the head goes,
+ * so that a v2 signature covers its digest. */
+#define PROXY_DIGEST_MAX 65536
+
+/* The text a v1 identity signature covers: "idgate-identity-v1", then the
  * user, principal, level, request id and timestamp, each on its own line
- * (a missing value is empty).  Caller frees. */
+ * (a missing value is empty), the identity values as the headers carry
+ * them (proxy_identity_value).  Caller frees. */
 char *proxy_sign_input(const char *user, const char *principal, const char *level,
 		       const char *request_id, long long timestamp);
+
+struct proxy_sign_fields {
+	const char *audience;    /* identity_audience: whom the request is for */
+	const char *method, *target, *host; /* as the head carries them */
+	const char *user, *principal, *level, *request_id; /* NULL: empty */
+	const char *body;        /* "none", "sha-256=B64", "length=N" or "chunked" */
+	long long timestamp;
+};
+
+/* The text a v2 signature covers: "idgate-identity-v2", the audience,
+ * method, target, Host, the four identity lines as in v1, the body and
+ * the timestamp, each on its own line.  NULL when a value is missing or
+ * has a line break (or out of memory).  Caller frees. */
+char *proxy_sign_input_v2(const struct proxy_sign_fields *f);
 
 #endif

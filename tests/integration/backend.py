@@ -23,6 +23,18 @@ Paths:
   /hangup          closes the connection without answering
   /garbage         an invalid status line
   /short           Content-Length 100, 10 bytes, close
+  /stray/KIND      misbehaves on a kept connection: answers, then writes a
+                   whole second response nobody asked for (STRAY) -- a
+                   second later after a HEAD (KIND head) or a 204/304 (KIND
+                   204, 304), at once after a body longer than its
+                   Content-Length (KIND length) -- then goes on reading
+                   requests on that connection
+
+With KEYFILE, X-Identity-Signature is verified: v1 over the identity
+headers, v2 also over the method, the request-target, Host, the audience
+(this backend as the gateway names it: http://127.0.0.1:PORT/ or
+unix:PATH) and the body (none, its sha-256 up to 64 KiB, else its length,
+or "chunked").
 """
 import base64
 import hashlib
@@ -36,6 +48,12 @@ import sys
 import time
 
 KEY = None
+AUDIENCE = None
+DIGEST_MAX = 65536
+IDENTITY = ("X-Remote-User", "X-Remote-Principal", "X-Impersonation-Level", "X-Request-Id")
+STRAY_BODY = b'{"injected": "stray bytes of an earlier response"}'
+STRAY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Injected: yes\r\n"
+         b"Content-Length: %d\r\n\r\n%s" % (len(STRAY_BODY), STRAY_BODY))
 
 
 def read_line(f, limit=65536):
@@ -80,18 +98,36 @@ def read_body(f, headers):
     return b"", "none"
 
 
-def signature_ok(headers):
+def body_descriptor(headers, body):
+    """What a v2 signature says of the body, from what arrived."""
+    if get(headers, "Transfer-Encoding"):
+        return "chunked"
+    length = int(get(headers, "Content-Length") or 0)
+    if length == 0:
+        return "none"
+    if length <= DIGEST_MAX:
+        return "sha-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+    return "length=%d" % length
+
+
+def signature_ok(method, target, headers, body):
     sig = get(headers, "X-Identity-Signature")
     if KEY is None or sig is None:
         return None
+    version = sig.split(";")[0]
     parts = dict(p.strip().split("=", 1) for p in sig.split(";")[1:])
-    text = "idgate-identity-v1\n" + "\n".join(
-        get(headers, n) or "" for n in
-        ("X-Remote-User", "X-Remote-Principal", "X-Impersonation-Level", "X-Request-Id"))
-    text += "\n" + parts["t"]
+    fields = [get(headers, n) or "" for n in IDENTITY]
+    if version == "v1":
+        text = "\n".join(["idgate-identity-v1"] + fields + [parts["t"]])
+    elif version == "v2":
+        text = "\n".join(["idgate-identity-v2", AUDIENCE, method, target,
+                          get(headers, "Host") or ""] + fields +
+                         [body_descriptor(headers, body), parts["t"]])
+    else:
+        return False
     want = base64.b64encode(hmac.new(KEY, text.encode(), hashlib.sha256).digest()).decode()
     fresh = abs(time.time() - int(parts["t"])) < 300
-    return sig.startswith("v1;") and hmac.compare_digest(want, parts["sig"]) and fresh
+    return hmac.compare_digest(want, parts["sig"]) and fresh
 
 
 def pattern(n):
@@ -138,7 +174,7 @@ class Handler(socketserver.StreamRequestHandler):
                 "method": method, "target": target, "headers": headers,
                 "body_len": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
                 "framing": framing, "peer": self.peer(), "requests_on_connection": count,
-                "signature_ok": signature_ok(headers)}).encode()
+                "signature_ok": signature_ok(method, target, headers, body)}).encode()
             self.send(200, [("Content-Type", "application/json"),
                             ("Content-Length", len(out))], out, "OK")
         elif path.startswith("/bytes/"):
@@ -176,11 +212,29 @@ class Handler(socketserver.StreamRequestHandler):
         elif path == "/garbage":
             self.wfile.write(b"HTTX/9 what\r\n\r\n")
             return False
+        elif path.startswith("/stray/"):
+            return self.stray(path[7:])
         elif path == "/short":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
             return False
         else:
             self.send(404, [("Content-Length", "0")])
+        return True
+
+
+    def stray(self, kind):
+        """A response, then STRAY: bytes that belong to no request."""
+        if kind == "length":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" + STRAY)
+            self.wfile.flush()
+            return True
+        if kind == "head":
+            self.send(200, [("Content-Length", len(STRAY))])
+        else:
+            self.send(int(kind), [("X-Status", kind)])
+        time.sleep(1)
+        self.wfile.write(STRAY)
+        self.wfile.flush()
         return True
 
 
@@ -194,7 +248,7 @@ class Unix(socketserver.ThreadingUnixStreamServer):
 
 
 def main():
-    global KEY
+    global KEY, AUDIENCE
     mode, where = sys.argv[1], sys.argv[2]
     if len(sys.argv) > 3:
         KEY = open(sys.argv[3], "rb").read()
@@ -203,8 +257,10 @@ def main():
         with open(where + ".tmp", "w") as f:
             f.write(str(srv.server_address[1]))
         os.rename(where + ".tmp", where)
+        AUDIENCE = "http://127.0.0.1:%d/" % srv.server_address[1]
     else:
         srv = Unix(where, Handler)
+        AUDIENCE = "unix:" + where
         os.chmod(where, 0o666)
     srv.serve_forever()
 

@@ -10,6 +10,13 @@
 # second idgated, Negotiate-protected, proves the double hop: the request
 # arrives as the caller's principal, with the caller's delegated
 # credentials -- and without them it is refused, never sent anonymously.
+# Hardening: a backend that writes bytes beyond a response's framing (a
+# body after HEAD, 204 or 304, more than its Content-Length) never gets
+# them read as another caller's response; v2 signatures cover the method,
+# target, Host, audience and body, and a tampered one does not verify;
+# control bytes of a query never reach the backend's request line raw;
+# forwarding headers a client sends (Forwarded, X-Real-IP, ...) are
+# stripped and the gateway sets Forwarded itself.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/scripts/realm.sh"
 need_root
@@ -27,6 +34,7 @@ realm_addservice HTTP/backend.test "$T/backend.keytab" || finish # the second ho
 add_user "${U}alice"
 add_user "${U}bob"
 realm_kinit "${U}alice" pw-alice "$T/alice.cc" || finish
+realm_kinit "${U}bob" pw-bob "$T/bob.cc" || finish
 ALICE=$(id -u "${U}alice")
 PRINC="${U}alice@$REALM"
 
@@ -98,6 +106,20 @@ backend = http://127.0.0.1:$BP
 handler = proxy
 backend = http://127.0.0.1:$BP/
 identity_signing_key = $T/sign.key
+identity_signature = v1
+[vdir /signed2]
+handler = proxy
+backend = http://127.0.0.1:$BP/
+identity_signing_key = $T/sign.key
+[vdir /signed-other]
+handler = proxy
+backend = http://127.0.0.1:$BP/
+identity_signing_key = $T/sign.key
+identity_audience = another-app
+[vdir /strip]
+handler = proxy
+backend = http://127.0.0.1:$BP/
+strip_headers = X-Custom-Secret, x_real_ip
 [vdir /quick]
 handler = proxy
 backend = http://127.0.0.1:$BP/
@@ -128,6 +150,7 @@ EOF
 start_idgated "$T/idgate.conf" || finish
 
 neg() { n=$1; url=$2; shift 2; KRB5CCNAME="$T/alice.cc" fetch "$n" "$url" --negotiate -u : "$@"; }
+negbob() { n=$1; url=$2; shift 2; KRB5CCNAME="$T/bob.cc" fetch "$n" "$url" --negotiate -u : "$@"; }
 # the values the backend received for a header: "a|b" when repeated
 got() { json "$T/$1.body" "'|'.join(v for n, v in j['headers'] if n.lower() == '$2'.lower())"; }
 
@@ -142,6 +165,8 @@ check_eq "X-Forwarded-Proto" http "$(got e1 X-Forwarded-Proto)"
 check_eq "X-Forwarded-Host" "localhost:$PORT" "$(got e1 X-Forwarded-Host)"
 check_eq "Host is the backend's" "127.0.0.1:$BP" "$(got e1 Host)"
 check_eq "no Authorization reaches the backend" "" "$(got e1 Authorization)"
+check_eq "Forwarded is the gateway's (RFC 7239)" "for=127.0.0.1;proto=http;host=\"localhost:$PORT\"" \
+	"$(got e1 Forwarded)"
 check_eq "the path below the vdir, under the backend's /" "GET /echo" \
 	"$(json "$T/e1.body" 'j["method"] + " " + j["target"]')"
 
@@ -158,6 +183,25 @@ check_eq "a forged signature never arrives" "" "$(got e2 X-Identity-Signature)"
 check_eq "X-Forwarded-For is extended, not replaced" "10.9.8.7, 127.0.0.1" "$(got e2 X-Forwarded-For)"
 check_eq "X-Forwarded-Proto and -Host are the gateway's" "http localhost:$PORT" \
 	"$(got e2 X-Forwarded-Proto) $(got e2 X-Forwarded-Host)"
+check_eq "spoofed forwarding headers: 200" 200 "$(neg e4 "$B/app/echo" \
+	-H 'Forwarded: for=10.9.8.7;host=evil.example' -H 'X-Real-IP: 10.9.8.7' \
+	-H 'X-Forwarded-Port: 8443' -H 'X-Forwarded-Prefix: /admin' -H 'X-Forwarded-Server: evil' \
+	-H 'X-Original-URL: /admin' -H 'X-Rewrite-URL: /admin' -H 'X-Forwarded-User: root' \
+	-H 'Remote-User: root' -H 'x-REAL-ip: 10.9.8.6' -H 'X-Kept: yes')"
+for h in X-Real-IP X-Forwarded-Port X-Forwarded-Prefix X-Forwarded-Server X-Original-URL \
+	X-Rewrite-URL X-Forwarded-User Remote-User; do
+	check_eq "a client's $h never arrives" "" "$(got e4 "$h")"
+done
+check_eq "a client's Forwarded is replaced by the gateway's" \
+	"for=127.0.0.1;proto=http;host=\"localhost:$PORT\"" "$(got e4 Forwarded)"
+check_eq "other headers still pass" yes "$(got e4 X-Kept)"
+neg e5 "$B/strip/echo" -H 'Forwarded: for=10.9.8.7' -H 'X-Real-IP: 10.9.8.7' \
+	-H 'X-Custom-Secret: s' -H 'X-Forwarded-User: someone' >/dev/null
+check_eq "strip_headers: its names are stripped, in any case" "|" \
+	"$(got e5 X-Real-IP)|$(got e5 X-Custom-Secret)"
+check_eq "strip_headers: a name it leaves out passes" someone "$(got e5 X-Forwarded-User)"
+check_eq "strip_headers without Forwarded: the gateway's element is appended to the client's" \
+	"for=10.9.8.7, for=127.0.0.1;proto=http;host=\"localhost:$PORT\"" "$(got e5 Forwarded)"
 # a folded identity header, on the wire
 AUTHZ="Negotiate $(KRB5CCNAME="$T/alice.cc" $PY "$top_srcdir/tests/integration/gssclient.py" token)"
 raw "$PORT" "GET /app/echo HTTP/1.1\r\nHost: localhost\r\nAuthorization: $AUTHZ\r\nX-Remote-User: admin\r\n root\r\nConnection: close\r\n\r\n" >"$T/fold.out"
@@ -180,6 +224,59 @@ check_eq "signed identity: the backend verifies the HMAC" True \
 check_eq "the signature header" yes \
 	"$(got s1 X-Identity-Signature | grep -Eq '^v1; t=[0-9]+; sig=[A-Za-z0-9+/]{43}=$' && echo yes)"
 
+# v2 (the default): method, target, Host, audience and body are signed too
+check_eq "v2 signature: the backend verifies it" "200 True" \
+	"$(neg s2 "$B/signed2/echo?q=1" --data-binary 'hello, backend') $(json "$T/s2.body" 'j["signature_ok"]')"
+check_eq "the v2 signature header" yes \
+	"$(got s2 X-Identity-Signature | grep -Eq '^v2; t=[0-9]+; sig=[A-Za-z0-9+/]{43}=$' && echo yes)"
+# the signed request again, straight to the backend: as it was, it verifies;
+# with any one covered part changed, it does not
+replay() {
+	$PY - "$BP" "$T/s2.body" "$1" <<'EOF'
+import json, socket, sys
+port, j, change = int(sys.argv[1]), json.load(open(sys.argv[2])), sys.argv[3]
+method, target, body = j["method"], j["target"], b"hello, backend"
+headers = [[n, v] for n, v in j["headers"] if n.lower() != "content-length"]
+if change == "method":
+    method = "PUT"
+elif change == "target":
+    target = "/echo?q=2"
+elif change == "host":
+    headers = [[n, "other.example" if n.lower() == "host" else v] for n, v in headers]
+elif change == "body":
+    body = b"HELLO, backend"
+head = "%s %s HTTP/1.1\r\n" % (method, target)
+head += "".join("%s: %s\r\n" % (n, v) for n, v in headers)
+head += "Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(10)
+s.sendall(head.encode("latin-1") + body)
+f = s.makefile("rb")
+length = 0
+while True:
+    line = f.readline()
+    if line in (b"\r\n", b""):
+        break
+    if line.lower().startswith(b"content-length:"):
+        length = int(line.split(b":")[1])
+print(json.loads(f.read(length))["signature_ok"])
+EOF
+}
+check_eq "a v2-signed request replayed as it was verifies" True "$(replay none)"
+for part in method target host body; do
+	check_eq "a v2-signed request with another $part does not verify" False "$(replay "$part")"
+done
+check_eq "v2 for another audience does not verify at this backend" "200 False" \
+	"$(neg s3 "$B/signed-other/echo") $(json "$T/s3.body" 'j["signature_ok"]')"
+check_eq "v2 without a body: verifies" "200 True" \
+	"$(neg s4 "$B/signed2/echo") $(json "$T/s4.body" 'j["signature_ok"]')"
+head -c 70000 /dev/urandom >"$T/70k.bin"
+check_eq "v2 with a body over 64 KiB (its length signed): verifies, the body intact" \
+	"200 True $(sha256sum <"$T/70k.bin" | cut -d' ' -f1)" \
+	"$(neg s5 "$B/signed2/echo" --data-binary "@$T/70k.bin") $(json "$T/s5.body" 'str(j["signature_ok"]) + " " + j["body_sha256"]')"
+check_eq "v2 with a chunked body: verifies" "200 True chunked" \
+	"$(neg s6 "$B/signed2/echo" -H 'Transfer-Encoding: chunked' --data-binary 'abc') $(json "$T/s6.body" 'str(j["signature_ok"]) + " " + j["framing"]')"
+
 # ---------------------------------------------------------------- the request
 check_eq "the whole path when the backend has none" "/full/echo/a%20b?x=1&y=%41" \
 	"$(neg p1 "$B/full/echo/a%20b?x=1&y=%41" >/dev/null; json "$T/p1.body" 'j["target"]')"
@@ -188,6 +285,19 @@ check_eq "hop-by-hop request headers stay behind" "||" \
 	   echo "$(got p2 X-Secret)|$(got p2 Keep-Alive)|$(got p2 Connection)")"
 check_eq "end-to-end headers pass" "text/x-test" \
 	"$(neg p3 "$B/app/echo" -H 'X-Custom: text/x-test' >/dev/null; got p3 X-Custom)"
+# control bytes, DEL, 8-bit bytes, TAB and '#' in a query never reach the
+# backend's request line raw: percent-encoded (or refused by the front end)
+qtarget() {
+	raw "$PORT" "GET /anon?$1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" >"$T/q.out"
+	if head -1 "$T/q.out" | grep -q '^HTTP/1.1 400'; then echo refused
+	else sed '1,/^\r$/d' "$T/q.out" | json /dev/stdin 'j["target"]'; fi
+}
+for q in 'a=\x01b:a=%01b' 'a=\x7fb:a=%7Fb' 'a=\xffb:a=%FFb' 'a=\tb:a=%09b' 'a=\x0bb:a=%0Bb' \
+	'a=%41\x80&b=|:a=%41%80&b=|'; do
+	got_t=$(qtarget "${q%%:*}")
+	if [ "$got_t" = refused ]; then ok "query ${q%%:*}: refused by the front end"
+	else check_eq "query ${q%%:*}: percent-encoded for the backend" "/echo?${q#*:}" "$got_t"; fi
+done
 head -c 10000000 /dev/urandom >"$T/10m.bin"
 SHA10=$(sha256sum <"$T/10m.bin" | cut -d' ' -f1)
 check_eq "10 MB up with Content-Length: as sent" "200 length 10000000 $SHA10" \
@@ -220,6 +330,24 @@ check_eq "one backend connection serves consecutive requests" "3" \
 	"$(( $(json "$T/k_4.body" 'j["requests_on_connection"]') - $(json "$T/k_1.body" 'j["requests_on_connection"]') ))"
 check_eq "on the same backend connection" yes \
 	"$([ "$(json "$T/k_1.body" 'j["peer"]["port"]')" = "$(json "$T/k_4.body" 'j["peer"]["port"]')" ] && echo yes)"
+
+# a backend that writes more than its framing says, on a kept connection:
+# what it wrote beyond it must never become another caller's response
+for kind in head 204 304; do
+	if [ $kind = head ]; then want=200; opt=-I; else want=$kind; opt=; fi
+	check_eq "alice: a $kind answered with a body anyway" $want \
+		"$(neg "sa$kind" "$B/app/stray/$kind" $opt)"
+	check_eq "after it, bob gets his own answer, not alice's stray bytes" "200 ${U}bob" \
+		"$(negbob "sb$kind" "$B/app/echo") $(got "sb$kind" X-Remote-User 2>/dev/null)"
+	check_eq "no injected response reaches bob (after a $kind)" "" "$(header "sb$kind" X-Injected)"
+	check_eq "bob's request went on a new backend connection (after a $kind)" 1 \
+		"$(json "$T/sb$kind.body" 'j["requests_on_connection"]' 2>/dev/null)"
+done
+check_eq "alice: a body longer than its Content-Length is cut at it" "200 hello" \
+	"$(neg sal "$B/app/stray/length") $(cat "$T/sal.body")"
+check_eq "after it, bob gets his own answer" "200 ${U}bob" \
+	"$(negbob sbl "$B/app/echo") $(got sbl X-Remote-User 2>/dev/null)"
+check_eq "no injected response reaches bob (after a long body)" "" "$(header sbl X-Injected)"
 
 # ---------------------------------------------------------------- failures
 check_eq "backend down: 502" 502 "$(neg f1 "$B/down/x")"
@@ -276,12 +404,13 @@ check_eq "a header cap below delegation: refused too" 403 \
 check_eq "the backend saw only the one authenticated request" 1 "$(grep -c '"status":200' "$T/b2/audit.jsonl")"
 
 # constrained delegation: the realm (DB2) does not allow it; the gateway
-# tries with its own credentials and the evidence ticket, and the KDC's
-# refusal is the answer -- nothing goes to the backend anonymously
+# (its front end, where the keys are) tries with its own credentials and
+# the evidence ticket, and the KDC's refusal is the answer -- nothing goes
+# to the backend anonymously
 check_eq "s4u2proxy refused by the KDC: 502" 502 "$(neg c1 "$B/s4u/who" --delegation none)"
 audit c1 'j["reason"]' >"$T/c1.reason"
 check_grep "the KDC's refusal is the reason" \
-	"^proxy: http://localhost:$PORT2/: cannot authenticate to the backend as $PRINC: gss_init_sec_context: .*KDC can't fulfill requested option" \
+	"^s4u2proxy: .*KDC can't fulfill requested option \\(to HTTP@[^)]*\\)$" \
 	"$T/c1.reason"
 check_eq "the backend saw nothing of it" 1 "$(grep -c '"status":200' "$T/b2/audit.jsonl")"
 

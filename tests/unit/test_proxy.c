@@ -1,7 +1,11 @@
 /* test_proxy.c -- the proxy's pure parts: backend addresses, targets, the
- * head sent to the backend (identity headers only the gateway sets), the
- * backend's response head, chunked bodies split at every byte, and the
- * text an identity signature covers. */
+ * head sent to the backend (identity headers only the gateway sets, the
+ * forwarding headers it strips and sets), the backend's response head,
+ * chunked bodies split at every byte, the text an identity signature
+ * covers; and the pool of kept connections, which keeps only those with
+ * nothing unasked on them. */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "proxy_conn.h"
 #include "proxy_msg.h"
 
 /* ---------------------------------------------------------------- a fake request */
@@ -68,19 +75,47 @@ static void fake_init(struct fake *f, const char *method, const char *const *hdr
 	f->hdrs = hdrs;
 }
 
-static char *build(struct fake *f, const char *authorization, enum proxy_body *body,
-		   uint64_t *len, int *rc)
+/* The head for f, with strip_headers = strip. */
+static char *build_full(struct fake *f, const char *target, const char *strip_list,
+			const char *authorization, enum proxy_body *body, uint64_t *len, int *rc)
 {
 	struct proxy_backend b;
+	struct proxy_strip strip;
 	char err[200];
 	struct sbuf out;
 
 	assert_int_equal(proxy_backend_parse("http://10.0.0.1:8080/", &b, err, sizeof(err)), 0);
-	struct proxy_head_opts o = { .backend = &b, .authorization = authorization };
+	assert_int_equal(proxy_strip_parse(strip_list, &strip, err, sizeof(err)), 0);
+	struct proxy_head_opts o = { .backend = &b, .strip = &strip, .authorization = authorization };
 	sb_init(&out);
-	*rc = proxy_build_head(&out, &f->pub, "/x", &o, body, len, err, sizeof(err));
+	*rc = proxy_build_head(&out, &f->pub, target, &o, body, len, err, sizeof(err));
 	proxy_backend_free(&b);
+	proxy_strip_free(&strip);
 	return out.s;
+}
+
+static char *build_target(struct fake *f, const char *target, const char *authorization,
+			  enum proxy_body *body, uint64_t *len, int *rc)
+{
+	return build_full(f, target, PROXY_STRIP_DEFAULT, authorization, body, len, rc);
+}
+
+static char *build(struct fake *f, const char *authorization, enum proxy_body *body,
+		   uint64_t *len, int *rc)
+{
+	return build_target(f, "/x", authorization, body, len, rc);
+}
+
+/* The head for f as it is, which must build. */
+static char *build_ok(struct fake *f)
+{
+	enum proxy_body body;
+	uint64_t len;
+	int rc;
+	char *h = build(f, NULL, &body, &len, &rc);
+
+	assert_int_equal(rc, 0);
+	return h;
 }
 
 /* Each line of a head, to count how often a header appears. */
@@ -92,6 +127,17 @@ static int count_lines(const char *head, const char *prefix)
 		if (p == head || p[-1] == '\n')
 			n++;
 	return n;
+}
+
+/* Does a line of the head start with "name:", in any case? */
+static bool has_field(const char *head, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = head; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return true;
+	return false;
 }
 
 /* ---------------------------------------------------------------- backends */
@@ -132,33 +178,62 @@ static void test_backend_parse(void **state)
 	assert_non_null(strstr(err, "https backends are not supported"));
 }
 
-static void test_target(void **state)
+/* proxy_target for the backend `spec`. */
+static void check_target(const char *spec, const char *path, const char *path_info,
+			 const char *query, const char *want)
 {
 	struct proxy_backend b;
 	char err[200], *t;
 
+	assert_int_equal(proxy_backend_parse(spec, &b, err, sizeof(err)), 0);
+	t = proxy_target(&b, path, path_info, query);
+	assert_string_equal(t, want);
+	free(t);
+	proxy_backend_free(&b);
+}
+
+static void test_target(void **state)
+{
 	(void)state;
-	proxy_backend_parse("http://h:1/", &b, err, sizeof(err));
-	t = proxy_target(&b, "/app/a b/ü", "/a b/ü", "x=1&y=%41");
-	assert_string_equal(t, "/a%20b/%C3%BC?x=1&y=%41");
-	free(t);
-	t = proxy_target(&b, "/app", "", "");
-	assert_string_equal(t, "/");
-	free(t);
-	proxy_backend_free(&b);
-	proxy_backend_parse("http://h:1/api", &b, err, sizeof(err));
-	t = proxy_target(&b, "/app/x", "/x", "");
-	assert_string_equal(t, "/api/x");
-	free(t);
-	t = proxy_target(&b, "/app", "", "q");
-	assert_string_equal(t, "/api?q");
-	free(t);
-	proxy_backend_free(&b);
-	proxy_backend_parse("http://h:1", &b, err, sizeof(err));
-	t = proxy_target(&b, "/app/x%y#z?", "/x%y#z?", "");
-	assert_string_equal(t, "/app/x%25y%23z%3F");
-	free(t);
-	proxy_backend_free(&b);
+	check_target("http://h:1/", "/app/a b/ü", "/a b/ü", "x=1&y=%41", "/a%20b/%C3%BC?x=1&y=%41");
+	check_target("http://h:1/", "/app", "", "", "/");
+	check_target("http://h:1/api", "/app/x", "/x", "", "/api/x");
+	check_target("http://h:1/api", "/app", "", "q", "/api?q");
+	check_target("http://h:1", "/app/x%y#z?", "/x%y#z?", "", "/app/x%25y%23z%3F");
+}
+
+/* A query's bytes that could break the request line (CTL, SP, DEL, 8-bit)
+ * and '#' are percent-encoded; the rest, escapes included, stays. */
+static void test_target_query_encoded(void **state)
+{
+	(void)state;
+	check_target("http://h:1/", "/app/x", "/x", "a=\x01\x7f\xff\t\x0b b&c=%41|{}\"#f",
+		     "/x?a=%01%7F%FF%09%0B%20b&c=%41|{}\"%23f");
+	check_target("http://h:1/", "/app/x", "/x", "\r\n\x80x=1", "/x?%0D%0A%80x=1");
+}
+
+/* The head builder itself never writes a request line with such bytes. */
+static int build_rc(const char *target)
+{
+	static const char *const none[] = { NULL };
+	struct fake f;
+	enum proxy_body body;
+	uint64_t len;
+	int rc;
+
+	fake_init(&f, "GET", none);
+	free(build_target(&f, target, NULL, &body, &len, &rc));
+	return rc;
+}
+
+static void test_head_refuses_raw_target(void **state)
+{
+	const char *bad[] = { "/x?a\x01", "/x?a b", "/x\x7f", "/x?\xff", "/x\r\nX: y", "" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(build_rc(bad[i]), -1);
+	assert_int_equal(build_rc("/x?a=%01&b=|"), 0);
 }
 
 /* ---------------------------------------------------------------- the head */
@@ -282,6 +357,83 @@ static void test_identity_values_encoded(void **state)
 	assert_int_equal(count_lines(h, "X-Remote-User:"), 0);
 	assert_int_equal(count_lines(h, "X-Impersonation-Level: anonymous\r\n"), 1);
 	free(h);
+}
+
+/* Forwarding headers a client sends are stripped (by default these); the
+ * gateway sets Forwarded itself (RFC 7239: an IPv6 node quoted). */
+static void test_forwarding_headers_stripped(void **state)
+{
+	static const char *const hdrs[] = {
+		"Forwarded", "for=10.0.0.1;host=evil", "X-Real-IP", "10.0.0.2",
+		"x-real-ip", "10.0.0.3", "X-Forwarded-Port", "1", "X-Forwarded-Prefix", "/admin",
+		"X-FORWARDED-SERVER", "evil", "X-Original-URL", "/admin", "X-Rewrite-URL", "/admin",
+		"X-Forwarded-User", "root", "Remote-User", "root", "Remote_User", "root",
+		"X-Kept", "yes", NULL };
+	const char *gone[] = { "X-Real-IP", "X-Forwarded-Port", "X-Forwarded-Prefix",
+			       "X-Forwarded-Server", "X-Original-URL", "X-Rewrite-URL",
+			       "X-Forwarded-User", "Remote-User", "Remote_User" };
+	const char *values[] = { "evil", "root", "10.0.0.2", "10.0.0.3", "for=10.0.0.1" };
+	struct fake f;
+
+	(void)state;
+	fake_init(&f, "GET", hdrs);
+	char *h = build_ok(&f);
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		assert_false(has_field(h, gone[i]));
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		assert_null(strstr(h, values[i]));
+	assert_true(has_field(h, "X-Remote-User"));
+	assert_int_equal(count_lines(h, "Forwarded:"), 1);
+	assert_int_equal(count_lines(h, "Forwarded: for=192.0.2.7;proto=http;host=gw.example\r\n"),
+			 1);
+	assert_int_equal(count_lines(h, "X-Kept: yes\r\n"), 1);
+	free(h);
+	f.pub.client_addr = "2001:db8::7";
+	f.pub.host = "[2001:db8::1]:8443";
+	f.pub.tls = 1;
+	h = build_ok(&f);
+	assert_int_equal(count_lines(h, "Forwarded: for=\"[2001:db8::7]\";proto=https;"
+					"host=\"[2001:db8::1]:8443\"\r\n"), 1);
+	free(h);
+}
+
+/* strip_headers replaces the list: names in any case, '_' for '-'; without
+ * Forwarded in it, the client's elements pass first and the gateway's is
+ * appended (RFC 7239 4); "none" strips nothing more than the gateway's own. */
+static void test_strip_headers_configured(void **state)
+{
+	static const char *const hdrs[] = {
+		"Forwarded", "for=10.0.0.1", "X-Real-IP", "10.0.0.2", "X-Custom-Secret", "s",
+		"X-Forwarded-User", "someone", "X-Remote-User", "root", NULL };
+	struct proxy_strip strip;
+	struct fake f;
+	enum proxy_body body;
+	uint64_t len;
+	int rc;
+	char err[200], *h;
+
+	(void)state;
+	fake_init(&f, "GET", hdrs);
+	h = build_full(&f, "/x", "x-custom-secret,X_REAL_IP", NULL, &body, &len, &rc);
+	assert_false(has_field(h, "X-Real-IP"));
+	assert_false(has_field(h, "X-Custom-Secret"));
+	assert_int_equal(count_lines(h, "X-Forwarded-User: someone\r\n"), 1);
+	assert_int_equal(count_lines(h, "Forwarded: for=10.0.0.1, for=192.0.2.7;proto=http;"
+					"host=gw.example\r\n"), 1);
+	assert_int_equal(count_lines(h, "X-Remote-User: alice\r\n"), 1); /* the gateway's, still */
+	free(h);
+	h = build_full(&f, "/x", "none", NULL, &body, &len, &rc);
+	assert_true(has_field(h, "X-Real-IP"));
+	assert_true(has_field(h, "X-Custom-Secret"));
+	assert_null(strstr(h, "root"));
+	free(h);
+	assert_int_equal(proxy_strip_parse("A , b\tC", &strip, err, sizeof(err)), 0);
+	assert_int_equal(strip.n, 3);
+	assert_string_equal(strip.names[2], "C");
+	proxy_strip_free(&strip);
+	const char *bad[] = { "X-A b@d", ",, ,", "X:Y" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(proxy_strip_parse(bad[i], &strip, err, sizeof(err)), -1);
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -411,19 +563,103 @@ static void test_sign_input(void **state)
 	free(s);
 }
 
+/* v2 covers the request too, one value a line; a value with a line break
+ * could shift the others, and is never signed. */
+static void test_sign_input_v2(void **state)
+{
+	struct proxy_sign_fields f = {
+		.audience = "http://b:8000/", .method = "POST", .target = "/x?a=%01",
+		.host = "b:8000", .user = "alice", .principal = "al ice@X",
+		.level = "impersonation", .request_id = "rid", .body = "sha-256=AAA=",
+		.timestamp = 1700000000,
+	};
+	char *s;
+
+	(void)state;
+	s = proxy_sign_input_v2(&f);
+	assert_string_equal(s, "idgate-identity-v2\nhttp://b:8000/\nPOST\n/x?a=%01\nb:8000\n"
+			       "alice\nal%20ice@X\nimpersonation\nrid\nsha-256=AAA=\n1700000000");
+	free(s);
+	f.user = NULL;
+	f.principal = NULL;
+	f.body = "none";
+	s = proxy_sign_input_v2(&f);
+	assert_string_equal(s, "idgate-identity-v2\nhttp://b:8000/\nPOST\n/x?a=%01\nb:8000\n"
+			       "\n\nimpersonation\nrid\nnone\n1700000000");
+	free(s);
+	f.host = "b\nPUT";
+	assert_null(proxy_sign_input_v2(&f));
+	f.host = "b";
+	f.target = "/x\r";
+	assert_null(proxy_sign_input_v2(&f));
+	f.target = "/x";
+	f.audience = NULL;
+	assert_null(proxy_sign_input_v2(&f));
+}
+
+/* ---------------------------------------------------------------- the pool */
+
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
+}
+
+/* A connection is kept only while nothing is readable on it: not with
+ * bytes the backend sent beyond a response, not after it closed -- checked
+ * when it is given back and again when it is taken. */
+static void test_pool_keeps_only_quiet_connections(void **state)
+{
+	struct proxy_pool p;
+	int sv[2];
+
+	(void)state;
+	proxy_pool_init(&p, 4);
+	/* stray bytes already there when it is given back: closed, not kept */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "HTTP/1.1 200 OK\r\n", 17), 17);
+	proxy_pool_give(&p, sv[0]);
+	assert_int_equal(p.n, 0);
+	assert_false(fd_open(sv[0]));
+	close(sv[1]);
+	/* quiet: kept, and taken again */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	proxy_pool_give(&p, sv[0]);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(proxy_pool_take(&p), sv[0]);
+	/* bytes that arrive while it is idle: closed when taken */
+	proxy_pool_give(&p, sv[0]);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(proxy_pool_take(&p), -1);
+	assert_false(fd_open(sv[0]));
+	close(sv[1]);
+	/* the backend closed it: closed too */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	proxy_pool_give(&p, sv[0]);
+	close(sv[1]);
+	assert_int_equal(proxy_pool_take(&p), -1);
+	assert_int_equal(p.n, 0);
+	proxy_pool_destroy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backend_parse),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_target_query_encoded),
+		cmocka_unit_test(test_head_refuses_raw_target),
 		cmocka_unit_test(test_spoofed_identity_dropped),
 		cmocka_unit_test(test_forwarding_and_hop_by_hop),
 		cmocka_unit_test(test_body_framing),
 		cmocka_unit_test(test_identity_values_encoded),
+		cmocka_unit_test(test_forwarding_headers_stripped),
+		cmocka_unit_test(test_strip_headers_configured),
 		cmocka_unit_test(test_response_heads),
 		cmocka_unit_test(test_head_length),
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_sign_input),
+		cmocka_unit_test(test_sign_input_v2),
+		cmocka_unit_test(test_pool_keeps_only_quiet_connections),
 	};
 	return cmocka_run_group_tests_name("proxy", tests, NULL, NULL);
 }
