@@ -42,7 +42,7 @@ struct auth_state {
 	const char *hdr_name[AUTH_MAX_CHALLENGES];
 	char *hdr_value[AUTH_MAX_CHALLENGES];
 	int nhdr;
-	char reason[512];
+	char reason[1024];
 	int outcome;              /* enum m_auth (metrics.h), once decided */
 	char *localname;          /* auth_to_local result (account not yet checked) */
 	char *password;           /* Basic, until PAM has it; wiped */

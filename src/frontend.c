@@ -67,7 +67,7 @@ struct fe_req {
 	uint64_t t0_us;
 	int status;              /* what we answered */
 	uint64_t bytes;
-	char reason[512];
+	char reason[1024];
 	bool routed, submitted, responded;
 	bool must_close;         /* the answer carries Connection: close */
 	struct hc_verdict framing; /* how the body is delimited, once checked */

@@ -154,6 +154,33 @@ static void note_entry(struct sbuf *list, const krb5_keytab_entry *e)
 	krb5_free_unparsed_name(kt_ctx, text);
 }
 
+/* What the keys held are, "HTTP/h@R kvno 2, ...", for the reasons of
+ * refused tickets: a service or a key version we do not have. */
+static char keys_held[1024];
+
+static void summarise_keys(void)
+{
+	krb5_kt_cursor cur;
+	krb5_keytab_entry e;
+	size_t off = 0;
+
+	keys_held[0] = '\0';
+	if (krb5_kt_start_seq_get(kt_ctx, kt_mem, &cur))
+		return;
+	while (krb5_kt_next_entry(kt_ctx, kt_mem, &e, &cur) == 0) {
+		char *name = NULL, one[300];
+		if (!krb5_unparse_name(kt_ctx, e.principal, &name)) {
+			snprintf(one, sizeof(one), "%s kvno %u", name, (unsigned)e.vno);
+			if (!strstr(keys_held, one) && off + strlen(one) + 3 < sizeof(keys_held))
+				off += (size_t)snprintf(keys_held + off, sizeof(keys_held) - off,
+							"%s%s", off ? ", " : "", one);
+		}
+		krb5_free_unparsed_name(kt_ctx, name);
+		krb5_free_keytab_entry_contents(kt_ctx, &e);
+	}
+	krb5_kt_end_seq_get(kt_ctx, kt_mem, &cur);
+}
+
 /* Copy the kept keys into kt_mem; `kept` and `skipped` name the
  * principals of each side.  The count kept, or -1 with err. */
 static int copy_keytab(krb5_keytab from, const struct key_filter *f, struct sbuf *kept,
@@ -316,6 +343,7 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen)
 		goto done;
 	log_msg(LOG_INFO, "loaded %d acceptor keys of %s from %s%s%s", n, kept.s, what,
 		skipped.len ? "; left out the keys of " : "", skipped.len ? skipped.s : "");
+	summarise_keys();
 	rc = 0;
 	goto done;
 kerror:
@@ -439,6 +467,76 @@ static bool reason_has_code(const char *reason, krb5_error_code code)
 	return text && *text && strstr(reason, text);
 }
 
+/* ---------------------------------------------------------------- why */
+
+static bool has_bytes(const unsigned char *hay, size_t n, const void *needle, size_t k)
+{
+	for (size_t i = 0; k && i + k <= n; i++)
+		if (memcmp(hay + i, needle, k) == 0)
+			return true;
+	return false;
+}
+
+/* DER of the mechanism OIDs, as they appear in a SPNEGO NegTokenInit */
+static const unsigned char OID_NTLM[] = { 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01,
+					  0x82, 0x37, 0x02, 0x02, 0x0a };
+static const unsigned char OID_KRB5[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+					  0x12, 0x01, 0x02, 0x02 };
+static const unsigned char OID_KRB5_MS[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7,
+					     0x12, 0x01, 0x02, 0x02 };
+static const char NTLMSSP[] = "NTLMSSP"; /* with its NUL: 8 bytes */
+
+static const char *token_kind(const unsigned char *t, size_t n)
+{
+	if (n >= sizeof(NTLMSSP) && memcmp(t, NTLMSSP, sizeof(NTLMSSP)) == 0)
+		return "NTLM";
+	if (n > 2 && t[0] == 0x60)
+		return has_bytes(t, n, OID_KRB5, sizeof(OID_KRB5)) ||
+			       has_bytes(t, n, OID_KRB5_MS, sizeof(OID_KRB5_MS))
+			       ? "Kerberos, alone or in SPNEGO"
+			       : "SPNEGO without Kerberos";
+	return n && t[0] == 0xa1 ? "a SPNEGO continuation" : "not SPNEGO nor Kerberos";
+}
+
+/* NTLM inside Negotiate: what a browser sends when it has no Kerberos
+ * ticket for the name it uses (the most common "curl/Chrome gets 401"),
+ * either bare NTLMSSP or SPNEGO offering NTLM and no Kerberos mechanism. */
+static bool offers_ntlm_only(const unsigned char *t, size_t n)
+{
+	if (n >= sizeof(NTLMSSP) && memcmp(t, NTLMSSP, sizeof(NTLMSSP)) == 0)
+		return true;
+	return n > 2 && t[0] == 0x60 && has_bytes(t, n, OID_NTLM, sizeof(OID_NTLM)) &&
+	       !has_bytes(t, n, OID_KRB5, sizeof(OID_KRB5)) &&
+	       !has_bytes(t, n, OID_KRB5_MS, sizeof(OID_KRB5_MS));
+}
+
+/* Say what a refusal means before krb5's own words, for the cases that
+ * bring administrators to the trackers: clocks, the wrong service, a key
+ * version the keytab does not have (a rotated key). */
+static void explain_failure(char *reason, size_t len)
+{
+	char krb[1024], *what = NULL;
+
+	snprintf(krb, sizeof(krb), "%s", reason);
+	if (reason_has_code(krb, KRB5KRB_AP_ERR_SKEW))
+		what = xasprintf("clock skew: the client's clock and this server's differ by more "
+				 "than krb5 allows (clockskew, 300 s by default): check NTP on both");
+	else if (reason_has_code(krb, KRB5_KT_KVNONOTFOUND) || strstr(krb, "keytab is likely out "
+								       "of date"))
+		what = xasprintf("kvno mismatch: the ticket is for a key version the keytab does "
+				 "not have -- the service's key changed; export the new one (the "
+				 "keytab has: %s)", keys_held);
+	else if (strstr(krb, "not found in keytab"))
+		what = xasprintf("wrong service: the client asked for a service whose key this "
+				 "server does not hold (the keytab has: %s)", keys_held);
+	if (what) {
+		char *both = xasprintf("%s; %s", what, krb);
+		snprintf(reason, len, "%.*s", (int)(len - 1), both);
+		free(both);
+	}
+	free(what);
+}
+
 /* The class of a refused token, from the routine error or the krb5
  * mechanism's message (also inside SPNEGO) in `reason`. */
 static enum neg_failure classify_failure(OM_uint32 major, const char *reason)
@@ -507,6 +605,16 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s
 		snprintf(res->reason, sizeof(res->reason), "negotiate: token is not valid base64");
 		goto fail;
 	}
+	log_msg(LOG_DEBUG, "negotiate: a token of %zu bytes (%s)%s", n, token_kind(tok, n),
+		*ctx != GSS_C_NO_CONTEXT ? ", the next leg of an exchange" : "");
+	if (offers_ntlm_only(tok, n)) {
+		free(tok);
+		snprintf(res->reason, sizeof(res->reason),
+			 "negotiate: the client has no Kerberos ticket for this service and offered "
+			 "NTLM (idgate accepts Kerberos only: the client needs a ticket for "
+			 "HTTP/<the name it uses for this host>)");
+		goto fail;
+	}
 	cred = my_cred(s4u, res->reason, sizeof(res->reason));
 	if (cred == GSS_C_NO_CREDENTIAL) {
 		free(tok);
@@ -531,11 +639,17 @@ void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s
 		gss_error_text("gss_accept_sec_context", major, minor, mech, res->reason,
 			       sizeof(res->reason));
 		res->failure = classify_failure(major, res->reason);
+		explain_failure(res->reason, sizeof(res->reason));
+		log_msg(LOG_DEBUG, "negotiate: refused: %s", res->reason);
 		if (res->deleg != GSS_C_NO_CREDENTIAL)
 			gss_release_cred(&minor, &res->deleg);
 		goto fail;
 	}
 	fill_success(res, src, flags, lifetime);
+	log_msg(LOG_DEBUG, "negotiate: accepted %s (flags 0x%x%s, context valid %u s)",
+		res->principal ? res->principal : "(anonymous)", (unsigned)flags,
+		res->deleg != GSS_C_NO_CREDENTIAL ? ", credentials delegated" : "",
+		(unsigned)lifetime);
 	res->proxy_cred = s4u && is_proxy_cred(res->deleg);
 	gss_release_name(&minor, &src);
 	negotiate_delete_context(ctx);

@@ -32,7 +32,7 @@ struct neg_result {
 	bool proxy_cred;     /* deleg is a constrained-delegation proxy credential,
 				not credentials the client delegated */
 	OM_uint32 lifetime;  /* seconds the context stays valid */
-	char reason[512];    /* on failure: major and minor status texts */
+	char reason[1024];   /* on failure: what it means, major and minor status texts */
 	enum neg_failure failure; /* on failure */
 };
 

@@ -108,10 +108,11 @@ free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_idgated CONF -- start and wait until the supervisor says ready.
+# start_idgated CONF -- start and wait until the supervisor says ready
+# (IDG_ARGS: more options, e.g. -d).
 start_idgated() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0${ASAN_EXTRA:+:$ASAN_EXTRA}" \
-		"$IDGATED" -c "$1" >"$IDG_LOG" 2>&1 &
+		"$IDGATED" -c "$1" ${IDG_ARGS:-} >"$IDG_LOG" 2>&1 &
 	IDG_PID=$!
 	i=0
 	while [ $i -lt 100 ]; do
