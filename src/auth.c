@@ -274,6 +274,8 @@ static int finish_basic(struct auth_state *a, const struct auth_request *q)
 	a->password = NULL;
 	if (a->wait.code != PAM_SUCCESS) {
 		log_basic_failure(a->localname, q->client, a->wait.message);
+		if (a->wait.code == AUTH_ANSWER_INVALID)
+			return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
 		if (a->wait.code < 0)
 			return deny(a, 503, "basic: %s", a->wait.message);
 		return challenge(a, q, M_AUTH_BAD_PASSWORD, "basic: PAM refused the credentials");
@@ -286,40 +288,79 @@ static int finish_basic(struct auth_state *a, const struct auth_request *q)
 
 static int pam_denial(struct auth_state *a, int code, const char *msg)
 {
+	if (code == AUTH_ANSWER_INVALID) {
+		a->outcome = M_AUTH_INVALID_NAME;
+		return deny(a, 403, "pam: %s", msg);
+	}
 	if (code < 0)
 		return deny(a, 503, "pam: account check unavailable: %s", msg);
 	a->outcome = M_AUTH_PAM_DENIED;
 	return deny(a, 403, "pam: account %s refused: %s", a->user, msg);
 }
 
-/* Map to an existing account and check it with PAM.  0, SUSPENDED or 403. */
-static int check_account(struct auth_state *a, const struct auth_request *q)
+/* `name` for a reason: printable ASCII as is, a backslash doubled, any
+ * other byte (and the quote) as \xHH -- a log line, an audit field and a
+ * 403 page then show exactly which bytes the name had. */
+static void quote_name(char *out, size_t len, const char *name)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p && o + 5 < len; p++) {
+		if (*p == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\\\");
+		else if (*p >= 0x20 && *p < 0x7f && *p != '\'')
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
+}
+
+/* An account exists under a name that is not a user name (authhelper.h):
+ * NSS returned it, but nothing downstream -- PAM modules, programs,
+ * headers, logs -- should have to cope with it.  403 for this request. */
+static int refuse_account_name(struct auth_state *a)
+{
+	char shown[200];
+
+	quote_name(shown, sizeof(shown), a->localname);
+	a->outcome = M_AUTH_INVALID_NAME;
+	return deny(a, 403, "mapping: account name '%s' is not a valid user name", shown);
+}
+
+/* The account a->localname names, if it exists: 0 (a->user set, or no
+ * account), or 403 for a name that is not a user name. */
+static int map_account(struct auth_state *a)
 {
 	struct account acc;
+	int st = 0;
 
-	if (!a->localname)
-		return 0; /* no local account: fine for a trusted-subsystem vdir */
 	account_get(a->localname, &acc);
-	if (!acc.exists) {
-		account_free(&acc);
-		return 0;
+	if (!acc.exists)
+		goto done;
+	if (!auth_user_name_ok(a->localname)) {
+		st = refuse_account_name(a);
+		goto done;
 	}
 	a->user = xstrdup(a->localname);
 	a->uid = acc.uid;
 	a->gid = acc.gid;
 	snprintf(a->groups_left_out, sizeof(a->groups_left_out), "%s", acc.groups_left_out);
-	if (!*cfg->server.pam_service || a->phase == PH_PAM_PASS) {
-		account_free(&acc); /* Basic ran pam_acct_mgmt already */
-		return 0;
-	}
-	if (acc.pam_known) {
-		int code = acc.pam_code;
-		char msg[160];
-		snprintf(msg, sizeof(msg), "%s", acc.pam_msg);
-		account_free(&acc);
-		return code == PAM_SUCCESS ? 0 : pam_denial(a, code, msg);
-	}
+done:
 	account_free(&acc);
+	return st;
+}
+
+/* PAM's account check, for this account from this client address (the
+ * stack may decide by PAM_RHOST): cached, or asked now.  0, SUSPENDED,
+ * 403 or 503. */
+static int check_pam_account(struct auth_state *a, const struct auth_request *q)
+{
+	int code;
+	char msg[160];
+
+	if (acctcache_get_pam(a->user, q->client, &code, msg, sizeof(msg)))
+		return code == PAM_SUCCESS ? 0 : pam_denial(a, code, msg);
 	a->phase = PH_PAM_ACCT;
 	a->wait.conn = q->conn;
 	if (authq_ask(&a->wait, a->user, q->client, NULL) < 0)
@@ -327,10 +368,26 @@ static int check_account(struct auth_state *a, const struct auth_request *q)
 	return AUTH_SUSPENDED;
 }
 
-static int finish_pam_acct(struct auth_state *a)
+/* Map to an existing account and check it with PAM.  0, SUSPENDED, 403 or
+ * 503. */
+static int check_account(struct auth_state *a, const struct auth_request *q)
+{
+	int st;
+
+	if (!a->localname)
+		return 0; /* no local account: fine for a trusted-subsystem vdir */
+	st = map_account(a);
+	if (st || !a->user)
+		return st;
+	if (!*cfg->server.pam_service || a->phase == PH_PAM_PASS)
+		return 0; /* Basic ran pam_acct_mgmt already */
+	return check_pam_account(a, q);
+}
+
+static int finish_pam_acct(struct auth_state *a, const struct auth_request *q)
 {
 	if (a->wait.code >= 0)
-		acctcache_set_pam(a->user, a->wait.code, a->wait.message);
+		acctcache_set_pam(a->user, q->client, a->wait.code, a->wait.message);
 	if (a->wait.code != PAM_SUCCESS)
 		return pam_denial(a, a->wait.code, a->wait.message);
 	return 0;
@@ -421,7 +478,7 @@ static int auth_step(struct auth_state *a, const struct auth_request *q)
 	case PH_PAM_ACCT:
 		if (!a->wait.answered)
 			return AUTH_SUSPENDED;
-		st = finish_pam_acct(a);
+		st = finish_pam_acct(a, q);
 		if (st)
 			return st;
 		a->phase = PH_DONE;

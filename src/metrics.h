@@ -34,6 +34,7 @@ enum m_auth {
 	M_AUTH_PAM_DENIED,      /* 403: pam_acct_mgmt refused the account */
 	M_AUTH_REQUIRE_DENIED,  /* 403: require user/group */
 	M_AUTH_UNAVAILABLE,     /* 503: the PAM helper could not answer */
+	M_AUTH_INVALID_NAME,    /* 403: the account's name is not a valid user name */
 	M_AUTH_COUNT
 };
 
