@@ -4,7 +4,7 @@
  *   Authorization: Basic <b64>         -> PAM authenticate, TLS listeners only
  *   principal -> local name (auth_to_local) -> account (NSS, acctcache.c)
  *   account -> PAM account check (the helper, authq.c; cached)
- *   -> require valid-user | user ... | group ...
+ *   -> require valid-user | anonymous-ok | user ... | group ...
  *
  * Every refusal sets a reason for the audit log that says which step
  * refused and why; none contains a token or a password. */
@@ -140,6 +140,7 @@ static void keep_for_connection(struct auth_conn *ac, const struct auth_state *a
 	free(ac->localname);
 	ac->principal = a->principal ? xstrdup(a->principal) : NULL;
 	ac->localname = a->localname ? xstrdup(a->localname) : NULL;
+	ac->anonymous = a->anonymous;
 	/* delegated credentials stay with the request that brought them */
 	ac->level = a->level < IDG_LEVEL_IMPERSONATION ? a->level : IDG_LEVEL_IMPERSONATION;
 	if (lifetime == GSS_C_INDEFINITE || lifetime > 24 * 3600)
@@ -153,6 +154,7 @@ static bool take_from_connection(struct auth_state *a, const struct auth_conn *a
 		return false;
 	a->principal = ac->principal ? xstrdup(ac->principal) : NULL;
 	a->localname = ac->localname ? xstrdup(ac->localname) : NULL;
+	a->anonymous = ac->anonymous;
 	a->level = ac->level;
 	a->scheme = "Negotiate";
 	return true;
@@ -192,6 +194,7 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 	if (res.deleg != GSS_C_NO_CREDENTIAL &&
 	    vdir_takes_credentials(q->v, a->level, q->v->impersonate != IMPERSONATE_FALSE))
 		export_delegated(a, res.deleg, q->client);
+	a->anonymous = res.anonymous;
 	if (!res.anonymous) {
 		a->principal = res.principal;
 		res.principal = NULL;
@@ -403,13 +406,21 @@ static bool names_match(char *const *names, const char *user, const char *princi
 	return false;
 }
 
+/* require.  valid-user is an identified caller: the anonymous principal
+ * (anonymous PKINIT, which FreeIPA enables by default, hands one to anybody
+ * who asks the KDC) is let in only by anonymous-ok, which admits both. */
 static int authorize(struct auth_state *a, const struct vdir_conf *v)
 {
 	struct account acc;
 	bool in = false;
 
 	switch (v->require) {
+	case REQUIRE_ANONYMOUS_OK:
+		return 0;
 	case REQUIRE_VALID_USER:
+		if (a->anonymous)
+			return deny(a, 403, "require valid-user: the anonymous principal is not a "
+				    "valid user");
 		return 0;
 	case REQUIRE_USER:
 		if (names_match(v->require_names, a->user, a->principal))

@@ -21,8 +21,9 @@ struct config;
  * authPersistNonNTLM, mod_auth_gssapi's GssapiConnectionBound). */
 struct auth_conn {
 	gss_ctx_id_t partial;
-	char *principal;    /* NULL: none kept (or anonymous, see level) */
+	char *principal;    /* NULL: none kept (or anonymous) */
 	char *localname;
+	bool anonymous;     /* the anonymous principal */
 	int level;
 	uint64_t expires_ms; /* 0: nothing kept */
 };
@@ -32,6 +33,8 @@ struct auth_state {
 	struct authq_wait wait;
 	/* the result */
 	char *principal;          /* NULL: anonymous */
+	bool anonymous;           /* the anonymous principal (or the ANON flag):
+				   * not a valid-user, see authorize() */
 	char *user;               /* mapped local account that exists, or NULL */
 	uid_t uid;
 	gid_t gid;
