@@ -1,5 +1,14 @@
 /* authq.c -- see authq.h.  Answers are matched to questions by a tag;
- * anything the helper sends that matches no question is dropped. */
+ * anything the helper sends that matches no question is dropped.
+ *
+ * Answers arrive on loop 0, and the connection may belong to another
+ * loop.  MHD_resume_connection from another thread signals the daemon's
+ * ITC, but the owning loop can be inside MHD_run just then, past its
+ * check for resumed connections, and drain the ITC: the resume then waits
+ * for the loop's next tick, up to a second (measured: about half of all
+ * PAM-checked requests took 1 s more).  So every batch of resumes is
+ * followed by a wake-up of the loops (relay_wake_all), whose next MHD_run
+ * is bound to see it. */
 #include "authq.h"
 
 #include <errno.h>
@@ -12,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "relay.h"
 #include "util.h"
 #include "wire.h"
 
@@ -26,6 +36,8 @@ int authq_socket(void)
 	return sock;
 }
 
+static bool resumed; /* since the loops were last woken; under lock */
+
 static void finish(struct authq_wait *w, int code, const char *message)
 {
 	w->pending = false;
@@ -33,6 +45,20 @@ static void finish(struct authq_wait *w, int code, const char *message)
 	w->code = code;
 	snprintf(w->message, sizeof(w->message), "%s", message);
 	MHD_resume_connection(w->conn);
+	resumed = true;
+}
+
+/* After the lock: the loops pick up what finish() resumed (see above). */
+static void wake_loops(void)
+{
+	bool wake;
+
+	pthread_mutex_lock(&lock);
+	wake = resumed;
+	resumed = false;
+	pthread_mutex_unlock(&lock);
+	if (wake)
+		relay_wake_all();
 }
 
 /* Everything outstanding fails: the helper is gone. */
@@ -54,6 +80,7 @@ void authq_set_socket(int fd)
 	set_nonblock(fd, true);
 	fail_all();
 	pthread_mutex_unlock(&lock);
+	wake_loops();
 }
 
 int authq_ask(struct authq_wait *w, const char *user, const char *rhost, const char *password)
@@ -149,4 +176,5 @@ void authq_on_readable(void)
 		on_answer(&f);
 	}
 	pthread_mutex_unlock(&lock);
+	wake_loops();
 }
