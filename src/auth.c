@@ -1,7 +1,8 @@
 /* auth.c -- the front end's authentication and authorization.
  *
  *   Authorization: Negotiate <token>   -> GSSAPI accept (negotiate.c)
- *   Authorization: Basic <b64>         -> PAM authenticate, TLS listeners only
+ *   Authorization: Basic <b64>         -> PAM authenticate, TLS listeners only,
+ *                                         braked (throttle.h)
  *   principal -> local name (auth_to_local) -> account (NSS, acctcache.c)
  *   account -> PAM account check (the helper, authq.c; cached)
  *   -> require valid-user | anonymous-ok | user ... | group ...
@@ -12,7 +13,6 @@
 
 #include <gssapi/gssapi_ext.h>
 #include <microhttpd.h>
-#include <pthread.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +28,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "negotiate.h"
+#include "throttle.h"
 #include "util.h"
 
-enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_DONE };
+enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_FAIL_DELAY, PH_DONE };
 
 static const struct config *cfg;
 
@@ -38,6 +39,7 @@ void auth_init(const struct config *c)
 {
 	cfg = c;
 	acctcache_init(c->server.account_cache_ms, &c->server.ids);
+	throttle_init();
 }
 
 static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
@@ -211,80 +213,149 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 
 /* ---------------------------------------------------------------- Basic */
 
-static int start_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
+static void drop_password(struct auth_state *a)
+{
+	if (a->password) {
+		explicit_bzero(a->password, strlen(a->password));
+		free(a->password);
+	}
+	a->password = NULL;
+}
+
+/* The attempt that throttle_begin let through is over. */
+static void end_attempt(struct auth_state *a, enum throttle_result r, struct throttle_counts *c)
+{
+	if (!a->attempt_from[0])
+		return;
+	throttle_end(a->attempt_from, a->localname, r, now_ms(), c);
+	a->attempt_from[0] = '\0';
+}
+
+/* 429 with Retry-After, PAM not asked: the address or the account is
+ * locked, or has as many attempts in flight as it has failures left. */
+static int throttled(struct auth_state *a, const struct throttle_verdict *v)
+{
+	bool by_address = v->by == THROTTLE_BY_ADDRESS;
+	const char *which = by_address ? "from" : "for account";
+
+	a->outcome = M_AUTH_THROTTLED;
+	metrics_count_basic(by_address ? M_BASIC_BY_ADDRESS : M_BASIC_BY_ACCOUNT);
+	add_header(a, MHD_HTTP_HEADER_RETRY_AFTER, "%u", v->retry_after_s);
+	if (v->in_flight)
+		snprintf(a->reason, sizeof(a->reason), "basic: too many attempts at once %s %s",
+			 which, v->key);
+	else
+		snprintf(a->reason, sizeof(a->reason), "basic: too many failures %s %s (%u); "
+			 "refused for %u s after the last", which, v->key, v->failures, v->lock_s);
+	return 429;
+}
+
+/* User and password from the header, checked.  0 or 401. */
+static int parse_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
 {
 	size_t n;
 	char *raw, *colon;
+	int st = 0;
 
-	if (!q->tls)
-		return challenge(a, q, M_AUTH_SCHEME, "basic: credentials over plain HTTP refused");
 	raw = (char *)base64_decode(b64, &n);
 	if (!raw)
 		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: credentials are not valid base64");
 	colon = strchr(raw, ':');
 	if (!colon || strlen(raw) != n) {
-		explicit_bzero(raw, n);
-		free(raw);
-		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: malformed credentials");
+		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: malformed credentials");
+		goto done;
 	}
 	*colon = '\0';
 	if (!auth_user_name_ok(raw) || strlen(colon + 1) > AUTH_MAX_PASSWORD) {
-		explicit_bzero(raw, n);
-		free(raw);
-		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
+		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
+		goto done;
 	}
 	a->localname = xstrdup(raw);
 	a->password = xstrdup(colon + 1);
+done:
 	explicit_bzero(raw, n);
 	free(raw);
+	return st;
+}
+
+static int start_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
+{
+	struct throttle_verdict v;
+	int st;
+
+	if (!q->tls)
+		return challenge(a, q, M_AUTH_SCHEME, "basic: credentials over plain HTTP refused");
+	st = parse_basic(a, q, b64);
+	if (st)
+		return st;
 	a->scheme = "Basic";
 	a->level = IDG_LEVEL_IMPERSONATION;
+	throttle_begin(q->client, a->localname, now_ms(), &v);
+	if (v.by != THROTTLE_NONE) {
+		drop_password(a);
+		return throttled(a, &v);
+	}
+	snprintf(a->attempt_from, sizeof(a->attempt_from), "%s", q->client);
 	a->phase = PH_PAM_PASS;
 	a->wait.conn = q->conn;
 	if (authq_ask(&a->wait, a->localname, q->client, a->password) < 0) {
-		explicit_bzero(a->password, strlen(a->password));
+		drop_password(a);
+		end_attempt(a, THROTTLE_ABANDONED, NULL);
 		return deny(a, 503, "basic: PAM helper unavailable");
 	}
 	return AUTH_SUSPENDED;
 }
 
-/* Failures of Basic are logged with a running count per user, so that a
- * password-guessing run is visible in the log. */
-static void log_basic_failure(const char *user, const char *client, const char *why)
+/* Every failure of Basic is logged with its counts (throttle.h), and a
+ * lock it starts with its length: a password-guessing run is visible. */
+static void log_basic_failure(const struct auth_state *a, const char *client,
+			      const struct throttle_counts *c)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static char last_user[72];
-	static uint64_t window_start;
-	static unsigned count;
-	uint64_t now = now_ms();
+	log_msg(LOG_WARNING, "basic: authentication failed for user %s from %s (%u failures of "
+		"the account, %u from the address): %s", a->localname, client, c->acct_failures,
+		c->addr_failures, a->wait.message);
+	if (c->addr_lock_s)
+		log_msg(LOG_WARNING, "basic: %s stopped for %u s after %u failures", c->addr_key,
+			c->addr_lock_s, c->addr_failures);
+	if (c->acct_lock_s)
+		log_msg(LOG_WARNING, "basic: account %s stopped for %u s after %u failures",
+			a->localname, c->acct_lock_s, c->acct_failures);
+}
 
-	pthread_mutex_lock(&lock);
-	if (strcmp(last_user, user) != 0 || now - window_start > 60000) {
-		snprintf(last_user, sizeof(last_user), "%s", user);
-		window_start = now;
-		count = 0;
-	}
-	count++;
-	pthread_mutex_unlock(&lock);
-	log_msg(LOG_WARNING, "basic: authentication failed for user %s from %s (%u in the last "
-		"minute): %s", user, client, count, why);
+/* A failure is answered after the fail delay, its connection suspended
+ * meanwhile (authq_hold: no thread waits). */
+static int hold_failure(struct auth_state *a, int status)
+{
+	a->held_status = status;
+	if (authq_hold(&a->wait, THROTTLE_FAIL_DELAY_MS) < 0)
+		return status;
+	metrics_count_basic(M_BASIC_DELAYED);
+	a->phase = PH_FAIL_DELAY;
+	return AUTH_SUSPENDED;
 }
 
 static int finish_basic(struct auth_state *a, const struct auth_request *q)
 {
-	explicit_bzero(a->password, strlen(a->password));
-	free(a->password);
-	a->password = NULL;
-	if (a->wait.code != PAM_SUCCESS) {
-		log_basic_failure(a->localname, q->client, a->wait.message);
-		if (a->wait.code == AUTH_ANSWER_INVALID)
-			return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
-		if (a->wait.code < 0)
-			return deny(a, 503, "basic: %s", a->wait.message);
-		return challenge(a, q, M_AUTH_BAD_PASSWORD, "basic: PAM refused the credentials");
+	struct throttle_counts c;
+	int code = a->wait.code, st;
+
+	drop_password(a);
+	if (code == PAM_SUCCESS) {
+		end_attempt(a, THROTTLE_OK, NULL);
+		a->principal = xstrdup(a->localname);
+		return 0;
 	}
-	a->principal = xstrdup(a->localname);
-	return 0;
+	if (code < 0 && code != AUTH_ANSWER_INVALID) { /* the helper failed, not the client */
+		end_attempt(a, THROTTLE_ABANDONED, NULL);
+		return deny(a, 503, "basic: %s", a->wait.message);
+	}
+	end_attempt(a, THROTTLE_FAILED, &c);
+	log_basic_failure(a, q->client, &c);
+	if (code == AUTH_ANSWER_INVALID)
+		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
+	else
+		st = challenge(a, q, M_AUTH_BAD_PASSWORD, "basic: PAM refused the credentials");
+	return hold_failure(a, st);
 }
 
 /* ---------------------------------------------------------------- accounts */
@@ -486,6 +557,8 @@ static int auth_step(struct auth_state *a, const struct auth_request *q)
 		if (st)
 			return st;
 		break;
+	case PH_FAIL_DELAY:
+		return a->wait.answered ? a->held_status : AUTH_SUSPENDED;
 	case PH_PAM_ACCT:
 		if (!a->wait.answered)
 			return AUTH_SUSPENDED;
@@ -512,13 +585,11 @@ int auth_run(struct auth_state *a, const struct auth_request *q)
 void auth_state_free(struct auth_state *a)
 {
 	authq_forget(&a->wait);
+	end_attempt(a, THROTTLE_ABANDONED, NULL); /* the request ended before PAM's answer */
+	drop_password(a);
 	free(a->principal);
 	free(a->user);
 	free(a->localname);
-	if (a->password) {
-		explicit_bzero(a->password, strlen(a->password));
-		free(a->password);
-	}
 	for (int i = 0; i < a->nhdr; i++)
 		free(a->hdr_value[i]);
 	auth_drop_delegated(a);

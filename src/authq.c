@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -29,6 +30,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int sock = -1;
 static uint64_t next_tag = 1;
 static struct authq_wait *pending;
+static struct authq_wait *held;   /* authq_hold, in no order (a handful) */
+static pthread_cond_t held_cond;  /* CLOCK_MONOTONIC, like now_ms() */
+static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
+static bool timer_running;
 static uint8_t buf[WIRE_MAX_FRAME];
 
 int authq_socket(void)
@@ -112,9 +117,9 @@ int authq_ask(struct authq_wait *w, const char *user, const char *rhost, const c
 	return rc;
 }
 
-static void unlink_wait(struct authq_wait *w)
+static void unlink_wait(struct authq_wait **list, struct authq_wait *w)
 {
-	for (struct authq_wait **pp = &pending; *pp; pp = &(*pp)->next) {
+	for (struct authq_wait **pp = list; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
 			return;
@@ -126,9 +131,101 @@ void authq_forget(struct authq_wait *w)
 {
 	pthread_mutex_lock(&lock);
 	if (w->pending)
-		unlink_wait(w);
+		unlink_wait(&pending, w);
+	if (w->held)
+		unlink_wait(&held, w);
 	w->pending = false;
+	w->held = false;
 	pthread_mutex_unlock(&lock);
+}
+
+/* ---------------------------------------------------------------- holds */
+
+/* Resume what is due; the earliest deadline of the rest (0: none). */
+static uint64_t release_due(uint64_t now)
+{
+	uint64_t next = 0;
+
+	for (struct authq_wait **pp = &held; *pp;) {
+		struct authq_wait *w = *pp;
+		if (w->until_ms > now) {
+			if (!next || w->until_ms < next)
+				next = w->until_ms;
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		w->held = false;
+		w->answered = true;
+		MHD_resume_connection(w->conn);
+		resumed = true;
+	}
+	return next;
+}
+
+static void wait_until(uint64_t when_ms)
+{
+	struct timespec ts;
+
+	if (!when_ms) {
+		pthread_cond_wait(&held_cond, &lock);
+		return;
+	}
+	ts.tv_sec = (time_t)(when_ms / 1000);
+	ts.tv_nsec = (long)(when_ms % 1000) * 1000000L;
+	pthread_cond_timedwait(&held_cond, &lock, &ts);
+}
+
+static void *timer_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		uint64_t next = release_due(now_ms());
+		if (resumed) {
+			pthread_mutex_unlock(&lock);
+			wake_loops();
+			pthread_mutex_lock(&lock);
+			continue; /* (a hold may have come meanwhile) */
+		}
+		wait_until(next);
+	}
+	return NULL;
+}
+
+static void start_timer(void)
+{
+	pthread_condattr_t ca;
+	pthread_t t;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&held_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&t, NULL, timer_main, NULL) != 0) {
+		log_msg(LOG_ERR, "cannot start the fail-delay timer thread: failures are "
+			"answered without delay");
+		return;
+	}
+	pthread_detach(t);
+	timer_running = true;
+}
+
+int authq_hold(struct authq_wait *w, unsigned delay_ms)
+{
+	pthread_once(&timer_once, start_timer);
+	if (!timer_running)
+		return -1;
+	pthread_mutex_lock(&lock);
+	w->answered = false;
+	w->held = true;
+	w->until_ms = now_ms() + delay_ms;
+	w->next = held;
+	held = w;
+	MHD_suspend_connection(w->conn);
+	pthread_cond_signal(&held_cond);
+	pthread_mutex_unlock(&lock);
+	return 0;
 }
 
 static void on_answer(const struct wire_frame *f)
@@ -148,7 +245,7 @@ static void on_answer(const struct wire_frame *f)
 	}
 	for (struct authq_wait *w = pending; w; w = w->next) {
 		if (w->tag == tag) {
-			unlink_wait(w);
+			unlink_wait(&pending, w);
 			finish(w, (int)code, msg);
 			return;
 		}
