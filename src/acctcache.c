@@ -1,5 +1,6 @@
-/* acctcache.c -- a small hash table under one mutex; entries expire after
- * the TTL and are overwritten on collision (a cache, not a directory). */
+/* acctcache.c -- two small hash tables under one mutex, accounts by name
+ * and PAM results by name and client address; entries expire after the
+ * TTL and are overwritten on collision (a cache, not a directory). */
 #include "acctcache.h"
 
 #include <grp.h>
@@ -22,8 +23,17 @@ struct entry {
 	struct account a;
 };
 
+struct pam_entry {
+	char name[72];
+	char rhost[64];
+	uint64_t expires_ms;
+	int code;
+	char msg[160];
+};
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry table[SLOTS];
+static struct pam_entry pam_table[SLOTS];
 static uint64_t ttl;
 static const struct id_policy *policy;
 
@@ -48,12 +58,22 @@ static void note_left_out(struct account *a)
 	free(copy);
 }
 
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h;
+}
+
 static size_t slot_of(const char *name)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	return (size_t)(h % SLOTS);
+	return (size_t)(fnv1a(1469598103934665603ull, name) % SLOTS);
+}
+
+/* name, a separator no name has, then the address */
+static size_t pam_slot_of(const char *name, const char *rhost)
+{
+	return (size_t)(fnv1a(fnv1a(fnv1a(1469598103934665603ull, name), "\n"), rhost) % SLOTS);
 }
 
 static void copy_account(struct account *to, const struct account *from)
@@ -122,16 +142,34 @@ void account_get(const char *name, struct account *out)
 	pthread_mutex_unlock(&lock);
 }
 
-void acctcache_set_pam(const char *name, int code, const char *msg)
+bool acctcache_get_pam(const char *name, const char *rhost, int *code, char *msg, size_t len)
 {
-	struct entry *e = &table[slot_of(name)];
+	struct pam_entry *e = &pam_table[pam_slot_of(name, rhost)];
+	bool hit;
 
 	pthread_mutex_lock(&lock);
-	if (strcmp(e->name, name) == 0 && now_ms() < e->expires_ms) {
-		e->a.pam_known = true;
-		e->a.pam_code = code;
-		snprintf(e->a.pam_msg, sizeof(e->a.pam_msg), "%s", msg);
+	hit = ttl && strcmp(e->name, name) == 0 && strcmp(e->rhost, rhost) == 0 &&
+	      now_ms() < e->expires_ms;
+	if (hit) {
+		*code = e->code;
+		snprintf(msg, len, "%s", e->msg);
 	}
+	pthread_mutex_unlock(&lock);
+	return hit;
+}
+
+void acctcache_set_pam(const char *name, const char *rhost, int code, const char *msg)
+{
+	struct pam_entry *e = &pam_table[pam_slot_of(name, rhost)];
+
+	if (!ttl || strlen(name) >= sizeof(e->name) || strlen(rhost) >= sizeof(e->rhost))
+		return;
+	pthread_mutex_lock(&lock);
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	snprintf(e->rhost, sizeof(e->rhost), "%s", rhost);
+	e->expires_ms = now_ms() + ttl;
+	e->code = code;
+	snprintf(e->msg, sizeof(e->msg), "%s", msg);
 	pthread_mutex_unlock(&lock);
 }
 

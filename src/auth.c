@@ -1,10 +1,11 @@
 /* auth.c -- the front end's authentication and authorization.
  *
  *   Authorization: Negotiate <token>   -> GSSAPI accept (negotiate.c)
- *   Authorization: Basic <b64>         -> PAM authenticate, TLS listeners only
+ *   Authorization: Basic <b64>         -> PAM authenticate, TLS listeners only,
+ *                                         braked (throttle.h)
  *   principal -> local name (auth_to_local) -> account (NSS, acctcache.c)
  *   account -> PAM account check (the helper, authq.c; cached)
- *   -> require valid-user | user ... | group ...
+ *   -> require valid-user | anonymous-ok | user ... | group ...
  *
  * Every refusal sets a reason for the audit log that says which step
  * refused and why; none contains a token or a password. */
@@ -12,7 +13,6 @@
 
 #include <gssapi/gssapi_ext.h>
 #include <microhttpd.h>
-#include <pthread.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +28,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "negotiate.h"
+#include "throttle.h"
 #include "util.h"
 
-enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_DONE };
+enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_FAIL_DELAY, PH_DONE };
 
 static const struct config *cfg;
 
@@ -38,6 +39,7 @@ void auth_init(const struct config *c)
 {
 	cfg = c;
 	acctcache_init(c->server.account_cache_ms, &c->server.ids);
+	throttle_init();
 }
 
 static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
@@ -162,6 +164,7 @@ static void keep_for_connection(struct auth_conn *ac, const struct auth_state *a
 	free(ac->localname);
 	ac->principal = a->principal ? xstrdup(a->principal) : NULL;
 	ac->localname = a->localname ? xstrdup(a->localname) : NULL;
+	ac->anonymous = a->anonymous;
 	/* delegated credentials stay with the request that brought them */
 	ac->level = a->level < IDG_LEVEL_IMPERSONATION ? a->level : IDG_LEVEL_IMPERSONATION;
 	if (lifetime == GSS_C_INDEFINITE || lifetime > 24 * 3600)
@@ -175,6 +178,7 @@ static bool take_from_connection(struct auth_state *a, const struct auth_conn *a
 		return false;
 	a->principal = ac->principal ? xstrdup(ac->principal) : NULL;
 	a->localname = ac->localname ? xstrdup(ac->localname) : NULL;
+	a->anonymous = ac->anonymous;
 	a->level = ac->level;
 	a->scheme = "Negotiate";
 	return true;
@@ -219,6 +223,7 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		else if ((st = export_s4u_ticket(a, res.deleg, q)) != 0)
 			goto done;
 	}
+	a->anonymous = res.anonymous;
 	if (!res.anonymous) {
 		a->principal = res.principal;
 		res.principal = NULL;
@@ -236,118 +241,228 @@ done:
 
 /* ---------------------------------------------------------------- Basic */
 
-static int start_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
+static void drop_password(struct auth_state *a)
+{
+	if (a->password) {
+		explicit_bzero(a->password, strlen(a->password));
+		free(a->password);
+	}
+	a->password = NULL;
+}
+
+/* The attempt that throttle_begin let through is over. */
+static void end_attempt(struct auth_state *a, enum throttle_result r, struct throttle_counts *c)
+{
+	if (!a->attempt_from[0])
+		return;
+	throttle_end(a->attempt_from, a->localname, r, now_ms(), c);
+	a->attempt_from[0] = '\0';
+}
+
+/* 429 with Retry-After, PAM not asked: the address or the account is
+ * locked, or has as many attempts in flight as it has failures left. */
+static int throttled(struct auth_state *a, const struct throttle_verdict *v)
+{
+	bool by_address = v->by == THROTTLE_BY_ADDRESS;
+	const char *which = by_address ? "from" : "for account";
+
+	a->outcome = M_AUTH_THROTTLED;
+	metrics_count_basic(by_address ? M_BASIC_BY_ADDRESS : M_BASIC_BY_ACCOUNT);
+	add_header(a, MHD_HTTP_HEADER_RETRY_AFTER, "%u", v->retry_after_s);
+	if (v->in_flight)
+		snprintf(a->reason, sizeof(a->reason), "basic: too many attempts at once %s %s",
+			 which, v->key);
+	else
+		snprintf(a->reason, sizeof(a->reason), "basic: too many failures %s %s (%u); "
+			 "refused for %u s after the last", which, v->key, v->failures, v->lock_s);
+	return 429;
+}
+
+/* User and password from the header, checked.  0 or 401. */
+static int parse_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
 {
 	size_t n;
 	char *raw, *colon;
+	int st = 0;
 
-	if (!q->tls)
-		return challenge(a, q, M_AUTH_SCHEME, "basic: credentials over plain HTTP refused");
 	raw = (char *)base64_decode(b64, &n);
 	if (!raw)
 		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: credentials are not valid base64");
 	colon = strchr(raw, ':');
 	if (!colon || strlen(raw) != n) {
-		explicit_bzero(raw, n);
-		free(raw);
-		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: malformed credentials");
+		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: malformed credentials");
+		goto done;
 	}
 	*colon = '\0';
 	if (!auth_user_name_ok(raw) || strlen(colon + 1) > AUTH_MAX_PASSWORD) {
-		explicit_bzero(raw, n);
-		free(raw);
-		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
+		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
+		goto done;
 	}
 	a->localname = xstrdup(raw);
 	a->password = xstrdup(colon + 1);
+done:
 	explicit_bzero(raw, n);
 	free(raw);
+	return st;
+}
+
+static int start_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
+{
+	struct throttle_verdict v;
+	int st;
+
+	if (!q->tls)
+		return challenge(a, q, M_AUTH_SCHEME, "basic: credentials over plain HTTP refused");
+	st = parse_basic(a, q, b64);
+	if (st)
+		return st;
 	a->scheme = "Basic";
 	a->level = IDG_LEVEL_IMPERSONATION;
+	throttle_begin(q->client, a->localname, now_ms(), &v);
+	if (v.by != THROTTLE_NONE) {
+		drop_password(a);
+		return throttled(a, &v);
+	}
+	snprintf(a->attempt_from, sizeof(a->attempt_from), "%s", q->client);
 	a->phase = PH_PAM_PASS;
 	a->wait.conn = q->conn;
 	if (authq_ask(&a->wait, a->localname, q->client, a->password) < 0) {
-		explicit_bzero(a->password, strlen(a->password));
+		drop_password(a);
+		end_attempt(a, THROTTLE_ABANDONED, NULL);
 		return deny(a, 503, "basic: PAM helper unavailable");
 	}
 	return AUTH_SUSPENDED;
 }
 
-/* Failures of Basic are logged with a running count per user, so that a
- * password-guessing run is visible in the log. */
-static void log_basic_failure(const char *user, const char *client, const char *why)
+/* Every failure of Basic is logged with its counts (throttle.h), and a
+ * lock it starts with its length: a password-guessing run is visible. */
+static void log_basic_failure(const struct auth_state *a, const char *client,
+			      const struct throttle_counts *c)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static char last_user[72];
-	static uint64_t window_start;
-	static unsigned count;
-	uint64_t now = now_ms();
+	log_msg(LOG_WARNING, "basic: authentication failed for user %s from %s (%u failures of "
+		"the account, %u from the address): %s", a->localname, client, c->acct_failures,
+		c->addr_failures, a->wait.message);
+	if (c->addr_lock_s)
+		log_msg(LOG_WARNING, "basic: %s stopped for %u s after %u failures", c->addr_key,
+			c->addr_lock_s, c->addr_failures);
+	if (c->acct_lock_s)
+		log_msg(LOG_WARNING, "basic: account %s stopped for %u s after %u failures",
+			a->localname, c->acct_lock_s, c->acct_failures);
+}
 
-	pthread_mutex_lock(&lock);
-	if (strcmp(last_user, user) != 0 || now - window_start > 60000) {
-		snprintf(last_user, sizeof(last_user), "%s", user);
-		window_start = now;
-		count = 0;
-	}
-	count++;
-	pthread_mutex_unlock(&lock);
-	log_msg(LOG_WARNING, "basic: authentication failed for user %s from %s (%u in the last "
-		"minute): %s", user, client, count, why);
+/* A failure is answered after the fail delay, its connection suspended
+ * meanwhile (authq_hold: no thread waits). */
+static int hold_failure(struct auth_state *a, int status)
+{
+	a->held_status = status;
+	if (authq_hold(&a->wait, THROTTLE_FAIL_DELAY_MS) < 0)
+		return status;
+	metrics_count_basic(M_BASIC_DELAYED);
+	a->phase = PH_FAIL_DELAY;
+	return AUTH_SUSPENDED;
 }
 
 static int finish_basic(struct auth_state *a, const struct auth_request *q)
 {
-	explicit_bzero(a->password, strlen(a->password));
-	free(a->password);
-	a->password = NULL;
-	if (a->wait.code != PAM_SUCCESS) {
-		log_basic_failure(a->localname, q->client, a->wait.message);
-		if (a->wait.code < 0)
-			return deny(a, 503, "basic: %s", a->wait.message);
-		return challenge(a, q, M_AUTH_BAD_PASSWORD, "basic: PAM refused the credentials");
+	struct throttle_counts c;
+	int code = a->wait.code, st;
+
+	drop_password(a);
+	if (code == PAM_SUCCESS) {
+		end_attempt(a, THROTTLE_OK, NULL);
+		a->principal = xstrdup(a->localname);
+		return 0;
 	}
-	a->principal = xstrdup(a->localname);
-	return 0;
+	if (code < 0 && code != AUTH_ANSWER_INVALID) { /* the helper failed, not the client */
+		end_attempt(a, THROTTLE_ABANDONED, NULL);
+		return deny(a, 503, "basic: %s", a->wait.message);
+	}
+	end_attempt(a, THROTTLE_FAILED, &c);
+	log_basic_failure(a, q->client, &c);
+	if (code == AUTH_ANSWER_INVALID)
+		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
+	else
+		st = challenge(a, q, M_AUTH_BAD_PASSWORD, "basic: PAM refused the credentials");
+	return hold_failure(a, st);
 }
 
 /* ---------------------------------------------------------------- accounts */
 
 static int pam_denial(struct auth_state *a, int code, const char *msg)
 {
+	if (code == AUTH_ANSWER_INVALID) {
+		a->outcome = M_AUTH_INVALID_NAME;
+		return deny(a, 403, "pam: %s", msg);
+	}
 	if (code < 0)
 		return deny(a, 503, "pam: account check unavailable: %s", msg);
 	a->outcome = M_AUTH_PAM_DENIED;
 	return deny(a, 403, "pam: account %s refused: %s", a->user, msg);
 }
 
-/* Map to an existing account and check it with PAM.  0, SUSPENDED or 403. */
-static int check_account(struct auth_state *a, const struct auth_request *q)
+/* `name` for a reason: printable ASCII as is, a backslash doubled, any
+ * other byte (and the quote) as \xHH -- a log line, an audit field and a
+ * 403 page then show exactly which bytes the name had. */
+static void quote_name(char *out, size_t len, const char *name)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p && o + 5 < len; p++) {
+		if (*p == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\\\");
+		else if (*p >= 0x20 && *p < 0x7f && *p != '\'')
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
+}
+
+/* An account exists under a name that is not a user name (authhelper.h):
+ * NSS returned it, but nothing downstream -- PAM modules, programs,
+ * headers, logs -- should have to cope with it.  403 for this request. */
+static int refuse_account_name(struct auth_state *a)
+{
+	char shown[200];
+
+	quote_name(shown, sizeof(shown), a->localname);
+	a->outcome = M_AUTH_INVALID_NAME;
+	return deny(a, 403, "mapping: account name '%s' is not a valid user name", shown);
+}
+
+/* The account a->localname names, if it exists: 0 (a->user set, or no
+ * account), or 403 for a name that is not a user name. */
+static int map_account(struct auth_state *a)
 {
 	struct account acc;
+	int st = 0;
 
-	if (!a->localname)
-		return 0; /* no local account: fine for a trusted-subsystem vdir */
 	account_get(a->localname, &acc);
-	if (!acc.exists) {
-		account_free(&acc);
-		return 0;
+	if (!acc.exists)
+		goto done;
+	if (!auth_user_name_ok(a->localname)) {
+		st = refuse_account_name(a);
+		goto done;
 	}
 	a->user = xstrdup(a->localname);
 	a->uid = acc.uid;
 	a->gid = acc.gid;
 	snprintf(a->groups_left_out, sizeof(a->groups_left_out), "%s", acc.groups_left_out);
-	if (!*cfg->server.pam_service || a->phase == PH_PAM_PASS) {
-		account_free(&acc); /* Basic ran pam_acct_mgmt already */
-		return 0;
-	}
-	if (acc.pam_known) {
-		int code = acc.pam_code;
-		char msg[160];
-		snprintf(msg, sizeof(msg), "%s", acc.pam_msg);
-		account_free(&acc);
-		return code == PAM_SUCCESS ? 0 : pam_denial(a, code, msg);
-	}
+done:
 	account_free(&acc);
+	return st;
+}
+
+/* PAM's account check, for this account from this client address (the
+ * stack may decide by PAM_RHOST): cached, or asked now.  0, SUSPENDED,
+ * 403 or 503. */
+static int check_pam_account(struct auth_state *a, const struct auth_request *q)
+{
+	int code;
+	char msg[160];
+
+	if (acctcache_get_pam(a->user, q->client, &code, msg, sizeof(msg)))
+		return code == PAM_SUCCESS ? 0 : pam_denial(a, code, msg);
 	a->phase = PH_PAM_ACCT;
 	a->wait.conn = q->conn;
 	if (authq_ask(&a->wait, a->user, q->client, NULL) < 0)
@@ -355,10 +470,26 @@ static int check_account(struct auth_state *a, const struct auth_request *q)
 	return AUTH_SUSPENDED;
 }
 
-static int finish_pam_acct(struct auth_state *a)
+/* Map to an existing account and check it with PAM.  0, SUSPENDED, 403 or
+ * 503. */
+static int check_account(struct auth_state *a, const struct auth_request *q)
+{
+	int st;
+
+	if (!a->localname)
+		return 0; /* no local account: fine for a trusted-subsystem vdir */
+	st = map_account(a);
+	if (st || !a->user)
+		return st;
+	if (!*cfg->server.pam_service || a->phase == PH_PAM_PASS)
+		return 0; /* Basic ran pam_acct_mgmt already */
+	return check_pam_account(a, q);
+}
+
+static int finish_pam_acct(struct auth_state *a, const struct auth_request *q)
 {
 	if (a->wait.code >= 0)
-		acctcache_set_pam(a->user, a->wait.code, a->wait.message);
+		acctcache_set_pam(a->user, q->client, a->wait.code, a->wait.message);
 	if (a->wait.code != PAM_SUCCESS)
 		return pam_denial(a, a->wait.code, a->wait.message);
 	return 0;
@@ -374,13 +505,21 @@ static bool names_match(char *const *names, const char *user, const char *princi
 	return false;
 }
 
+/* require.  valid-user is an identified caller: the anonymous principal
+ * (anonymous PKINIT, which FreeIPA enables by default, hands one to anybody
+ * who asks the KDC) is let in only by anonymous-ok, which admits both. */
 static int authorize(struct auth_state *a, const struct vdir_conf *v)
 {
 	struct account acc;
 	bool in = false;
 
 	switch (v->require) {
+	case REQUIRE_ANONYMOUS_OK:
+		return 0;
 	case REQUIRE_VALID_USER:
+		if (a->anonymous)
+			return deny(a, 403, "require valid-user: the anonymous principal is not a "
+				    "valid user");
 		return 0;
 	case REQUIRE_USER:
 		if (names_match(v->require_names, a->user, a->principal))
@@ -446,10 +585,12 @@ static int auth_step(struct auth_state *a, const struct auth_request *q)
 		if (st)
 			return st;
 		break;
+	case PH_FAIL_DELAY:
+		return a->wait.answered ? a->held_status : AUTH_SUSPENDED;
 	case PH_PAM_ACCT:
 		if (!a->wait.answered)
 			return AUTH_SUSPENDED;
-		st = finish_pam_acct(a);
+		st = finish_pam_acct(a, q);
 		if (st)
 			return st;
 		a->phase = PH_DONE;
@@ -472,13 +613,11 @@ int auth_run(struct auth_state *a, const struct auth_request *q)
 void auth_state_free(struct auth_state *a)
 {
 	authq_forget(&a->wait);
+	end_attempt(a, THROTTLE_ABANDONED, NULL); /* the request ended before PAM's answer */
+	drop_password(a);
 	free(a->principal);
 	free(a->user);
 	free(a->localname);
-	if (a->password) {
-		explicit_bzero(a->password, strlen(a->password));
-		free(a->password);
-	}
 	for (int i = 0; i < a->nhdr; i++)
 		free(a->hdr_value[i]);
 	auth_drop_delegated(a);

@@ -21,8 +21,9 @@ struct config;
  * authPersistNonNTLM, mod_auth_gssapi's GssapiConnectionBound). */
 struct auth_conn {
 	gss_ctx_id_t partial;
-	char *principal;    /* NULL: none kept (or anonymous, see level) */
+	char *principal;    /* NULL: none kept (or anonymous) */
 	char *localname;
+	bool anonymous;     /* the anonymous principal */
 	int level;
 	uint64_t expires_ms; /* 0: nothing kept */
 };
@@ -32,6 +33,8 @@ struct auth_state {
 	struct authq_wait wait;
 	/* the result */
 	char *principal;          /* NULL: anonymous */
+	bool anonymous;           /* the anonymous principal (or the ANON flag):
+				   * not a valid-user, see authorize() */
 	char *user;               /* mapped local account that exists, or NULL */
 	uid_t uid;
 	gid_t gid;
@@ -46,6 +49,9 @@ struct auth_state {
 	int outcome;              /* enum m_auth (metrics.h), once decided */
 	char *localname;          /* auth_to_local result (account not yet checked) */
 	char *password;           /* Basic, until PAM has it; wiped */
+	/* Basic's brake (throttle.h) */
+	char attempt_from[64];    /* an attempt in flight from this address, to end */
+	int held_status;          /* the answer, once the fail delay is over */
 	/* delegated credentials, exported for the worker (gss_export_cred):
 	 * the caller's TGT and its session key, a secret; wiped when freed */
 	unsigned char *deleg;
@@ -62,7 +68,8 @@ struct auth_request {
 
 void auth_init(const struct config *c);
 /* 0 when the caller is established and authorized; AUTH_SUSPENDED; or the
- * status to answer (400, 401, 403, 503) with a->reason and headers set. */
+ * status to answer (400, 401, 403, 429, 503) with a->reason and headers
+ * set. */
 int auth_run(struct auth_state *a, const struct auth_request *q);
 void auth_state_free(struct auth_state *a);
 /* Forget the delegated credentials (wiped). */

@@ -8,8 +8,11 @@
  *
  * Several threads take requests from the one SEQPACKET socket (each
  * recv() takes one whole message), so one slow PAM stack does not stall
- * the others.  PAM's failure delay is disabled: the front end answers
- * failures itself and logs their rate. */
+ * the others.  PAM's failure delay is disabled: it would hold one of
+ * these threads; the front end delays failed Basic answers itself, without
+ * holding anything (throttle.h).  A question the helper refuses (a name
+ * that is not a user name, a field out of bounds) gets the answer
+ * AUTH_ANSWER_INVALID: the helper never exits on a question. */
 #include "authhelper.h"
 
 #include <errno.h>
@@ -33,6 +36,7 @@
 
 struct question {
 	uint64_t tag;
+	bool has_tag;
 	uint16_t op;
 	const char *user, *rhost, *password;
 };
@@ -45,19 +49,48 @@ struct conv_data {
 static const struct config *cfg;
 static int auth_sock;
 
-int auth_user_name_ok(const char *s)
+static bool ascii_alnum(char c)
 {
-	size_t n = strlen(s);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
-	if (n == 0 || n > AUTH_MAX_USER || s[0] == '-')
+/* The length of the LOCAL part at the start of s, or 0 if there is none. */
+static size_t local_part(const char *s)
+{
+	size_t i = 0;
+	bool digits_only = true;
+
+	if (!ascii_alnum(s[0]) && s[0] != '_')
 		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || (c == '$' && i == n - 1)))
-			return 0;
+	for (; ascii_alnum(s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '-'; i++)
+		digits_only = digits_only && s[i] >= '0' && s[i] <= '9';
+	if (s[i] == '$') {
+		i++;
+		digits_only = false;
 	}
-	return 1;
+	return digits_only ? 0 : i;
+}
+
+static bool domain_ok(const char *s)
+{
+	if (!ascii_alnum(*s))
+		return false;
+	for (; *s; s++)
+		if (!ascii_alnum(*s) && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+bool auth_user_name_ok(const char *s)
+{
+	size_t n = strnlen(s, AUTH_MAX_USER + 1), local;
+
+	if (n == 0 || n > AUTH_MAX_USER)
+		return false;
+	local = local_part(s);
+	if (local == 0)
+		return false;
+	return s[local] == '\0' || (s[local] == '@' && domain_ok(s + local + 1));
 }
 
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -132,25 +165,29 @@ static int ask_pam(const struct question *q, char *message, size_t len)
 	return rc;
 }
 
-/* Decode and check one question; NULL if it is well-formed. */
+/* Decode and check one question; NULL if it is well-formed.  q->has_tag
+ * says whether the frame carried a tag: a refused question still gets its
+ * answer, so that the front end does not wait for it forever. */
 static const char *read_question(const struct wire_frame *f, struct question *q)
 {
 	struct rbuf r;
 
+	rb_init(&r, f->payload, f->len);
+	q->tag = rb_u64(&r);
+	q->has_tag = !r.bad;
 	if (f->type != W_AUTH_ACCT && f->type != W_AUTH_PASS)
 		return "unexpected message";
 	if (f->nfds)
 		return "descriptor attached";
-	rb_init(&r, f->payload, f->len);
 	q->op = f->type;
-	q->tag = rb_u64(&r);
 	q->user = rb_str(&r);
 	q->rhost = rb_str(&r);
 	q->password = f->type == W_AUTH_PASS ? rb_str(&r) : NULL;
 	if (r.bad || r.left || !q->user || !q->rhost || (f->type == W_AUTH_PASS && !q->password))
 		return "malformed message";
-	if (!auth_user_name_ok(q->user) || strlen(q->rhost) > 64 ||
-	    (q->password && strlen(q->password) > AUTH_MAX_PASSWORD))
+	if (!auth_user_name_ok(q->user))
+		return "not a valid user name";
+	if (strlen(q->rhost) > 64 || (q->password && strlen(q->password) > AUTH_MAX_PASSWORD))
 		return "field out of bounds";
 	return NULL;
 }
@@ -168,11 +205,32 @@ static void answer(uint64_t tag, int code, const char *message)
 	wb_free(&b);
 }
 
+/* One question, answered: by PAM, or AUTH_ANSWER_INVALID when it is
+ * refused.  A refusal never stops the helper: it serves every caller, and
+ * one odd name must not cost the others their answers. */
+static void serve_one(struct wire_frame *f, char *message, size_t len)
+{
+	struct question q = { .has_tag = false };
+	const char *bad = read_question(f, &q);
+	int code;
+
+	wire_close_fds(f); /* none is expected: read_question refused any */
+	if (bad) {
+		log_msg(LOG_WARNING, "refused a question from the front end: %s", bad);
+		if (!q.has_tag)
+			return;
+		snprintf(message, len, "the PAM helper refused the question: %s", bad);
+		code = AUTH_ANSWER_INVALID;
+	} else {
+		code = ask_pam(&q, message, len);
+	}
+	answer(q.tag, code, message);
+}
+
 static void *serve(void *arg)
 {
 	uint8_t *buf = xmalloc(WIRE_MAX_FRAME);
 	struct wire_frame f;
-	struct question q;
 	char message[300];
 
 	(void)arg;
@@ -180,15 +238,12 @@ static void *serve(void *arg)
 		int rc = wire_recv(auth_sock, buf, &f, 0);
 		if (rc == 0 || (rc < 0 && errno != EPROTO))
 			_exit(0); /* the front end is gone */
-		const char *bad = rc < 0 ? "malformed frame" : read_question(&f, &q);
-		if (bad) {
-			wire_close_fds(&f);
-			log_msg(LOG_ERR, "refused a question from the front end: %s", bad);
-			_exit(3);
+		if (rc < 0) {
+			log_msg(LOG_WARNING, "refused a malformed frame from the front end");
+			continue;
 		}
-		int code = ask_pam(&q, message, sizeof(message));
+		serve_one(&f, message, sizeof(message));
 		explicit_bzero(buf, WIRE_MAX_FRAME); /* it held a password */
-		answer(q.tag, code, message);
 	}
 	return NULL;
 }

@@ -3,6 +3,8 @@
 #ifndef IDGATE_AUTHHELPER_H
 #define IDGATE_AUTHHELPER_H
 
+#include <stdbool.h>
+
 struct config;
 
 #define AUTH_MAX_USER 64
@@ -12,8 +14,21 @@ struct config;
  * to the supervisor. */
 __attribute__((noreturn)) void authhelper_main(const struct config *c, int sock, int ctl);
 
-/* A name we pass to PAM: letters, digits, '.', '_', '-' (not first), '$'
- * last, at most AUTH_MAX_USER bytes. */
-int auth_user_name_ok(const char *name);
+/* The helper's answer to a question it refuses (a field out of bounds):
+ * not a PAM code (those are >= 0, and -1 is the front end's own "helper
+ * unavailable").  The helper answers it and keeps serving. */
+#define AUTH_ANSWER_INVALID (-2)
+
+/* A user name idgate accepts from a mapping or from Basic, and the only
+ * kind it passes to PAM: LOCAL or LOCAL@DOMAIN, ASCII, at most
+ * AUTH_MAX_USER bytes.
+ *   LOCAL   a letter, digit or '_', then letters, digits, '_', '.', '-',
+ *           and an optional final '$' (Samba machine accounts); not only
+ *           digits (a number reads as a uid to chown, id, ps...)
+ *   DOMAIN  a letter or digit, then letters, digits, '.', '-': SSSD's
+ *           fully qualified names (use_fully_qualified_names = true)
+ * So never a leading '-' (an option to whatever the name reaches), a
+ * blank, a backslash, a quote, a control character or a non-ASCII byte. */
+bool auth_user_name_ok(const char *name);
 
 #endif

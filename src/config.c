@@ -513,11 +513,12 @@ static int vdir_require(struct parser *p, const char *value)
 
 	v->require_line = p->line;
 	kind = strtok_r(copy, " \t", &save);
-	if (kind && strcmp(kind, "valid-user") == 0) {
-		v->require = REQUIRE_VALID_USER;
+	if (kind && (strcmp(kind, "valid-user") == 0 || strcmp(kind, "anonymous-ok") == 0)) {
+		v->require = kind[0] == 'v' ? REQUIRE_VALID_USER : REQUIRE_ANONYMOUS_OK;
 		if (strtok_r(NULL, " \t", &save))
 			rc = bad_value(p, sect_name(p), "require", value,
-				       "valid-user takes no names");
+				       kind[0] == 'v' ? "valid-user takes no names"
+						      : "anonymous-ok takes no names");
 		goto done;
 	}
 	if (kind && (strcmp(kind, "user") == 0 || strcmp(kind, "group") == 0)) {
@@ -535,7 +536,7 @@ static int vdir_require(struct parser *p, const char *value)
 		goto done;
 	}
 	rc = bad_value(p, sect_name(p), "require", value,
-		       "expected valid-user, 'user NAME...' or 'group NAME...'");
+		       "expected valid-user, anonymous-ok, 'user NAME...' or 'group NAME...'");
 done:
 	free(copy);
 	return rc;

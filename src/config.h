@@ -22,7 +22,7 @@ struct module;
 #define AUTH_BASIC     0x2u
 /* auth == 0 means anonymous */
 
-enum require_kind { REQUIRE_VALID_USER = 0, REQUIRE_USER, REQUIRE_GROUP };
+enum require_kind { REQUIRE_VALID_USER = 0, REQUIRE_USER, REQUIRE_GROUP, REQUIRE_ANONYMOUS_OK };
 enum impersonate_mode { IMPERSONATE_FALSE = 0, IMPERSONATE_TRUE = 1, IMPERSONATE_ALLOWED = 2 };
 enum delegation_mode { DELEGATION_NONE = 0, DELEGATION_STORE = 1 };
 

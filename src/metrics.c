@@ -29,7 +29,7 @@ static const char *const bucket_le[] = { "0.0005", "0.001", "0.0025", "0.005", "
 static const char *const auth_labels[M_AUTH_COUNT] = {
 	"", "ok", "no_credentials", "continue", "bad_token", "replay", "expired",
 	"wrong_service", "scheme_not_offered", "bad_password", "pam_denied", "require_denied",
-	"unavailable",
+	"unavailable", "invalid_user_name", "throttled",
 };
 static const char *const refusal_labels[M_REFUSE_COUNT] = {
 	"", "level", "no_account", "below_min_uid",
@@ -44,6 +44,7 @@ struct m_block {
 	counter *as_caller, *as_pool; /* [nvdirs] */
 	counter auth[M_AUTH_COUNT];
 	counter refused[M_REFUSE_COUNT];
+	counter basic[M_BASIC_COUNT];
 	counter hist[NBUCKETS + 1]; /* not cumulative; the last is +Inf */
 	counter sum_us, count;
 };
@@ -164,6 +165,14 @@ void metrics_count(const struct m_request *m)
 	if (m->refusal > M_REFUSE_NONE && m->refusal < M_REFUSE_COUNT)
 		add(&b->refused[m->refusal], 1);
 	count_duration(b, m->duration_us);
+}
+
+void metrics_count_basic(enum m_basic what)
+{
+	struct m_block *b = mine ? mine : &M.blocks[M.nblocks - 1];
+
+	if (M.blocks && what < M_BASIC_COUNT)
+		add(&b->basic[what], 1);
 }
 
 void metrics_pool_state(unsigned pool, uint32_t state, uint64_t restarts)
@@ -295,11 +304,23 @@ static void render_identity(struct sbuf *b)
 
 static void render_auth(struct sbuf *b)
 {
+	size_t basic = offsetof(struct m_block, basic);
+
 	header(b, "idgate_auth_total", "counter",
 	       "Authentication outcomes of requests to vdirs that authenticate, by result.");
 	for (size_t a = 1; a < M_AUTH_COUNT; a++)
 		sb_printf(b, "idgate_auth_total{result=\"%s\"} %llu\n", auth_labels[a],
 			  (unsigned long long)sum_field(offsetof(struct m_block, auth), a));
+	header(b, "idgate_basic_delayed_total", "counter",
+	       "Basic failures answered after the fail delay.");
+	sb_printf(b, "idgate_basic_delayed_total %llu\n",
+		  (unsigned long long)sum_field(basic, M_BASIC_DELAYED));
+	header(b, "idgate_basic_throttled_total", "counter",
+	       "Basic attempts refused with 429 before PAM, by what was locked.");
+	sb_printf(b, "idgate_basic_throttled_total{by=\"address\"} %llu\n",
+		  (unsigned long long)sum_field(basic, M_BASIC_BY_ADDRESS));
+	sb_printf(b, "idgate_basic_throttled_total{by=\"account\"} %llu\n",
+		  (unsigned long long)sum_field(basic, M_BASIC_BY_ACCOUNT));
 }
 
 static void render_latency(struct sbuf *b)

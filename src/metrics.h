@@ -34,6 +34,8 @@ enum m_auth {
 	M_AUTH_PAM_DENIED,      /* 403: pam_acct_mgmt refused the account */
 	M_AUTH_REQUIRE_DENIED,  /* 403: require user/group */
 	M_AUTH_UNAVAILABLE,     /* 503: the PAM helper could not answer */
+	M_AUTH_INVALID_NAME,    /* 403: the account's name is not a valid user name */
+	M_AUTH_THROTTLED,       /* 429: Basic refused before PAM (throttle.h) */
 	M_AUTH_COUNT
 };
 
@@ -47,6 +49,10 @@ enum m_refusal {
 };
 
 enum m_ran { M_RAN_NOT = 0, M_RAN_AS_POOL, M_RAN_AS_CALLER };
+
+/* Basic's brake (throttle.h): a failure answered after the fail delay, an
+ * attempt refused (429) because its address or its account is locked. */
+enum m_basic { M_BASIC_DELAYED = 0, M_BASIC_BY_ADDRESS, M_BASIC_BY_ACCOUNT, M_BASIC_COUNT };
 
 /* One finished request. */
 struct m_request {
@@ -69,6 +75,8 @@ void metrics_init(const struct config *c, unsigned nloops);
 /* The calling thread counts into loop i's block (others share a spare). */
 void metrics_bind_loop(unsigned i);
 void metrics_count(const struct m_request *m);
+/* One event of Basic's brake, counted by the calling loop. */
+void metrics_count_basic(enum m_basic what);
 /* From the supervisor (W_CTL_POOL_STATE). */
 void metrics_pool_state(unsigned pool, uint32_t state, uint64_t restarts);
 /* Requests answered for vdirs of the pool. */

@@ -429,8 +429,10 @@ static char *local_name_uncached(gss_name_t name)
 		return NULL;
 	s = xstrndup(buf.value, buf.length);
 	gss_release_buffer(&minor, &buf);
-	/* a local name must be a plain account name */
-	if (!*s || strchr(s, '/') || strchr(s, '@') || strchr(s, ':') || strlen(s) > 64) {
+	/* a local name must be an account name, not a principal; '@' stays:
+	 * SSSD's fully qualified names are user@domain (auth.c checks the
+	 * name of an account that exists: auth_user_name_ok) */
+	if (!*s || strchr(s, '/') || strchr(s, ':') || strlen(s) > 64) {
 		free(s);
 		return NULL;
 	}

@@ -1,14 +1,18 @@
 #!/bin/sh
 # Basic through PAM, only on a TLS listener: both challenges on TLS, only
 # Negotiate on plain HTTP, a right and a wrong password, Basic refused over
-# plain HTTP, failures logged with a running count, no password anywhere
-# in the logs.  Negotiate over TLS works too.
+# plain HTTP, failures logged with their counts, no password anywhere in
+# the logs.  Negotiate over TLS works too.  The brake on password guessing:
+# every failure is answered after a fixed delay (without holding an event
+# loop), and an address or an account with too many failures is refused
+# with 429 and Retry-After before PAM is asked; the metrics count both.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/scripts/realm.sh"
 need_root
 
 PORT=$(free_port)
 TPORT=$(free_port)
+APORT=$(free_port)
 SVC=idgate-test-$$
 U=idgt$$
 PASSWORD="Correct-Horse-$$"
@@ -18,7 +22,9 @@ realm_addprinc "${U}carol" "krb-pw" || finish
 realm_addservice HTTP/localhost "$T/http.keytab" || finish
 realm_kinit "${U}carol" krb-pw "$T/carol.cc" || finish
 add_user "${U}carol"
+add_user "${U}dave"
 echo "${U}carol:$PASSWORD" | chpasswd
+echo "${U}dave:$PASSWORD" | chpasswd
 add_pam_service "$SVC" "auth required pam_unix.so
 account required pam_unix.so"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
@@ -36,6 +42,7 @@ keytab = $T/http.keytab
 pam_service = $SVC
 audit_log = $T/audit.jsonl
 modules_dir = $MODULES_DIR
+admin_listen = 127.0.0.1:$APORT
 [pool default]
 user = nobody
 group = nogroup
@@ -84,8 +91,8 @@ check_eq "Basic: level" impersonation "$(json "$T/good.body" 'j["level"]')"
 check_eq "Basic, wrong password: 401" 401 "$(fetch bad1 "$S/" -k -u "${U}carol:wrong-1")"
 check_eq "Basic, wrong password: reason" "basic: PAM refused the credentials" "$(audit bad1 'j["reason"]')"
 check_eq "Basic, wrong password again: 401" 401 "$(fetch bad2 "$S/" -k -u "${U}carol:wrong-2")"
-check_grep "failures are logged with a count" \
-	"basic: authentication failed for user ${U}carol from 127.0.0.1 \(2 in the last minute\)" "$IDG_LOG"
+check_grep "failures are logged with their counts" \
+	"basic: authentication failed for user ${U}carol from 127.0.0.1 \(2 failures of the account, 2 from the address\)" "$IDG_LOG"
 check_eq "Basic, unknown user: 401" 401 "$(fetch nouser "$S/" -k -u "nosuchuser$$:x")"
 check_eq "Basic over plain HTTP: 401" 401 "$(fetch plain "$H/" -u "${U}carol:$PASSWORD")"
 check_eq "Basic over plain HTTP: reason" "basic: credentials over plain HTTP refused" "$(audit plain 'j["reason"]')"
@@ -98,6 +105,80 @@ KRB5CCNAME="$T/carol.cc"
 export KRB5CCNAME
 check_eq "Negotiate over TLS: 200" 200 "$(fetch tneg "$S/" -k --negotiate -u :)"
 check_eq "Negotiate over TLS: principal" "${U}carol@IDGATE.TEST" "$(json "$T/tneg.body" 'j["principal"]')"
+
+# ---------------------------------------------------------------- the brake
+# timed NAME FROM USER:PASSWORD -- Basic from source address FROM; prints
+# "STATUS SECONDS" (curl's time_total)
+timed() {
+	curl -s -g -k -D "$T/$1.hdr" -o "$T/$1.body" -w '%{http_code} %{time_total}' \
+		--interface "$2" -u "$3" "$S/"
+}
+# quick/slow SECONDS -- "quick" under 0.5 s, "slow" from 1 s (the delay)
+speed() { $PY -c 'import sys; t = float(sys.argv[1]); print("quick" if t < 0.5 else "delayed" if t >= 1 else "in between: %s" % t)' "$1"; }
+out=$(timed delay 127.0.0.1 "${U}carol:wrong-3")
+check_eq "a failure is answered after the fail delay" "401 delayed" "${out% *} $(speed "${out#* }")"
+out=$(timed nodelay 127.0.0.1 "${U}carol:$PASSWORD")
+check_eq "a success is not delayed" "200 quick" "${out% *} $(speed "${out#* }")"
+# while 8 failures wait out their delay, the event loops keep serving
+# (wait for those curls by PID: a bare `wait` would wait for idgated too)
+pids=
+for i in 1 2 3 4 5 6 7 8; do
+	timed "spray$i" 127.0.0.2 "nosuch$i-$$:guess" >"$T/spray$i.out" &
+	pids="$pids $!"
+done
+sleep 0.3
+out=$(timed busy 127.0.0.3 "${U}carol:$PASSWORD")
+check_eq "meanwhile, a right password from elsewhere: not delayed" "200 quick" "${out% *} $(speed "${out#* }")"
+wait $pids
+# 10 failures from 127.0.0.2 (8 names + 2 more): that address is stopped
+timed spray9 127.0.0.2 "nosuch9-$$:guess" >"$T/spray9.out"
+timed spray10 127.0.0.2 "nosuch10-$$:guess" >"$T/spray10.out"
+check_eq "10 failures from one address: each a delayed 401" "$(printf '401 delayed %.0s' 1 2 3 4 5 6 7 8 9 10)" \
+	"$(for i in 1 2 3 4 5 6 7 8 9 10; do o=$(cat "$T/spray$i.out"); printf '%s %s ' "${o% *}" "$(speed "${o#* }")"; done)"
+out=$(timed lockaddr 127.0.0.2 "${U}carol:$PASSWORD")
+check_eq "then even a right password from there: 429, at once" "429 quick" "${out% *} $(speed "${out#* }")"
+check_eq "429: Retry-After, 30 s from the 10th failure" yes \
+	"$(r=$(header lockaddr Retry-After); [ "$r" -ge 28 ] && [ "$r" -le 30 ] && echo yes || echo "no: '$r'")"
+check_eq "429: the reason" "basic: too many failures from 127.0.0.2 (10); refused for 30 s after the last" \
+	"$(audit lockaddr 'j["reason"]')"
+check_eq "429: no challenge" "" "$(header lockaddr WWW-Authenticate)"
+out=$(timed other 127.0.0.3 "${U}dave:$PASSWORD")
+check_eq "another account from another address: 200, not delayed" "200 quick" "${out% *} $(speed "${out#* }")"
+# 5 failures for dave, each from its own address: the account is stopped
+pids=
+for i in 4 5 6 7 8; do
+	timed "dave$i" "127.0.0.$i" "${U}dave:wrong-$i" >"$T/dave$i.out" &
+	pids="$pids $!"
+done
+wait $pids
+check_eq "5 failures for one account: each a delayed 401" "$(printf '401 delayed %.0s' 4 5 6 7 8)" \
+	"$(for i in 4 5 6 7 8; do o=$(cat "$T/dave$i.out"); printf '%s %s ' "${o% *}" "$(speed "${o#* }")"; done)"
+out=$(timed lockacct 127.0.0.9 "${U}dave:$PASSWORD")
+check_eq "then dave's right password from a fresh address: 429, at once" "429 quick" "${out% *} $(speed "${out#* }")"
+check_eq "429 for the account: the reason" \
+	"basic: too many failures for account ${U}dave (5); refused for 30 s after the last" \
+	"$(audit lockacct 'j["reason"]')"
+out=$(timed after 127.0.0.9 "${U}carol:$PASSWORD")
+check_eq "carol from that address: 200, not delayed" "200 quick" "${out% *} $(speed "${out#* }")"
+check_eq "Negotiate is not braked by Basic's failures" 200 \
+	"$(curl -s -o /dev/null -w '%{http_code}' -k --interface 127.0.0.2 --negotiate -u : "$S/")"
+
+sleep 0.3 # the last counts are written after the answer
+curl -s "http://127.0.0.1:$APORT/metrics" >"$T/metrics.txt"
+metric() {
+	awk -v k="$1" 'index($0, k " ") == 1 { print $2; found = 1 } END { if (!found) print "absent" }' "$T/metrics.txt"
+}
+# failures: bad1, bad2, nouser, delay (4), 10 from 127.0.0.2, 5 for dave
+check_eq "metrics: Basic failures answered after the delay" 19 "$(metric idgate_basic_delayed_total)"
+check_eq "metrics: auth bad_password" 19 "$(metric 'idgate_auth_total{result="bad_password"}')"
+check_eq "metrics: refused by address" 1 "$(metric 'idgate_basic_throttled_total{by="address"}')"
+check_eq "metrics: refused by account" 1 "$(metric 'idgate_basic_throttled_total{by="account"}')"
+check_eq "metrics: auth throttled" 2 "$(metric 'idgate_auth_total{result="throttled"}')"
+check_eq "metrics: 429s" 2 "$(metric 'idgate_requests_total{vdir="/",status="429"}')"
+check_grep "the log says when an address is stopped" \
+	"basic: 127.0.0.2 stopped for 30 s after 10 failures" "$IDG_LOG"
+check_grep "the log says when an account is stopped" \
+	"basic: account ${U}dave stopped for 30 s after 5 failures" "$IDG_LOG"
 
 check_no_grep "no password in the audit log" "$PASSWORD|wrong-1" "$T/audit.jsonl"
 check_no_grep "no password in the log" "$PASSWORD|wrong-1" "$IDG_LOG"

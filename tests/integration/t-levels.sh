@@ -95,6 +95,20 @@ delegation = store
 pool = imp
 handler = whoami
 impersonate = true
+# the anonymous principal too (require valid-user refuses it)
+[vdir /f-anon]
+handler = whoami
+require = anonymous-ok
+[vdir /a-anon]
+pool = imp
+handler = whoami
+impersonate = allowed
+require = anonymous-ok
+[vdir /t-anon]
+pool = imp
+handler = whoami
+impersonate = true
+require = anonymous-ok
 EOF
 ASAN_EXTRA=handle_segv=0 # /crash?segv is meant to crash: no report
 start_idgated "$T/idgate.conf" || finish
@@ -219,13 +233,26 @@ check_eq "a ticket that is not forwardable delegates nothing: impersonation" \
 	"$(st=$(get n1 "$B/a" always - "$T/alice-nf.cc"); echo "$st $(seen n1)")"
 
 # ---------------------------------------------------------------- anonymous PKINIT
+# require valid-user (the default) means an identified principal
+WHY_ANON="require valid-user: the anonymous principal is not a valid user"
+check_eq "anonymous ticket, require valid-user (false): 403" 403 "$(get v1 "$B/f" always - "$T/anon.cc")"
+check_eq "anonymous ticket, require valid-user: reason" "$WHY_ANON" "$(audit v1 'j["reason"]')"
+check_grep "anonymous ticket, require valid-user: the body says why" "$WHY_ANON" "$T/v1.body"
+check_eq "anonymous ticket, require valid-user (allowed): 403" 403 "$(get v2 "$B/a" always - "$T/anon.cc")"
+check_eq "anonymous ticket, require valid-user (true): 403, for require" "403 $WHY_ANON" \
+	"$(get v3 "$B/t" always - "$T/anon.cc") $(audit v3 'j["reason"]')"
+# require anonymous-ok lets it in, and SPEC's table applies
 check_eq "anonymous ticket on false: the anonymous level, nobody named" \
 	"200 anonymous False $NOBODY None False" \
-	"$(st=$(get k1 "$B/f" always - "$T/anon.cc"); echo "$st $(seen k1)")"
+	"$(st=$(get k1 "$B/f-anon" always - "$T/anon.cc"); echo "$st $(seen k1)")"
 check_eq "anonymous ticket on allowed: the pool" \
 	"200 anonymous False $POOL None False" \
-	"$(st=$(get k2 "$B/a" always - "$T/anon.cc"); echo "$st $(seen k2)")"
-check_eq "anonymous ticket on true: 403" 403 "$(get k3 "$B/t" always - "$T/anon.cc")"
+	"$(st=$(get k2 "$B/a-anon" always - "$T/anon.cc"); echo "$st $(seen k2)")"
+check_eq "anonymous ticket on true: 403, for the level" \
+	"403 impersonate = true needs the impersonation level, but the client allowed only anonymous" \
+	"$(get k3 "$B/t-anon" always - "$T/anon.cc") $(audit k3 'j["reason"]')"
+check_eq "anonymous-ok admits identified callers too" \
+	"200 impersonation True $ALICE $PRINC False" "$(cell k4 "$B/a-anon" none -)"
 check_eq "anonymous ticket audit: level anonymous, no principal" "anonymous None" \
 	"$(audit k1 'j["level"] + " " + str(j["principal"])')"
 

@@ -562,11 +562,13 @@ static void test_vdir_values(void **state)
 	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous negotiate\n",
 	       "t.conf:8: [vdir /a] auth: 'anonymous negotiate': expected negotiate, anonymous or 'negotiate basic'");
 	EXPECT(BASE POOL "[vdir /a]\nrequire = everyone\n",
-	       "t.conf:8: [vdir /a] require: 'everyone': expected valid-user, 'user NAME...' or 'group NAME...'");
+	       "t.conf:8: [vdir /a] require: 'everyone': expected valid-user, anonymous-ok, 'user NAME...' or 'group NAME...'");
 	EXPECT(BASE POOL "[vdir /a]\nrequire = user\n",
 	       "t.conf:8: [vdir /a] require: 'user': name at least one user or group");
 	EXPECT(BASE POOL "[vdir /a]\nrequire = valid-user alice\n",
 	       "t.conf:8: [vdir /a] require: 'valid-user alice': valid-user takes no names");
+	EXPECT(BASE POOL "[vdir /a]\nrequire = anonymous-ok alice\n",
+	       "t.conf:8: [vdir /a] require: 'anonymous-ok alice': anonymous-ok takes no names");
 	EXPECT(BASE POOL "[vdir /a]\nrequire = group no-such-group-xyz\n",
 	       "t.conf:8: [vdir /a] require: no such group 'no-such-group-xyz'");
 	EXPECT(BASE POOL "[vdir /a]\ndelegation = always\n",
