@@ -497,7 +497,7 @@ timeout = 0s
 handler = cgi
 root = $T/nonexistent
 EOF
-"$IDGATED" -t -c "$T/bad.conf" >"$T/bad.out" 2>"$T/bad.err"
+KRB5_KTNAME="FILE:$T/http.keytab" "$IDGATED" -t -c "$T/bad.conf" >"$T/bad.out" 2>"$T/bad.err"
 check_eq "idgated -t: a bad cgi vdir fails" 1 "$?"
 check_eq "idgated -t: each problem, with its line" \
 	"$T/bad.conf:13: [vdir /a] handler 'cgi': timeout: must be between 1ms and 24d|$T/bad.conf:16: [vdir /b] handler 'cgi': root: $T/nonexistent: No such file or directory" \
@@ -506,7 +506,7 @@ head -9 "$T/bad.conf" >"$T/noroot.conf"
 printf '[vdir /c]\nhandler = cgi\n' >>"$T/noroot.conf"
 check_eq "idgated -t: root is required" \
 	"$T/noroot.conf:10: [vdir /c] handler 'cgi' needs key 'root' (directory of the programs)" \
-	"$("$IDGATED" -t -c "$T/noroot.conf" 2>&1)"
+	"$(KRB5_KTNAME="FILE:$T/http.keytab" "$IDGATED" -t -c "$T/noroot.conf" 2>&1)"
 
 # ---------------------------------------------------------------- exec_fd, and nothing left behind
 check_eq "spawn by fd: the opened file runs, not the path" 200 "$(neg fd1 alice "$B/spawn?fd")"
