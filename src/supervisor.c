@@ -1013,6 +1013,53 @@ static void begin_stop(void)
 		gen_retire(g);
 }
 
+/* ---------------------------------------------------------------- control channels */
+
+/* A child that breaks the control protocol is not listened to again: it
+ * is killed, and reap() treats that as any failure (a pool worker is
+ * restarted and counts for rapid_fail; without its front end idgated
+ * stops).  Nothing a child sends can make us keep a resource. */
+static void drop_child(struct child *ch, const char *why)
+{
+	log_msg(LOG_ERR, "%s (pid %d) broke the control protocol: %s; dropping it", ch->name,
+		(int)ch->pid, why);
+	close(ch->ctl);
+	ch->ctl = -1;
+	if (ch->pid > 0)
+		kill(ch->pid, SIGKILL);
+}
+
+/* One message from a child's control channel: 1 with a frame, else 0
+ * (none waiting, the child closed the channel, or it was dropped).
+ * Children send no descriptors: any that come are closed, and break the
+ * protocol, like a malformed or zero-length message. */
+static int ctl_read(struct child *ch, uint8_t *buf, struct wire_frame *f)
+{
+	int rc = wire_recv(ch->ctl, buf, f, MSG_DONTWAIT);
+	char why[128];
+
+	if (rc < 0 && errno == EAGAIN)
+		return 0;
+	if (rc == 0 || (rc < 0 && errno != EPROTO)) { /* it exits: reap() goes on */
+		close(ch->ctl);
+		ch->ctl = -1;
+		return 0;
+	}
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "a malformed or empty message (%s)", strerror(EPROTO));
+		drop_child(ch, why);
+		return 0;
+	}
+	if (f->nfds) {
+		snprintf(why, sizeof(why), "%zu descriptors on message %u", f->nfds,
+			 (unsigned)f->type);
+		wire_close_fds(f);
+		drop_child(ch, why);
+		return 0;
+	}
+	return 1;
+}
+
 /* ---------------------------------------------------------------- idgatectl */
 
 /* W_CTL_STATS: the counts of each pool of g.  0 or -1. */
@@ -1052,16 +1099,16 @@ static int query_frontend(struct generation *g, struct ctl_pool *pools)
 	wb_u32(&b, tag);
 	if (wire_send(FE(g)->ctl, W_CTL_STATS_QUERY, 0, b.p, b.len, NULL, 0, 0) < 0)
 		goto done;
-	while (rc < 0 && now_ms() < deadline) {
+	while (rc < 0 && FE(g)->ctl >= 0 && now_ms() < deadline) {
 		struct pollfd p = { .fd = FE(g)->ctl, .events = POLLIN };
-		if (poll(&p, 1, (int)(deadline - now_ms())) != 1 ||
-		    wire_recv(FE(g)->ctl, buf, &f, MSG_DONTWAIT) <= 0)
+		if (poll(&p, 1, (int)(deadline - now_ms())) != 1 || ctl_read(FE(g), buf, &f) <= 0)
 			continue;
-		wire_close_fds(&f);
 		if (f.type == W_CTL_READY)
 			FE(g)->ready = true;
 		else if (f.type == W_CTL_STATS)
 			rc = decode_stats(g, &f, tag, pools);
+		else
+			drop_child(FE(g), "a message it may not send");
 	}
 done:
 	wb_free(&b);
@@ -1303,16 +1350,15 @@ static void on_ctl(struct child *ch)
 {
 	uint8_t *buf = xmalloc(WIRE_MAX_FRAME);
 	struct wire_frame f;
-	int rc = wire_recv(ch->ctl, buf, &f, MSG_DONTWAIT);
 
-	if (rc > 0) {
-		wire_close_fds(&f);
+	if (ctl_read(ch, buf, &f) > 0) {
 		if (f.type == W_CTL_READY) {
 			ch->ready = true;
 			if (ch->role == ROLE_WORKER)
 				on_worker_ready(ch);
-		} else
-			log_msg(LOG_ERR, "%s sent unexpected control message %u", ch->name, f.type);
+		} else if (!(f.type == W_CTL_STATS && ch->role == ROLE_FRONTEND)) {
+			drop_child(ch, "a message it may not send");
+		} /* else the answer to a status query that timed out */
 	}
 	free(buf);
 }
@@ -1346,7 +1392,7 @@ static void poll_once(int timeout_ms)
 	}
 	if (poll(p, n, timeout_ms) > 0) {
 		for (size_t i = 2; i < n; i++)
-			if (p[i].revents & POLLIN)
+			if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
 				on_ctl(who[i]);
 		if (p[1].revents & POLLIN)
 			on_control();

@@ -98,8 +98,10 @@ struct wire_frame {
 int wire_send(int sock, uint16_t type, uint16_t fflags, const void *payload, size_t len,
 	      const int *fds, size_t nfds, int msgflags);
 /* Receive one frame into buf (WIRE_MAX_FRAME bytes).  1: a frame; 0: the
- * peer closed; -1: errno (EAGAIN, or EPROTO for a malformed frame; any
- * received fds are closed then). */
+ * peer closed; -1: errno (EAGAIN, or EPROTO for a malformed frame -- a
+ * zero-length message included, which SOCK_SEQPACKET would otherwise pass
+ * off as the end; the fds any malformed message carried are closed).
+ * The caller checks f->nfds where it expects none. */
 int wire_recv(int sock, uint8_t *buf, struct wire_frame *f, int msgflags);
 void wire_close_fds(struct wire_frame *f);
 
