@@ -74,6 +74,11 @@ enum wire_type {
 	W_ADM_OK = 72,       /* str message, u32 pid, u32 old pid */
 	W_ADM_ERROR = 73,    /* u32 code (enum ctl_error), str message */
 	W_ADM_STATUS_REPLY = 74, /* see ctl_status_encode() */
+	/* module check child -> idgated: init() of one pool's vdirs (modinit.c) */
+	W_CHK_BEGIN = 80,    /* u32 vdir: its init() starts */
+	W_CHK_ERROR = 81,    /* u32 vdir, str key (or NULL), str message */
+	W_CHK_DONE = 82,     /* u32 vdir, u32 passed, u32 flags (what init() asked for) */
+	W_CHK_FAILED = 83,   /* str message: the checks could not start */
 };
 
 /* REQ_HEAD flags */
