@@ -48,21 +48,14 @@ nfds() { ls "/proc/$IDG_PID/fd" | wc -l; }
 check_eq "the flooding handler serves" 200 "$(code "$B/evil")"
 OLD=$(worker_of evil)
 BEFORE=$(nfds)
-curl -s -o "$T/flood.body" -w '%{http_code}' "$B/evil?flood" >"$T/flood.code"
+# (the messages all fit in the socket: the request may end either way)
+curl -s -o /dev/null "$B/evil?flood"
 wait_log "pool evil worker (pid $OLD) broke the control protocol"
 sleep 0.5
 check_eq "the supervisor's descriptors stay flat after the flood" "$BEFORE" "$(nfds)"
 check_grep "the protocol violation is logged, naming the worker" \
 	"supervisor: error: pool evil worker \(pid $OLD\) broke the control protocol: a malformed or empty message \(Protocol error\); dropping it" \
 	"$IDG_LOG"
-# the worker dies at the first message: its request is cut (502), or it
-# answers first that the channel refused the rest (fewer than 50 sent)
-flood_cut() {
-	if [ "$(cat "$T/flood.code")" = 502 ]; then echo cut; return; fi
-	n=$(sed -n 's/^sent \([0-9]*\) on fd [0-9]*$/\1/p' "$T/flood.body")
-	if [ -n "$n" ] && [ "$n" -lt 50 ]; then echo cut; else echo "not cut: $(cat "$T/flood.body")"; fi
-}
-check_eq "the flood is cut short" cut "$(flood_cut)"
 check_eq "the flooding worker is gone" no "$(kill -0 "$OLD" 2>/dev/null && echo yes || echo no)"
 i=0
 while [ "$(worker_of evil)" = "$OLD" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
