@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdcount.h"
 #include "wire.h"
 
 static struct wire_hdr hdrs[] = { { "Host", "localhost" }, { "X-Thing", "a, b" } };
@@ -280,18 +280,6 @@ static void test_frames(void **state)
 	assert_int_equal(wire_recv(sv[1], buf, &f, 0), 0);
 	close(sv[1]);
 	free(buf);
-}
-
-static int count_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* A zero-length message is not the peer closing: the descriptors it
