@@ -97,17 +97,20 @@ static int step_into(int fd, const char *name, const char *dir, const char *at, 
 	int next = *name ? openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 			 : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd >= 0)
-		close(fd);
 	if (next < 0 || fstat(next, &st) < 0) {
 		snprintf(err, errlen, "modules_dir %s: %s: %s", dir, at, strerror(errno));
 		goto fail;
 	}
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
 	if ((last ? check_dir_itself(&st, dir, err, errlen)
 		  : check_ancestor(&st, dir, at, err, errlen)) < 0)
 		goto fail;
 	return next;
 fail:
+	if (fd >= 0)
+		close(fd);
 	if (next >= 0)
 		close(next);
 	return -1;
@@ -118,7 +121,7 @@ fail:
 static int open_modules_dir(const char *dir, char *err, size_t errlen)
 {
 	char *real = realpath(dir, NULL), *p;
-	int fd = -1;
+	int fd;
 
 	if (!real) {
 		snprintf(err, errlen, "modules_dir %s: %s", dir, strerror(errno));
@@ -137,6 +140,7 @@ static int open_modules_dir(const char *dir, char *err, size_t errlen)
 	free(real);
 	return fd;
 }
+
 static int check_descriptor(const struct idg_module *d, const char *name, char *err,
 			    size_t errlen)
 {
