@@ -460,23 +460,23 @@ static bool read_verdicts(struct watch *w, int sock)
 			wire_close_fds(&f);
 			broken(w, "a malformed message");
 		} else {
-			on_frame(w, &f);
+			(void)on_frame(w, &f); /* sets w->broken */
 		}
 	}
 	free(buf);
 	return in_time;
 }
 
-/* Reap the child (killed if it is still at work) and say why an init()
- * did not finish. */
+/* Reap the child and say why an init() did not finish.  It is killed
+ * first: it has nothing left to do but exit, or it is stuck, or it broke
+ * the protocol (a child that already died keeps its exit status). */
 static void finish_child(struct watch *w, pid_t pid, bool in_time)
 {
 	bool unfinished = w->ndone < w->nvdirs;
 	char msg[256];
 	int status = 0;
 
-	if (unfinished || w->broken)
-		kill(pid, SIGKILL);
+	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (w->broken)

@@ -5,11 +5,15 @@
  *   crash = true    die of SIGSEGV in init()
  *   creds = true    ask for the caller's delegated credentials
  *   s4u = true      ask for constrained-delegation proxy credentials
+ *   forge = N       send, on the report socket it inherits, a verdict of
+ *                   its own: vdir N passed and wants delegated credentials
  * Requests get "ok". */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "idgate/module.h"
@@ -49,6 +53,21 @@ static int record(const struct idg_init *ini, const char *path)
 	return n;
 }
 
+/* A W_CHK_DONE frame (wire.h: type 82, 8-byte header, then u32 vdir,
+ * u32 passed, u32 flags) on every SOCK_SEQPACKET socket this process has. */
+static void forge_verdict(uint32_t vdir)
+{
+	uint32_t frame[5] = { 82, 12, vdir, 1, 1 }; /* type and flags, length, payload */
+
+	for (int fd = 3; fd < 64; fd++) {
+		int type;
+		socklen_t len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+		    type == SOCK_SEQPACKET)
+			(void)!send(fd, frame, sizeof(frame), MSG_NOSIGNAL);
+	}
+}
+
 static int initid_init(const struct idg_init *ini, void **ctx)
 {
 	const char *path = ini->ops->get(ini, "record"), *refuse = ini->ops->get(ini, "refuse");
@@ -60,6 +79,8 @@ static int initid_init(const struct idg_init *ini, void **ctx)
 		ini->ops->use_delegated_credentials(ini);
 	if (ini->ops->get_bool(ini, "s4u"))
 		ini->ops->use_proxy_credentials(ini);
+	if (ini->ops->get(ini, "forge"))
+		forge_verdict((uint32_t)ini->ops->get_uint(ini, "forge"));
 	if (path && record(ini, path) < 0)
 		return -1;
 	if (refuse) {
@@ -83,6 +104,7 @@ static const struct idg_key initid_keys[] = {
 	{ "crash", IDG_KEY_BOOL, 0, "false", "die in init()" },
 	{ "creds", IDG_KEY_BOOL, 0, "false", "use delegated credentials" },
 	{ "s4u", IDG_KEY_BOOL, 0, "false", "use proxy credentials" },
+	{ "forge", IDG_KEY_UINT, 0, NULL, "forge a verdict for this vdir" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 

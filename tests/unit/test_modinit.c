@@ -91,6 +91,35 @@ static void test_errors_in_vdir_order(void **state)
 	diag_free(&d);
 }
 
+/* A module that forges a verdict on the socket it inherits (another
+ * pool's vdir passed and wants credentials) breaks the check: the forged
+ * verdict is not believed, and the forger's vdir fails with the reason.
+ * (About its own vdir a module can claim only what init() may ask.) */
+static void test_forged_verdict(void **state)
+{
+	static const char conf[] = HEAD "[vdir /victim]\npool = b\nhandler = tinitid\n"
+				   "[vdir /forger]\npool = a\nhandler = tinitid\nforge = %u\n";
+	struct diag d = { 0 };
+	struct config *c = load(HEAD "[vdir /victim]\npool = b\nhandler = tinitid\n"
+				"[vdir /forger]\npool = a\nhandler = tinitid\n", &d);
+	char text[sizeof(conf) + 16];
+	unsigned victim = vdir(c, "/victim")->index;
+
+	(void)state;
+	config_free(c);
+	snprintf(text, sizeof(text), conf, victim);
+	c = load(text, &d);
+	assert_int_equal(vdir(c, "/victim")->index, victim);
+	assert_int_equal(config_check_modules(c, &d), -1);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(d.msgs[0], "t.conf:12: [vdir /forger] handler 'tinitid': the module "
+			    "check broke its protocol (a malformed verdict)");
+	assert_false(vdir(c, "/victim")->module_creds);
+	assert_false(vdir(c, "/forger")->module_creds);
+	config_free(c);
+	diag_free(&d);
+}
+
 /* init() runs in another process: what it does to its own stays there. */
 static void test_runs_elsewhere(void **state)
 {
@@ -130,6 +159,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wishes_come_back),
 		cmocka_unit_test(test_errors_in_vdir_order),
+		cmocka_unit_test(test_forged_verdict),
 		cmocka_unit_test(test_runs_elsewhere),
 	};
 	return cmocka_run_group_tests_name("modinit", tests, NULL, NULL);
