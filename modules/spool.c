@@ -83,8 +83,9 @@ static int probe_writable(const struct idg_init *ini, int rootfd, const char *ro
 		return 0;
 	case EACCES:
 	case EPERM:
-		ini->ops->error(ini, "root", "%s: uid %u cannot create files in it%s", root,
-				(unsigned)geteuid(), ini->checking ? "" : " (the pool's user)");
+		/* init() always runs as the pool's user, checks included */
+		ini->ops->error(ini, "root", "%s: uid %u cannot create files in it (the pool's user)",
+				root, (unsigned)geteuid());
 		return -1;
 	default:
 		ini->ops->error(ini, "root", "%s: %s", root, spool_errno_text(errno));

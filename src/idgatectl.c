@@ -72,6 +72,26 @@ static int connect_socket(const char *path)
 	return -1;
 }
 
+/* Whoever listens on the socket must be root (or ourselves, for an
+ * idgated an unprivileged user runs): a socket path someone else could
+ * bind must not receive our request, nor answer it.  0, or -1 (said why). */
+static int check_listener(int fd, const char *path)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred)) {
+		fprintf(stderr, "idgatectl: %s: cannot tell who serves it: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return 0;
+	fprintf(stderr, "idgatectl: %s is served by uid %u (pid %d), not by root: refusing to "
+		"talk to it\n", path, (unsigned)cred.uid, (int)cred.pid);
+	return -1;
+}
+
 /* Send the request, receive the one reply into buf.  0, or -1 (said why). */
 static int exchange(const struct opts *o, const struct ctl_request *q, uint8_t *buf,
 		    struct wire_frame *f)
@@ -81,6 +101,8 @@ static int exchange(const struct opts *o, const struct ctl_request *q, uint8_t *
 
 	if (fd < 0)
 		return -1;
+	if (check_listener(fd, o->socket) < 0)
+		goto done;
 	if (ctl_request_send(fd, q) < 0) {
 		fprintf(stderr, "idgatectl: cannot send to %s: %s\n", o->socket, strerror(errno));
 		goto done;

@@ -47,6 +47,7 @@
 #include "listeners.h"
 #include "log.h"
 #include "modinit.h"
+#include "msgq.h"
 #include "privsep.h"
 #include "sbuf.h"
 #include "util.h"
@@ -56,6 +57,9 @@
 #define START_TIMEOUT_MS 30000
 #define STATS_TIMEOUT_MS 1000  /* how long status waits for the front end's counts */
 #define RETRY_AFTER_DISABLED 60
+#define FE_STALL_MS 30000       /* a front end that reads none of its messages this long hangs */
+#define FE_QUEUE_MAX 1024       /* messages waiting for a front end, at most ... */
+#define FE_QUEUE_MAX_FDS 4096   /* ... and the descriptors they carry */
 
 enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH };
 
@@ -110,6 +114,7 @@ struct generation {
 	struct pool_health *health;
 	struct retired *retired;
 	bool retiring;
+	struct msgq feq;   /* messages the front end has not taken yet */
 	struct generation *next;
 };
 
@@ -183,6 +188,74 @@ static int read_tls_files(struct generation *g)
 		return 0;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- the front end's messages */
+
+/* The supervisor never waits for the front end: a message it does not
+ * take at once waits in g->feq (msgq.h) and goes out, in order, when its
+ * socket is writable again.  A front end that takes nothing for
+ * FE_STALL_MS while messages wait, or lets FE_QUEUE_MAX of them pile up,
+ * hangs: it is killed -- and, as when a front end dies, idgated stops
+ * for systemd to restart it (a draining one of an old generation just
+ * ends).  Meanwhile idgatectl is told that what needs the front end
+ * cannot be done now. */
+static void fe_hung(struct generation *g, const char *how)
+{
+	log_msg(LOG_ERR, "the front end (pid %d) has not read its control channel %s; killing it",
+		(int)FE(g)->pid, how);
+	msgq_clear(&g->feq);
+	if (FE(g)->pid > 0)
+		kill(FE(g)->pid, SIGKILL);
+}
+
+/* 0 when sent or queued, -1 when the front end is gone or hangs. */
+static int fe_send(struct generation *g, uint16_t type, const void *p, size_t len,
+		   const int *fds, size_t nfds)
+{
+	bool waiting = msgq_pending(&g->feq);
+	char how[64];
+	int rc;
+
+	if (FE(g)->ctl < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	rc = msgq_send(&g->feq, FE(g)->ctl, type, p, len, fds, nfds);
+	if (rc == 1 && !waiting)
+		log_msg(LOG_WARNING, "the front end (pid %d) is not reading its control channel: "
+			"its messages wait (%d s at most)", (int)FE(g)->pid, FE_STALL_MS / 1000);
+	if (rc < 0 && (errno == ENOBUFS || errno == EMFILE)) {
+		snprintf(how, sizeof(how), ": %zu messages wait", g->feq.n);
+		fe_hung(g, how);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* Its socket is writable: what waits goes out. */
+static void fe_flush(struct generation *g)
+{
+	if (FE(g)->ctl < 0 || msgq_flush(&g->feq, FE(g)->ctl) != 0)
+		return;
+	log_msg(LOG_INFO, "the front end (pid %d) reads its control channel again",
+		(int)FE(g)->pid);
+}
+
+static bool fe_stalled(const struct generation *g)
+{
+	return msgq_pending(&g->feq);
+}
+
+static void check_fe_stalls(void)
+{
+	char how[64];
+
+	for (struct generation *g = S.gens; g; g = g->next) {
+		if (msgq_idle_ms(&g->feq, now_ms()) < FE_STALL_MS)
+			continue;
+		snprintf(how, sizeof(how), "for %d s", FE_STALL_MS / 1000);
+		fe_hung(g, how);
+	}
 }
 
 /* ---------------------------------------------------------------- children */
@@ -291,7 +364,7 @@ static int send_channels(struct generation *g, unsigned pool, int *fds, size_t n
 	wb_u32(&b, tag);
 	for (size_t off = 0; off < n && rc == 0; off += WIRE_MAX_FDS) {
 		size_t k = n - off < WIRE_MAX_FDS ? n - off : WIRE_MAX_FDS;
-		rc = wire_send(FE(g)->ctl, W_CTL_CHANNELS, 0, b.p, b.len, fds + off, k, 0);
+		rc = fe_send(g, W_CTL_CHANNELS, b.p, b.len, fds + off, k);
 	}
 	wb_free(&b);
 	return rc;
@@ -356,7 +429,7 @@ static int start_auth(struct generation *g)
 	}
 	close(sp[1]);
 	close(ctl[1]);
-	rc = a->pid > 0 ? wire_send(FE(g)->ctl, W_CTL_AUTHSOCK, 0, NULL, 0, &sp[0], 1, 0) : -1;
+	rc = a->pid > 0 ? fe_send(g, W_CTL_AUTHSOCK, NULL, 0, &sp[0], 1) : -1;
 	close(sp[0]);
 	return rc;
 }
@@ -436,6 +509,7 @@ static void gen_free(struct generation *g)
 		g->retired = r->next;
 		free(r);
 	}
+	msgq_clear(&g->feq);
 	for (size_t i = 0; g->health && i < g->c->npools; i++)
 		free(g->health[i].fails);
 	if (g->audit_fd >= 0)
@@ -483,6 +557,7 @@ static struct generation *gen_create(struct config *c)
 
 	g->id = ++S.next_id;
 	g->c = c;
+	msgq_init(&g->feq, FE_QUEUE_MAX, FE_QUEUE_MAX_FDS);
 	g->audit_fd = -1;
 	g->admin_fd = -1;
 	g->listen_fds = listeners_open(c, config_loops(c), err, sizeof(err));
@@ -609,7 +684,7 @@ static void tell_pool_state(struct generation *g, unsigned pool)
 	wb_u32(&b, pool_off(g, pool) ? RETRY_AFTER_DISABLED : 0);
 	wb_u32(&b, pool_state(g, pool));
 	wb_u64(&b, g->health[pool].restarts);
-	if (FE(g)->ctl >= 0 && wire_send(FE(g)->ctl, W_CTL_POOL_STATE, 0, b.p, b.len, NULL, 0, 0) < 0)
+	if (fe_send(g, W_CTL_POOL_STATE, b.p, b.len, NULL, 0) < 0)
 		log_msg(LOG_ERR, "cannot tell the front end about pool %s: %m",
 			g->c->pools[pool].name);
 	wb_free(&b);
@@ -641,8 +716,7 @@ static void retire_tell(struct generation *g, struct retired *r)
 	wb_init(&b);
 	wb_u32(&b, r->pool);
 	wb_u32(&b, r->tag);
-	if (FE(g)->ctl < 0 ||
-	    wire_send(FE(g)->ctl, W_CTL_POOL_RETIRE, 0, b.p, b.len, NULL, 0, 0) < 0)
+	if (fe_send(g, W_CTL_POOL_RETIRE, b.p, b.len, NULL, 0) < 0)
 		kill(r->pid, SIGTERM); /* the front end cannot let it drain */
 	wb_free(&b);
 	r->told = true;
@@ -801,6 +875,8 @@ static void on_child_exit(struct child *ch, int status)
 
 	describe_exit(status, how, sizeof(how));
 	reply_failed(ch, how);
+	if (ch == FE(g))
+		msgq_clear(&g->feq);
 	if (ch->ctl >= 0)
 		close(ch->ctl);
 	ch->ctl = -1;
@@ -988,6 +1064,53 @@ static void begin_stop(void)
 		gen_retire(g);
 }
 
+/* ---------------------------------------------------------------- control channels */
+
+/* A child that breaks the control protocol is not listened to again: it
+ * is killed, and reap() treats that as any failure (a pool worker is
+ * restarted and counts for rapid_fail; without its front end idgated
+ * stops).  Nothing a child sends can make us keep a resource. */
+static void drop_child(struct child *ch, const char *why)
+{
+	log_msg(LOG_ERR, "%s (pid %d) broke the control protocol: %s; dropping it", ch->name,
+		(int)ch->pid, why);
+	close(ch->ctl);
+	ch->ctl = -1;
+	if (ch->pid > 0)
+		kill(ch->pid, SIGKILL);
+}
+
+/* One message from a child's control channel: 1 with a frame, else 0
+ * (none waiting, the child closed the channel, or it was dropped).
+ * Children send no descriptors: any that come are closed, and break the
+ * protocol, like a malformed or zero-length message. */
+static int ctl_read(struct child *ch, uint8_t *buf, struct wire_frame *f)
+{
+	int rc = wire_recv(ch->ctl, buf, f, MSG_DONTWAIT);
+	char why[128];
+
+	if (rc < 0 && errno == EAGAIN)
+		return 0;
+	if (rc == 0 || (rc < 0 && errno != EPROTO)) { /* it exits: reap() goes on */
+		close(ch->ctl);
+		ch->ctl = -1;
+		return 0;
+	}
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "a malformed or empty message (%s)", strerror(EPROTO));
+		drop_child(ch, why);
+		return 0;
+	}
+	if (f->nfds) {
+		snprintf(why, sizeof(why), "%zu descriptors on message %u", f->nfds,
+			 (unsigned)f->type);
+		wire_close_fds(f);
+		drop_child(ch, why);
+		return 0;
+	}
+	return 1;
+}
+
 /* ---------------------------------------------------------------- idgatectl */
 
 /* W_CTL_STATS: the counts of each pool of g.  0 or -1. */
@@ -1025,18 +1148,19 @@ static int query_frontend(struct generation *g, struct ctl_pool *pools)
 
 	wb_init(&b);
 	wb_u32(&b, tag);
-	if (wire_send(FE(g)->ctl, W_CTL_STATS_QUERY, 0, b.p, b.len, NULL, 0, 0) < 0)
+	if (fe_stalled(g) || fe_send(g, W_CTL_STATS_QUERY, b.p, b.len, NULL, 0) < 0 ||
+	    fe_stalled(g)) /* it would not answer in time */
 		goto done;
-	while (rc < 0 && now_ms() < deadline) {
+	while (rc < 0 && FE(g)->ctl >= 0 && now_ms() < deadline) {
 		struct pollfd p = { .fd = FE(g)->ctl, .events = POLLIN };
-		if (poll(&p, 1, (int)(deadline - now_ms())) != 1 ||
-		    wire_recv(FE(g)->ctl, buf, &f, MSG_DONTWAIT) <= 0)
+		if (poll(&p, 1, (int)(deadline - now_ms())) != 1 || ctl_read(FE(g), buf, &f) <= 0)
 			continue;
-		wire_close_fds(&f);
 		if (f.type == W_CTL_READY)
 			FE(g)->ready = true;
 		else if (f.type == W_CTL_STATS)
 			rc = decode_stats(g, &f, tag, pools);
+		else
+			drop_child(FE(g), "a message it may not send");
 	}
 done:
 	wb_free(&b);
@@ -1183,6 +1307,11 @@ static int admin_pool(int fd, struct generation *g, const struct ctl_request *q)
 		ctl_send_error(fd, CTL_ERR_NO_POOL, "no pool '%s' in %s", q->pool, S.file);
 		return -1;
 	}
+	if (fe_stalled(g)) { /* it has to hear of the change */
+		ctl_send_error(fd, CTL_ERR_BUSY, "the front end (pid %d) is not reading its "
+			       "control channel; try again later", (int)FE(g)->pid);
+		return -1;
+	}
 	switch (q->action) {
 	case CTL_POOL_START:
 		return admin_pool_start(fd, g, pc->index);
@@ -1278,16 +1407,15 @@ static void on_ctl(struct child *ch)
 {
 	uint8_t *buf = xmalloc(WIRE_MAX_FRAME);
 	struct wire_frame f;
-	int rc = wire_recv(ch->ctl, buf, &f, MSG_DONTWAIT);
 
-	if (rc > 0) {
-		wire_close_fds(&f);
+	if (ctl_read(ch, buf, &f) > 0) {
 		if (f.type == W_CTL_READY) {
 			ch->ready = true;
 			if (ch->role == ROLE_WORKER)
 				on_worker_ready(ch);
-		} else
-			log_msg(LOG_ERR, "%s sent unexpected control message %u", ch->name, f.type);
+		} else if (!(f.type == W_CTL_STATS && ch->role == ROLE_FRONTEND)) {
+			drop_child(ch, "a message it may not send");
+		} /* else the answer to a status query that timed out */
 	}
 	free(buf);
 }
@@ -1301,7 +1429,8 @@ static size_t count_kids(void)
 	return n;
 }
 
-/* One round of waiting: signals and control messages. */
+/* One round of waiting: signals, control messages, and room for the
+ * messages that wait for a front end. */
 static void poll_once(int timeout_ms)
 {
 	size_t cap = count_kids() + 2, n = 0;
@@ -1313,21 +1442,26 @@ static void poll_once(int timeout_ms)
 	for (struct generation *g = S.gens; g; g = g->next) {
 		for (size_t i = 0; i < g->nkids; i++) {
 			struct child *ch = &g->kids[i];
-			if (ch->ctl >= 0 && ch->pid > 0) {
-				who[n] = ch;
-				p[n++] = (struct pollfd){ .fd = ch->ctl, .events = POLLIN };
-			}
+			if (ch->ctl < 0 || ch->pid <= 0)
+				continue;
+			who[n] = ch;
+			p[n++] = (struct pollfd){ .fd = ch->ctl, .events = (short)(POLLIN |
+				(ch == FE(g) && fe_stalled(g) ? POLLOUT : 0)) };
 		}
 	}
 	if (poll(p, n, timeout_ms) > 0) {
-		for (size_t i = 2; i < n; i++)
-			if (p[i].revents & POLLIN)
+		for (size_t i = 2; i < n; i++) {
+			if (p[i].revents & POLLOUT)
+				fe_flush(who[i]->gen);
+			if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
 				on_ctl(who[i]);
+		}
 		if (p[1].revents & POLLIN)
 			on_control();
 		if (p[0].revents & POLLIN)
 			on_signal(); /* last: it may free children of this round */
 	}
+	check_fe_stalls();
 	free(p);
 	free(who);
 }

@@ -2,6 +2,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -77,6 +78,16 @@ static void take_fds(struct msghdr *msg, struct wire_frame *f, bool *bad)
 	}
 }
 
+/* On SOCK_SEQPACKET, recvmsg() returns 0 both at the end and for a
+ * zero-length message: only the end leaves the socket shut for reading
+ * (the kernel marks it when the peer closes or shuts down its side). */
+static bool peer_has_shut_down(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
 int wire_recv(int sock, uint8_t *buf, struct wire_frame *f, int msgflags)
 {
 	struct iovec iov = { buf, WIRE_MAX_FRAME };
@@ -95,9 +106,11 @@ int wire_recv(int sock, uint8_t *buf, struct wire_frame *f, int msgflags)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
-	if (n == 0 && !(msg.msg_flags & MSG_TRUNC))
-		return 0;
+	/* descriptors first, on every path: one left in a cmsg is a leak */
 	take_fds(&msg, f, &bad);
+	if (n == 0 && !bad && f->nfds == 0 && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+	    peer_has_shut_down(sock))
+		return 0;
 	if (bad || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < WIRE_HDR)
 		goto proto;
 	memcpy(&f->type, buf, 2);

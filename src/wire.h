@@ -74,6 +74,11 @@ enum wire_type {
 	W_ADM_OK = 72,       /* str message, u32 pid, u32 old pid */
 	W_ADM_ERROR = 73,    /* u32 code (enum ctl_error), str message */
 	W_ADM_STATUS_REPLY = 74, /* see ctl_status_encode() */
+	/* module check child -> idgated: init() of one pool's vdirs (modinit.c) */
+	W_CHK_BEGIN = 80,    /* u32 vdir: its init() starts */
+	W_CHK_ERROR = 81,    /* u32 vdir, str key (or NULL), str message */
+	W_CHK_DONE = 82,     /* u32 vdir, u32 passed, u32 flags (what init() asked for) */
+	W_CHK_FAILED = 83,   /* str message: the checks could not start */
 };
 
 /* REQ_HEAD flags */
@@ -98,8 +103,10 @@ struct wire_frame {
 int wire_send(int sock, uint16_t type, uint16_t fflags, const void *payload, size_t len,
 	      const int *fds, size_t nfds, int msgflags);
 /* Receive one frame into buf (WIRE_MAX_FRAME bytes).  1: a frame; 0: the
- * peer closed; -1: errno (EAGAIN, or EPROTO for a malformed frame; any
- * received fds are closed then). */
+ * peer closed; -1: errno (EAGAIN, or EPROTO for a malformed frame -- a
+ * zero-length message included, which SOCK_SEQPACKET would otherwise pass
+ * off as the end; the fds any malformed message carried are closed).
+ * The caller checks f->nfds where it expects none. */
 int wire_recv(int sock, uint8_t *buf, struct wire_frame *f, int msgflags);
 void wire_close_fds(struct wire_frame *f);
 

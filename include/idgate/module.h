@@ -10,8 +10,11 @@
  * keys against the module's key table, and calls:
  *
  *   init()     once per [vdir] that names the module, in the pool worker
- *              process (and once in `idgated -t`, followed by cleanup()),
- *              running as the pool's service identity;
+ *              process, running as the pool's service identity; and,
+ *              with ini->checking set and followed by cleanup(), whenever
+ *              the configuration is checked (idgated -t, start-up, reload,
+ *              idgatectl check), in a child process that has become the
+ *              pool's user, with no capability: never as root;
  *   handle()   once per request, on a worker thread.  When the vdir
  *              impersonates, the thread already runs with the caller's
  *              uid, gid and groups: files opened, sockets connected and

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdcount.h"
 #include "wire.h"
 
 static struct wire_hdr hdrs[] = { { "Host", "localhost" }, { "X-Thing", "a, b" } };
@@ -281,6 +282,72 @@ static void test_frames(void **state)
 	free(buf);
 }
 
+/* A zero-length message is not the peer closing: the descriptors it
+ * carries are taken and closed, and it is a protocol error (before, they
+ * stayed open in the receiver, one table slot each). */
+static void test_zero_length_with_fds(void **state)
+{
+	uint8_t *buf = malloc(WIRE_MAX_FRAME);
+	struct wire_frame f;
+	int sv[2], fds[WIRE_MAX_FDS], before;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	for (int i = 0; i < WIRE_MAX_FDS; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	before = count_open_fds();
+	for (int round = 0; round < 3; round++) {
+		char cm[CMSG_SPACE(sizeof(fds))] = { 0 };
+		struct iovec iov = { buf, 0 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm,
+				      .msg_controllen = sizeof(cm) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(fds));
+		memcpy(CMSG_DATA(c), fds, sizeof(fds));
+		assert_int_equal(sendmsg(sv[0], &msg, 0), 0);
+		errno = 0;
+		assert_int_equal(wire_recv(sv[1], buf, &f, 0), -1);
+		assert_int_equal(errno, EPROTO);
+		assert_int_equal(f.nfds, 0);
+		assert_int_equal(count_open_fds(), before);
+	}
+	for (int i = 0; i < WIRE_MAX_FDS; i++)
+		close(fds[i]);
+	/* without descriptors it is a protocol error too, not an end */
+	assert_int_equal(send(sv[0], "", 0, 0), 0);
+	errno = 0;
+	assert_int_equal(wire_recv(sv[1], buf, &f, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EPROTO);
+	/* and the channel still works afterwards; the real end is still 0 */
+	assert_int_equal(wire_send(sv[0], W_CTL_READY, 0, NULL, 0, NULL, 0, 0), 0);
+	assert_int_equal(wire_recv(sv[1], buf, &f, 0), 1);
+	assert_int_equal(f.type, W_CTL_READY);
+	close(sv[0]);
+	assert_int_equal(wire_recv(sv[1], buf, &f, 0), 0);
+	assert_int_equal(wire_recv(sv[1], buf, &f, MSG_DONTWAIT), 0);
+	close(sv[1]);
+	free(buf);
+}
+
+/* The end of a channel whose peer only shut its sending side is an end
+ * too (poll says POLLRDHUP), not a zero-length message. */
+static void test_shutdown_is_end(void **state)
+{
+	uint8_t *buf = malloc(WIRE_MAX_FRAME);
+	struct wire_frame f;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+	assert_int_equal(wire_recv(sv[1], buf, &f, 0), 0);
+	close(sv[0]);
+	close(sv[1]);
+	free(buf);
+}
+
 static void test_http_tokens(void **state)
 {
 	(void)state;
@@ -306,6 +373,8 @@ int main(void)
 		cmocka_unit_test(test_resp_inline_and_reason),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_zero_length_with_fds),
+		cmocka_unit_test(test_shutdown_is_end),
 		cmocka_unit_test(test_http_tokens),
 	};
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
