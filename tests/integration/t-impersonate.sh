@@ -160,6 +160,9 @@ check_eq "hostile: io_uring (unseen by seccomp) unavailable" ENOSYS \
 check_eq "hostile: the caller's user keyring out of reach" EPERM \
 	"$(json "$T/evil.body" 'j["keyctl_user_keyring"]')"
 check_eq "hostile: add_key refused" EPERM "$(json "$T/evil.body" 'j["add_key"]')"
+# NO_SETUID_FIXUP, NOROOT and NO_CAP_AMBIENT_RAISE, each with its lock
+check_eq "hostile: securebits locked, ambient capabilities included" 0xcf \
+	"$(json "$T/evil.body" 'hex(j["securebits"])')"
 check_eq "hostile: still alice afterwards" "$ALICE True" "$(json "$T/evil.body" 'str(j["euid"]) + " " + str(j["still_me"])')"
 check_eq "the worker is whole after it" "$ALICE $(id -g "${U}alice")" \
 	"$(neg w4 "${U}alice" "$B/who-imp" >/dev/null; json "$T/w4.body" 'str(j["euid"]) + " " + str(j["egid"])')"

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -79,6 +80,8 @@ static int evil_handle(void *ctx, struct idg_request *req)
 	TRY("unshare_mount", unshare(CLONE_NEWNS));
 	/* what it may do: nothing that leaves the caller's own identity */
 	TRY("setgroups_own", syscall(SYS_setgroups, 1, mine));
+	n += snprintf(body + n, sizeof(body) - (size_t)n, ",\"securebits\":%d",
+		      prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
 	n += snprintf(body + n, sizeof(body) - (size_t)n, ",\"euid\":%u,\"still_me\":%s}\n",
 		      (unsigned)geteuid(), geteuid() == me ? "true" : "false");
 #undef TRY
