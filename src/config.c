@@ -753,8 +753,8 @@ static void include_files(struct parser *p, const char *line)
 {
 	char why[PATH_MAX + 100], *mem = xstrdup(strchr(line, '=') + 1), *glob;
 
-	for (char *c = mem + 1; *c; c++) { /* an inline comment, as inih has them */
-		if ((*c == '#' || *c == ';') && (c[-1] == ' ' || c[-1] == '\t')) {
+	for (char *c = mem; *c; c++) { /* an inline comment, as inih has them */
+		if ((*c == '#' || *c == ';') && c > mem && (c[-1] == ' ' || c[-1] == '\t')) {
 			*c = '\0';
 			break;
 		}
