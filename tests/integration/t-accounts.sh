@@ -105,6 +105,7 @@ for p in dana erin slow space bslash utf fq; do realm_kinit "$U$p" "pw-$p" "$T/$
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 listen = [::1]:$PORT
 user = idgate

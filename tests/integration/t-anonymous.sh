@@ -27,6 +27,7 @@ chmod 600 "$T/www/private.txt"
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 listen = [::1]:$PORT6
 user = idgate

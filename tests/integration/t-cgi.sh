@@ -200,6 +200,7 @@ chmod 750 "$C/teamdir"
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/idg-run
+replay_cache_dir = $T/idg-run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 keytab = $T/http.keytab

@@ -16,7 +16,7 @@
 #   pam_service = idgate    -> a PAM service of this test, a copy of
 #                              etc/pam.d/idgate
 # and [server] gets three lines a test needs and a package install does
-# not (runtime_dir, modules_dir, audit_log under $T).  Commands run from a
+# not (runtime_dir, replay_cache_dir, modules_dir, audit_log under $T).  Commands run from a
 # PATH whose idgated is the build's and whose chromium-headless-shell and
 # chromium add what running as root in a test needs (--no-sandbox, a
 # profile and HOME under $T, --ignore-certificate-errors for the test's
@@ -96,7 +96,7 @@ run_block() {
 # conf NAME FILE -- an idgate.conf block, plus the test's own [server] lines
 conf() {
 	block "$1" "$2"
-	sed -i "/^\[server\]\$/a runtime_dir = $T/run\nmodules_dir = $T/modules\naudit_log = $AUDIT" "$2"
+	sed -i "/^\[server\]\$/a runtime_dir = $T/run\nreplay_cache_dir = $T/run/rcache\nmodules_dir = $T/modules\naudit_log = $AUDIT" "$2"
 }
 
 # fields FILE FIELD... -- those fields of the JSON object in FILE (also

@@ -18,6 +18,7 @@ cp "$MODULES_DIR/whoami.so" "$TESTMODS_DIR/tcrash.so" "$T/modules/"
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 pam_service =

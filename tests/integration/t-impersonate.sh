@@ -47,6 +47,7 @@ chmod 644 "$T/files/public.txt"
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 keytab = $T/http.keytab

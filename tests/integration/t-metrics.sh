@@ -31,6 +31,7 @@ export KRB5CCNAME
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 admin_listen = 127.0.0.1:$APORT
 user = idgate
@@ -71,7 +72,7 @@ EOF
 sed "s/^admin_listen = .*/admin_listen = 0.0.0.0:$APORT/" "$T/idgate.conf" >"$T/remote.conf"
 "$IDGATED" -t -c "$T/remote.conf" 2>"$T/remote.err"
 check_eq "a non-loopback admin_listen: refused" 1 $?
-check_grep "and why" "remote.conf:4: \[server\] admin_listen: '0.0.0.0:$APORT' is not a loopback address, and the metrics endpoint has no authentication; set admin_allow_remote = true" "$T/remote.err"
+check_grep "and why" "remote.conf:5: \[server\] admin_listen: '0.0.0.0:$APORT' is not a loopback address, and the metrics endpoint has no authentication; set admin_allow_remote = true" "$T/remote.err"
 printf 'admin_allow_remote = true\n' >"$T/allow.txt"
 sed "/^admin_listen/r $T/allow.txt" "$T/remote.conf" >"$T/allowed.conf"
 check_eq "allowed explicitly: accepted" "configuration OK" "$("$IDGATED" -t -c "$T/allowed.conf" 2>&1)"

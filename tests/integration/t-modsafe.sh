@@ -16,6 +16,7 @@ write_conf() { # write_conf MODULES_DIR
 	cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 pam_service =

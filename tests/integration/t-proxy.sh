@@ -63,6 +63,7 @@ cp "$MODULES_DIR/whoami.so" "$MODULES_DIR/proxy.so" "$T/modules/"
 cat >"$T/b2/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT2
 user = idgate
 keytab = $T/backend.keytab
@@ -80,6 +81,7 @@ start_backend_idgated "$T/b2/idgate.conf" "$T/b2/idgated.log" || finish
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run2
+replay_cache_dir = $T/run2/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 keytab = $T/http.keytab

@@ -20,6 +20,7 @@ conf() { # conf FILE PORT RUNTIME_DIR [EXTRA]
 listen = 127.0.0.1:$2
 runtime_dir = $3
 keytab = $T/http.keytab
+replay_cache_dir = $3/rcache
 user = idgate
 pam_service =
 audit_log =

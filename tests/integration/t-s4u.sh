@@ -38,6 +38,7 @@ EOF
 cat >"$T/b2/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT2
 user = idgate
 keytab = $T/b2/keys.keytab
@@ -55,6 +56,7 @@ start_backend_idgated "$T/b2/idgate.conf" "$T/b2/idgated.log" || finish
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run2
+replay_cache_dir = $T/run2/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 keytab = $T/http.keytab

@@ -27,6 +27,7 @@ BP=$(cat "$T/backend.port")
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 pam_service =

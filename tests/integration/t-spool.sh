@@ -58,6 +58,7 @@ head -c 500000 /dev/urandom >"$T/500k.bin"
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 keytab = $T/http.keytab
@@ -277,6 +278,7 @@ check_eq "nothing in the hidden directory" "" "$(files "$S/.work")"
 cat >"$T/imp.conf" <<EOF
 [server]
 runtime_dir = $T/run2
+replay_cache_dir = $T/run2/rcache
 user = idgate
 pam_service =
 modules_dir = $T/modules
@@ -292,26 +294,26 @@ EOF
 "$IDGATED" -t -c "$T/imp.conf" >"$T/out" 2>"$T/err"
 check_eq "idgated -t: impersonate = true on spool exits 1" 1 $?
 check_eq "idgated -t: the exact message" \
-	"$T/imp.conf:13: [vdir /queue] impersonate = true, but handler 'spool' is not_allowed to impersonate: set impersonate = false" \
+	"$T/imp.conf:14: [vdir /queue] impersonate = true, but handler 'spool' is not_allowed to impersonate: set impersonate = false" \
 	"$(cat "$T/err")"
 check_eq "idgated -t: nothing on stdout" "" "$(cat "$T/out")"
 sed 's/^impersonate = true$/impersonate = allowed/' "$T/imp.conf" >"$T/allowed.conf"
 "$IDGATED" -t -c "$T/allowed.conf" >"$T/out" 2>"$T/err"
 check_eq "idgated -t: impersonate = allowed exits 1 too" 1 $?
 check_eq "idgated -t: its message" \
-	"$T/allowed.conf:13: [vdir /queue] impersonate = allowed, but handler 'spool' is not_allowed to impersonate: set impersonate = false" \
+	"$T/allowed.conf:14: [vdir /queue] impersonate = allowed, but handler 'spool' is not_allowed to impersonate: set impersonate = false" \
 	"$(cat "$T/err")"
 sed '/^impersonate = true$/d' "$T/imp.conf" >"$T/ok.conf"
 "$IDGATED" -t -c "$T/ok.conf" >"$T/out" 2>"$T/err"
 check_eq "idgated -t: impersonate = false exits 0" "0 configuration OK " "$? $(cat "$T/out") $(cat "$T/err")"
 printf '[vdir /q2]\nhandler = spool\nroot = %s\nmax_size = lots\n' "$S" >>"$T/ok.conf"
 "$IDGATED" -t -c "$T/ok.conf" >"$T/out" 2>"$T/err"
-check_eq "idgated -t: a bad max_size" "1 $T/ok.conf:16: [vdir /q2] handler 'spool': max_size: 'lots': expected a number" \
+check_eq "idgated -t: a bad max_size" "1 $T/ok.conf:17: [vdir /q2] handler 'spool': max_size: 'lots': expected a number" \
 	"$? $(cat "$T/err")"
 sed "s|^root = $S\$|root = $T/none|" "$T/imp.conf" | sed '/^impersonate/d' >"$T/noroot.conf"
 "$IDGATED" -t -c "$T/noroot.conf" >"$T/out" 2>"$T/err"
 check_eq "idgated -t: a missing root" \
-	"1 $T/noroot.conf:12: [vdir /queue] handler 'spool': root: $T/none: No such file or directory" \
+	"1 $T/noroot.conf:13: [vdir /queue] handler 'spool': root: $T/none: No such file or directory" \
 	"$? $(cat "$T/err")"
 
 # the pool's user must be able to write root: checked as it, at start-up
@@ -325,7 +327,7 @@ while kill -0 "$RPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1));
 wait "$RPID"
 check_eq "a root the pool cannot write: idgated does not start" 1 "$?"
 check_grep "... and says why" \
-	"$T/rostart.conf:13: \[vdir /queue\] handler 'spool': root: $S/ro: uid $(id -u "$POOL") cannot create files in it \(the pool's user\)" \
+	"$T/rostart.conf:14: \[vdir /queue\] handler 'spool': root: $S/ro: uid $(id -u "$POOL") cannot create files in it \(the pool's user\)" \
 	"$T/rostart.log"
 
 # a read-only file system (what systemd's ProtectSystem=strict makes of a
@@ -338,7 +340,7 @@ sed -e "s|^root = $S\$|root = $T/rofs|" -e '/^impersonate/d' "$T/imp.conf" >"$T/
 "$IDGATED" -t -c "$T/rofs.conf" >"$T/out" 2>"$T/err"
 check_eq "a read-only root: idgated -t exits 1" 1 "$?"
 check_eq "... and says where the unit must let it write" \
-	"$T/rofs.conf:12: [vdir /queue] handler 'spool': root: $T/rofs: read-only file system (under systemd, add the directory to the unit's ReadWritePaths=: systemctl edit idgate)" \
+	"$T/rofs.conf:13: [vdir /queue] handler 'spool': root: $T/rofs: read-only file system (under systemd, add the directory to the unit's ReadWritePaths=: systemctl edit idgate)" \
 	"$(cat "$T/err")"
 
 finish

@@ -14,6 +14,7 @@ cp "$TESTMODS_DIR/tstream.so" "$T/modules/"
 cat >"$T/idgate.conf" <<CONF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 pam_service =

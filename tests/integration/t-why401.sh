@@ -26,6 +26,7 @@ HAS="HTTP/localhost@$REALM kvno $KVNO"
 cat >"$T/idgate.conf" <<CONF
 [server]
 runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 user = idgate
 keytab = $T/http.keytab
