@@ -31,7 +31,8 @@ int access_log_reopen(int fd)
 static void put_escaped(struct sbuf *b, const char *s, bool escape_space)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\' || (escape_space && *p == ' '))
+		bool plain = *p >= 0x20 && *p <= 0x7e && *p != '"' && *p != '\\';
+		if (!plain || (escape_space && *p == ' '))
 			sb_printf(b, "\\x%02X", *p);
 		else
 			sb_putc(b, (char)*p);

@@ -1518,7 +1518,7 @@ static void reply_reload(int fd, enum reload_result res, const struct sbuf *why)
 			       "keeps serving:\n%s", why->s);
 	else if (res == RELOAD_REFUSED) /* a listener, a log file, TLS files: logged */
 		ctl_send_error(fd, CTL_ERR_FAILED, "reload refused: the new configuration could "
-			       "not be prepared (see idgated's log); the running one keeps serving");
+			       "not be prepared (see idgated's log); the running one serves");
 	else
 		ctl_send_error(fd, CTL_ERR_FAILED, "reload failed: the new configuration did not "
 			       "start (see idgated's log); the running one keeps serving");
@@ -1596,7 +1596,7 @@ static int reopen_gen_logs(struct generation *g, struct sbuf *done, struct sbuf 
 			log_msg(LOG_ERR, "cannot give the front end (pid %d) its new log files: %m",
 				(int)FE(g)->pid);
 			if (failed)
-				sb_printf(failed, "the front end (pid %d) could not be given the new "
+				sb_printf(failed, "the front end (pid %d) did not get the new "
 					  "files: %s\n", (int)FE(g)->pid, strerror(errno));
 			a = -1;
 		}

@@ -74,8 +74,10 @@ counter() {
 	curl -s "http://127.0.0.1:$APORT/metrics" |
 		awk -v k="idgate_requests_total{vdir=\"$1\",status=\"$2\"}" '$1 == k { print $2 }'
 }
-pool_pid() { CTL --json status | $PY -c 'import json,sys; print(json.load(sys.stdin)["pools"][0]["pid"])'; }
-front_pid() { CTL --json status | $PY -c 'import json,sys; print(json.load(sys.stdin)["frontend_pid"])'; }
+# status EXPR -- a field of idgatectl --json status (Python expression on j)
+status() { CTL --json status >"$T/status.json" && json "$T/status.json" "$1"; }
+pool_pid() { status 'j["pools"][0]["pid"]'; }
+front_pid() { status 'j["frontend_pid"]'; }
 # wait_file PATH -- up to 5 s for it to exist
 wait_file() {
 	i=0
@@ -123,7 +125,8 @@ SIZE1=$(wc -c <"$L/audit.jsonl.1")
 kill -USR1 "$IDG_PID"
 wait_file "$AUDIT"
 check_eq "SIGUSR1: idgated goes on" yes "$(kill -0 "$IDG_PID" 2>/dev/null && echo yes)"
-check_eq "SIGUSR1: a new audit log at the old path, 0640 root:adm" "640 root adm" "$(mode_of "$AUDIT")"
+check_eq "SIGUSR1: a new audit log at the old path, 0640 root:adm" "640 root adm" \
+	"$(mode_of "$AUDIT")"
 check_grep "SIGUSR1: the reopening is logged" "reopened audit_log $AUDIT" "$IDG_LOG"
 check_eq "after SIGUSR1: 200" 200 "$(fetch after1 "$B/anon")"
 check_eq "the new line goes to the new file" 200 "$(audit after1 'j["status"]')"
@@ -170,8 +173,7 @@ wait $R2
 RC2=$?
 check_eq "the first reload: done" "0 reloaded" "$RC1 $(cat "$T/r1.out")"
 check_eq "the second one waits for its own reload and says so" "0 reloaded" "$RC2 $(cat "$T/r2.out")"
-check_eq "both ran: generation 3 serves" 3 \
-	"$(CTL --json status | $PY -c 'import json,sys; print(json.load(sys.stdin)["generation"])')"
+check_eq "both ran: generation 3 serves" 3 "$(status 'j["generation"]')"
 
 # ---------------------------------------------------------------- the access log
 stop_idgated
@@ -244,8 +246,7 @@ check_eq "the old files stopped growing" "$OLD_ACCESS $OLD_AUDIT" \
 	"$(wc -c <"$L/access.log.1") $(wc -c <"$L/audit.jsonl.1")"
 check_eq "the counter kept its value" "$((C0 + 1))" "$(counter /anon 200)"
 check_eq "the same worker and front end serve" "$W0 $F0" "$(pool_pid) $(front_pid)"
-check_eq "and no reload happened: generation 1" 1 \
-	"$(CTL --json status | $PY -c 'import json,sys; print(json.load(sys.stdin)["generation"])')"
+check_eq "and no reload happened: generation 1" 1 "$(status 'j["generation"]')"
 
 # a directory that cannot hold the file: the old descriptors stay
 mv "$L" "$T/logs.moved"
