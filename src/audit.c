@@ -1,6 +1,8 @@
 /* audit.c -- the audit trail.  Each line is written with one write() on
  * an O_APPEND descriptor opened by the supervisor, so lines from many
- * threads never interleave.  Only names and reasons go in: never a token,
+ * threads never interleave.  After a rotation the supervisor sends a
+ * descriptor of the new file, and the same descriptor number refers to it
+ * from then on (audit_reopen).  Only names and reasons go in: never a token,
  * a password or credentials. */
 #include "audit.h"
 
@@ -17,6 +19,11 @@ static int audit_fd = -1;
 void audit_init(int fd)
 {
 	audit_fd = fd;
+}
+
+int audit_reopen(int fd)
+{
+	return audit_fd < 0 ? -1 : fd_replace(audit_fd, fd);
 }
 
 static void put_key(struct sbuf *b, const char *key, const char *value)
@@ -48,6 +55,10 @@ char *audit_format(const struct audit_rec *a, int64_t ms)
 	sb_printf(&b, ",\"impersonated\":%s,\"status\":%d,\"bytes\":%llu,\"duration_ms\":%llu.%03u",
 		  a->impersonated ? "true" : "false", a->status, (unsigned long long)a->bytes,
 		  (unsigned long long)(a->duration_us / 1000), (unsigned)(a->duration_us % 1000));
+	put_key(&b, "host", a->host);
+	put_key(&b, "user_agent", a->user_agent);
+	put_key(&b, "auth", a->auth);
+	sb_printf(&b, ",\"tls\":%s", a->tls ? "true" : "false");
 	if (a->reason && *a->reason)
 		put_key(&b, "reason", a->reason);
 	if (a->groups_left_out && *a->groups_left_out)

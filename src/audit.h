@@ -19,12 +19,21 @@ struct audit_rec {
 	int status;
 	uint64_t bytes;
 	uint64_t duration_us;
+	const char *host;      /* the Host header as received, or NULL */
+	const char *user_agent; /* the User-Agent header, or NULL */
+	const char *auth;      /* the scheme that authenticated the caller
+	                          ("Negotiate", "Basic"), or NULL */
+	bool tls;
 	const char *reason;    /* NULL or "" when none */
 	const char *groups_left_out; /* impersonated: groups the handler lacks, or NULL/"" */
 };
 
 /* fd < 0: no audit log. */
 void audit_init(int fd);
+/* A new file after a rotation: the audit descriptor refers to fd's file
+ * from now on (fd_replace); fd stays open.  0, or -1 (no audit log, or
+ * dup3 failed). */
+int audit_reopen(int fd);
 void audit_write(const struct audit_rec *a);
 /* The line audit_write() would write, without its newline; caller frees. */
 char *audit_format(const struct audit_rec *a, int64_t now_ms_since_epoch);

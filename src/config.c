@@ -147,6 +147,15 @@ static int set_string(struct parser *p, const char *key, const char *value, char
 	return 0;
 }
 
+/* A log file: an absolute path, "-" (standard error: the journal) or
+ * empty (none). */
+static int set_log_path(struct parser *p, const char *key, const char *value, char **out)
+{
+	if (*value && strcmp(value, "-") != 0 && value[0] != '/')
+		return bad_value(p, "server", key, value, "must be an absolute path, '-' or empty");
+	return set_string(p, key, value, out, true);
+}
+
 static int set_path(struct parser *p, const char *key, const char *value, char **out,
 		    bool may_be_empty)
 {
@@ -414,12 +423,10 @@ static int server_key(struct parser *p, const char *key, const char *value)
 		s->line_of_user = p->line;
 		return set_string(p, key, value, &s->user, false);
 	}
-	if (strcmp(key, "audit_log") == 0) {
-		if (*value && strcmp(value, "-") != 0 && value[0] != '/')
-			return bad_value(p, "server", key, value,
-					 "must be an absolute path, '-' or empty");
-		return set_string(p, key, value, &s->audit_log, true);
-	}
+	if (strcmp(key, "audit_log") == 0)
+		return set_log_path(p, key, value, &s->audit_log);
+	if (strcmp(key, "access_log") == 0)
+		return set_log_path(p, key, value, &s->access_log);
 	if (strcmp(key, "modules_dir") == 0)
 		return set_path(p, key, value, &s->modules_dir, false);
 	if (strcmp(key, "max_connections") == 0)
@@ -895,6 +902,7 @@ static void server_defaults(struct server_conf *s)
 	s->impersonate_groups = xstrdup("users");
 	s->user = xstrdup("idgate");
 	s->audit_log = xstrdup(IDGATE_AUDIT_LOG);
+	s->access_log = xstrdup("");
 	s->modules_dir = xstrdup(IDGATE_MODULES_DIR);
 	s->max_connections = 1024;
 	s->max_connections_per_ip = 0;
@@ -1490,6 +1498,7 @@ void config_free(struct config *c)
 	free(s->pam_service);
 	free(s->user);
 	free(s->audit_log);
+	free(s->access_log);
 	free(s->tls_priorities);
 	free(s->impersonate_groups);
 	free(s->modules_dir);

@@ -63,6 +63,7 @@ int ctl_request_decode(const struct wire_frame *f, struct ctl_request *q)
 	case W_ADM_STATUS:
 	case W_ADM_RELOAD:
 	case W_ADM_CHECK:
+	case W_ADM_REOPEN:
 		return f->len == 0 ? 0 : -1;
 	case W_ADM_POOL:
 		rb_init(&r, f->payload, f->len);

@@ -4,7 +4,8 @@
  * header), and decoded with a bounds check on every field, like OpenBSD's
  * imsg.  A connection carries one request and one reply.
  *
- *   idgatectl -> supervisor   W_ADM_STATUS | W_ADM_POOL | W_ADM_RELOAD | W_ADM_CHECK
+ *   idgatectl -> supervisor   W_ADM_STATUS | W_ADM_POOL | W_ADM_RELOAD | W_ADM_CHECK |
+ *                             W_ADM_REOPEN
  *   supervisor -> idgatectl   W_ADM_STATUS_REPLY | W_ADM_OK | W_ADM_ERROR
  */
 #ifndef IDGATE_CTLPROTO_H

@@ -1,7 +1,8 @@
 /* frontend.c -- the process that reads the network.  It parses HTTP with
  * libmicrohttpd, decides which vdir and pool serve a request, refuses
  * what it must (400/404/405/...), hands the rest to the pool's worker
- * through the relay, and writes the audit line when the request ends.
+ * through the relay, and writes the audit and access lines when the
+ * request ends.
  * It holds no privilege: it starts as root only long enough to take what
  * the supervisor prepared, then becomes [server] user with no capability. */
 #include "frontend.h"
@@ -21,8 +22,10 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "admin.h"
 #include "audit.h"
 #include "auth.h"
@@ -65,6 +68,8 @@ struct fe_req {
 	unsigned client_port;
 	bool tls;
 	uint64_t t0_us;
+	time_t t0_wall;          /* the access log's time */
+	char *host, *user_agent, *referer; /* for the logs, as received; NULL: none */
 	int status;              /* what we answered */
 	uint64_t bytes;
 	char reason[1024];
@@ -155,6 +160,21 @@ static void take_incoming_request_id(struct fe_req *r, struct MHD_Connection *co
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_request_ids, &id);
 	if (id && request_id_ok(id))
 		snprintf(r->request_id, sizeof(r->request_id), "%s", id);
+}
+
+/* What the logs show of the head (the first of each), taken before any
+ * check can refuse it: a refused request's line shows them too. */
+static void take_log_headers(struct fe_req *r, struct MHD_Connection *conn)
+{
+	const char *v;
+
+	if ((v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+		r->host = xstrdup(v);
+	if ((v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT)))
+		r->user_agent = xstrdup(v);
+	if (access_log_enabled() &&
+	    (v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER)))
+		r->referer = xstrdup(v);
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -381,6 +401,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->rl.resp_fd = -1;
 	r->rl.peer.epfd = -1;
 	r->t0_us = now_us();
+	r->t0_wall = time(NULL);
 	new_request_id(r->request_id);
 	client_address(r, conn);
 	r->tls = *(const bool *)cls; /* each listener's daemon passes its own flag */
@@ -677,6 +698,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->version = version;
 		if (first) {
 			take_incoming_request_id(r, conn);
+			take_log_headers(r, conn);
 			if (check_intake(r, conn))
 				return refuse_and_close(r, conn);
 		}
@@ -739,6 +761,36 @@ static void unanswered(struct fe_req *r, struct MHD_Connection *conn)
 	set_reason(r, "client closed the connection before the response");
 }
 
+/* The audit line (always: whatever happened) and the access line. */
+static void write_logs(struct fe_req *r)
+{
+	const struct auth_state *au = &r->auth;
+	struct audit_rec a = {
+		.request_id = r->request_id, .client = r->client,
+		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
+		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
+		.principal = au->principal, .user = au->user,
+		.level = level_name(au->level), .impersonated = r->impersonated,
+		.status = r->status,
+		.bytes = r->bytes, .duration_us = now_us() - r->t0_us,
+		.host = r->host, .user_agent = r->user_agent,
+		/* the scheme of a caller who authenticated, not of refused credentials */
+		.auth = au->principal || au->anonymous ? au->scheme : NULL, .tls = r->tls,
+		.reason = r->status >= 400 || r->reason[0] ? r->reason : NULL,
+		.groups_left_out = r->impersonated ? au->groups_left_out : NULL,
+	};
+	struct access_rec l = {
+		.client = r->client, .user = au->user ? au->user : au->principal,
+		.when = r->t0_wall, .method = r->method, .target = r->raw_uri,
+		.version = r->version, .status = r->status, .bytes = r->bytes,
+		.referer = r->referer, .user_agent = r->user_agent,
+	};
+
+	audit_write(&a);
+	access_log_write(&l);
+	count_request(r, a.duration_us);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -758,20 +810,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 				      ? "connection timed out during the response"
 				      : "response not completed");
 	}
-	struct audit_rec a = {
-		.request_id = r->request_id, .client = r->client,
-		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
-		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
-		.principal = r->auth.principal, .user = r->auth.user,
-		.level = level_name(r->auth.level), .impersonated = r->impersonated,
-		.status = r->status,
-		.bytes = r->bytes, .duration_us = now_us() - r->t0_us,
-		.reason = r->status >= 400 || r->reason[0] ? r->reason : NULL,
-		.groups_left_out = r->impersonated ? r->auth.groups_left_out : NULL,
-	};
-	audit_write(&a);
-	count_request(r, a.duration_us);
+	write_logs(r);
 	auth_state_free(&r->auth);
+	free(r->host);
+	free(r->user_agent);
+	free(r->referer);
 	free(r->raw_uri);
 	free(r->path);
 	free(r->query);
@@ -920,12 +963,36 @@ static void answer_stats(int ctl, const struct wire_frame *f)
 	wb_free(&b);
 }
 
+/* The log files opened anew after a rotation (W_CTL_LOGS): our
+ * descriptors refer to them from now on; a line being written ends in
+ * the old file.  The frame's descriptors are closed by the caller. */
+static void take_new_logs(const struct wire_frame *f)
+{
+	struct rbuf r;
+	uint32_t which;
+	size_t k = 0;
+
+	rb_init(&r, f->payload, f->len);
+	which = rb_u32(&r);
+	if (r.bad || r.left || (which & ~(W_LOG_AUDIT | W_LOG_ACCESS)) ||
+	    f->nfds != (size_t)__builtin_popcount(which)) {
+		log_msg(LOG_ERR, "malformed log files message from the supervisor");
+		return;
+	}
+	if ((which & W_LOG_AUDIT) && audit_reopen(f->fds[k++]) < 0)
+		log_msg(LOG_ERR, "audit log: cannot take the new file: %m");
+	if ((which & W_LOG_ACCESS) && access_log_reopen(f->fds[k++]) < 0)
+		log_msg(LOG_ERR, "access log: cannot take the new file: %m");
+}
+
 static void on_supervisor_message(int ctl, const struct wire_frame *f)
 {
 	struct rbuf r;
 
 	if (f->type == W_CTL_STATS_QUERY) {
 		answer_stats(ctl, f);
+	} else if (f->type == W_CTL_LOGS) {
+		take_new_logs(f);
 	} else if (f->type == W_CTL_POOL_STATE) {
 		rb_init(&r, f->payload, f->len);
 		uint32_t pool = rb_u32(&r);
@@ -1049,6 +1116,7 @@ void frontend_main(struct fe_args *a)
 	drop_privileges(c);
 	auth_init(c);
 	audit_init(a->audit_fd);
+	access_log_init(a->access_fd);
 	block_child_signals(&set);
 	start_loops(a);
 	if (a->admin_fd >= 0 && !(FE.admin = admin_start(a->admin_fd, render_metrics)))

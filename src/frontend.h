@@ -10,6 +10,7 @@ struct fe_args {
 	int *listen_fds;     /* one per c->server.listen[] */
 	int ctl;             /* SEQPACKET to the supervisor */
 	int audit_fd;        /* -1: none */
+	int access_fd;       /* -1: none */
 	int admin_fd;        /* the admin (metrics) listener, -1: none */
 	char *tls_cert_pem;  /* read by the supervisor; NULL without tls */
 	char *tls_key_pem;

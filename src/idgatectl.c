@@ -1,5 +1,5 @@
 /* idgatectl.c -- control a running idgated over its control socket:
- * status, pool start|stop|recycle NAME, reload, check.  One request per
+ * status, pool start|stop|recycle NAME, reload, reopen, check.  One request per
  * connection, framed and checked as ctlproto.h says.  Human-readable
  * output by default, --json for scripts.
  *
@@ -39,7 +39,10 @@ static void usage(FILE *f)
 		   "commands:\n"
 		   "  status                      pools, workers, pids, uptime, restarts, requests\n"
 		   "  pool start|stop|recycle NAME\n"
-		   "  reload                      reload the configuration (as SIGHUP does)\n"
+		   "  reload                      reload the configuration (as SIGHUP does) and\n"
+		   "                              wait for it: exit 1 with the file's problems\n"
+		   "                              if it is refused\n"
+		   "  reopen                      reopen the log files (as SIGUSR1 does)\n"
 		   "  check                       check the running configuration file (idgated -t)\n"
 		   "options:\n"
 		   "  -s, --socket PATH  control socket (default %s/control)\n"
@@ -352,6 +355,8 @@ static int parse_command(int argc, char **argv, struct ctl_request *q)
 		q->type = W_ADM_RELOAD;
 	else if (strcmp(argv[0], "check") == 0)
 		q->type = W_ADM_CHECK;
+	else if (strcmp(argv[0], "reopen") == 0)
+		q->type = W_ADM_REOPEN;
 	else {
 		fprintf(stderr, "idgatectl: unknown command '%s'\n", argv[0]);
 		usage(stderr);

@@ -962,7 +962,7 @@ static void on_ctl_frame(struct wire_frame *f)
 		set_auth_socket(f->fds[0]);
 		f->nfds = 0;
 		return;
-	} else if (f->type != W_CTL_STATS_QUERY) {
+	} else if (f->type != W_CTL_STATS_QUERY && f->type != W_CTL_LOGS) {
 		log_msg(LOG_ERR, "unexpected control message %u", f->type);
 		return;
 	}

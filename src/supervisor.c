@@ -1,10 +1,12 @@
 /* supervisor.c -- the only process that keeps root after start-up, and it
- * does little with it: it opens the listening sockets and the audit log,
+ * does little with it: it opens the listening sockets and the log files,
  * creates the channels between the front end and the pool workers, forks
  * those children (each drops to its own identity at once), maps the user
  * namespaces of impersonating workers, restarts workers that die (until
- * rapid_fail disables their pool), reloads on SIGHUP and stops everything
- * on SIGTERM.  It never reads the network.
+ * rapid_fail disables their pool), reloads on SIGHUP, reopens the log
+ * files on SIGUSR1 (after a rotation) and stops everything on SIGTERM.
+ * It never reads the network.  It tells systemd what serves (sd_notify
+ * STATUS=).
  *
  * A running configuration and its children form a generation.  SIGHUP
  * validates the file first; a bad file is reported and changes nothing.
@@ -23,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -105,7 +108,7 @@ struct generation {
 	int *listen_fds;   /* [listener * loops + loop], then the admin socket */
 	size_t nlisten_fds;
 	int admin_fd;      /* in listen_fds too; -1: none */
-	int audit_fd;
+	int audit_fd, access_fd; /* -1: none */
 	char *tls_cert_pem, *tls_key_pem;
 	/* kids[0] is the front end, kids[1..npools] the pool workers, and the
 	 * PAM helper comes last when one is needed */
@@ -131,6 +134,10 @@ static struct {
 	char *ctl_path;
 	char *runtime_dir;       /* locked at start (rundir.h); fixed until exit */
 	uint32_t stats_tag;
+	char *status;             /* the last STATUS= told to systemd */
+	const char *reload_note;  /* how the last reload went, when it did not apply */
+	int *reload_waiters;      /* idgatectl reloads that wait for a queued reload */
+	size_t nreload_waiters;
 } S = { .ctl_fd = -1 };
 
 #define FE(g) (&(g)->kids[0])
@@ -138,21 +145,84 @@ static struct {
 static void poll_once(int timeout_ms);
 static void after_exit_while_retiring(struct generation *g, struct child *ch);
 static void retire_waiting(struct generation *g, unsigned pool);
+static void notify_status(const char *first);
 
 /* ---------------------------------------------------------------- resources */
 
-static int open_audit_log(const char *path)
+/* A log file we create: 0640 whatever the umask, and group adm when that
+ * group exists, as Debian's logs are (adm reads them).  Without
+ * CAP_CHOWN (the unit) the group comes from the directory: the package
+ * makes /var/log/idgate setgid adm. */
+static void own_new_log(int fd, const char *key, const char *path)
 {
-	int fd;
+	struct group gr, *adm = NULL;
+	char buf[4096];
+	struct stat st;
 
-	if (!*path)
-		return -1;
+	if (fchmod(fd, 0640) < 0)
+		log_msg(LOG_WARNING, "%s %s: chmod 0640: %m", key, path);
+	if (!privsep_privileged() || getgrnam_r("adm", &gr, buf, sizeof(buf), &adm) != 0 || !adm)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_gid == adm->gr_gid)
+		return;
+	if (fchown(fd, (uid_t)-1, adm->gr_gid) < 0)
+		log_msg(LOG_WARNING, "%s %s: cannot give it to group adm: %m (make its directory "
+			"setgid adm)", key, path);
+}
+
+/* An existing file is left as it is, as Apache and nginx do: its owner
+ * and mode are somebody's choice.  Logs name users, so say it when
+ * everybody may read them. */
+static void warn_if_readable(int fd, const char *key, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH))
+		log_msg(LOG_WARNING, "%s %s is readable by every user (mode %04o): chmod o-r it",
+			key, path, (unsigned)(st.st_mode & 07777));
+}
+
+/* A log file the front end writes to (audit_log, access_log), opened here
+ * with root's rights: appended to, created if missing.  "-" is standard
+ * error (the journal).  The descriptor, or -1 with err. */
+static int open_log_file(const char *key, const char *path, char *err, size_t errlen)
+{
+	int fd, flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+
 	if (strcmp(path, "-") == 0)
 		return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0)
-		log_msg(LOG_ERR, "audit_log %s: %m", path);
+	fd = open(path, flags | O_CREAT | O_EXCL, 0640);
+	if (fd >= 0) {
+		own_new_log(fd, key, path);
+		return fd;
+	}
+	if (errno == EEXIST)
+		fd = open(path, flags);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", key, path, strerror(errno));
+		return -1;
+	}
+	warn_if_readable(fd, key, path);
 	return fd;
+}
+
+/* Both logs of a new generation.  0, or -1 (logged). */
+static int open_logs(struct generation *g)
+{
+	const struct server_conf *s = &g->c->server;
+	char err[PATH_MAX + 200];
+
+	if (*s->audit_log && (g->audit_fd = open_log_file("audit_log", s->audit_log, err,
+							    sizeof(err))) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return -1;
+	}
+	if (*s->access_log && (g->access_fd = open_log_file("access_log", s->access_log, err,
+							      sizeof(err))) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 static char *read_file(const char *path)
@@ -267,6 +337,10 @@ static void child_setup(void)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* SIGUSR1 is the supervisor's (reopen the logs); `systemctl kill -s
+	 * USR1` sends it to every process of the unit.  Programs a child
+	 * starts get the default back (spawner.c). */
+	signal(SIGUSR1, SIG_IGN);
 	close(S.sigfd);
 }
 
@@ -278,14 +352,16 @@ static pid_t spawn_frontend(struct generation *g, int ctl_child)
 		return pid;
 	child_setup();
 	size_t n = g->nlisten_fds;
-	int *keep = xcalloc(n + 2, sizeof(int));
+	int *keep = xcalloc(n + 3, sizeof(int));
 	memcpy(keep, g->listen_fds, n * sizeof(int));
 	keep[n] = ctl_child;
 	keep[n + 1] = g->audit_fd;
-	close_fds_except(keep, n + 2);
+	keep[n + 2] = g->access_fd;
+	close_fds_except(keep, n + 3);
 	free(keep);
 	struct fe_args a = { .c = g->c, .listen_fds = g->listen_fds, .ctl = ctl_child,
-			     .audit_fd = g->audit_fd, .admin_fd = g->admin_fd,
+			     .audit_fd = g->audit_fd, .access_fd = g->access_fd,
+			     .admin_fd = g->admin_fd,
 			     .tls_cert_pem = g->tls_cert_pem,
 			     .tls_key_pem = g->tls_key_pem };
 	frontend_main(&a);
@@ -514,6 +590,8 @@ static void gen_free(struct generation *g)
 		free(g->health[i].fails);
 	if (g->audit_fd >= 0)
 		close(g->audit_fd);
+	if (g->access_fd >= 0)
+		close(g->access_fd);
 	free(g->health);
 	free(g->kids);
 	free(g->listen_fds);
@@ -558,7 +636,7 @@ static struct generation *gen_create(struct config *c)
 	g->id = ++S.next_id;
 	g->c = c;
 	msgq_init(&g->feq, FE_QUEUE_MAX, FE_QUEUE_MAX_FDS);
-	g->audit_fd = -1;
+	g->audit_fd = g->access_fd = -1;
 	g->admin_fd = -1;
 	g->listen_fds = listeners_open(c, config_loops(c), err, sizeof(err));
 	if (!g->listen_fds) {
@@ -568,8 +646,7 @@ static struct generation *gen_create(struct config *c)
 	g->nlisten_fds = c->server.nlisten * config_loops(c);
 	if (open_admin(g) < 0)
 		goto fail;
-	g->audit_fd = open_audit_log(c->server.audit_log);
-	if ((*c->server.audit_log && g->audit_fd < 0) || read_tls_files(g) < 0)
+	if (open_logs(g) < 0 || read_tls_files(g) < 0)
 		goto fail;
 	setup_children(g);
 	g->next = S.gens;
@@ -688,6 +765,7 @@ static void tell_pool_state(struct generation *g, unsigned pool)
 		log_msg(LOG_ERR, "cannot tell the front end about pool %s: %m",
 			g->c->pools[pool].name);
 	wb_free(&b);
+	notify_status(NULL); /* sent when it changed: disabled, stopped, started */
 }
 
 /* rapid_fail = N/T: the Nth failure within T disables the pool. */
@@ -863,6 +941,7 @@ static void after_exit_while_retiring(struct generation *g, struct child *ch)
 		if (g == S.cur)
 			S.cur = NULL;
 		gen_free(g);
+		notify_status(NULL); /* no longer draining */
 	}
 }
 
@@ -1010,6 +1089,112 @@ static void warn_fixed_keys(const struct config *c)
 			"restart (still %s)", S.ctl_path ? S.ctl_path : "none");
 }
 
+/* ---------------------------------------------------------------- systemd */
+
+/* "pool c" or "pools c, d", the pools of g for which off() holds; 0 if none. */
+static size_t put_pools(struct sbuf *b, const struct generation *g,
+			bool (*off)(const struct pool_health *))
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->c->npools; i++)
+		n += off(&g->health[i]);
+	if (!n)
+		return 0;
+	sb_puts(b, n == 1 ? "; pool " : "; pools ");
+	for (size_t i = 0, k = 0; i < g->c->npools; i++)
+		if (off(&g->health[i]))
+			sb_printf(b, "%s%s", k++ ? ", " : "", g->c->pools[i].name);
+	return n;
+}
+
+static bool health_disabled(const struct pool_health *h) { return h->disabled; }
+static bool health_stopped(const struct pool_health *h) { return h->stopped; }
+
+/* What `systemctl status idgate` shows (sd_notify STATUS=): the
+ * generation that serves, its pools and vdirs, the pools out of service,
+ * the generations that still drain, and a reload that did not apply.
+ * Sent with `first` (READY=1, ...), or alone when it changed.  A reload
+ * under way, and the stop, have their own words (reload(), begin_stop()). */
+static void notify_status(const char *first)
+{
+	const struct generation *g = S.cur;
+	struct sbuf b;
+
+	if (!g || S.stopping || (!first && (S.reloading || !S.started)))
+		return;
+	sb_init(&b);
+	sb_printf(&b, "STATUS=serving generation %u: %zu pool%s, %zu vdir%s", g->id,
+		  g->c->npools, g->c->npools == 1 ? "" : "s", g->c->nvdirs,
+		  g->c->nvdirs == 1 ? "" : "s");
+	if (put_pools(&b, g, health_disabled))
+		sb_puts(&b, " disabled by rapid_fail");
+	if (put_pools(&b, g, health_stopped))
+		sb_puts(&b, " stopped (idgatectl)");
+	for (const struct generation *o = S.gens; o; o = o->next)
+		if (o != g && o->retiring)
+			sb_printf(&b, "; generation %u drains", o->id);
+	if (S.reload_note)
+		sb_printf(&b, "; %s", S.reload_note);
+	if (first || !S.status || strcmp(S.status, b.s) != 0) {
+		char *msg = first ? xasprintf("%s\n%s", first, b.s) : xstrdup(b.s);
+		sd_notify(0, msg);
+		free(msg);
+		free(S.status);
+		S.status = xstrdup(b.s);
+	}
+	sb_free(&b);
+}
+
+static void notify_reloading(void)
+{
+	char *msg = xasprintf("RELOADING=1\nSTATUS=reloading %s; generation %u serves", S.file,
+			      S.cur ? S.cur->id : 0);
+
+	sd_notify(0, msg);
+	free(msg);
+}
+
+static enum reload_result reload(struct sbuf *why);
+static void reply_reload(int fd, enum reload_result res, const struct sbuf *why);
+
+/* The reload asked for while another ran: the idgatectl connections that
+ * asked for it hear how it went, not before it ran. */
+static void run_queued_reload(void)
+{
+	int *fds = S.reload_waiters;
+	size_t n = S.nreload_waiters;
+	enum reload_result res = RELOAD_FAILED;
+	struct sbuf why;
+
+	S.reload_waiters = NULL;
+	S.nreload_waiters = 0;
+	sb_init(&why);
+	if (!S.stopping)
+		res = reload(&why);
+	for (size_t i = 0; i < n; i++) {
+		if (S.stopping)
+			ctl_send_error(fds[i], CTL_ERR_BUSY, "idgated is stopping");
+		else
+			reply_reload(fds[i], res, &why);
+		close(fds[i]);
+	}
+	free(fds);
+	sb_free(&why);
+}
+
+static const char *reload_note(enum reload_result res)
+{
+	switch (res) {
+	case RELOAD_REFUSED:
+		return "the last reload was refused (see the log)";
+	case RELOAD_FAILED:
+		return "the last reload failed: the new configuration did not start (see the log)";
+	default:
+		return NULL;
+	}
+}
+
 /* SIGHUP or idgatectl reload.  `why` (may be NULL) collects the problems
  * of a refused file. */
 static enum reload_result reload(struct sbuf *why)
@@ -1023,7 +1208,7 @@ static enum reload_result reload(struct sbuf *why)
 		return RELOAD_QUEUED;
 	}
 	S.reloading = true;
-	sd_notify(0, "RELOADING=1");
+	notify_reloading();
 	log_msg(LOG_INFO, "reloading %s", S.file);
 	c = load_for_reload(why);
 	if (!c) {
@@ -1043,11 +1228,12 @@ static enum reload_result reload(struct sbuf *why)
 			old->id);
 		res = RELOADED;
 	}
-	sd_notify(0, "READY=1");
 	S.reloading = false;
+	S.reload_note = reload_note(res);
+	notify_status("READY=1");
 	if (S.reload_again) {
 		S.reload_again = false;
-		reload(NULL);
+		run_queued_reload();
 	}
 	return res;
 }
@@ -1058,7 +1244,7 @@ static void begin_stop(void)
 		return;
 	S.stopping = true;
 	S.stop_deadline = now_ms() + (S.cur ? S.cur->c->server.shutdown_timeout_ms : 0) + 5000;
-	sd_notify(0, "STOPPING=1");
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping: draining requests");
 	log_msg(LOG_INFO, "stopping: draining requests");
 	for (struct generation *g = S.gens; g; g = g->next)
 		gen_retire(g);
@@ -1323,24 +1509,153 @@ static int admin_pool(int fd, struct generation *g, const struct ctl_request *q)
 	}
 }
 
-static void admin_reload(int fd)
+static void reply_reload(int fd, enum reload_result res, const struct sbuf *why)
+{
+	if (res == RELOADED)
+		ctl_send_ok(fd, "reloaded", 0, 0);
+	else if (res == RELOAD_REFUSED && why->len)
+		ctl_send_error(fd, CTL_ERR_FAILED, "reload refused; the running configuration "
+			       "keeps serving:\n%s", why->s);
+	else if (res == RELOAD_REFUSED) /* a listener, a log file, TLS files: logged */
+		ctl_send_error(fd, CTL_ERR_FAILED, "reload refused: the new configuration could "
+			       "not be prepared (see idgated's log); the running one serves");
+	else
+		ctl_send_error(fd, CTL_ERR_FAILED, "reload failed: the new configuration did not "
+			       "start (see idgated's log); the running one keeps serving");
+}
+
+/* `systemctl reload` runs idgatectl reload and believes its exit status,
+ * so the answer waits for the reload: one asked for while another runs
+ * is answered once it has run after it (run_queued_reload).  0 when fd
+ * now waits (the caller must not close it). */
+static int admin_reload(int fd)
 {
 	struct sbuf why;
 	enum reload_result res;
 
 	sb_init(&why);
 	res = reload(&why);
-	if (res == RELOADED)
-		ctl_send_ok(fd, "reloaded", 0, 0);
-	else if (res == RELOAD_QUEUED)
-		ctl_send_ok(fd, "a reload is under way; another one follows it", 0, 0);
-	else if (res == RELOAD_REFUSED)
-		ctl_send_error(fd, CTL_ERR_FAILED, "reload refused; the running configuration "
-			       "keeps serving:\n%s", why.s);
-	else
-		ctl_send_error(fd, CTL_ERR_FAILED, "reload failed: the new configuration did not "
-			       "start (see idgated's log); the running one keeps serving");
+	if (res == RELOAD_QUEUED) {
+		S.reload_waiters = xreallocarray(S.reload_waiters, S.nreload_waiters + 1,
+						 sizeof(int));
+		S.reload_waiters[S.nreload_waiters++] = fd;
+	} else {
+		reply_reload(fd, res, &why);
+	}
 	sb_free(&why);
+	return res == RELOAD_QUEUED ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- log rotation */
+
+/* One log of g opened anew at its path, replacing *fd; what was done, or
+ * why not, goes to done or failed (may be NULL).  1 when it was reopened,
+ * 0 when there is nothing to reopen (none, or standard error), -1. */
+static int reopen_one(const char *key, const char *path, int *fd, struct sbuf *done,
+		      struct sbuf *failed)
+{
+	char err[PATH_MAX + 200];
+	int nfd;
+
+	if (*fd < 0 || strcmp(path, "-") == 0)
+		return 0;
+	nfd = open_log_file(key, path, err, sizeof(err));
+	if (nfd < 0) {
+		log_msg(LOG_ERR, "cannot reopen %s; the old file stays in use", err);
+		if (failed)
+			sb_printf(failed, "cannot reopen %s; the old file stays in use\n", err);
+		return -1;
+	}
+	close(*fd);
+	*fd = nfd;
+	log_msg(LOG_INFO, "reopened %s %s", key, path);
+	if (done)
+		sb_printf(done, "%s%s %s", done->len ? " and " : "", key, path);
+	return 1;
+}
+
+/* g's log files, opened anew, go to its front end (W_CTL_LOGS), which
+ * writes to them from then on.  0 or -1. */
+static int reopen_gen_logs(struct generation *g, struct sbuf *done, struct sbuf *failed)
+{
+	const struct server_conf *s = &g->c->server;
+	int a = reopen_one("audit_log", s->audit_log, &g->audit_fd, done, failed);
+	int b = reopen_one("access_log", s->access_log, &g->access_fd, done, failed);
+	int fds[2];
+	size_t n = 0;
+	struct wbuf w;
+
+	if (a > 0)
+		fds[n++] = g->audit_fd;
+	if (b > 0)
+		fds[n++] = g->access_fd;
+	if (n) {
+		wb_init(&w);
+		wb_u32(&w, (a > 0 ? W_LOG_AUDIT : 0) | (b > 0 ? W_LOG_ACCESS : 0));
+		if (fe_send(g, W_CTL_LOGS, w.p, w.len, fds, n) < 0) {
+			log_msg(LOG_ERR, "cannot give the front end (pid %d) its new log files: %m",
+				(int)FE(g)->pid);
+			if (failed)
+				sb_printf(failed, "the front end (pid %d) did not get the new "
+					  "files: %s\n", (int)FE(g)->pid, strerror(errno));
+			a = -1;
+		}
+		wb_free(&w);
+	}
+	return a < 0 || b < 0 ? -1 : 0;
+}
+
+/* SIGUSR1 or idgatectl reopen, after logrotate renamed the files: every
+ * front end writes to files opened anew at the configured paths (a
+ * draining one too, for its last lines).  No reload: the workers, the
+ * front end and its counters stay.  A file that cannot be opened keeps
+ * its old descriptor.  The serving generation's outcome goes to done and
+ * failed (may be NULL): 0, or -1 if it failed. */
+static int reopen_logs(struct sbuf *done, struct sbuf *failed)
+{
+	int rc = 0;
+
+	for (struct generation *g = S.gens; g; g = g->next) {
+		if (FE(g)->pid <= 0 || FE(g)->ctl < 0)
+			continue;
+		if (g != S.cur)
+			reopen_gen_logs(g, NULL, NULL);
+		else if (reopen_gen_logs(g, done, failed) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static void send_ok_text(int fd, const char *prefix, const char *text)
+{
+	char *msg = xasprintf("%s%s", prefix, text);
+
+	ctl_send_ok(fd, msg, 0, 0);
+	free(msg);
+}
+
+static void admin_reopen(int fd)
+{
+	struct sbuf done, failed;
+	int rc;
+
+	sb_init(&done);
+	sb_init(&failed);
+	rc = reopen_logs(&done, &failed);
+	if (rc < 0)
+		ctl_send_error(fd, CTL_ERR_FAILED, "%s%s%s", failed.s, done.len ? "reopened " : "",
+			       done.s);
+	else if (!done.len)
+		ctl_send_ok(fd, "no log file to reopen (audit_log and access_log are empty or "
+			    "'-')", 0, 0);
+	else if (fe_stalled(S.cur))
+		ctl_send_error(fd, CTL_ERR_BUSY, "reopened %s, but the front end (pid %d) is not "
+			       "reading its control channel: it writes to the new files once it "
+			       "does", done.s, (int)FE(S.cur)->pid);
+	else
+		send_ok_text(fd, "reopened ", done.s);
+	sb_free(&done);
+	sb_free(&failed);
 }
 
 /* `idgated -t` on the running file, reported to idgatectl. */
@@ -1371,7 +1686,10 @@ static void on_control(void)
 	} else if (q.type == W_ADM_STATUS) {
 		admin_status(fd, S.cur);
 	} else if (q.type == W_ADM_RELOAD) {
-		admin_reload(fd);
+		if (admin_reload(fd) == 0)
+			return; /* answered when the queued reload has run */
+	} else if (q.type == W_ADM_REOPEN) {
+		admin_reopen(fd);
 	} else if (q.type == W_ADM_CHECK) {
 		admin_check(fd);
 	} else if (admin_pool(fd, S.cur, &q) == 0) {
@@ -1398,6 +1716,10 @@ static void on_signal(void)
 		case SIGHUP:
 			if (!S.stopping)
 				reload(NULL);
+			break;
+		case SIGUSR1:
+			if (!S.stopping)
+				reopen_logs(NULL, NULL);
 			break;
 		}
 	}
@@ -1501,6 +1823,7 @@ static void setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -1547,7 +1870,7 @@ int supervisor_run(struct config *c, const char *config_file)
 		return 1;
 	}
 	S.started = true;
-	sd_notify(0, "READY=1");
+	notify_status("READY=1");
 	log_started(g);
 	while (S.gens) {
 		poll_once(500);

@@ -120,6 +120,11 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int fd_replace(int target, int fd)
+{
+	return dup3(fd, target, O_CLOEXEC) == target ? 0 : -1;
+}
+
 int set_cloexec(int fd)
 {
 	int fl = fcntl(fd, F_GETFD);

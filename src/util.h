@@ -25,6 +25,10 @@ size_t str_list_len(char *const *list);
 
 /* Write all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* Make descriptor `target` refer to the file `fd` refers to, at once for
+ * every thread (dup3): a write already under way ends in the old file,
+ * the next one goes to the new.  `fd` stays open.  0 or -1. */
+int fd_replace(int target, int fd);
 int set_cloexec(int fd);
 int set_nonblock(int fd, bool on);
 

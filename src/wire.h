@@ -53,6 +53,9 @@ enum wire_type {
 	W_CTL_STATS_QUERY = 37, /* supervisor -> front end: u32 query tag */
 	W_CTL_STATS = 38,    /* front end -> supervisor: u32 query tag, u32 npools, then
 	                        per pool u64 requests, u32 busy channels, u32 queued */
+	W_CTL_LOGS = 39,     /* supervisor -> front end: u32 which (W_LOG_*), then one fd
+	                        per bit, in bit order: the log files opened anew
+	                        after a rotation (SIGUSR1, idgatectl reopen) */
 	/* front end <-> auth helper (PAM) */
 	W_AUTH_ACCT = 40,    /* u64 tag, str user, str rhost: pam_acct_mgmt */
 	W_AUTH_PASS = 41,    /* u64 tag, str user, str rhost, str password:
@@ -71,6 +74,7 @@ enum wire_type {
 	W_ADM_POOL = 65,     /* u32 action (enum ctl_pool_action), str pool */
 	W_ADM_RELOAD = 66,   /* no payload */
 	W_ADM_CHECK = 67,    /* no payload */
+	W_ADM_REOPEN = 68,   /* no payload: reopen the log files (as SIGUSR1) */
 	W_ADM_OK = 72,       /* str message, u32 pid, u32 old pid */
 	W_ADM_ERROR = 73,    /* u32 code (enum ctl_error), str message */
 	W_ADM_STATUS_REPLY = 74, /* see ctl_status_encode() */
@@ -80,6 +84,10 @@ enum wire_type {
 	W_CHK_DONE = 82,     /* u32 vdir, u32 passed, u32 flags (what init() asked for) */
 	W_CHK_FAILED = 83,   /* str message: the checks could not start */
 };
+
+/* W_CTL_LOGS: which log files come */
+#define W_LOG_AUDIT 0x1u
+#define W_LOG_ACCESS 0x2u
 
 /* REQ_HEAD flags */
 #define W_REQ_END_TOO 0x1u  /* the request has no body: no REQ_BODY/REQ_END follow */

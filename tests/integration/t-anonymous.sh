@@ -191,7 +191,7 @@ check_eq "audit: 404 reason" "static: nope.txt: not found" "$(audit nope 'j["rea
 check_eq "audit: 404 vdir and pool" "/www default" "$(audit nope 'j["vdir"] + " " + j["pool"]')"
 check_eq "audit: no vdir" "None no vdir serves this path" "$(audit novdir 'str(j["vdir"]) + " " + j["reason"]')"
 check_eq "audit: fields" \
-	"['ts', 'request_id', 'client', 'method', 'path', 'vdir', 'pool', 'principal', 'user', 'level', 'impersonated', 'status', 'bytes', 'duration_ms']" \
+	"['ts', 'request_id', 'client', 'method', 'path', 'vdir', 'pool', 'principal', 'user', 'level', 'impersonated', 'status', 'bytes', 'duration_ms', 'host', 'user_agent', 'auth', 'tls']" \
 	"$(audit who 'list(j.keys())')"
 check_eq "audit: whoami request id matches the response" \
 	"$(json "$T/who.body" 'j["request_id"]')" "$(audit who 'j["request_id"]')"

@@ -72,10 +72,23 @@ NOTIFY_PID=$!
 at_exit "kill $NOTIFY_PID 2>/dev/null"
 sleep 0.2
 
+# notified WANT -- the last notification, once it is WANT (up to 5 s)
+notified() {
+	i=0
+	while [ "$(tail -1 "$T/notify.log")" != "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	tail -1 "$T/notify.log"
+}
+
 # deliberate crashes: under ASan, let the kernel deliver them as in production
 ASAN_EXTRA=handle_segv=0
 start_idgated "$T/idgate.conf" || finish
 check_grep "systemd hears READY=1" "^READY=1" "$T/notify.log"
+# STATUS= is what `systemctl status idgate` shows: what serves, exactly
+W="READY=1 STATUS=serving generation 1: 3 pools, 4 vdirs"
+check_eq "and what serves" "$W" "$(notified "$W")"
 worker_of() { # the pid of pool $1's newest worker, from its start-up line
 	grep -o "idgated\[[0-9]*\]: pool $1: serving" "$IDG_LOG" | tail -1 | tr -dc '0-9'
 }
@@ -115,6 +128,8 @@ check_eq "pool c disabled: 503" 503 "$(fetch dis "$B/c")"
 check_eq "Retry-After" 60 "$(header dis Retry-After)"
 check_eq "the reason" "pool disabled by rapid_fail" "$(audit dis 'j["reason"]')"
 check_grep "the disabling is logged" "pool c disabled: 3 worker failures within 60 s" "$IDG_LOG"
+W="STATUS=serving generation 1: 3 pools, 4 vdirs; pool c disabled by rapid_fail"
+check_eq "and told to systemd" "$W" "$(notified "$W")"
 check_eq "still disabled a moment later" 503 "$(sleep 0.5; code "$B/c")"
 check_eq "the other pools go on" "200 200" "$(code "$B/a") $(code "$B/b")"
 
@@ -127,6 +142,10 @@ check_grep "a bad reload is refused" "reload refused: the configuration is not v
 check_grep "with each problem" "reload: $T/idgate.conf:[0-9]+: \[vdir /broken\] pool: no \[pool nope\] section" "$IDG_LOG"
 check_eq "still serving after the bad reload" 200 "$(code "$B/b")"
 check_eq "pool c is still disabled (nothing changed)" 503 "$(code "$B/c")"
+check_eq "systemd hears the reload begin" "RELOADING=1 STATUS=reloading $T/idgate.conf; generation 1 serves" \
+	"$(grep '^RELOADING=1' "$T/notify.log" | tail -1)"
+W="READY=1 STATUS=serving generation 1: 3 pools, 4 vdirs; pool c disabled by rapid_fail; the last reload was refused (see the log)"
+check_eq "and that it was refused" "$W" "$(notified "$W")"
 
 write_conf "[vdir /new]
 pool = b
@@ -138,6 +157,8 @@ sleep 0.5
 kill -HUP "$IDG_PID"
 wait_log "reloaded: configuration generation 2 serves"
 check_grep "a good reload applies" "reloaded: configuration generation 2 serves, 1 drains" "$IDG_LOG"
+check_grep "systemd hears the new generation, and the old one draining" \
+	"^READY=1 STATUS=serving generation 2: 3 pools, 5 vdirs; generation 1 drains$" "$T/notify.log"
 check_eq "the new vdir answers" 200 "$(code "$B/new")"
 check_eq "the disabled pool serves again" 200 "$(code "$B/c")"
 wait $SLOW
@@ -146,10 +167,13 @@ wait_log "configuration generation 1 has stopped"
 check_grep "the old generation stops after draining" "configuration generation 1 has stopped" "$IDG_LOG"
 check_eq "one front end left" 1 "$(pgrep -P "$IDG_PID" -x idgate-front | wc -l)"
 check_eq "three pool workers left" 3 "$(pgrep -P "$IDG_PID" -x idgate-pool | wc -l)"
+W="STATUS=serving generation 2: 3 pools, 5 vdirs"
+check_eq "systemd hears when the old one is gone" "$W" "$(notified "$W")"
 check_grep "systemd hears RELOADING=1" "^RELOADING=1" "$T/notify.log"
 check_eq "and READY=1 after it (three: start, bad reload, good reload)" 3 "$(grep -c '^READY=1' "$T/notify.log")"
 
 stop_idgated
 check_eq "SIGTERM: exit 0" 0 "$STOP_RC"
 check_grep "systemd hears STOPPING=1" "^STOPPING=1" "$T/notify.log"
+check_grep "with what it does" "^STOPPING=1 STATUS=stopping: draining requests$" "$T/notify.log"
 finish

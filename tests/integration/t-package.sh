@@ -6,7 +6,10 @@
 # the runtime and log directories, the unit verified by systemd-analyze;
 # the installed daemon run with exactly the unit's capability bounding set
 # and no_new_privs, with an impersonating pool and the PAM helper, answered
-# by the installed idgatectl; an upgrade keeps the administrator's
+# by the installed idgatectl; the unit's ExecReload run as the unit would
+# run it: done for a good file, exit 1 with the file's problems for a bad
+# one; the logrotate configuration, and a forced rotation that the
+# running daemon follows; an upgrade keeps the administrator's
 # configuration; purge removes what the package created.
 #
 # Under the sanitizers (make distcheck) it is skipped: the package builds
@@ -57,7 +60,7 @@ for f in /usr/sbin/idgated /usr/sbin/idgatectl /usr/lib/idgate/modules/static.so
 	/etc/pam.d/idgate /lib/systemd/system/idgate.service /usr/lib/sysusers.d/idgate.conf \
 	/usr/lib/tmpfiles.d/idgate.conf /usr/share/man/man8/idgated.8.gz \
 	/usr/share/man/man8/idgatectl.8.gz /usr/share/man/man5/idgate.conf.5.gz \
-	/usr/share/idgate/www/index.html; do
+	/usr/share/idgate/www/index.html /etc/logrotate.d/idgate; do
 	check_grep "package holds $f" "^$f\$" "$P/files"
 done
 check_grep "idgate-dev holds the module header" "^/usr/include/idgate/module.h$" "$P/devfiles"
@@ -65,14 +68,15 @@ check_grep "idgate-dev holds idgate-modules(7)" "^/usr/share/man/man7/idgate-mod
 check_no_grep "no libtool archive" "\.la$" "$P/files"
 dpkg-deb -I "$DEB" conffiles >"$P/conffiles"
 check_grep "the package has conf.d for drop-ins" "^/etc/idgate/conf.d/$" "$P/files"
-check_eq "conffiles" "/etc/idgate/idgate.conf /etc/pam.d/idgate" "$(sort "$P/conffiles" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "conffiles" "/etc/idgate/idgate.conf /etc/logrotate.d/idgate /etc/pam.d/idgate" "$(sort "$P/conffiles" | tr '\n' ' ' | sed 's/ $//')"
 
 mkdir -p "$P/x"
 dpkg-deb -x "$DEB" "$P/x"
 UNIT="$P/x/lib/systemd/system/idgate.service"
 check_grep "unit: Type=notify" "^Type=notify$" "$UNIT"
 check_grep "unit: ExecStart is the packaged idgated" "^ExecStart=/usr/sbin/idgated -c /etc/idgate/idgate.conf$" "$UNIT"
-check_grep "unit: reload sends SIGHUP" '^ExecReload=/bin/kill -HUP \$MAINPID$' "$UNIT"
+check_grep "unit: reload waits for the reload (idgatectl), and fails when it is refused" \
+	'^ExecReload=/usr/sbin/idgatectl reload$' "$UNIT"
 check_grep "unit: Restart=on-failure" "^Restart=on-failure$" "$UNIT"
 check_grep "unit: user and mount namespaces allowed" "^RestrictNamespaces=user mnt$" "$UNIT"
 check_no_grep "unit: no PrivateUsers" "^PrivateUsers=" "$UNIT"
@@ -93,7 +97,11 @@ check_eq "dpkg -i" 0 $?
 check_eq "the idgate system user" "/nonexistent /usr/sbin/nologin" "$(getent passwd idgate | awk -F: '{ print $6, $7 }')"
 check_grep "sysusers.d: the application pools' own user" "^u idgate-pool - " /usr/lib/sysusers.d/idgate.conf
 check_eq "/run/idgate: root's, 0755" "755 root root" "$(stat -c '%a %U %G' /run/idgate)"
-check_eq "/var/log/idgate: root:adm, 0750" "750 root adm" "$(stat -c '%a %U %G' /var/log/idgate)"
+check_eq "/var/log/idgate: root:adm, 2750 (new logs get group adm)" "2750 root adm" \
+	"$(stat -c '%a %U %G' /var/log/idgate)"
+logrotate -d /etc/logrotate.d/idgate >"$P/logrotate-d.out" 2>&1
+check_eq "logrotate -d accepts /etc/logrotate.d/idgate" 0 $?
+check_no_grep "and finds nothing wrong in it" "^error" "$P/logrotate-d.out"
 check_eq "the replay cache: the front end's alone, outside PrivateTmp's /var/tmp" "700 idgate idgate" \
 	"$(stat -c '%a %U %G' /var/lib/idgate/rcache)"
 check_eq "the sample's spool root: the default pool's" "750 idgate-pool idgate-pool" \
@@ -129,7 +137,7 @@ pool = imp
 handler = whoami
 impersonate = allowed
 EOF
-sed -i "/^\[server\]/a keytab = $P/http.keytab\nadmin_listen = 127.0.0.1:$APORT" "$P/idgate.conf"
+sed -i "/^\[server\]/a keytab = $P/http.keytab\nadmin_listen = 127.0.0.1:$APORT\naccess_log = /var/log/idgate/access.log" "$P/idgate.conf"
 # a drop-in, as a package or a configuration-management tool adds one: the
 # sample's include line reads conf.d/*.conf beside the file
 mkdir -p "$P/conf.d"
@@ -154,6 +162,40 @@ AUTH=$(child_pid idgate-auth)
 check_eq "the PAM helper runs, with CAP_AUDIT_WRITE alone" "0000000020000000" "$([ -n "$AUTH" ] && status_field "$AUTH" CapEff)"
 check_eq "metrics" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/metrics")"
 check_eq "the audit log in /var/log/idgate" yes "$([ -s /var/log/idgate/audit.jsonl ] && echo yes)"
+check_eq "the audit and access logs: created 0640 root:adm" "640 root adm 640 root adm" \
+	"$(stat -c '%a %U %G' /var/log/idgate/audit.jsonl /var/log/idgate/access.log | tr '\n' ' ' | sed 's/ $//')"
+
+# the unit's ExecReload, as systemd runs it (root, the unit's bounding set,
+# no_new_privs); its stderr goes to the journal
+RELOAD=$(sed -n 's/^ExecReload=//p' "$UNIT")
+MAINPID=$IDG_PID
+export MAINPID
+sh -c "setpriv --bounding-set=-all,$(echo "$CAPS" | sed 's/+/,+/g; s/^,//') --no-new-privs $RELOAD" \
+	>"$P/reload.out" 2>"$P/reload.err"
+check_eq "ExecReload of a good file: exit 0, once reloaded" "0 reloaded" "$? $(cat "$P/reload.out")"
+printf '[vdir /broken]\nhandler = whoami\nbogus = 1\n' >"$P/conf.d/60-broken.conf"
+sh -c "setpriv --bounding-set=-all,$(echo "$CAPS" | sed 's/+/,+/g; s/^,//') --no-new-privs $RELOAD" \
+	>"$P/reload.out" 2>"$P/reload.err"
+check_eq "ExecReload of a refused file: exit 1 (systemctl reload fails)" 1 $?
+check_grep "with the drop-in's FILE:LINE on stderr (the journal)" \
+	"^$P/conf.d/60-broken.conf:3: \[vdir /broken\] unknown key 'bogus'" "$P/reload.err"
+rm "$P/conf.d/60-broken.conf"
+check_eq "the running configuration still serves" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/dropin")"
+
+# logrotate, forced, against the running daemon: it follows to the new files
+logrotate -f -s "$P/logrotate.state" /etc/logrotate.d/idgate >"$P/logrotate.out" 2>&1
+check_eq "logrotate -f: exit 0" 0 $?
+cat "$P/logrotate.out"
+check_eq "the old logs were renamed" "yes yes" \
+	"$([ -s /var/log/idgate/audit.jsonl.1 ] && echo yes) $([ -s /var/log/idgate/access.log.1 ] && echo yes)"
+OLD=$(cat /var/log/idgate/audit.jsonl.1 /var/log/idgate/access.log.1 | wc -c)
+check_eq "a request after the rotation" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/whoami?rotated")"
+sleep 0.3
+check_grep "its access line is in the new access log" '"GET /whoami\?rotated HTTP/1.1" 200' /var/log/idgate/access.log
+check_grep "its audit line is in the new audit log" '"path":"/whoami"' /var/log/idgate/audit.jsonl
+check_eq "the new files: 0640 root:adm" "640 root adm 640 root adm" \
+	"$(stat -c '%a %U %G' /var/log/idgate/audit.jsonl /var/log/idgate/access.log | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the rotated ones stopped growing" "$OLD" "$(cat /var/log/idgate/audit.jsonl.1 /var/log/idgate/access.log.1 | wc -c)"
 stop_idgated
 check_eq "SIGTERM: exit 0" 0 "$STOP_RC"
 

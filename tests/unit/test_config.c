@@ -96,6 +96,7 @@ static void test_full_valid(void **state)
 		"min_uid = 2000\n"
 		"user = daemon\n"
 		"audit_log = -\n"
+		"access_log = /var/log/idgate/access.log\n"
 		"modules_dir = " MODULES_BUILDDIR "\n"
 		"idle_timeout = 30s\n"
 		"max_header_size = 32k\n"
@@ -147,6 +148,7 @@ static void test_full_valid(void **state)
 	assert_int_equal(s->ids.max_uid, 60000);
 	assert_int_equal(s->ids.max_gid, 60000);
 	assert_string_equal(s->audit_log, "-");
+	assert_string_equal(s->access_log, "/var/log/idgate/access.log");
 	assert_int_equal(s->idle_timeout_ms, 30000);
 	assert_int_equal(s->max_header_size, 32768);
 	assert_int_equal(s->request_timeout_ms, 120000);
@@ -215,6 +217,7 @@ static void test_defaults_and_implicit_pool(void **state)
 	assert_int_equal(c->server.max_connections, 1024);
 	assert_string_equal(c->server.tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
 	assert_int_equal(c->server.idle_timeout_ms, 60000);
+	assert_string_equal(c->server.access_log, ""); /* none unless asked for */
 	assert_int_equal(c->npools, 1);
 	assert_string_equal(c->pools[0].name, "default");
 	assert_string_equal(c->pools[0].user, "idgate-pool");
@@ -504,6 +507,9 @@ static void test_server_values(void **state)
 	       "t.conf:4: [server] modules_dir: 'relative/dir': must be an absolute path");
 	EXPECT(BASE "audit_log = audit.log\n",
 	       "t.conf:4: [server] audit_log: 'audit.log': must be an absolute path, '-' or empty");
+	EXPECT(BASE "access_log = logs/access.log\n",
+	       "t.conf:4: [server] access_log: 'logs/access.log': must be an absolute path, '-' or "
+	       "empty");
 	EXPECT("[server]\nuser = daemon\npam_service = ../etc/shadow\n",
 	       "t.conf:3: [server] pam_service: '../etc/shadow': not a PAM service name");
 	EXPECT("[server]\nuser = no-such-user-xyz\npam_service =\n",

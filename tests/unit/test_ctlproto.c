@@ -136,6 +136,9 @@ static void test_requests(void **state)
 	assert_int_equal(roundtrip_request(&q, &d), -1);
 	q = (struct ctl_request){ .type = W_ADM_STATUS };
 	assert_int_equal(roundtrip_request(&q, &d), 0);
+	q.type = W_ADM_REOPEN;
+	assert_int_equal(roundtrip_request(&q, &d), 0);
+	assert_int_equal(d.type, W_ADM_REOPEN);
 	q.type = 99; /* unknown */
 	assert_int_equal(roundtrip_request(&q, &d), -1);
 }
@@ -147,6 +150,9 @@ static void test_request_payload_where_none_belongs(void **state)
 
 	(void)state;
 	assert_int_equal(ctl_request_decode(&f, &d), -1);
+	f.type = W_ADM_REOPEN;
+	assert_int_equal(ctl_request_decode(&f, &d), -1);
+	f.type = W_ADM_STATUS;
 	f.len = 0;
 	f.flags = 1; /* no flag is defined */
 	assert_int_equal(ctl_request_decode(&f, &d), -1);
