@@ -44,6 +44,8 @@ char *audit_format(const struct audit_rec *a, int64_t ms)
 	sb_init(&b);
 	sb_printf(&b, "{\"ts\":\"%s.%03dZ\"", ts, (int)(ms % 1000));
 	put_key(&b, "request_id", a->request_id);
+	if (a->client_request_id && *a->client_request_id)
+		put_key(&b, "client_request_id", a->client_request_id);
 	put_key(&b, "client", a->client);
 	put_key(&b, "method", a->method);
 	put_key(&b, "path", a->path);

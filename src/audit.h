@@ -7,6 +7,7 @@
 
 struct audit_rec {
 	const char *request_id;
+	const char *client_request_id; /* X-Request-Id of an untrusted client, or NULL/"" */
 	const char *client;
 	const char *method;
 	const char *path;

@@ -320,6 +320,16 @@ static int server_ops_key(struct parser *p, const char *key, const char *value)
 		s->runtime_dir_line = p->line;
 		return set_path(p, key, value, &s->runtime_dir, false);
 	}
+	if (strcmp(key, "trusted_proxies") == 0) {
+		const char *bad;
+		char item[128];
+		netlist_free(&s->trusted_proxies);
+		if (netlist_parse(value, &s->trusted_proxies, &bad, item, sizeof(item)) < 0) {
+			perr(p, "[server] trusted_proxies: '%s': %s", item, bad);
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "replay_cache_dir") == 0)
 		return set_path(p, key, value, &s->replay_cache_dir, false);
 	if (strcmp(key, "control_socket") == 0) {
@@ -1505,6 +1515,7 @@ void config_free(struct config *c)
 	free(s->control_socket);
 	free(s->runtime_dir);
 	free(s->replay_cache_dir);
+	netlist_free(&s->trusted_proxies);
 	free(s->ccache_dir);
 	free(s->admin_listen.text);
 	for (size_t i = 0; i < c->npools; i++) {

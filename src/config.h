@@ -11,6 +11,7 @@
 #include "idgate/module.h"
 #include "confread.h"
 #include "idpolicy.h"
+#include "netmatch.h"
 
 /* The default of [server] tls_priorities */
 #define IDGATE_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -124,6 +125,7 @@ struct server_conf {
 	char *runtime_dir;
 	int runtime_dir_line;
 	char *replay_cache_dir;    /* KRB5RCACHEDIR of the front end */
+	struct netlist trusted_proxies; /* whose X-Request-Id is taken */
 	char *ccache_dir;          /* runtime_dir/ccache */
 	/* operations: idgatectl's socket ("" : none; default runtime_dir/control)
 	 * and the metrics listener */

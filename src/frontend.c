@@ -38,6 +38,7 @@
 #include "levels.h"
 #include "log.h"
 #include "metrics.h"
+#include "netmatch.h"
 #include "modload.h"
 #include "negotiate.h"
 #include "privsep.h"
@@ -64,6 +65,8 @@ struct fe_req {
 	const char *method, *version;
 	const struct vdir_conf *v;
 	char request_id[REQUEST_ID_MAX + 1];
+	char client_request_id[REQUEST_ID_MAX + 1]; /* an untrusted client's X-Request-Id */
+	bool trusted_peer;       /* [server] trusted_proxies */
 	char client[INET6_ADDRSTRLEN];
 	unsigned client_port;
 	bool tls;
@@ -129,10 +132,12 @@ static void new_request_id(char *out)
 	out[32] = '\0';
 }
 
-/* A request id the client (or a proxy in front of us) sent is taken, so
- * that one id follows a request across hops: 1 to 64 letters, digits,
- * '-' and '_' (no '.', no '/': ids end up in file names), and only one
- * X-Request-Id header.  Anything else is ignored, and ours stays. */
+/* A request id sent by a trusted proxy ([server] trusted_proxies) is
+ * taken, so that one id follows a request across hops: 1 to 64 letters,
+ * digits, '-' and '_' (no '.', no '/': ids end up in file names), and only
+ * one X-Request-Id header.  From anyone else it is only recorded, as
+ * client_request_id: a client must not choose the id of the audit line
+ * that accuses it (or another's).  Anything else is ignored. */
 static enum MHD_Result count_request_ids(void *cls, enum MHD_ValueKind kind, const char *key,
 					 const char *value)
 {
@@ -158,8 +163,12 @@ static void take_incoming_request_id(struct fe_req *r, struct MHD_Connection *co
 	const char *id = NULL;
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_request_ids, &id);
-	if (id && request_id_ok(id))
+	if (!id || !request_id_ok(id))
+		return;
+	if (r->trusted_peer)
 		snprintf(r->request_id, sizeof(r->request_id), "%s", id);
+	else
+		snprintf(r->client_request_id, sizeof(r->client_request_id), "%s", id);
 }
 
 /* What the logs show of the head (the first of each), taken before any
@@ -389,6 +398,7 @@ static void client_address(struct fe_req *r, struct MHD_Connection *conn)
 		inet_ntop(AF_INET6, &in6->sin6_addr, r->client, sizeof(r->client));
 		r->client_port = ntohs(in6->sin6_port);
 	}
+	r->trusted_peer = sa && netlist_has(&FE.c->server.trusted_proxies, sa);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -767,6 +777,7 @@ static void write_logs(struct fe_req *r)
 	const struct auth_state *au = &r->auth;
 	struct audit_rec a = {
 		.request_id = r->request_id, .client = r->client,
+		.client_request_id = r->client_request_id,
 		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
 		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
 		.principal = au->principal, .user = au->user,

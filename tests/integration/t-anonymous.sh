@@ -30,6 +30,7 @@ runtime_dir = $T/run
 replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
 listen = [::1]:$PORT6
+trusted_proxies = 127.0.0.1
 user = idgate
 pam_service =
 audit_log = $T/audit.jsonl
@@ -197,9 +198,9 @@ check_eq "audit: whoami request id matches the response" \
 	"$(json "$T/who.body" 'j["request_id"]')" "$(audit who 'j["request_id"]')"
 check_eq "audit: X-Request-Id names the request" "$(json "$T/who.body" 'j["request_id"]')" "$(header who X-Request-Id)"
 check_eq "audit: client" 127.0.0.1 "$(audit who 'j["client"]')"
-# a request id from the client (or a proxy before us) follows the request
+# a request id from a trusted proxy (127.0.0.1 here) follows the request
 fetch rid1 "$B/whoami" -H 'X-Request-Id: abc-DEF_123' >/dev/null
-check_eq "a valid incoming X-Request-Id is the request's id" "abc-DEF_123 abc-DEF_123" \
+check_eq "a valid X-Request-Id from a trusted proxy is the request's id" "abc-DEF_123 abc-DEF_123" \
 	"$(header rid1 X-Request-Id) $(json "$T/rid1.body" 'j["request_id"]')"
 check_eq "and names its audit line" /whoami "$(audit rid1 'j["path"]')"
 for bad in 'a.b' '../x' 'a b' "$(printf '%065d' 0)" ''; do
@@ -207,6 +208,15 @@ for bad in 'a.b' '../x' 'a b' "$(printf '%065d' 0)" ''; do
 	check_eq "an incoming X-Request-Id '$bad' is not taken" yes \
 		"$(header rid2 X-Request-Id | grep -Eq '^[0-9a-f]{32}$' && echo yes)"
 done
+# from any other client ([::1] here) it is only recorded: a client does not
+# choose the id of its audit line
+fetch rid4 "http://[::1]:$PORT6/whoami" -H 'X-Request-Id: abc-DEF_123' >/dev/null
+check_eq "from a client that is not a trusted proxy: not taken" yes \
+	"$(header rid4 X-Request-Id | grep -Eq '^[0-9a-f]{32}$' && echo yes)"
+check_eq "... but kept in the audit line as client_request_id" "abc-DEF_123 ::1" \
+	"$(audit rid4 'j["client_request_id"] + " " + j["client"]')"
+check_eq "a trusted proxy's id is the id, not a client_request_id" "None" \
+	"$(audit rid1 'j.get("client_request_id")')"
 fetch rid3 "$B/whoami" -H 'X-Request-Id: one' -H 'X-Request-Id: two' >/dev/null
 check_eq "two incoming X-Request-Id headers: neither is taken" yes \
 	"$(header rid3 X-Request-Id | grep -Eq '^[0-9a-f]{32}$' && echo yes)"
