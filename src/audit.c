@@ -6,6 +6,8 @@
  * a password or credentials. */
 #include "audit.h"
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,9 +18,61 @@
 
 static int audit_fd = -1;
 
+/* A write that failed (a full disk, a quota, an I/O error) makes the log
+ * "failing" until a later write succeeds; with [server] audit_failure =
+ * refuse the front end refuses requests meanwhile (audit_refusing): a
+ * gateway that cannot say who did what does not serve.  The refusals'
+ * own lines keep trying, so the first one that is written ends it. */
+static atomic_bool failing, refuse_when_failing;
+static atomic_uint_fast64_t write_failures;
+static atomic_int last_errno;
+static atomic_bool cut_line; /* a failed write may have left half a line */
+
 void audit_init(int fd)
 {
 	audit_fd = fd;
+}
+
+void audit_set_policy(bool refuse)
+{
+	atomic_store(&refuse_when_failing, refuse);
+}
+
+bool audit_refusing(int *err)
+{
+	if (!atomic_load(&failing) || !atomic_load(&refuse_when_failing))
+		return false;
+	*err = atomic_load(&last_errno);
+	return true;
+}
+
+uint64_t audit_write_failures(void)
+{
+	return atomic_load(&write_failures);
+}
+
+bool audit_failing(void)
+{
+	return atomic_load(&failing);
+}
+
+static void note_failure(int err)
+{
+	atomic_fetch_add(&write_failures, 1);
+	atomic_store(&last_errno, err);
+	atomic_store(&cut_line, true);
+	if (!atomic_exchange(&failing, true))
+		log_msg(LOG_CRIT, "audit log: write: %s%s", strerror(err),
+			atomic_load(&refuse_when_failing) ? ": refusing requests until it can be "
+							    "written (audit_failure = refuse)"
+							  : "");
+}
+
+static void note_success(void)
+{
+	if (atomic_exchange(&failing, false))
+		log_msg(LOG_NOTICE, "audit log: written again after %llu failed lines",
+			(unsigned long long)atomic_load(&write_failures));
 }
 
 int audit_reopen(int fd)
@@ -81,7 +135,12 @@ void audit_write(const struct audit_rec *a)
 	line = audit_format(a, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 	len = strlen(line);
 	line[len] = '\n'; /* sbuf keeps room for the terminator */
-	if (write_all(audit_fd, line, len + 1) < 0)
-		log_msg(LOG_ERR, "audit log: write: %m");
+	/* after a failure, a newline first: never glue a line to half of one */
+	if (atomic_exchange(&cut_line, false) && write_all(audit_fd, "\n", 1) < 0)
+		note_failure(errno);
+	else if (write_all(audit_fd, line, len + 1) < 0)
+		note_failure(errno);
+	else
+		note_success();
 	free(line);
 }

@@ -36,6 +36,12 @@ void audit_init(int fd);
  * dup3 failed). */
 int audit_reopen(int fd);
 void audit_write(const struct audit_rec *a);
+/* [server] audit_failure: refuse requests while the log cannot be written. */
+void audit_set_policy(bool refuse);
+/* True while the last write failed and the policy refuses; *err its errno. */
+bool audit_refusing(int *err);
+bool audit_failing(void);
+uint64_t audit_write_failures(void);
 /* The line audit_write() would write, without its newline; caller frees. */
 char *audit_format(const struct audit_rec *a, int64_t now_ms_since_epoch);
 

@@ -320,6 +320,12 @@ static int server_ops_key(struct parser *p, const char *key, const char *value)
 		s->runtime_dir_line = p->line;
 		return set_path(p, key, value, &s->runtime_dir, false);
 	}
+	if (strcmp(key, "audit_failure") == 0) {
+		if (strcmp(value, "refuse") != 0 && strcmp(value, "continue") != 0)
+			return bad_value(p, "server", key, value, "expected refuse or continue");
+		s->audit_failure_refuse = strcmp(value, "refuse") == 0;
+		return 0;
+	}
 	if (strcmp(key, "trusted_proxies") == 0) {
 		const char *bad;
 		char item[128];
@@ -912,6 +918,7 @@ static void server_defaults(struct server_conf *s)
 	s->impersonate_groups = xstrdup("users");
 	s->user = xstrdup("idgate");
 	s->audit_log = xstrdup(IDGATE_AUDIT_LOG);
+	s->audit_failure_refuse = true;
 	s->access_log = xstrdup("");
 	s->modules_dir = xstrdup(IDGATE_MODULES_DIR);
 	s->max_connections = 1024;

@@ -106,6 +106,7 @@ struct server_conf {
 	uid_t uid;
 	gid_t gid;
 	char *audit_log;    /* "-" stderr, "" none */
+	bool audit_failure_refuse; /* audit_failure = refuse (default) | continue */
 	char *access_log;   /* NCSA Combined; "-" stderr, "" none (the default) */
 	char *modules_dir;
 	/* limits, beyond SPEC's keys; see idgate.conf(5) */

@@ -616,8 +616,17 @@ static int settle_identity(struct fe_req *r, struct MHD_Connection *conn)
 static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char **extra_hdr,
 		      const char **extra_val)
 {
-	int st;
+	int st, err;
 
+	if (!r->routed && audit_refusing(&err)) {
+		static __thread char why[160];
+		snprintf(why, sizeof(why), "the audit log cannot be written (%s): refusing requests "
+			 "until it can (audit_failure = refuse)", strerror(err));
+		*extra_hdr = MHD_HTTP_HEADER_RETRY_AFTER;
+		*extra_val = "5";
+		set_reason(r, why);
+		return 503;
+	}
 	if (!r->routed) {
 		st = route(r, extra_hdr, extra_val);
 		if (st)
@@ -1127,6 +1136,7 @@ void frontend_main(struct fe_args *a)
 	drop_privileges(c);
 	auth_init(c);
 	audit_init(a->audit_fd);
+	audit_set_policy(c->server.audit_failure_refuse);
 	access_log_init(a->access_fd);
 	block_child_signals(&set);
 	start_loops(a);

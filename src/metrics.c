@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "config.h"
 #include "ctlproto.h"
 #include "sbuf.h"
@@ -388,6 +389,17 @@ static void render_pools(struct sbuf *b, const struct m_live *live)
 	free(queued);
 }
 
+static void render_audit(struct sbuf *b)
+{
+	header(b, "idgate_audit_write_failures_total", "counter",
+	       "Audit lines that could not be written (a full disk, a quota, an I/O error).");
+	sb_printf(b, "idgate_audit_write_failures_total %llu\n",
+		  (unsigned long long)audit_write_failures());
+	header(b, "idgate_audit_failing", "gauge",
+	       "1 while the last audit write failed (with audit_failure = refuse: requests get 503).");
+	sb_printf(b, "idgate_audit_failing %d\n", audit_failing() ? 1 : 0);
+}
+
 void metrics_render(struct sbuf *out, const struct m_live *live)
 {
 	header(out, "idgate_build_info", "gauge", "The running version.");
@@ -401,5 +413,6 @@ void metrics_render(struct sbuf *out, const struct m_live *live)
 	render_latency(out);
 	render_auth(out);
 	render_identity(out);
+	render_audit(out);
 	render_pools(out, live);
 }
