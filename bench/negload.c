@@ -1,7 +1,7 @@
 /* negload.c -- a load generator for idgated.
  *
  *   negload -p PORT [-H host] [-u PATH] [-c CONNECTIONS] [-n REQUESTS_PER_CONN]
- *           [-t THREADS] [-a negotiate|once|none] [-d]
+ *           [-t THREADS] [-a negotiate|once|none] [-d] [-k NAME=VALUE]
  *
  * Each thread opens its share of the connections one after the other and
  * sends -n requests on each (HTTP/1.1 keep-alive).  With -a negotiate
@@ -10,7 +10,9 @@
  * connection does; with "none" no request does.  Prints requests, seconds,
  * requests per second and latency percentiles; non-2xx answers count as
  * errors.  -d delegates the client's TGT with every token (GSS_C_DELEG_FLAG;
- * the ticket must be forwardable).  Credentials come from KRB5CCNAME (copied into memory first, so
+ * the ticket must be forwardable).  -k sends the cookie NAME=VALUE with every
+ * request (a session cookie: with -a none, each request is authenticated by
+ * it alone).  Credentials come from KRB5CCNAME (copied into memory first, so
  * the client does not re-read a file per request). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +36,7 @@ enum mode { AUTH_EVERY, AUTH_ONCE, AUTH_NONE };
 
 static const char *host = "localhost";
 static const char *path = "/";
+static const char *cookie;
 static int port, conns = 4, per_conn = 100, nthreads = 2;
 static enum mode mode = AUTH_EVERY;
 static OM_uint32 req_flags = GSS_C_MUTUAL_FLAG;
@@ -130,9 +133,10 @@ static void *worker(void *arg)
 			char *tok = NULL;
 			if (mode == AUTH_EVERY || (mode == AUTH_ONCE && k == 0))
 				tok = fresh_token();
-			int len = snprintf(req, 80000, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n%s%s%s\r\n", path,
-					   host, port, tok ? "Authorization: Negotiate " : "",
-					   tok ? tok : "", tok ? "\r\n" : "");
+			int len = snprintf(req, 80000, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n%s%s%s%s%s%s\r\n",
+					   path, host, port, tok ? "Authorization: Negotiate " : "",
+					   tok ? tok : "", tok ? "\r\n" : "", cookie ? "Cookie: " : "",
+					   cookie ? cookie : "", cookie ? "\r\n" : "");
 			free(tok);
 			double t0 = now();
 			if (write(fd, req, (size_t)len) != len) {
@@ -187,8 +191,9 @@ int main(int argc, char **argv)
 	gss_buffer_desc nb;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:H:u:c:n:t:a:d")) != -1) {
+	while ((opt = getopt(argc, argv, "p:H:u:c:n:t:a:dk:")) != -1) {
 		switch (opt) {
+		case 'k': cookie = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'd': req_flags |= GSS_C_DELEG_FLAG; break;
 		case 'H': host = optarg; break;
@@ -202,7 +207,8 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: negload -p PORT [-H host] [-u path] [-c conns] "
-					"[-n per-conn] [-t threads] [-a negotiate|once|none] [-d]\n");
+					"[-n per-conn] [-t threads] [-a negotiate|once|none] [-d] "
+					"[-k NAME=VALUE]\n");
 			return 2;
 		}
 	}

@@ -3,6 +3,9 @@
  *   Authorization: Negotiate <token>   -> GSSAPI accept (negotiate.c)
  *   Authorization: Basic <b64>         -> PAM authenticate, TLS listeners only,
  *                                         braked (throttle.h)
+ *   none, Cookie: <session cookie>     -> who it says (session.h), with
+ *                                         session = cookie; after a fresh
+ *                                         authentication it is set
  *   principal -> local name (auth_to_local) -> account (NSS, acctcache.c)
  *   account -> PAM account check (the helper, authq.c; cached)
  *   -> require valid-user | anonymous-ok | user ... | group ...
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "acctcache.h"
 #include "authhelper.h"
@@ -28,18 +32,76 @@
 #include "log.h"
 #include "metrics.h"
 #include "negotiate.h"
+#include "session.h"
 #include "throttle.h"
 #include "util.h"
 
 enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_FAIL_DELAY, PH_DONE };
 
+#define MAX_SESSION_COOKIES 4 /* of our name in one request */
+
 static const struct config *cfg;
+static struct session_keys *session_keys;
+
+static bool sessions_used(const struct config *c)
+{
+	for (size_t i = 0; i < c->nvdirs; i++)
+		if (c->vdirs[i].session)
+			return true;
+	return false;
+}
+
+int auth_load_session_keys(const struct config *c, char *err, size_t len)
+{
+	char why[400];
+
+	if (!sessions_used(c))
+		return 0;
+	session_keys = session_keys_load(c->server.session_key_file, why, sizeof(why));
+	if (!session_keys) {
+		snprintf(err, len, "session_key_file %s: %s", c->server.session_key_file, why);
+		return -1;
+	}
+	log_msg(LOG_INFO, "loaded %zu session key%s from %s", session_keys_count(session_keys),
+		session_keys_count(session_keys) == 1 ? "" : "s", c->server.session_key_file);
+	return 0;
+}
+
+/* A handler that uses the caller's Kerberos credentials (a proxy that
+ * authenticates to its backend as the caller, constrained delegation)
+ * needs them on every request, and a cookie carries none: there the
+ * client negotiates each time.  (delegation = store with a session is a
+ * configuration error.) */
+static bool session_applies(const struct vdir_conf *v)
+{
+	return v->session && session_keys && !v->module_creds && !v->module_s4u;
+}
 
 void auth_init(const struct config *c)
 {
 	cfg = c;
 	acctcache_init(c->server.account_cache_ms, &c->server.ids);
 	throttle_init();
+	for (size_t i = 0; i < c->nvdirs; i++)
+		if (c->vdirs[i].session && !session_applies(&c->vdirs[i]))
+			log_msg(LOG_WARNING, "vdir %s: session = cookie has no effect: its handler "
+				"uses the caller's Kerberos credentials, which a cookie never carries",
+				c->vdirs[i].path);
+}
+
+char *auth_strip_session_cookies(const char *cookie)
+{
+	char *out = NULL, *next;
+
+	for (size_t i = 0; cfg && i < cfg->nvdirs; i++) {
+		const struct vdir_conf *v = &cfg->vdirs[i];
+		if (!v->session || !(next = session_cookie_strip(out ? out : cookie,
+								  v->session_cookie)))
+			continue;
+		free(out);
+		out = next;
+	}
+	return out;
 }
 
 static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
@@ -212,6 +274,8 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		return st;
 	}
 	a->scheme = "Negotiate";
+	a->fresh_until = res.lifetime == GSS_C_INDEFINITE ? INT64_MAX
+							   : (int64_t)time(NULL) + res.lifetime;
 	/* a proxy credential (constrained delegation) is not the client's
 	 * delegation: the realm allowed it, not the client */
 	a->level = level_from_context(res.anonymous, res.flags,
@@ -371,6 +435,7 @@ static int finish_basic(struct auth_state *a, const struct auth_request *q)
 	if (code == PAM_SUCCESS) {
 		end_attempt(a, THROTTLE_OK, NULL);
 		a->principal = xstrdup(a->localname);
+		a->fresh_until = INT64_MAX;
 		return 0;
 	}
 	if (code < 0 && code != AUTH_ANSWER_INVALID) { /* the helper failed, not the client */
@@ -541,6 +606,138 @@ static int authorize(struct auth_state *a, const struct vdir_conf *v)
 	return deny(a, 403, "require: unknown rule");
 }
 
+/* ---------------------------------------------------------------- sessions */
+
+struct cookie_scan {
+	const char *name;
+	const char *vals[MAX_SESSION_COOKIES];
+	size_t lens[MAX_SESSION_COOKIES];
+	size_t n;
+};
+
+static enum MHD_Result scan_cookie_header(void *cls, enum MHD_ValueKind kind, const char *key,
+					  const char *value)
+{
+	struct cookie_scan *cs = cls;
+
+	(void)kind;
+	if (key && value && strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0)
+		cs->n += session_cookie_values(value, cs->name, cs->vals + cs->n, cs->lens + cs->n,
+					       MAX_SESSION_COOKIES - cs->n);
+	return cs->n < MAX_SESSION_COOKIES ? MHD_YES : MHD_NO;
+}
+
+/* A cookie that did not open is logged, never shown; one made for another
+ * vdir of the same name (nested paths) is not news. */
+static void log_ignored(const struct auth_request *q, enum session_verdict v,
+			const struct session_claims *c)
+{
+	const char *who = c->principal ? c->principal : "an anonymous caller";
+
+	if (v == SESSION_OTHER_SCOPE)
+		log_msg(LOG_DEBUG, "session: a cookie for another vdir, not %s", q->v->path);
+	else if (v == SESSION_EXPIRED)
+		log_msg(LOG_INFO, "client %s: session cookie of %s for vdir %s ignored: expired",
+			q->client, who, q->v->path);
+	else if (v == SESSION_FUTURE)
+		log_msg(LOG_WARNING, "client %s: session cookie of %s for vdir %s ignored: %s",
+			q->client, who, q->v->path, session_verdict_text(v));
+	else
+		log_msg(LOG_WARNING, "client %s: session cookie for vdir %s ignored: %s", q->client,
+			q->v->path, session_verdict_text(v));
+}
+
+/* A cookie that did not open is deleted: the client stops sending it. */
+static void ignore_cookie(struct auth_state *a, const struct auth_request *q,
+			  enum session_verdict v)
+{
+	snprintf(a->reason, sizeof(a->reason), "no credentials (session cookie ignored: %s)",
+		 session_verdict_text(v));
+	add_header(a, MHD_HTTP_HEADER_SET_COOKIE, "%s=; Path=%s; Max-Age=0; HttpOnly%s; SameSite=%s",
+		   q->v->session_cookie, q->v->path, q->tls ? "; Secure" : "",
+		   samesite_name(q->v->samesite));
+}
+
+static void take_claims(struct auth_state *a, struct session_claims *c)
+{
+	a->principal = c->principal;
+	a->localname = c->localname;
+	c->principal = c->localname = NULL;
+	a->anonymous = c->anonymous;
+	a->level = c->level;
+	a->scheme = c->basic ? "Basic (session)" : "Negotiate (session)";
+	a->by_session = true;
+}
+
+/* The caller of a session cookie, when one of those sent opens; else the
+ * request counts as one without credentials (a->reason says why). */
+static bool take_from_session(struct auth_state *a, const struct auth_request *q)
+{
+	const struct session_scope scope = { q->v->session_cookie, q->v->path };
+	struct cookie_scan cs = { .name = q->v->session_cookie };
+	struct session_claims c;
+	enum session_verdict v, shown = SESSION_OTHER_SCOPE;
+	int64_t now = time(NULL);
+
+	if (!session_applies(q->v))
+		return false;
+	MHD_get_connection_values(q->conn, MHD_HEADER_KIND, scan_cookie_header, &cs);
+	for (size_t i = 0; i < cs.n; i++) {
+		v = session_open(session_keys, &scope, cs.vals[i], cs.lens[i], now,
+				 (int64_t)q->v->session_lifetime_s, &c);
+		if (v == SESSION_OK) {
+			log_msg(LOG_DEBUG, "session: %s authenticated by cookie for vdir %s "
+				"(level %s, %lld s left)", c.principal ? c.principal : "(anonymous)",
+				q->v->path, level_name(c.level), (long long)(c.expires - now));
+			take_claims(a, &c);
+			return true;
+		}
+		log_ignored(q, v, &c);
+		session_claims_free(&c);
+		if (v != SESSION_OTHER_SCOPE)
+			shown = v;
+	}
+	if (shown != SESSION_OTHER_SCOPE)
+		ignore_cookie(a, q, shown);
+	return false;
+}
+
+/* After a fresh authentication, the cookie that spares the client's next
+ * requests the exchange: it lasts session_lifetime, never longer than the
+ * credentials that made it (a Kerberos ticket's end), and it never holds
+ * more than the impersonation level -- delegated credentials stay with the
+ * request that brought them. */
+static void issue_cookie(struct auth_state *a, const struct auth_request *q)
+{
+	const struct vdir_conf *v = q->v;
+	const struct session_scope scope = { v->session_cookie, v->path };
+	int64_t now = time(NULL), until = now + (int64_t)v->session_lifetime_s;
+	struct session_claims c = {
+		.principal = a->principal, .localname = a->localname, .anonymous = a->anonymous,
+		.basic = strcmp(a->scheme, "Basic") == 0, .issued = now,
+		.level = a->level < IDG_LEVEL_IMPERSONATION ? a->level : IDG_LEVEL_IMPERSONATION,
+	};
+	char why[200], *value;
+
+	if (!a->fresh_until || !session_applies(v))
+		return;
+	c.expires = until = a->fresh_until < until ? a->fresh_until : until;
+	if (until <= now)
+		return;
+	value = session_seal(session_keys, &scope, &c, why, sizeof(why));
+	if (!value) {
+		log_msg(LOG_INFO, "client %s: no session cookie for vdir %s: %s", q->client,
+			v->path, why);
+		return;
+	}
+	add_header(a, MHD_HTTP_HEADER_SET_COOKIE, "%s=%s; Path=%s; Max-Age=%lld; HttpOnly%s; "
+		   "SameSite=%s", v->session_cookie, value, v->path, (long long)(until - now),
+		   q->tls ? "; Secure" : "", samesite_name(v->samesite));
+	free(value);
+	log_msg(LOG_DEBUG, "session: cookie issued to %s for vdir %s, valid %lld s",
+		a->principal ? a->principal : "(anonymous)", v->path, (long long)(until - now));
+}
+
 /* ---------------------------------------------------------------- the step */
 
 static int start(struct auth_state *a, const struct auth_request *q)
@@ -551,6 +748,8 @@ static int start(struct auth_state *a, const struct auth_request *q)
 	if (!h) {
 		if ((q->v->auth & AUTH_NEGOTIATE) && take_from_connection(a, q->ac))
 			return 0;
+		if (take_from_session(a, q))
+			return 0;
 		return challenge(a, q, M_AUTH_NO_CREDENTIALS, "no credentials");
 	}
 	if (strncasecmp(h, "Negotiate ", 10) == 0 && (q->v->auth & AUTH_NEGOTIATE))
@@ -560,11 +759,25 @@ static int start(struct auth_state *a, const struct auth_request *q)
 	return challenge(a, q, M_AUTH_SCHEME, "authentication scheme not offered here");
 }
 
-/* The metrics' view of the result: every 0 is M_AUTH_OK. */
+/* The metrics' view of the result: every 0 is M_AUTH_OK, or
+ * M_AUTH_SESSION by a session cookie. */
 static int settle(struct auth_state *a, int st)
 {
 	if (st == 0)
-		a->outcome = M_AUTH_OK;
+		a->outcome = a->by_session ? M_AUTH_SESSION : M_AUTH_OK;
+	return st;
+}
+
+/* The caller is established: `require`, and a session cookie after a
+ * fresh authentication that passed it. */
+static int finish(struct auth_state *a, const struct auth_request *q)
+{
+	int st;
+
+	a->phase = PH_DONE;
+	st = authorize(a, q->v);
+	if (st == 0)
+		issue_cookie(a, q);
 	return st;
 }
 
@@ -593,16 +806,14 @@ static int auth_step(struct auth_state *a, const struct auth_request *q)
 		st = finish_pam_acct(a, q);
 		if (st)
 			return st;
-		a->phase = PH_DONE;
-		return authorize(a, q->v);
+		return finish(a, q);
 	default:
 		return 0;
 	}
 	st = check_account(a, q);
 	if (st)
 		return st;
-	a->phase = PH_DONE;
-	return authorize(a, q->v);
+	return finish(a, q);
 }
 
 int auth_run(struct auth_state *a, const struct auth_request *q)

@@ -5,6 +5,7 @@
 
 #include <gssapi/gssapi.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "authq.h"
@@ -14,7 +15,7 @@ struct vdir_conf;
 struct config;
 
 #define AUTH_SUSPENDED (-1) /* waiting for the PAM helper; call again */
-#define AUTH_MAX_CHALLENGES 3
+#define AUTH_MAX_CHALLENGES 4
 
 /* Per connection: a Negotiate exchange that needs more than one leg, and
  * with connection_auth, the identity it established (IIS's
@@ -40,7 +41,12 @@ struct auth_state {
 	gid_t gid;
 	char groups_left_out[200]; /* if impersonated: groups the handler lacks */
 	int level;                /* enum idg_level */
-	const char *scheme;       /* "Negotiate", "Basic" or NULL */
+	/* "Negotiate", "Basic", "Negotiate (session)" or "Basic (session)"
+	 * (a session cookie first made by that scheme), or NULL */
+	const char *scheme;
+	bool by_session;          /* authenticated by a session cookie */
+	int64_t fresh_until;      /* Unix time until which the credentials this
+				   * request brought are good; 0: it brought none */
 	/* headers to send: challenges on 401, the mutual token on success */
 	const char *hdr_name[AUTH_MAX_CHALLENGES];
 	char *hdr_value[AUTH_MAX_CHALLENGES];
@@ -67,6 +73,13 @@ struct auth_request {
 };
 
 void auth_init(const struct config *c);
+/* The session keys, read while the front end may still read the key file
+ * (before it drops its privileges).  0 (also when no vdir uses sessions),
+ * or -1 with err. */
+int auth_load_session_keys(const struct config *c, char *err, size_t len);
+/* A Cookie header without the session cookies of any vdir: NULL when it
+ * has none, else a new string ("" when nothing is left). */
+char *auth_strip_session_cookies(const char *cookie);
 /* 0 when the caller is established and authorized; AUTH_SUSPENDED; or the
  * status to answer (400, 401, 403, 429, 503) with a->reason and headers
  * set. */

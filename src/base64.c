@@ -94,3 +94,42 @@ bad:
 	free(out);
 	return NULL;
 }
+
+char *base64url_encode(const void *p, size_t n)
+{
+	char *out = base64_encode(p, n);
+
+	for (char *c = out; *c; c++) {
+		if (*c == '+')
+			*c = '-';
+		else if (*c == '/')
+			*c = '_';
+		else if (*c == '=')
+			*c = '\0';
+	}
+	return out;
+}
+
+unsigned char *base64url_decode(const char *s, size_t len, size_t *n)
+{
+	char *std;
+	unsigned char *out;
+
+	if (len == 0 || len % 4 == 1)
+		return NULL;
+	std = xmalloc(len + 3);
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!ok && c != '-' && c != '_') {
+			free(std);
+			return NULL;
+		}
+		std[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+	}
+	memset(std + len, '=', (4 - len % 4) % 4);
+	std[len + (4 - len % 4) % 4] = '\0';
+	out = base64_decode(std, n);
+	free(std);
+	return out;
+}

@@ -11,4 +11,11 @@ char *base64_encode(const void *p, size_t n);
  * terminated for convenience) with *n bytes, or NULL. */
 unsigned char *base64_decode(const char *s, size_t *n);
 
+/* RFC 4648 section 5, without padding (cookie values): '-' and '_' for '+'
+ * and '/'.  Decoding takes the `len` characters at s, refuses '=', the
+ * other alphabet, a length that no byte string has and non-zero pad bits:
+ * one value, one encoding. */
+char *base64url_encode(const void *p, size_t n);
+unsigned char *base64url_decode(const char *s, size_t len, size_t *n);
+
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "confread.h"
 #include "modload.h"
 #include "rundir.h"
+#include "session.h"
 #include "units.h"
 #include "uri.h"
 #include "util.h"
@@ -430,6 +432,10 @@ static int server_key(struct parser *p, const char *key, const char *value)
 	}
 	if (strcmp(key, "acceptor") == 0)
 		return set_string(p, key, value, &s->acceptor, true);
+	if (strcmp(key, "session_key_file") == 0) {
+		s->session_key_file_line = p->line;
+		return set_path(p, key, value, &s->session_key_file, true);
+	}
 	if (strcmp(key, "pam_service") == 0) {
 		if (*value && !str_is_token(value))
 			return bad_value(p, "server", key, value, "not a PAM service name");
@@ -581,6 +587,51 @@ static int vdir_module_key(struct parser *p, const char *key, const char *value)
 	return 0;
 }
 
+/* Session cookies (session.h); the rest are the module's keys. */
+static int vdir_session_key(struct parser *p, const char *key, const char *value)
+{
+	struct vdir_conf *v = p->vdir;
+	uint64_t ms;
+
+	if (strcmp(key, "session") == 0) {
+		v->session_line = p->line;
+		if (strcmp(value, "off") != 0 && strcmp(value, "cookie") != 0)
+			return bad_value(p, sect_name(p), key, value, "expected off or cookie");
+		v->session = strcmp(value, "cookie") == 0;
+		return 0;
+	}
+	if (strcmp(key, "session_lifetime") == 0) {
+		v->session_other_line = p->line;
+		if (set_duration(p, key, value, &ms) < 0)
+			return -1;
+		if (ms < 1000 || ms > 30ull * 24 * 3600 * 1000)
+			return bad_value(p, sect_name(p), key, value,
+					 "must be between 1s and 30 days");
+		v->session_lifetime_s = ms / 1000;
+		return 0;
+	}
+	if (strcmp(key, "session_samesite") == 0) {
+		v->session_other_line = p->line;
+		if (strcasecmp(value, "Lax") == 0)
+			v->samesite = SAMESITE_LAX;
+		else if (strcasecmp(value, "Strict") == 0)
+			v->samesite = SAMESITE_STRICT;
+		else if (strcasecmp(value, "None") == 0)
+			v->samesite = SAMESITE_NONE;
+		else
+			return bad_value(p, sect_name(p), key, value, "expected Lax, Strict or None");
+		return 0;
+	}
+	if (strcmp(key, "session_cookie") == 0) {
+		v->session_other_line = p->line;
+		if (!session_cookie_name_ok(value))
+			return bad_value(p, sect_name(p), key, value,
+					 "a cookie name is 1-64 letters, digits or !#$%&'*+-.^_`|~");
+		return set_string(p, key, value, &v->session_cookie, false);
+	}
+	return vdir_module_key(p, key, value);
+}
+
 static int vdir_set_key(struct parser *p, const char *key, const char *value)
 {
 	struct vdir_conf *v = p->vdir;
@@ -624,7 +675,7 @@ static int vdir_set_key(struct parser *p, const char *key, const char *value)
 			return bad_value(p, sect_name(p), key, value, "expected none or store");
 		return 0;
 	}
-	return vdir_module_key(p, key, value);
+	return vdir_session_key(p, key, value);
 }
 
 /* ---------------------------------------------------------------- sections */
@@ -706,6 +757,7 @@ static void begin_vdir(struct parser *p, const char *arg)
 	v->line = p->line;
 	v->auth = AUTH_NEGOTIATE;
 	v->require = REQUIRE_VALID_USER;
+	v->session_lifetime_s = 3600;
 	p->vdir = v;
 	p->kind = SECT_VDIR;
 }
@@ -913,6 +965,7 @@ static void server_defaults(struct server_conf *s)
 	s->tls_priorities = xstrdup(IDGATE_TLS_PRIORITIES);
 	s->acceptor = xstrdup("");
 	s->pam_service = xstrdup("idgate");
+	s->session_key_file = xstrdup("");
 	s->ids.min_uid = 1000;
 	s->ids.max_uid = 60000; /* UID_MAX of login.defs */
 	s->impersonate_groups = xstrdup("users");
@@ -1190,6 +1243,42 @@ static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
 	}
 }
 
+/* session = cookie: a vdir that authenticates, whose requests need no
+ * delegated credentials (a cookie never carries any), with a path that
+ * can be a cookie's Path, and a key file to seal with. */
+static void check_vdir_session(struct parser *p, struct vdir_conf *v)
+{
+	const struct server_conf *s = &p->c->server;
+
+	if (!v->session) {
+		if (v->session_other_line)
+			cwarn(p, v->session_other_line, "[vdir %s] session_*: no effect without "
+			      "session = cookie", v->path);
+		return;
+	}
+	if (!v->session_cookie)
+		v->session_cookie = xstrdup("idgate_session");
+	if (v->auth == 0)
+		cerr(p, v->session_line, "[vdir %s] session = cookie: auth = anonymous "
+		     "authenticates nobody to remember", v->path);
+	if (v->delegation == DELEGATION_STORE)
+		cerr(p, v->session_line, "[vdir %s] session = cookie cannot serve delegation = "
+		     "store: a cookie never carries delegated credentials, and the handler would "
+		     "run without them", v->path);
+	if (!*s->session_key_file)
+		cerr(p, v->session_line, "[vdir %s] session = cookie needs [server] "
+		     "session_key_file, the keys that seal cookies", v->path);
+	for (const char *c = v->path; *c; c++)
+		if (*c == ';' || *c < 0x21 || *c > 0x7e) {
+			cerr(p, v->session_line, "[vdir %s] session = cookie: the path cannot be a "
+			     "cookie's Path (a ';' or a byte that is not visible ASCII)", v->path);
+			break;
+		}
+	if (v->samesite == SAMESITE_NONE && !tls_listener_exists(s))
+		cwarn(p, v->session_other_line, "[vdir %s] session_samesite = None: browsers "
+		      "refuse it without Secure, which is set on tls listeners only", v->path);
+}
+
 /* Pools first (an implicit [pool default] may be added, which moves the
  * pools array), then the vdirs' pointers into it. */
 static void resolve_vdir_pools(struct parser *p)
@@ -1320,6 +1409,7 @@ static void resolve_vdirs(struct parser *p, bool load_modules)
 		if (!v->handler)
 			v->handler = xstrdup("static");
 		check_vdir_auth(p, v);
+		check_vdir_session(p, v);
 		if (!load_modules)
 			continue;
 		v->module = find_or_load_module(p, v);
@@ -1412,6 +1502,27 @@ static void check_keytab(struct parser *p)
 	free(file);
 }
 
+/* The session keys are read as root before the front end drops its
+ * privileges, like the keytab: a file that is missing, malformed or that
+ * others may read is an error now. */
+static void check_session_keys(struct parser *p)
+{
+	const struct server_conf *s = &p->c->server;
+	struct session_keys *k;
+	char why[512];
+	bool used = false;
+
+	for (size_t i = 0; i < p->c->nvdirs; i++)
+		used = used || p->c->vdirs[i].session;
+	if (!used || !*s->session_key_file)
+		return;
+	k = session_keys_load(s->session_key_file, why, sizeof(why));
+	if (!k)
+		cerr(p, s->session_key_file_line, "[server] session_key_file %s: %s",
+		     s->session_key_file, why);
+	session_keys_free(k);
+}
+
 /* A handler that runs as the caller must be able to reach its delegated
  * credentials below runtime_dir/ccache: as a caller, not as root. */
 static void check_runtime_dir(struct parser *p)
@@ -1457,6 +1568,7 @@ static struct config *parse(struct parser *p, bool load_modules)
 	resolve_vdirs(p, load_modules);
 	check_runtime_dir(p);
 	check_keytab(p);
+	check_session_keys(p);
 	if (c->nvdirs == 0)
 		cwarn(p, 0, "no [vdir] section: every request gets 404");
 	sort_vdirs(c);
@@ -1513,6 +1625,7 @@ void config_free(struct config *c)
 	free(s->keytab);
 	free(s->acceptor);
 	free(s->pam_service);
+	free(s->session_key_file);
 	free(s->user);
 	free(s->audit_log);
 	free(s->access_log);
@@ -1537,6 +1650,7 @@ void config_free(struct config *c)
 		free(v->pool_name);
 		free(v->handler);
 		free(v->s4u_target);
+		free(v->session_cookie);
 		str_free_list(v->require_names);
 		free(v->require_gids);
 		for (size_t k = 0; k < v->nkeys; k++) {
@@ -1585,6 +1699,11 @@ const char *vdir_key(const struct vdir_conf *v, const char *name)
 			return k->default_value;
 	}
 	return NULL;
+}
+
+const char *samesite_name(enum samesite s)
+{
+	return s == SAMESITE_STRICT ? "Strict" : s == SAMESITE_NONE ? "None" : "Lax";
 }
 
 const char *impersonate_name(enum impersonate_mode m)

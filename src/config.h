@@ -26,6 +26,7 @@ struct module;
 enum require_kind { REQUIRE_VALID_USER = 0, REQUIRE_USER, REQUIRE_GROUP, REQUIRE_ANONYMOUS_OK };
 enum impersonate_mode { IMPERSONATE_FALSE = 0, IMPERSONATE_TRUE = 1, IMPERSONATE_ALLOWED = 2 };
 enum delegation_mode { DELEGATION_NONE = 0, DELEGATION_STORE = 1 };
+enum samesite { SAMESITE_LAX = 0, SAMESITE_STRICT, SAMESITE_NONE };
 
 struct listen_conf {
 	struct sockaddr_storage addr;
@@ -81,6 +82,13 @@ struct vdir_conf {
 	bool module_s4u;     /* ... or constrained delegation (S4U2Proxy) ... */
 	char *s4u_target;    /* ... to this service (modinit.c) */
 	enum delegation_mode delegation;
+	/* session = cookie (session.h): a cookie authenticates later requests */
+	bool session;
+	int session_line;
+	uint64_t session_lifetime_s;
+	enum samesite samesite;
+	char *session_cookie; /* its name */
+	int session_other_line; /* the last of session_lifetime/_samesite/_cookie */
 	struct modkey *keys;  /* the module's keys, as written */
 	size_t nkeys;
 };
@@ -95,6 +103,8 @@ struct server_conf {
 	int keytab_line;
 	char *acceptor;     /* "" : any key in the keytab */
 	char *pam_service;  /* "" : none */
+	char *session_key_file; /* "" : none; the keys of session cookies */
+	int session_key_file_line;
 	/* who may be impersonated: min_uid, max_uid, min_gid, max_gid and
 	 * impersonate_groups (resolved to gids), see idpolicy.h */
 	struct id_policy ids;
@@ -168,6 +178,7 @@ struct pool_conf *config_pool(const struct config *c, const char *name);
 const char *vdir_key(const struct vdir_conf *v, const char *name);
 
 const char *impersonate_name(enum impersonate_mode m);
+const char *samesite_name(enum samesite s);
 
 /* Does a request at the delegation level bring its delegated credentials
  * to this vdir's worker?  Stored in a cache when the handler runs as the

@@ -302,7 +302,30 @@ struct hdr_collect {
 	uint64_t bytes;          /* as they came: "Name: value\r\n" each */
 	bool bad;
 	bool drop_authorization;
+	char **owned;            /* values rewritten here (Cookie), freed after */
+	size_t nowned;
 };
+
+/* A session cookie is a credential for us, never for the handler or a
+ * backend: a Cookie header goes on without it (NULL: not at all). */
+static const char *without_session_cookies(struct hdr_collect *hc, const char *value)
+{
+	char *rest = auth_strip_session_cookies(value);
+
+	if (!rest)
+		return value;
+	hc->owned = xreallocarray(hc->owned, hc->nowned + 1, sizeof(*hc->owned));
+	hc->owned[hc->nowned++] = rest;
+	return *rest ? rest : NULL;
+}
+
+static void hdr_collect_free(struct hdr_collect *hc)
+{
+	for (size_t i = 0; i < hc->nowned; i++)
+		free(hc->owned[i]);
+	free(hc->owned);
+	free(hc->h);
+}
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				      size_t key_size, const char *value, size_t value_size)
@@ -320,6 +343,9 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	} else {
 		hc->bytes += key_size + value_size + 4; /* a token is checked alone */
 	}
+	if (strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0 &&
+	    !(value = without_session_cookies(hc, value)))
+		return MHD_YES;
 	if (!http_token_ok(key) || !http_value_ok(value)) {
 		hc->bad = true;
 		return MHD_NO;
@@ -351,8 +377,8 @@ static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 		.uid = user ? (uint32_t)a->uid : (uint32_t)-1,
 		.gid = user ? (uint32_t)a->gid : (uint32_t)-1,
 		.level = (uint32_t)a->level, .impersonate = r->impersonated,
-		.auth_type = !a->scheme ? W_AUTH_NONE
-			     : strcmp(a->scheme, "Basic") == 0 ? W_AUTH_BASIC : W_AUTH_NEGOTIATE,
+		.auth_type = !a->scheme ? W_AUTH_NONE /* "Basic (session)" is Basic too */
+			     : str_has_prefix(a->scheme, "Basic") ? W_AUTH_BASIC : W_AUTH_NEGOTIATE,
 		.creds = a->deleg, .creds_len = a->deleg_len,
 	};
 	struct wbuf b;
@@ -360,7 +386,7 @@ static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_header, &hc);
 	hc.bytes += strlen(r->method) + strlen(r->raw_uri) + strlen(r->version) + 4;
 	if (hc.bad || hc.n > WIRE_MAX_HEADERS || hc.bytes > FE.c->server.max_header_size) {
-		free(hc.h);
+		hdr_collect_free(&hc);
 		set_reason(r, hc.bad ? "malformed request header"
 				     : "request header larger than max_header_size");
 		return hc.bad ? 400 : 431;
@@ -369,7 +395,7 @@ static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 	q.nhdrs = hc.n;
 	wb_init(&b);
 	wire_req_encode(&b, &q);
-	free(hc.h);
+	hdr_collect_free(&hc);
 	if (b.overflow) {
 		wb_free(&b);
 		set_reason(r, "request head too large for a worker");
@@ -1085,6 +1111,8 @@ static void load_keys(const struct config *c)
 {
 	char err[512];
 
+	if (auth_load_session_keys(c, err, sizeof(err)) < 0)
+		die("%s", err);
 	if (!negotiate_used(c))
 		return;
 	place_replay_cache(c);

@@ -30,7 +30,7 @@ static const char *const bucket_le[] = { "0.0005", "0.001", "0.0025", "0.005", "
 static const char *const auth_labels[M_AUTH_COUNT] = {
 	"", "ok", "no_credentials", "continue", "bad_token", "replay", "expired",
 	"wrong_service", "scheme_not_offered", "bad_password", "pam_denied", "require_denied",
-	"unavailable", "invalid_user_name", "throttled",
+	"unavailable", "invalid_user_name", "throttled", "session",
 };
 static const char *const refusal_labels[M_REFUSE_COUNT] = {
 	"", "level", "no_account", "below_min_uid",

@@ -36,6 +36,7 @@ enum m_auth {
 	M_AUTH_UNAVAILABLE,     /* 503: the PAM helper could not answer */
 	M_AUTH_INVALID_NAME,    /* 403: the account's name is not a valid user name */
 	M_AUTH_THROTTLED,       /* 429: Basic refused before PAM (throttle.h) */
+	M_AUTH_SESSION,         /* authenticated by a session cookie, and authorized */
 	M_AUTH_COUNT
 };
 

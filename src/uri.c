@@ -54,17 +54,6 @@ int path_normalize(char *path, unsigned flags)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX in src[0..len) into a new string; refuse what must not pass. */
 static char *percent_decode(const char *src, size_t len, const char **why)
 {
@@ -74,11 +63,11 @@ static char *percent_decode(const char *src, size_t len, const char **why)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
 		if (c == '%') {
-			if (i + 2 >= len || hexval(src[i + 1]) < 0 || hexval(src[i + 2]) < 0) {
+			if (i + 2 >= len || hex_value(src[i + 1]) < 0 || hex_value(src[i + 2]) < 0) {
 				*why = "bad percent-encoding in path";
 				goto bad;
 			}
-			c = (unsigned char)(hexval(src[i + 1]) * 16 + hexval(src[i + 2]));
+			c = (unsigned char)(hex_value(src[i + 1]) * 16 + hex_value(src[i + 2]));
 			i += 2;
 			if (c == '/') {
 				*why = "encoded '/' in path";

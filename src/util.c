@@ -71,6 +71,17 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 bool str_is_token(const char *s)
 {
 	if (!*s)

@@ -18,6 +18,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* 0..15 for a hexadecimal digit (either case), -1 for anything else. */
+int hex_value(char c);
 bool str_is_token(const char *s);  /* letters, digits, . _ - ; non-empty */
 bool str_has_prefix(const char *s, const char *prefix);
 void str_free_list(char **list);   /* NULL-terminated */

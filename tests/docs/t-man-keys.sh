@@ -43,7 +43,7 @@ compare() {
 
 SERVER=$(keys_of server_key server_id_key server_ops_key server_listen)
 POOL=$(keys_of pool_key)
-VDIR=$(keys_of vdir_set_key)
+VDIR=$(keys_of vdir_set_key vdir_session_key)
 check_eq "the extraction finds the [server] keys" yes "$(printf '%s\n' "$SERVER" | grep -qx control_socket && printf '%s\n' "$SERVER" | grep -qx listen && echo yes)"
 compare "[server]" "$SERVER" "$(documented '.SH "[server]"')"
 compare "[pool]" "$POOL" "$(documented '.SH "[pool NAME]"')"

@@ -133,17 +133,21 @@ start_idgated() {
 	return 1
 }
 
-# start_backend_idgated CONF LOG -- a second idgated (a backend behind
-# the one under test), stopped at exit; waits until it is ready.
+# start_backend_idgated CONF LOG [ARGS...] -- a second idgated (a backend
+# behind the one under test, another gateway), stopped at exit; waits
+# until it is ready.
 start_backend_idgated() {
-	"$IDGATED" -c "$1" >"$2" 2>&1 &
+	conf=$1
+	log=$2
+	shift 2
+	"$IDGATED" -c "$conf" "$@" >"$log" 2>&1 &
 	at_exit "kill $! 2>/dev/null"
 	i=0
-	until grep -q "ready:" "$2"; do
+	until grep -q "ready:" "$log"; do
 		i=$((i + 1))
 		if [ $i -gt 100 ]; then
-			echo "the backend idgated did not become ready:"; cat "$2"
-			not_ok "the backend idgated becomes ready with $1"
+			echo "the backend idgated did not become ready:"; cat "$log"
+			not_ok "the backend idgated becomes ready with $conf"
 			return 1
 		fi
 		sleep 0.1

@@ -80,12 +80,45 @@ static void test_strict(void **state)
 	refused("Zm-_");    /* the URL alphabet is not ours */
 }
 
+/* base64url without padding (session cookies): RFC 4648's vectors, the
+ * other alphabet, and strictness. */
+static void test_url(void **state)
+{
+	static const unsigned char bytes[] = { 0xfb, 0xff, 0xbf };
+	size_t n;
+	unsigned char *d;
+	char *e;
+
+	(void)state;
+	e = base64url_encode("fo", 2);
+	assert_string_equal(e, "Zm8");
+	free(e);
+	e = base64url_encode(bytes, 3);
+	assert_string_equal(e, "-_-_");
+	d = base64url_decode(e, strlen(e), &n);
+	assert_non_null(d);
+	assert_int_equal(n, 3);
+	assert_memory_equal(d, bytes, 3);
+	free(d);
+	free(e);
+	d = base64url_decode("Zm9vYmE", 7, &n);
+	assert_non_null(d);
+	assert_string_equal((char *)d, "fooba");
+	free(d);
+	assert_null(base64url_decode("Zm8=", 4, &n));  /* padding */
+	assert_null(base64url_decode("+/+/", 4, &n));  /* the standard alphabet */
+	assert_null(base64url_decode("Zm9vY", 5, &n)); /* no byte string is 5 characters */
+	assert_null(base64url_decode("Zm9", 3, &n));   /* pad bits set */
+	assert_null(base64url_decode("", 0, &n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrips),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_url),
 	};
 	return cmocka_run_group_tests_name("base64", tests, NULL, NULL);
 }

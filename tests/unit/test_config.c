@@ -19,6 +19,7 @@
 #include "config.h"
 #include "diag.h"
 #include "modinit.h"
+#include "util.h"
 
 #define BASE "[server]\nuser = daemon\npam_service =\n"
 #define POOL "[pool default]\nuser = nobody\ngroup = nogroup\n"
@@ -598,6 +599,66 @@ static void test_vdir_values(void **state)
 	       "t.conf:9: [vdir /a] key 'auth' repeated (first at line 8)");
 }
 
+/* session = cookie and its keys; the key file itself: test_session.c and
+ * t-session. */
+static void test_vdir_sessions(void **state)
+{
+	char keyf[] = "/tmp/idgate-test-keyXXXXXX", *text;
+	int fd = mkstemp(keyf);
+	struct diag d = { 0 };
+	struct config *c;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+			       65), 65);
+	close(fd);
+	text = xasprintf(BASE "session_key_file = %s\n" POOL "[vdir /a]\nsession = cookie\n"
+			 "session_lifetime = 90m\nsession_samesite = strict\nsession_cookie = s1\n"
+			 "[vdir /b]\nsession = cookie\n[vdir /c]\n", keyf);
+	c = load(text, &d, false);
+	assert_non_null(c);
+	assert_int_equal(d.n, 0);
+	for (size_t i = 0; i < c->nvdirs; i++) {
+		const struct vdir_conf *v = &c->vdirs[i];
+		if (strcmp(v->path, "/a") == 0)
+			assert_true(v->session && v->session_lifetime_s == 5400 &&
+				    v->samesite == SAMESITE_STRICT && !strcmp(v->session_cookie, "s1"));
+		else if (strcmp(v->path, "/b") == 0)
+			assert_true(v->session && v->session_lifetime_s == 3600 &&
+				    v->samesite == SAMESITE_LAX &&
+				    !strcmp(v->session_cookie, "idgate_session"));
+		else
+			assert_false(v->session);
+	}
+	config_free(c);
+	free(text);
+	unlink(keyf);
+	EXPECT(BASE POOL "[vdir /a]\nsession = yes\n",
+	       "t.conf:8: [vdir /a] session: 'yes': expected off or cookie");
+	EXPECT(BASE POOL "[vdir /a]\nsession = cookie\n",
+	       "t.conf:8: [vdir /a] session = cookie needs [server] session_key_file, the keys that "
+	       "seal cookies");
+	EXPECT(BASE POOL "[vdir /a]\nsession_lifetime = 31d\n",
+	       "t.conf:8: [vdir /a] session_lifetime: '31d': must be between 1s and 30 days");
+	EXPECT(BASE POOL "[vdir /a]\nsession_cookie = a b\n",
+	       "t.conf:8: [vdir /a] session_cookie: 'a b': a cookie name is 1-64 letters, digits "
+	       "or !#$%&'*+-.^_`|~");
+	EXPECT(BASE "session_key_file = " "/nonexistent/key\n" POOL "[vdir /a;b]\nsession = cookie\n",
+	       "t.conf:4: [server] session_key_file /nonexistent/key: No such file or directory",
+	       "t.conf:9: [vdir /a;b] session = cookie: the path cannot be a cookie's Path (a ';' "
+	       "or a byte that is not visible ASCII)");
+	EXPECT(BASE "session_key_file = key\n", "t.conf:4: [server] session_key_file: 'key': must "
+	       "be an absolute path");
+	/* keys without session = cookie: a warning, no error */
+	c = load(BASE POOL "[vdir /a]\nsession_samesite = None\n", &d, false);
+	assert_non_null(c);
+	assert_int_equal(d.nerrors, 0);
+	assert_true(diag_has(&d, "t.conf:8: warning: [vdir /a] session_*: no effect without session = cookie"));
+	config_free(c);
+	diag_free(&d);
+}
+
 /* ---------------------------------------------------------------- modules */
 
 /* the daemon's module ABI version, as text */
@@ -688,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_pool_values),
 		cmocka_unit_test(test_vdir_paths),
 		cmocka_unit_test(test_vdir_values),
+		cmocka_unit_test(test_vdir_sessions),
 		cmocka_unit_test(test_module_loading),
 		cmocka_unit_test(test_module_keys),
 		cmocka_unit_test(test_impersonation_option),
