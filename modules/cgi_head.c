@@ -67,8 +67,7 @@ static int value_ok(const char *v, size_t len)
 static int is_dropped(const char *name)
 {
 	/* hop-by-hop, and what idgated itself says */
-	return http_hop_by_hop(name) || strcasecmp(name, "Date") == 0 ||
-	       strcasecmp(name, "Server") == 0;
+	return http_gateway_owned(name) || strcasecmp(name, "Server") == 0;
 }
 
 /* "NNN" or "NNN reason", NNN a final status (1xx are not for CGI). */

@@ -89,6 +89,10 @@ neg() { n=$1; url=$2; shift 2; KRB5CCNAME="$T/alice.cc" fetch "$n" "$url" --nego
 check_eq "constrained delegation, nothing delegated by the client: 200" 200 \
 	"$(neg s1 "$B/s4u/who" --delegation none)"
 check_eq "the backend sees the caller's principal" "$PRINC" "$(json "$T/s1.body" 'j["principal"]')"
+# the backend (an idgated) answered with an X-Request-Id of its own: the
+# client gets one, the gateway's, which names the gateway's audit line
+check_eq "one X-Request-Id in the answer, the gateway's" "1 $(header s1 X-Request-Id)" \
+	"$(grep -ci '^x-request-id:' "$T/s1.hdr") $(audit s1 'j["request_id"]')"
 check_eq "the gateway's audit: level impersonation, no delegation" impersonation \
 	"$(audit s1 'j["level"]')"
 check_eq "the KDC granted it as constrained delegation" 1 \
