@@ -4,15 +4,17 @@
  * credentials (euid, egid, groups) come from /proc/thread-self/status at
  * request time, so a test sees what the kernel enforces for this thread,
  * not what idgated believes it set. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* O_CLOEXEC, strtok_r: a module built on its own says so itself */
+#endif
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "idgate/module.h"
-#include "sbuf.h"
-#include "util.h"
+#include <idgate/module.h>
 
 struct creds {
 	long euid, egid;
@@ -55,12 +57,58 @@ static int read_creds(struct creds *c)
 	return c->euid < 0 || c->egid < 0 ? -1 : 0;
 }
 
-static void put_groups(struct sbuf *b, const char *list)
+/* The answer is built in a fixed buffer: a module needs nothing but
+ * <idgate/module.h> and libc (this file builds outside idgate's tree:
+ * cc $(pkg-config --cflags idgate) -shared -fPIC -o whoami.so whoami.c). */
+struct out {
+	char s[8192];
+	size_t len;
+	int full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->s + o->len, sizeof(o->s) - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(o->s) - o->len)
+		o->full = 1;
+	else
+		o->len += (size_t)n;
+}
+
+/* A JSON string, or null. */
+static void put_str(struct out *o, const char *key, const char *v)
+{
+	put(o, "%s\"%s\":", o->len > 1 ? "," : "", key);
+	if (!v) {
+		put(o, "null");
+		return;
+	}
+	put(o, "\"");
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			put(o, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			put(o, "\\u%04x", *p);
+		else
+			put(o, "%c", *p);
+	}
+	put(o, "\"");
+}
+
+static void put_groups(struct out *o, const char *list)
 {
 	const char *p = list;
 	int first = 1;
 
-	sb_putc(b, '[');
+	put(o, ",\"groups\":[");
 	while (*p) {
 		char *end;
 		long g = strtol(p, &end, 10);
@@ -68,63 +116,62 @@ static void put_groups(struct sbuf *b, const char *list)
 			p++;
 			continue;
 		}
-		sb_printf(b, "%s%ld", first ? "" : ",", g);
+		put(o, "%s%ld", first ? "" : ",", g);
 		first = 0;
 		p = end;
 	}
-	sb_putc(b, ']');
+	put(o, "]");
 }
 
-static void put_id(struct sbuf *b, const char *key, long id, int known)
+static void put_id(struct out *o, const char *key, long id, int known)
 {
 	if (known)
-		sb_printf(b, ",\"%s\":%ld", key, id);
+		put(o, ",\"%s\":%ld", key, id);
 	else
-		sb_printf(b, ",\"%s\":null", key);
+		put(o, ",\"%s\":null", key);
 }
 
+static const char *level_name(unsigned level)
+{
+	static const char *const names[] = { "anonymous", "identification", "impersonation",
+					     "delegation" };
+	return level < sizeof(names) / sizeof(names[0]) ? names[level] : "anonymous";
+}
 
 static int whoami_handle(void *ctx, struct idg_request *req)
 {
 	struct creds c;
-	struct sbuf b;
+	struct out o = { .len = 0 };
 	int mapped = req->user != NULL && req->uid != (uid_t)-1;
-	int rc;
 
 	(void)ctx;
 	if (read_creds(&c) < 0) {
 		req->ops->set_reason(req, "whoami: cannot read /proc/thread-self/status");
 		return IDG_ERROR;
 	}
-	sb_init(&b);
-	sb_puts(&b, "{\"principal\":");
-	sb_json_str(&b, req->principal);
-	sb_puts(&b, ",\"user\":");
-	sb_json_str(&b, req->user);
-	put_id(&b, "uid", (long)req->uid, mapped);
-	put_id(&b, "gid", (long)req->gid, mapped);
-	sb_puts(&b, ",\"groups\":");
-	put_groups(&b, c.groups);
-	sb_printf(&b, ",\"euid\":%ld,\"egid\":%ld,\"impersonated\":%s,\"level\":\"%s\"", c.euid,
-		  c.egid, req->impersonated ? "true" : "false",
-		  idg_level_name(req->level <= IDG_LEVEL_DELEGATION ? (int)req->level : 0));
-	sb_puts(&b, ",\"pool\":");
-	sb_json_str(&b, req->pool);
-	sb_puts(&b, ",\"vdir\":");
-	sb_json_str(&b, req->vdir);
-	sb_printf(&b, ",\"delegated\":%s,\"ccache\":", req->ccache ? "true" : "false");
-	sb_json_str(&b, req->ccache);
-	sb_puts(&b, ",\"request_id\":");
-	sb_json_str(&b, req->request_id);
-	sb_puts(&b, "}\n");
-
+	put(&o, "{");
+	put_str(&o, "principal", req->principal);
+	put_str(&o, "user", req->user);
+	put_id(&o, "uid", (long)req->uid, mapped);
+	put_id(&o, "gid", (long)req->gid, mapped);
+	put_groups(&o, c.groups);
+	put(&o, ",\"euid\":%ld,\"egid\":%ld,\"impersonated\":%s,\"level\":\"%s\"", c.euid,
+	    c.egid, req->impersonated ? "true" : "false", level_name((unsigned)req->level));
+	put_str(&o, "pool", req->pool);
+	put_str(&o, "vdir", req->vdir);
+	put(&o, ",\"delegated\":%s", req->ccache ? "true" : "false");
+	put_str(&o, "ccache", req->ccache);
+	put_str(&o, "request_id", req->request_id);
+	put(&o, "}\n");
+	if (o.full) {
+		req->ops->set_reason(req, "whoami: the answer does not fit its buffer");
+		return IDG_ERROR;
+	}
 	req->ops->set_status(req, 200);
 	req->ops->add_header(req, "Content-Type", "application/json");
 	req->ops->add_header(req, "Cache-Control", "no-store");
-	req->ops->set_length(req, (int64_t)b.len);
-	rc = req->ops->write(req, b.s, b.len);
-	sb_free(&b);
-	return rc == 0 ? IDG_OK : IDG_ERROR;
+	req->ops->set_length(req, (int64_t)o.len);
+	return req->ops->write(req, o.s, o.len) == 0 ? IDG_OK : IDG_ERROR;
 }
 
 static const struct idg_key whoami_keys[] = {

@@ -65,6 +65,8 @@ for f in /usr/sbin/idgated /usr/sbin/idgatectl /usr/lib/idgate/modules/static.so
 done
 check_grep "idgate-dev holds the module header" "^/usr/include/idgate/module.h$" "$P/devfiles"
 check_grep "idgate-dev holds idgate-modules(7)" "^/usr/share/man/man7/idgate-modules.7.gz$" "$P/devfiles"
+check_grep "idgate-dev holds its pkg-config file" "^/usr/share/pkgconfig/idgate.pc$" "$P/devfiles"
+check_grep "idgate-dev holds the example module" "^/usr/share/doc/idgate-dev/examples/whoami.c" "$P/devfiles"
 check_no_grep "no libtool archive" "\.la$" "$P/files"
 dpkg-deb -I "$DEB" conffiles >"$P/conffiles"
 check_grep "the package has conf.d for drop-ins" "^/etc/idgate/conf.d/$" "$P/files"
@@ -111,6 +113,21 @@ check_grep "the unit lets idgated write its state and the spool" \
 	/lib/systemd/system/idgate.service
 check_eq "the installed sample is valid" "configuration OK" "$(/usr/sbin/idgated -t 2>&1)"
 check_eq "man finds idgatectl(8)" yes "$(man -w idgatectl >/dev/null 2>&1 && echo yes)"
+# a module built outside the tree, from the installed header and the
+# example, with pkg-config alone; the installed idgated loads it
+EX=/usr/share/doc/idgate-dev/examples/whoami.c
+[ -f "$EX" ] || { gzip -dc "$EX.gz" >"$P/whoami.c" && EX="$P/whoami.c"; }
+mkdir -p "$P/mods"
+# shellcheck disable=SC2046
+cc -Wall -Wextra -Werror $(pkg-config --cflags idgate) -shared -fPIC -o "$P/mods/whoami.so" "$EX" \
+	>"$P/cc.out" 2>&1
+check_eq "the example builds with pkg-config --cflags idgate alone" 0 "$?"
+cat "$P/cc.out"
+check_eq "pkg-config names the module directory" /usr/lib/idgate/modules \
+	"$(pkg-config --variable=moduledir idgate)"
+printf '[server]\nuser = idgate\npam_service =\naudit_log =\nmodules_dir = %s\n[pool default]\nuser = nobody\ngroup = nogroup\n[vdir /w]\nhandler = whoami\nauth = anonymous\n' \
+	"$P/mods" >"$P/ext.conf"
+check_eq "the installed idgated loads it" "configuration OK" "$(/usr/sbin/idgated -t -c "$P/ext.conf" 2>&1)"
 systemd-analyze verify /lib/systemd/system/idgate.service >"$P/verify.out" 2>&1
 check_eq "systemd-analyze verify: the unit parses" 0 $?
 check_no_grep "systemd-analyze: no complaint about idgate.service" "idgate.service" "$P/verify.out"
