@@ -70,7 +70,10 @@ stall() {
 	at_exit "kill -CONT $FE 2>/dev/null"
 	echo ok >"$T/fill"
 	n=0
-	while ! grep -q "is not reading its control channel" "$IDG_LOG" && [ $n -lt 30 ]; do
+	# each restart of pool b sends its channels to the stalled front end,
+	# about ten messages; how many fill the socket depends on the kernel's
+	# buffers and the machine's load: go on until the supervisor says so
+	while ! grep -q "is not reading its control channel" "$IDG_LOG" && [ $n -lt 120 ]; do
 		W=$(worker_of b)
 		kill -KILL "$W"
 		i=0
@@ -78,6 +81,7 @@ stall() {
 		if [ "$(worker_of b)" = "$W" ]; then echo wedged >"$T/fill"; break; fi
 		n=$((n + 1))
 	done
+	grep -q "is not reading its control channel" "$IDG_LOG" || echo "not filled after $n" >"$T/fill"
 }
 # poke N -- N pool stop/start of pool b; one "rc seconds" line per
 # idgatectl in $T/pokes, its errors in $T/poke.err
