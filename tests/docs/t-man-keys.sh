@@ -1,7 +1,7 @@
 #!/bin/sh
 # Every configuration key that exists in the code is documented in
 # idgate.conf(5), in its own section: the keys of [server], [pool] and
-# [vdir] are read from src/config.c (the strcmp(key, "...") of each
+# [vdir] are read from src/config/config.c (the strcmp(key, "...") of each
 # section's function), a handler's keys from the built module itself (its
 # exported idgate_module.keys), and each must appear as ".B key" in the
 # man page's section for it.  Also: no key is documented that does not
@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 MAN="$top_srcdir/man/idgate.conf.5"
-CONF_C="$top_srcdir/src/config.c"
+CONF_C="$top_srcdir/src/config/config.c"
 
 # keys_of FUNCTION... -- the keys compared in those functions of config.c
 keys_of() {

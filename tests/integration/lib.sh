@@ -200,13 +200,13 @@ header() {
 }
 
 # audit_line NAME -- the audit line of the request fetched as NAME (by its
-# X-Request-Id), into $T/NAME.audit; waits for it: the line is written
-# when the request is complete, which may be just after the client has
-# its answer.
+# X-Request-Id), into $T/NAME.audit; waits for it (up to 10 s, for a
+# loaded machine): the line is written when the request is complete,
+# which may be just after the client has its answer.
 audit_line() {
 	id=$(header "$1" X-Request-Id)
 	i=0
-	while ! grep -q "\"request_id\":\"$id\"" "$AUDIT" 2>/dev/null && [ $i -lt 50 ]; do
+	while ! grep -q "\"request_id\":\"$id\"" "$AUDIT" 2>/dev/null && [ $i -lt 200 ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gsstext.h"
+
 struct config;
 
 
@@ -62,8 +64,5 @@ int negotiate_s4u_ticket(gss_cred_id_t proxy, const char *target, gss_buffer_t b
 			 size_t len);
 void negotiate_delete_context(gss_ctx_id_t *ctx);
 
-/* "major text; minor text" for a GSSAPI failure. */
-void gss_error_text(const char *what, OM_uint32 major, OM_uint32 minor, const gss_OID mech,
-		    char *buf, size_t len);
 
 #endif

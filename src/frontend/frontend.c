@@ -4,7 +4,14 @@
  * through the relay, and writes the audit and access lines when the
  * request ends.
  * It holds no privilege: it starts as root only long enough to take what
- * the supervisor prepared, then becomes [server] user with no capability. */
+ * the supervisor prepared, then becomes [server] user with no capability.
+ *
+ * Peers: what it accepts from each (anything else: logged, the peer dropped)
+ *   the network  HTTP/1.1 (libmicrohttpd, then httpcheck.c's strict checks)
+ *   supervisor   CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE, STATS_QUERY,
+ *                LOGS (relay.c)
+ *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c)
+ *   PAM helper   AUTH_RESULT, answering its own ACCT and PASS (authq.c)  */
 #include "frontend.h"
 
 #include <arpa/inet.h>

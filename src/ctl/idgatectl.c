@@ -4,7 +4,11 @@
  * output by default, --json for scripts.
  *
  * Exit status: 0 done; 1 idgated refused or the action failed; 2 usage;
- * 3 idgated could not be reached or answered nonsense. */
+ * 3 idgated could not be reached or answered nonsense.
+ *
+ * Peers: what it accepts (anything else: exit 3)
+ *   supervisor  ADM_OK, ADM_ERROR, ADM_STATUS_REPLY, on a socket that root
+ *               (or idgatectl's own uid) serves, checked before sending  */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>

@@ -16,7 +16,12 @@
  * The worker may send the program as an open file rather than a path
  * (after checking that very file, e.g. its owner and mode): the child gets
  * it as fd 3, not close-on-exec, and execveat()s it, so nothing can be
- * swapped in between the check and the exec. */
+ * swapped in between the check and the exec.
+ *
+ * Peers: what it accepts from each (anything else: refused, logged)
+ *   its worker  SPAWN (with 4 or 5 descriptors) on its socket; SPAWN_KILL on
+ *               a child's reply socket
+ * It answers SPAWN_STARTED, SPAWN_FAILED and SPAWN_EXITED.  */
 #include "spawner.h"
 
 #include <errno.h>

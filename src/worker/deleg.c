@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "negotiate.h"
+#include "gsstext.h"
 
 #define CCACHE_FILE "ccache"
 #define REMOVE_DEPTH 8

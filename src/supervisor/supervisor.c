@@ -20,7 +20,18 @@
  * pool's worker, reloads and checks the configuration.  A recycled or
  * stopped worker is "retired": the front end stops giving it requests and
  * closes its channels as their requests end, and the worker exits when
- * its last channel closes. */
+ * its last channel closes.
+ *
+ * Peers: what it accepts from each (anything else, descriptors where none
+ * are expected, or an empty or malformed message: logged, the child killed)
+ *   front end    READY; STATS (only as the answer to its own STATS_QUERY)
+ *   pool worker  READY
+ *   PAM helper   READY
+ *   check child  CHK_BEGIN, CHK_ERROR, CHK_DONE, CHK_FAILED (modinit.c)
+ *   idgatectl    ADM_STATUS, ADM_POOL, ADM_RELOAD, ADM_CHECK, ADM_REOPEN
+ *                (root only, SO_PEERCRED)
+ * It sends the front end CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE,
+ * STATS_QUERY and LOGS, never blocking (msgq.c).  */
 #include "supervisor.h"
 
 #include <errno.h>

@@ -12,7 +12,12 @@
  * these threads; the front end delays failed Basic answers itself, without
  * holding anything (throttle.h).  A question the helper refuses (a name
  * that is not a user name, a field out of bounds) gets the answer
- * AUTH_ANSWER_INVALID: the helper never exits on a question. */
+ * AUTH_ANSWER_INVALID: the helper never exits on a question.
+ *
+ * Peers: what it accepts from each (anything else: answered invalid, or a
+ * frame without a tag dropped and logged)
+ *   front end  AUTH_ACCT, AUTH_PASS (valid user names only)
+ * It answers AUTH_RESULT and sends the supervisor READY.  */
 #include "authhelper.h"
 
 #include <errno.h>

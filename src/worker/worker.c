@@ -3,7 +3,14 @@
  * checks it (the front end is less trusted than the pool: nothing in the
  * head is taken on faith), runs the vdir's module, and streams the
  * response back.  A handler that crashes takes this process down, never
- * the front end or another pool; the supervisor starts a new worker. */
+ * the front end or another pool; the supervisor starts a new worker.
+ *
+ * Peers: what it accepts from each (anything else: the front end's channel
+ * dropped, as a protocol error)
+ *   front end  REQ_HEAD, REQ_BODY, REQ_END, REQ_ABORT on each channel
+ *   spawner    SPAWN_STARTED, SPAWN_FAILED, SPAWN_EXITED on a reply socket
+ * It sends the supervisor READY, the front end RESP_*, the spawner SPAWN
+ * and SPAWN_KILL.  */
 #include "worker.h"
 
 #include <errno.h>
