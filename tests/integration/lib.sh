@@ -111,8 +111,11 @@ free_port() {
 # start_idgated CONF -- start and wait until the supervisor says ready
 # (IDG_ARGS: more options, e.g. -d).
 start_idgated() {
+	# emptied here, not by the child's redirection: a restart must never
+	# find the last instance's "ready:" before the new child has run
+	: >"$IDG_LOG"
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0${ASAN_EXTRA:+:$ASAN_EXTRA}" \
-		"$IDGATED" -c "$1" ${IDG_ARGS:-} >"$IDG_LOG" 2>&1 &
+		"$IDGATED" -c "$1" ${IDG_ARGS:-} >>"$IDG_LOG" 2>&1 &
 	IDG_PID=$!
 	i=0
 	while [ $i -lt 100 ]; do
@@ -140,7 +143,8 @@ start_backend_idgated() {
 	conf=$1
 	log=$2
 	shift 2
-	"$IDGATED" -c "$conf" "$@" >"$log" 2>&1 &
+	: >"$log" # (as in start_idgated)
+	"$IDGATED" -c "$conf" "$@" >>"$log" 2>&1 &
 	at_exit "kill $! 2>/dev/null"
 	i=0
 	until grep -q "ready:" "$log"; do

@@ -161,7 +161,8 @@ mkdir -p "$P/conf.d"
 printf '[vdir /dropin]\nhandler = whoami\nauth = anonymous\n' >"$P/conf.d/50-dropin.conf"
 IDGATED="setpriv --bounding-set=-all,$(echo "$CAPS" | sed 's/+/,+/g; s/^,//') --no-new-privs /usr/sbin/idgated"
 # shellcheck disable=SC2086
-$IDGATED -c "$P/idgate.conf" >"$IDG_LOG" 2>&1 &
+: >"$IDG_LOG"
+$IDGATED -c "$P/idgate.conf" >>"$IDG_LOG" 2>&1 &
 IDG_PID=$!
 wait_log "ready:"
 check_grep "the daemon starts under the unit's limits" "ready: 2 pools, 4 vdirs" "$IDG_LOG"

@@ -44,7 +44,8 @@ check_eq "the default control socket is runtime_dir/control" socket \
 check_eq "the credential mount point is there, root's, 0755" "root 755" \
 	"$(stat -c '%U %a' "$T/rt/ccache")"
 conf "$T/b.conf" "$PORT2" "$T/rt"
-"$IDGATED" -c "$T/b.conf" >"$T/b.log" 2>&1 &
+: >"$T/b.log"
+"$IDGATED" -c "$T/b.conf" >>"$T/b.log" 2>&1 &
 B_PID=$!
 i=0
 while kill -0 "$B_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -56,7 +57,8 @@ check_grep "and says which instance holds it" \
 check_eq "the first one still serves" 200 "$(fetch a1 "http://127.0.0.1:$PORT/who")"
 check_eq "its lock file is untouched" "$IDG_PID" "$(cat "$T/rt/idgated.pid")"
 conf "$T/b.conf" "$PORT2" "$T/rt2"
-"$IDGATED" -c "$T/b.conf" >"$T/b.log" 2>&1 &
+: >"$T/b.log"
+"$IDGATED" -c "$T/b.conf" >>"$T/b.log" 2>&1 &
 B_PID=$!
 at_exit "kill $B_PID 2>/dev/null"
 i=0
