@@ -27,7 +27,7 @@
 
 #include <stdint.h>
 
-#define THROTTLE_FAIL_DELAY_MS 1000
+#define THROTTLE_FAIL_DELAY_MS 2000 /* pam_unix's own default delay */
 #define THROTTLE_ADDR_LIMIT 10
 #define THROTTLE_ACCT_LIMIT 5
 #define THROTTLE_LOCK_MS 30000

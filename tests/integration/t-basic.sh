@@ -114,8 +114,9 @@ timed() {
 	curl -s -g -k -D "$T/$1.hdr" -o "$T/$1.body" -w '%{http_code} %{time_total}' \
 		--interface "$2" -u "$3" "$S/"
 }
-# quick/slow SECONDS -- "quick" under 0.5 s, "slow" from 1 s (the delay)
-speed() { $PY -c 'import sys; t = float(sys.argv[1]); print("quick" if t < 0.5 else "delayed" if t >= 1 else "in between: %s" % t)' "$1"; }
+# speed SECONDS -- "delayed" from 2 s (the fail delay), "quick" under 1.5 s
+# (a PAM check under the sanitizers on a loaded machine takes up to ~0.8 s)
+speed() { $PY -c 'import sys; t = float(sys.argv[1]); print("quick" if t < 1.5 else "delayed" if t >= 2 else "in between: %s" % t)' "$1"; }
 out=$(timed delay 127.0.0.1 "${U}carol:wrong-3")
 check_eq "a failure is answered after the fail delay" "401 delayed" "${out% *} $(speed "${out#* }")"
 out=$(timed nodelay 127.0.0.1 "${U}carol:$PASSWORD")
@@ -138,8 +139,8 @@ check_eq "10 failures from one address: each a delayed 401" "$(printf '401 delay
 	"$(for i in 1 2 3 4 5 6 7 8 9 10; do o=$(cat "$T/spray$i.out"); printf '%s %s ' "${o% *}" "$(speed "${o#* }")"; done)"
 out=$(timed lockaddr 127.0.0.2 "${U}carol:$PASSWORD")
 check_eq "then even a right password from there: 429, at once" "429 quick" "${out% *} $(speed "${out#* }")"
-check_eq "429: Retry-After, 30 s from the 10th failure" yes \
-	"$(r=$(header lockaddr Retry-After); [ "$r" -ge 28 ] && [ "$r" -le 30 ] && echo yes || echo "no: '$r'")"
+check_eq "429: Retry-After, 30 s from the 10th failure (less its 2 s delay and the time since)" yes \
+	"$(r=$(header lockaddr Retry-After); [ "$r" -ge 26 ] && [ "$r" -le 30 ] && echo yes || echo "no: '$r'")"
 check_eq "429: the reason" "basic: too many failures from 127.0.0.2 (10); refused for 30 s after the last" \
 	"$(audit lockaddr 'j["reason"]')"
 check_eq "429: no challenge" "" "$(header lockaddr WWW-Authenticate)"
