@@ -2,14 +2,13 @@
  * pairs; our line reader in front of it counts lines (so every message
  * carries FILE:LINE), records section headers (inih reports none for an
  * empty section) and reports every malformed line, not only the first.
- * Every key is then validated by a table, and cross-section rules run once
- * the whole file is read. */
+ * Every key is then set by its table (confkeys.c), and cross-section rules
+ * run once the whole file is read. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gnutls/gnutls.h>
 #include <grp.h>
 #include <ini.h>
 #include <krb5.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "confkeys.h"
 #include "confread.h"
 #include "modload.h"
 #include "rundir.h"
@@ -33,22 +33,12 @@
 #include "uri.h"
 #include "util.h"
 
-#ifndef IDGATE_MODULES_DIR
-#define IDGATE_MODULES_DIR "/usr/lib/idgate/modules"
-#endif
-#ifndef IDGATE_AUDIT_LOG
-#define IDGATE_AUDIT_LOG "/var/log/idgate/audit.jsonl"
-#endif
-#ifndef IDGATE_RUN_DIR
-#define IDGATE_RUN_DIR "/run/idgate"
-#endif
-
 #define MAX_LINE 4096
 #define MAX_SEEN 64
 
 enum sect { SECT_NONE, SECT_SERVER, SECT_POOL, SECT_VDIR, SECT_BAD };
 
-struct parser {
+struct conf_parser {
 	struct config *c;
 	struct diag *d;
 	const char *file;
@@ -64,12 +54,11 @@ struct parser {
 	struct { char name[64]; int line; } seen[MAX_SEEN];
 	size_t nseen;
 	int server_line;
-	bool listen_given;
 };
 
 /* Problems at a global line number (confread.h), told as FILE:LINE of the
  * file it is in -- the main file, or one it includes. */
-static void cdiag(struct parser *p, bool error, int line, const char *fmt, va_list ap)
+static void cdiag(struct conf_parser *p, bool error, int line, const char *fmt, va_list ap)
 {
 	const char *file;
 	int local;
@@ -78,9 +67,9 @@ static void cdiag(struct parser *p, bool error, int line, const char *fmt, va_li
 	(error ? diag_verror : diag_vwarning)(p->d, file, local, fmt, ap);
 }
 
-static void cerr(struct parser *p, int line, const char *fmt, ...)
+static void cerr(struct conf_parser *p, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void cerr(struct parser *p, int line, const char *fmt, ...)
+static void cerr(struct conf_parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -89,9 +78,9 @@ static void cerr(struct parser *p, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void cwarn(struct parser *p, int line, const char *fmt, ...)
+static void cwarn(struct conf_parser *p, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void cwarn(struct parser *p, int line, const char *fmt, ...)
+static void cwarn(struct conf_parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -104,7 +93,7 @@ static void cwarn(struct parser *p, int line, const char *fmt, ...)
 
 /* "line N", or "FILE:N" when that line is in another file than the one
  * being read: for "(first at ...)" */
-static const char *at(struct parser *p, int line, char *buf, size_t len)
+const char *conf_at(struct conf_parser *p, int line, char *buf, size_t len)
 {
 	const char *file, *here;
 	int local, cur;
@@ -118,16 +107,16 @@ static const char *at(struct parser *p, int line, char *buf, size_t len)
 	return buf;
 }
 
-/* ---------------------------------------------------------------- values */
-
-static int bad_value(struct parser *p, const char *sect, const char *key, const char *value,
-		     const char *why)
+void conf_error(struct conf_parser *p, int line, const char *fmt, ...)
 {
-	perr(p, "[%s] %s: '%s': %s", sect, key, value, why);
-	return -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cdiag(p, true, line, fmt, ap);
+	va_end(ap);
 }
 
-static const char *sect_name(struct parser *p)
+static const char *sect_name(struct conf_parser *p)
 {
 	static __thread char name[300];
 	if (p->kind == SECT_POOL)
@@ -139,557 +128,28 @@ static const char *sect_name(struct parser *p)
 	return name;
 }
 
-static int set_string(struct parser *p, const char *key, const char *value, char **out,
-		      bool may_be_empty)
+/* The keys of the current section, and the struct they are set in */
+static const struct conf_key *sect_keys(struct conf_parser *p, void **base)
 {
-	if (!*value && !may_be_empty)
-		return bad_value(p, sect_name(p), key, value, "a value is required");
-	free(*out);
-	*out = xstrdup(value);
-	return 0;
-}
-
-/* A log file: an absolute path, "-" (standard error: the journal) or
- * empty (none). */
-static int set_log_path(struct parser *p, const char *key, const char *value, char **out)
-{
-	if (*value && strcmp(value, "-") != 0 && value[0] != '/')
-		return bad_value(p, "server", key, value, "must be an absolute path, '-' or empty");
-	return set_string(p, key, value, out, true);
-}
-
-static int set_path(struct parser *p, const char *key, const char *value, char **out,
-		    bool may_be_empty)
-{
-	if (*value && value[0] != '/')
-		return bad_value(p, sect_name(p), key, value, "must be an absolute path");
-	return set_string(p, key, value, out, may_be_empty);
-}
-
-static int set_uint(struct parser *p, const char *key, const char *value, uint64_t min,
-		    uint64_t max, unsigned *out)
-{
-	uint64_t v;
-	const char *why;
-	char range[80];
-
-	if (parse_uint(value, UINT32_MAX, &v, &why) < 0)
-		return bad_value(p, sect_name(p), key, value, why);
-	if (v < min || v > max) {
-		snprintf(range, sizeof(range), "must be between %llu and %llu",
-			 (unsigned long long)min, (unsigned long long)max);
-		return bad_value(p, sect_name(p), key, value, range);
+	if (p->kind == SECT_POOL) {
+		*base = p->pool;
+		return conf_sections[1].keys;
 	}
-	*out = (unsigned)v;
-	return 0;
-}
-
-static int set_bool(struct parser *p, const char *key, const char *value, bool *out)
-{
-	const char *why;
-	if (parse_bool(value, out, &why) < 0)
-		return bad_value(p, sect_name(p), key, value, why);
-	return 0;
-}
-
-static int set_duration(struct parser *p, const char *key, const char *value, uint64_t *out)
-{
-	const char *why;
-	if (parse_duration_ms(value, out, &why) < 0)
-		return bad_value(p, sect_name(p), key, value, why);
-	return 0;
-}
-
-static int set_size(struct parser *p, const char *key, const char *value, uint64_t min,
-		    uint64_t max, uint64_t *out)
-{
-	const char *why;
-	uint64_t v;
-	if (parse_size(value, &v, &why) < 0)
-		return bad_value(p, sect_name(p), key, value, why);
-	if (v < min || v > max)
-		return bad_value(p, sect_name(p), key, value, "size out of range");
-	*out = v;
-	return 0;
-}
-
-/* "ADDR:PORT [tls]" with ADDR an IPv4 literal, [IPv6], or '*'. */
-static int parse_listen(const char *value, struct listen_conf *l, const char **why)
-{
-	char *copy = xstrdup(value), *addr = copy, *port, *flag, *end;
-	int rc = -1;
-	unsigned long pn;
-
-	memset(l, 0, sizeof(*l));
-	flag = addr + strcspn(addr, " \t");
-	if (*flag) {
-		*flag++ = '\0';
-		flag += strspn(flag, " \t");
-		if (strcmp(flag, "tls") != 0) {
-			*why = "expected ADDRESS:PORT optionally followed by 'tls'";
-			goto done;
-		}
-		l->tls = true;
+	if (p->kind == SECT_VDIR) {
+		*base = p->vdir;
+		return conf_sections[2].keys;
 	}
-	if (addr[0] == '[') {
-		end = strchr(addr, ']');
-		if (!end || end[1] != ':') {
-			*why = "IPv6 address must be written [ADDRESS]:PORT";
-			goto done;
-		}
-		*end = '\0';
-		port = end + 2;
-		addr++;
-	} else {
-		port = strrchr(addr, ':');
-		if (!port) {
-			*why = "expected ADDRESS:PORT";
-			goto done;
-		}
-		*port++ = '\0';
-		if (strchr(addr, ':')) {
-			*why = "IPv6 address must be written [ADDRESS]:PORT";
-			goto done;
-		}
-	}
-	errno = 0;
-	pn = strtoul(port, &end, 10);
-	if (!*port || *end || errno || pn < 1 || pn > 65535 || port[0] == '+' || port[0] == '-') {
-		*why = "port must be a number from 1 to 65535";
-		goto done;
-	}
-	if (strcmp(addr, "*") == 0)
-		addr = "0.0.0.0";
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&l->addr;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&l->addr;
-	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)pn);
-		l->addrlen = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)pn);
-		l->addrlen = sizeof(*in6);
-	} else {
-		*why = "not an IP address (use an IPv4 address, [IPv6] or *)";
-		goto done;
-	}
-	l->text = xstrdup(value);
-	rc = 0;
-done:
-	free(copy);
-	return rc;
-}
-
-/* ---------------------------------------------------------------- [server] */
-
-static int server_listen(struct parser *p, const char *key, const char *value)
-{
-	char where[PATH_MAX + 16];
-	struct server_conf *s = &p->c->server;
-	struct listen_conf l;
-	const char *why;
-
-	if (parse_listen(value, &l, &why) < 0)
-		return bad_value(p, "server", key, value, why);
-	for (size_t i = 0; i < s->nlisten; i++) {
-		if (s->listen[i].addrlen == l.addrlen &&
-		    memcmp(&s->listen[i].addr, &l.addr, l.addrlen) == 0) {
-			free(l.text);
-			perr(p, "[server] listen: '%s' repeated (first at %s)", value,
-			     at(p, s->listen[i].line, where, sizeof(where)));
-			return -1;
-		}
-	}
-	l.line = p->line;
-	s->listen = xreallocarray(s->listen, s->nlisten + 1, sizeof(*s->listen));
-	s->listen[s->nlisten++] = l;
-	p->listen_given = true;
-	return 0;
-}
-
-/* The operations keys: idgatectl's control socket and the admin (metrics)
- * listener.  Where the latter may listen is checked in resolve_admin(). */
-static int server_ops_key(struct parser *p, const char *key, const char *value)
-{
-	struct server_conf *s = &p->c->server;
-	const char *why;
-
-	if (strcmp(key, "runtime_dir") == 0) {
-		/* the control socket beneath it must fit sun_path too */
-		if (strlen(value) >= 90)
-			return bad_value(p, "server", key, value, "longer than 89 bytes");
-		s->runtime_dir_line = p->line;
-		return set_path(p, key, value, &s->runtime_dir, false);
-	}
-	if (strcmp(key, "audit_failure") == 0) {
-		if (strcmp(value, "refuse") != 0 && strcmp(value, "continue") != 0)
-			return bad_value(p, "server", key, value, "expected refuse or continue");
-		s->audit_failure_refuse = strcmp(value, "refuse") == 0;
-		return 0;
-	}
-	if (strcmp(key, "trusted_proxies") == 0) {
-		const char *bad;
-		char item[128];
-		netlist_free(&s->trusted_proxies);
-		if (netlist_parse(value, &s->trusted_proxies, &bad, item, sizeof(item)) < 0) {
-			perr(p, "[server] trusted_proxies: '%s': %s", item, bad);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(key, "replay_cache_dir") == 0)
-		return set_path(p, key, value, &s->replay_cache_dir, false);
-	if (strcmp(key, "control_socket") == 0) {
-		if (strlen(value) >= 100) /* sun_path holds 108 bytes */
-			return bad_value(p, "server", key, value, "longer than 99 bytes");
-		return set_path(p, key, value, &s->control_socket, true);
-	}
-	if (strcmp(key, "admin_listen") == 0) {
-		free(s->admin_listen.text);
-		memset(&s->admin_listen, 0, sizeof(s->admin_listen));
-		if (!*value)
-			return 0; /* off */
-		if (parse_listen(value, &s->admin_listen, &why) < 0)
-			return bad_value(p, "server", key, value, why);
-		s->admin_listen.line = p->line;
-		if (s->admin_listen.tls)
-			return bad_value(p, "server", key, value, "the admin listener has no tls: "
-					 "keep it on loopback");
-		return 0;
-	}
-	if (strcmp(key, "admin_allow_remote") == 0) {
-		s->admin_allow_remote_line = p->line;
-		return set_bool(p, key, value, &s->admin_allow_remote);
-	}
-	perr(p, "[server] unknown key '%s'", key);
-	return -1;
-}
-
-/* Who may be impersonated (idpolicy.h).  The ranges are checked in
- * resolve_ids(), once every key is known. */
-static int server_id_key(struct parser *p, const char *key, const char *value)
-{
-	struct server_conf *s = &p->c->server;
-	unsigned *out = NULL;
-
-	if (strcmp(key, "min_uid") == 0) {
-		out = &s->ids.min_uid;
-		s->uid_line = p->line;
-	} else if (strcmp(key, "max_uid") == 0) {
-		out = &s->ids.max_uid;
-		s->uid_line = p->line;
-	} else if (strcmp(key, "min_gid") == 0) {
-		out = &s->ids.min_gid;
-		s->min_gid_set = true;
-		s->gid_line = p->line;
-	} else if (strcmp(key, "max_gid") == 0) {
-		out = &s->ids.max_gid;
-		s->max_gid_set = true;
-		s->gid_line = p->line;
-	}
-	if (out)
-		return set_uint(p, key, value, 1, UINT32_MAX - 1, out);
-	if (strcmp(key, "impersonate_groups") == 0) {
-		s->impersonate_groups_line = p->line;
-		return set_string(p, key, value, &s->impersonate_groups, true);
-	}
-	return server_ops_key(p, key, value);
-}
-
-/* Checked with GnuTLS itself, so that a typo is a FILE:LINE error, not a
- * listener that fails at start. */
-static int set_tls_priorities(struct parser *p, const char *key, const char *value)
-{
-	gnutls_priority_t prio;
-	const char *where = NULL;
-	char why[160];
-
-	if (gnutls_priority_init(&prio, value, &where) != GNUTLS_E_SUCCESS) {
-		snprintf(why, sizeof(why), "GnuTLS refuses it at '%s'", where ? where : value);
-		return bad_value(p, "server", key, value, why);
-	}
-	gnutls_priority_deinit(prio);
-	return set_string(p, key, value, &p->c->server.tls_priorities, false);
-}
-
-static int server_key(struct parser *p, const char *key, const char *value)
-{
-	struct server_conf *s = &p->c->server;
-
-	if (strcmp(key, "listen") == 0)
-		return server_listen(p, key, value);
-	if (strcmp(key, "tls_cert") == 0)
-		return set_path(p, key, value, &s->tls_cert, false);
-	if (strcmp(key, "tls_key") == 0)
-		return set_path(p, key, value, &s->tls_key, false);
-	if (strcmp(key, "tls_priorities") == 0)
-		return set_tls_priorities(p, key, value);
-	if (strcmp(key, "keytab") == 0) {
-		/* FILE:/path and other krb5 keytab names are fine too */
-		s->keytab_line = p->line;
-		return set_string(p, key, value, &s->keytab, true);
-	}
-	if (strcmp(key, "acceptor") == 0)
-		return set_string(p, key, value, &s->acceptor, true);
-	if (strcmp(key, "session_key_file") == 0) {
-		s->session_key_file_line = p->line;
-		return set_path(p, key, value, &s->session_key_file, true);
-	}
-	if (strcmp(key, "pam_service") == 0) {
-		if (*value && !str_is_token(value))
-			return bad_value(p, "server", key, value, "not a PAM service name");
-		return set_string(p, key, value, &s->pam_service, true);
-	}
-	if (strcmp(key, "user") == 0) {
-		s->line_of_user = p->line;
-		return set_string(p, key, value, &s->user, false);
-	}
-	if (strcmp(key, "audit_log") == 0)
-		return set_log_path(p, key, value, &s->audit_log);
-	if (strcmp(key, "access_log") == 0)
-		return set_log_path(p, key, value, &s->access_log);
-	if (strcmp(key, "modules_dir") == 0)
-		return set_path(p, key, value, &s->modules_dir, false);
-	if (strcmp(key, "max_connections") == 0)
-		return set_uint(p, key, value, 1, 1000000, &s->max_connections);
-	if (strcmp(key, "max_connections_per_ip") == 0)
-		return set_uint(p, key, value, 0, 1000000, &s->max_connections_per_ip);
-	if (strcmp(key, "idle_timeout") == 0)
-		return set_duration(p, key, value, &s->idle_timeout_ms);
-	if (strcmp(key, "request_timeout") == 0)
-		return set_duration(p, key, value, &s->request_timeout_ms);
-	if (strcmp(key, "shutdown_timeout") == 0)
-		return set_duration(p, key, value, &s->shutdown_timeout_ms);
-	if (strcmp(key, "max_header_size") == 0)
-		return set_size(p, key, value, 1024, 1024 * 1024, &s->max_header_size);
-	if (strcmp(key, "threads") == 0)
-		return set_uint(p, key, value, 0, 256, &s->threads);
-	if (strcmp(key, "queue") == 0)
-		return set_uint(p, key, value, 0, 100000, &s->queue);
-	if (strcmp(key, "account_cache") == 0)
-		return set_duration(p, key, value, &s->account_cache_ms);
-	if (strcmp(key, "cpu_affinity") == 0)
-		return set_bool(p, key, value, &s->cpu_affinity);
-	if (strcmp(key, "connection_auth") == 0)
-		return set_bool(p, key, value, &s->connection_auth);
-	return server_id_key(p, key, value);
-}
-
-/* ---------------------------------------------------------------- [pool] */
-
-static int pool_key(struct parser *p, const char *key, const char *value)
-{
-	struct pool_conf *pool = p->pool;
-	const char *why;
-
-	if (strcmp(key, "user") == 0) {
-		pool->user_line = p->line;
-		return set_string(p, key, value, &pool->user, false);
-	}
-	if (strcmp(key, "group") == 0) {
-		pool->group_line = p->line;
-		return set_string(p, key, value, &pool->group, false);
-	}
-	if (strcmp(key, "threads") == 0)
-		return set_uint(p, key, value, 1, 1024, &pool->threads);
-	if (strcmp(key, "rapid_fail") == 0) {
-		if (parse_rapid_fail(value, &pool->rapid_fail_count, &pool->rapid_fail_window_ms,
-				     &why) < 0)
-			return bad_value(p, sect_name(p), key, value, why);
-		return 0;
-	}
-	perr(p, "[pool %s] unknown key '%s'", pool->name, key);
-	return -1;
-}
-
-/* ---------------------------------------------------------------- [vdir] */
-
-static int vdir_auth(struct parser *p, const char *value)
-{
-	struct vdir_conf *v = p->vdir;
-	char *copy = xstrdup(value), *save = NULL;
-	unsigned bits = 0;
-	bool anon = false;
-	int rc = 0;
-
-	for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
-		if (strcmp(t, "negotiate") == 0)
-			bits |= AUTH_NEGOTIATE;
-		else if (strcmp(t, "basic") == 0)
-			bits |= AUTH_BASIC;
-		else if (strcmp(t, "anonymous") == 0)
-			anon = true;
-		else
-			rc = bad_value(p, sect_name(p), "auth", value,
-				       "expected negotiate, anonymous or 'negotiate basic'");
-	}
-	if (rc == 0 && (anon == (bits != 0)))
-		rc = bad_value(p, sect_name(p), "auth", value,
-			       "expected negotiate, anonymous or 'negotiate basic'");
-	v->auth = bits;
-	v->auth_line = p->line;
-	free(copy);
-	return rc;
-}
-
-static int vdir_require(struct parser *p, const char *value)
-{
-	struct vdir_conf *v = p->vdir;
-	char *copy = xstrdup(value), *save = NULL, *kind;
-	size_t n = 0;
-	int rc = 0;
-
-	v->require_line = p->line;
-	kind = strtok_r(copy, " \t", &save);
-	if (kind && (strcmp(kind, "valid-user") == 0 || strcmp(kind, "anonymous-ok") == 0)) {
-		v->require = kind[0] == 'v' ? REQUIRE_VALID_USER : REQUIRE_ANONYMOUS_OK;
-		if (strtok_r(NULL, " \t", &save))
-			rc = bad_value(p, sect_name(p), "require", value,
-				       kind[0] == 'v' ? "valid-user takes no names"
-						      : "anonymous-ok takes no names");
-		goto done;
-	}
-	if (kind && (strcmp(kind, "user") == 0 || strcmp(kind, "group") == 0)) {
-		v->require = kind[0] == 'u' ? REQUIRE_USER : REQUIRE_GROUP;
-		str_free_list(v->require_names);
-		v->require_names = NULL;
-		for (char *t = strtok_r(NULL, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-			v->require_names = xreallocarray(v->require_names, n + 2, sizeof(char *));
-			v->require_names[n++] = xstrdup(t);
-			v->require_names[n] = NULL;
-		}
-		if (n == 0)
-			rc = bad_value(p, sect_name(p), "require", value,
-				       "name at least one user or group");
-		goto done;
-	}
-	rc = bad_value(p, sect_name(p), "require", value,
-		       "expected valid-user, anonymous-ok, 'user NAME...' or 'group NAME...'");
-done:
-	free(copy);
-	return rc;
-}
-
-static int vdir_module_key(struct parser *p, const char *key, const char *value)
-{
-	struct vdir_conf *v = p->vdir;
-
-	if (!str_is_token(key)) {
-		perr(p, "[vdir %s] '%s' is not a key name", v->path, key);
-		return -1;
-	}
-	v->keys = xreallocarray(v->keys, v->nkeys + 1, sizeof(*v->keys));
-	v->keys[v->nkeys].name = xstrdup(key);
-	v->keys[v->nkeys].value = xstrdup(value);
-	v->keys[v->nkeys].line = p->line;
-	v->nkeys++;
-	return 0;
-}
-
-/* Session cookies (session.h); the rest are the module's keys. */
-static int vdir_session_key(struct parser *p, const char *key, const char *value)
-{
-	struct vdir_conf *v = p->vdir;
-	uint64_t ms;
-
-	if (strcmp(key, "session") == 0) {
-		v->session_line = p->line;
-		if (strcmp(value, "off") != 0 && strcmp(value, "cookie") != 0)
-			return bad_value(p, sect_name(p), key, value, "expected off or cookie");
-		v->session = strcmp(value, "cookie") == 0;
-		return 0;
-	}
-	if (strcmp(key, "session_lifetime") == 0) {
-		v->session_other_line = p->line;
-		if (set_duration(p, key, value, &ms) < 0)
-			return -1;
-		if (ms < 1000 || ms > 30ull * 24 * 3600 * 1000)
-			return bad_value(p, sect_name(p), key, value,
-					 "must be between 1s and 30 days");
-		v->session_lifetime_s = ms / 1000;
-		return 0;
-	}
-	if (strcmp(key, "session_samesite") == 0) {
-		v->session_other_line = p->line;
-		if (strcasecmp(value, "Lax") == 0)
-			v->samesite = SAMESITE_LAX;
-		else if (strcasecmp(value, "Strict") == 0)
-			v->samesite = SAMESITE_STRICT;
-		else if (strcasecmp(value, "None") == 0)
-			v->samesite = SAMESITE_NONE;
-		else
-			return bad_value(p, sect_name(p), key, value, "expected Lax, Strict or None");
-		return 0;
-	}
-	if (strcmp(key, "session_cookie") == 0) {
-		v->session_other_line = p->line;
-		if (!session_cookie_name_ok(value))
-			return bad_value(p, sect_name(p), key, value,
-					 "a cookie name is 1-64 letters, digits or !#$%&'*+-.^_`|~");
-		return set_string(p, key, value, &v->session_cookie, false);
-	}
-	return vdir_module_key(p, key, value);
-}
-
-static int vdir_set_key(struct parser *p, const char *key, const char *value)
-{
-	struct vdir_conf *v = p->vdir;
-
-	if (strcmp(key, "pool") == 0) {
-		v->pool_line = p->line;
-		if (!str_is_token(value))
-			return bad_value(p, sect_name(p), key, value, "not a pool name");
-		return set_string(p, key, value, &v->pool_name, false);
-	}
-	if (strcmp(key, "handler") == 0) {
-		v->handler_line = p->line;
-		if (!str_is_token(value))
-			return bad_value(p, sect_name(p), key, value, "not a module name");
-		return set_string(p, key, value, &v->handler, false);
-	}
-	if (strcmp(key, "auth") == 0)
-		return vdir_auth(p, value);
-	if (strcmp(key, "require") == 0)
-		return vdir_require(p, value);
-	if (strcmp(key, "impersonate") == 0) {
-		v->impersonate_line = p->line;
-		if (strcmp(value, "false") == 0)
-			v->impersonate = IMPERSONATE_FALSE;
-		else if (strcmp(value, "true") == 0)
-			v->impersonate = IMPERSONATE_TRUE;
-		else if (strcmp(value, "allowed") == 0)
-			v->impersonate = IMPERSONATE_ALLOWED;
-		else
-			return bad_value(p, sect_name(p), key, value,
-					 "expected false, true or allowed");
-		return 0;
-	}
-	if (strcmp(key, "delegation") == 0) {
-		v->delegation_line = p->line;
-		if (strcmp(value, "none") == 0)
-			v->delegation = DELEGATION_NONE;
-		else if (strcmp(value, "store") == 0)
-			v->delegation = DELEGATION_STORE;
-		else
-			return bad_value(p, sect_name(p), key, value, "expected none or store");
-		return 0;
-	}
-	return vdir_session_key(p, key, value);
+	*base = &p->c->server;
+	return conf_sections[0].keys;
 }
 
 /* ---------------------------------------------------------------- sections */
 
-static void pool_defaults(struct pool_conf *pool)
+static struct pool_conf *add_pool(struct conf_parser *p, const char *name, int line)
 {
-	pool->threads = 8;
-	pool->rapid_fail_count = 5;
-	pool->rapid_fail_window_ms = 5 * 60 * 1000;
-}
-
-static struct pool_conf *add_pool(struct config *c, const char *name, int line)
-{
+	struct config *c = p->c;
 	struct pool_conf *pool;
+	char sect[96];
 
 	c->pools = xreallocarray(c->pools, c->npools + 1, sizeof(*c->pools));
 	pool = &c->pools[c->npools];
@@ -697,11 +157,12 @@ static struct pool_conf *add_pool(struct config *c, const char *name, int line)
 	pool->name = xstrdup(name);
 	pool->index = (unsigned)c->npools++;
 	pool->line = line;
-	pool_defaults(pool);
+	snprintf(sect, sizeof(sect), "pool %s", name);
+	conf_defaults(p, conf_sections[1].keys, pool, sect);
 	return pool;
 }
 
-static void begin_pool(struct parser *p, const char *name)
+static void begin_pool(struct conf_parser *p, const char *name)
 {
 	char where[PATH_MAX + 16];
 	struct pool_conf *old;
@@ -714,15 +175,15 @@ static void begin_pool(struct parser *p, const char *name)
 	old = config_pool(p->c, name);
 	if (old) {
 		perr(p, "[pool %s] repeated (first at %s)", name,
-		     at(p, old->line, where, sizeof(where)));
+		     conf_at(p, old->line, where, sizeof(where)));
 		p->kind = SECT_BAD;
 		return;
 	}
-	p->pool = add_pool(p->c, name, p->line);
+	p->pool = add_pool(p, name, p->line);
 	p->kind = SECT_POOL;
 }
 
-static void begin_vdir(struct parser *p, const char *arg)
+static void begin_vdir(struct conf_parser *p, const char *arg)
 {
 	char where[PATH_MAX + 16];
 	struct config *c = p->c;
@@ -742,7 +203,7 @@ static void begin_vdir(struct parser *p, const char *arg)
 	for (size_t i = 0; i < c->nvdirs; i++) {
 		if (strcmp(c->vdirs[i].path, path) == 0) {
 			perr(p, "[vdir %s] repeated (first at %s)", path,
-			     at(p, c->vdirs[i].line, where, sizeof(where)));
+			     conf_at(p, c->vdirs[i].line, where, sizeof(where)));
 			p->kind = SECT_BAD;
 			free(path);
 			return;
@@ -755,14 +216,12 @@ static void begin_vdir(struct parser *p, const char *arg)
 	v->path_len = len;
 	v->index = (unsigned)c->nvdirs++;
 	v->line = p->line;
-	v->auth = AUTH_NEGOTIATE;
-	v->require = REQUIRE_VALID_USER;
-	v->session_lifetime_s = 3600;
 	p->vdir = v;
 	p->kind = SECT_VDIR;
+	conf_defaults(p, conf_sections[2].keys, v, sect_name(p));
 }
 
-static void begin_section(struct parser *p, char *name)
+static void begin_section(struct conf_parser *p, char *name)
 {
 	char where[PATH_MAX + 16];
 	char *arg = name + strcspn(name, " \t");
@@ -777,7 +236,7 @@ static void begin_section(struct parser *p, char *name)
 	if (strcmp(name, "server") == 0 && !*arg) {
 		if (p->server_line) {
 			perr(p, "[server] repeated (first at %s)",
-			     at(p, p->server_line, where, sizeof(where)));
+			     conf_at(p, p->server_line, where, sizeof(where)));
 			p->kind = SECT_BAD;
 			return;
 		}
@@ -806,7 +265,7 @@ static char *trim(char *s)
 	return s;
 }
 
-static void end_section(struct parser *p)
+static void end_section(struct conf_parser *p)
 {
 	p->kind = SECT_NONE;
 	p->pool = NULL;
@@ -824,7 +283,7 @@ static bool is_include(const char *s)
 
 /* An include line ends the current section, like a section header: the
  * files it names start with no section, and so does what follows it. */
-static void include_files(struct parser *p, const char *line)
+static void include_files(struct conf_parser *p, const char *line)
 {
 	char why[PATH_MAX + 100], *mem = xstrdup(strchr(line, '=') + 1), *glob;
 
@@ -847,7 +306,7 @@ static void include_files(struct parser *p, const char *line)
 
 /* Classify one raw line: sections are handled here; key lines pass to inih;
  * malformed lines are reported and hidden from inih. Returns false to hide. */
-static bool classify_line(struct parser *p, char *raw)
+static bool classify_line(struct conf_parser *p, char *raw)
 {
 	char *s = trim(raw), *end;
 
@@ -883,7 +342,7 @@ static bool classify_line(struct parser *p, char *raw)
 
 static char *read_line(char *str, int num, void *stream)
 {
-	struct parser *p = stream;
+	struct conf_parser *p = stream;
 	char why[PATH_MAX + 100];
 	ssize_t n = confread_next(&p->in, &p->buf, &p->bufcap, why, sizeof(why));
 
@@ -914,13 +373,13 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-static bool seen_before(struct parser *p, const char *key)
+static bool seen_before(struct conf_parser *p, const char *key)
 {
 	char where[PATH_MAX + 16];
 	for (size_t i = 0; i < p->nseen; i++) {
 		if (strcmp(p->seen[i].name, key) == 0) {
 			perr(p, "[%s] key '%s' repeated (first at %s)", sect_name(p), key,
-			     at(p, p->seen[i].line, where, sizeof(where)));
+			     conf_at(p, p->seen[i].line, where, sizeof(where)));
 			return true;
 		}
 	}
@@ -932,9 +391,45 @@ static bool seen_before(struct parser *p, const char *key)
 	return false;
 }
 
+/* A key of a vdir that is not a vdir key is its module's, checked once the
+ * module is loaded (check_module_keys()). */
+static void vdir_module_key(struct conf_parser *p, const char *key, const char *value)
+{
+	struct vdir_conf *v = p->vdir;
+
+	if (!str_is_token(key)) {
+		perr(p, "[vdir %s] '%s' is not a key name", v->path, key);
+		return;
+	}
+	v->keys = xreallocarray(v->keys, v->nkeys + 1, sizeof(*v->keys));
+	v->keys[v->nkeys].name = xstrdup(key);
+	v->keys[v->nkeys].value = xstrdup(value);
+	v->keys[v->nkeys].line = p->line;
+	v->nkeys++;
+}
+
+/* A key line of the current section: by its table, else a module's key in
+ * a vdir, else unknown. */
+static void set_key(struct conf_parser *p, const char *name, const char *value)
+{
+	struct conf_set s = { .p = p, .value = value, .line = p->line };
+	const struct conf_key *keys = sect_keys(p, &s.base);
+
+	s.k = conf_key_find(keys, name);
+	if (!(s.k && (s.k->flags & CONF_REPEAT)) && seen_before(p, name))
+		return; /* reported */
+	s.sect = sect_name(p);
+	if (s.k)
+		conf_key_set(&s);
+	else if (p->kind == SECT_VDIR)
+		vdir_module_key(p, name, value);
+	else
+		perr(p, "[%s] unknown key '%s'", s.sect, name);
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
-	struct parser *p = user;
+	struct conf_parser *p = user;
 
 	(void)section; /* we track sections ourselves, see classify_line() */
 	if (p->kind == SECT_NONE) {
@@ -943,62 +438,25 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		/* already reported at the section header */
 	} else if (strlen(name) >= sizeof(p->seen[0].name)) {
 		perr(p, "[%s] key '%.40s...' is too long", sect_name(p), name);
-	} else if (!(p->kind == SECT_SERVER && strcmp(name, "listen") == 0) &&
-		   seen_before(p, name)) {
-		/* reported */
-	} else if (p->kind == SECT_SERVER) {
-		server_key(p, name, value);
-	} else if (p->kind == SECT_POOL) {
-		pool_key(p, name, value);
 	} else {
-		vdir_set_key(p, name, value);
+		set_key(p, name, value);
 	}
 	return 1;
 }
 
 /* ---------------------------------------------------------------- resolution */
 
-static void server_defaults(struct server_conf *s)
+/* Every [server] key that has a default, from the table; control_socket's
+ * (runtime_dir/control) waits for runtime_dir, in resolve_server(). */
+static void server_defaults(struct conf_parser *p)
 {
-	s->keytab = xstrdup("");
-	/* TLS 1.2 and 1.3 only: 1.0 and 1.1 are deprecated (RFC 8996) */
-	s->tls_priorities = xstrdup(IDGATE_TLS_PRIORITIES);
-	s->acceptor = xstrdup("");
-	s->pam_service = xstrdup("idgate");
-	s->session_key_file = xstrdup("");
-	s->ids.min_uid = 1000;
-	s->ids.max_uid = 60000; /* UID_MAX of login.defs */
-	s->impersonate_groups = xstrdup("users");
-	s->user = xstrdup("idgate");
-	s->audit_log = xstrdup(IDGATE_AUDIT_LOG);
-	s->audit_failure_refuse = true;
-	s->access_log = xstrdup("");
-	s->modules_dir = xstrdup(IDGATE_MODULES_DIR);
-	s->max_connections = 1024;
-	s->max_connections_per_ip = 0;
-	s->idle_timeout_ms = 60 * 1000;
-	s->request_timeout_ms = 5 * 60 * 1000;
-	s->shutdown_timeout_ms = 30 * 1000;
-	s->max_header_size = 16 * 1024;
-	s->threads = 0;
-	s->queue = 256;
-	s->account_cache_ms = 30 * 1000;
-	s->cpu_affinity = true;
-	s->runtime_dir = xstrdup(IDGATE_RUN_DIR);
-	s->replay_cache_dir = xstrdup(IDGATE_STATE_DIR "/rcache");
-	s->control_socket = NULL; /* runtime_dir/control, once that is known */
+	conf_defaults(p, conf_sections[0].keys, &p->c->server, "server");
 }
 
-static void resolve_listen(struct parser *p)
+static void resolve_listen(struct conf_parser *p)
 {
 	struct server_conf *s = &p->c->server;
-	const char *why;
 
-	if (s->nlisten == 0) {
-		s->listen = xcalloc(1, sizeof(*s->listen));
-		parse_listen("127.0.0.1:8080", &s->listen[0], &why);
-		s->nlisten = 1;
-	}
 	for (size_t i = 0; i < s->nlisten; i++) {
 		struct listen_conf *l = &s->listen[i];
 		if (!l->tls)
@@ -1023,7 +481,7 @@ static void resolve_listen(struct parser *p)
 
 /* Look a user up; `group` (may be NULL) overrides the user's primary
  * group.  Problems are reported at the line of the key concerned. */
-static int lookup_identity(struct parser *p, int user_line, int group_line, const char *what,
+static int lookup_identity(struct conf_parser *p, int user_line, int group_line, const char *what,
 			   const char *user, const char *group, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw = getpwnam(user);
@@ -1074,7 +532,7 @@ static bool is_loopback(const struct sockaddr_storage *a)
 
 /* The metrics endpoint has no authentication: by default it may only
  * listen on loopback, and never on the address of a [server] listen. */
-static void resolve_admin(struct parser *p)
+static void resolve_admin(struct conf_parser *p)
 {
 	struct server_conf *s = &p->c->server;
 	const struct listen_conf *a = &s->admin_listen;
@@ -1097,7 +555,7 @@ static void resolve_admin(struct parser *p)
 /* impersonate_groups: names of groups below min_gid (or above max_gid)
  * that impersonation may use.  The default, "users", is skipped where no
  * such group exists; a name written in the file must exist. */
-static void resolve_impersonate_groups(struct parser *p)
+static void resolve_impersonate_groups(struct conf_parser *p)
 {
 	struct server_conf *s = &p->c->server;
 	char *copy = xstrdup(s->impersonate_groups), *save = NULL;
@@ -1124,14 +582,15 @@ static void resolve_impersonate_groups(struct parser *p)
 	free(copy);
 }
 
-static void resolve_ids(struct parser *p)
+static void resolve_ids(struct conf_parser *p)
 {
 	struct id_policy *ids = &p->c->server.ids;
 	struct server_conf *s = &p->c->server;
 
-	if (!s->min_gid_set)
+	/* 0: not in the file (the least a file may give is 1) */
+	if (!ids->min_gid)
 		ids->min_gid = ids->min_uid;
-	if (!s->max_gid_set)
+	if (!ids->max_gid)
 		ids->max_gid = ids->max_uid;
 	if (ids->min_uid > ids->max_uid)
 		cerr(p, s->uid_line,
@@ -1144,7 +603,7 @@ static void resolve_ids(struct parser *p)
 	resolve_impersonate_groups(p);
 }
 
-static void resolve_server(struct parser *p)
+static void resolve_server(struct conf_parser *p)
 {
 	struct server_conf *s = &p->c->server;
 	struct stat st;
@@ -1168,13 +627,11 @@ static void resolve_server(struct parser *p)
 
 /* A pool's user (default idgate-pool) and group; never the front end's
  * user, whose processes its handlers could then signal. */
-static void pool_identity(struct parser *p, struct pool_conf *pool)
+static void pool_identity(struct conf_parser *p, struct pool_conf *pool)
 {
 	int line = pool->user_line ? pool->user_line : pool->line;
 	char what[96];
 
-	if (!pool->user)
-		pool->user = xstrdup(IDGATE_POOL_USER);
 	snprintf(what, sizeof(what), "[pool %s]", pool->name);
 	if (lookup_identity(p, line, pool->group_line, what, pool->user, pool->group, &pool->uid,
 			    &pool->gid) == 0 && pool->uid == p->c->server.uid)
@@ -1184,7 +641,7 @@ static void pool_identity(struct parser *p, struct pool_conf *pool)
 			   what, pool->user);
 }
 
-static void resolve_pools(struct parser *p)
+static void resolve_pools(struct conf_parser *p)
 {
 	struct config *c = p->c;
 
@@ -1200,7 +657,7 @@ static bool tls_listener_exists(const struct server_conf *s)
 	return false;
 }
 
-static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
+static void check_vdir_auth(struct conf_parser *p, struct vdir_conf *v)
 {
 	int line = v->auth_line ? v->auth_line : v->line;
 
@@ -1246,7 +703,7 @@ static void check_vdir_auth(struct parser *p, struct vdir_conf *v)
 /* session = cookie: a vdir that authenticates, whose requests need no
  * delegated credentials (a cookie never carries any), with a path that
  * can be a cookie's Path, and a key file to seal with. */
-static void check_vdir_session(struct parser *p, struct vdir_conf *v)
+static void check_vdir_session(struct conf_parser *p, struct vdir_conf *v)
 {
 	const struct server_conf *s = &p->c->server;
 
@@ -1256,8 +713,6 @@ static void check_vdir_session(struct parser *p, struct vdir_conf *v)
 			      "session = cookie", v->path);
 		return;
 	}
-	if (!v->session_cookie)
-		v->session_cookie = xstrdup("idgate_session");
 	if (v->auth == 0)
 		cerr(p, v->session_line, "[vdir %s] session = cookie: auth = anonymous "
 		     "authenticates nobody to remember", v->path);
@@ -1281,17 +736,15 @@ static void check_vdir_session(struct parser *p, struct vdir_conf *v)
 
 /* Pools first (an implicit [pool default] may be added, which moves the
  * pools array), then the vdirs' pointers into it. */
-static void resolve_vdir_pools(struct parser *p)
+static void resolve_vdir_pools(struct conf_parser *p)
 {
 	struct config *c = p->c;
 
 	for (size_t i = 0; i < c->nvdirs; i++) {
 		struct vdir_conf *v = &c->vdirs[i];
-		if (!v->pool_name)
-			v->pool_name = xstrdup("default");
 		if (!config_pool(c, v->pool_name) && strcmp(v->pool_name, "default") == 0) {
 			/* an implicit [pool default], as IIS's DefaultAppPool */
-			pool_identity(p, add_pool(c, "default", 0));
+			pool_identity(p, add_pool(p, "default", 0));
 		}
 	}
 	for (size_t i = 0; i < c->nvdirs; i++) {
@@ -1335,7 +788,7 @@ static int validate_typed(enum idg_key_type type, const char *value, const char 
 	return -1;
 }
 
-static void check_module_keys(struct parser *p, struct vdir_conf *v)
+static void check_module_keys(struct conf_parser *p, struct vdir_conf *v)
 {
 	const struct module *m = v->module;
 	const char *why;
@@ -1363,7 +816,7 @@ static void check_module_keys(struct parser *p, struct vdir_conf *v)
 
 /* WCF's rule, checked when the service loads: the vdir and its module must
  * agree on impersonation, or nothing starts. */
-static void check_impersonation_option(struct parser *p, struct vdir_conf *v)
+static void check_impersonation_option(struct conf_parser *p, struct vdir_conf *v)
 {
 	enum idg_impersonation opt = v->module->desc->impersonation;
 	int line = v->impersonate_line ? v->impersonate_line : v->line;
@@ -1379,7 +832,7 @@ static void check_impersonation_option(struct parser *p, struct vdir_conf *v)
 			   "impersonation: set impersonate = true", v->path, v->module->name);
 }
 
-static struct module *find_or_load_module(struct parser *p, struct vdir_conf *v)
+static struct module *find_or_load_module(struct conf_parser *p, struct vdir_conf *v)
 {
 	struct config *c = p->c;
 	char err[512];
@@ -1399,15 +852,13 @@ static struct module *find_or_load_module(struct parser *p, struct vdir_conf *v)
 	return m;
 }
 
-static void resolve_vdirs(struct parser *p, bool load_modules)
+static void resolve_vdirs(struct conf_parser *p, bool load_modules)
 {
 	struct config *c = p->c;
 
 	resolve_vdir_pools(p);
 	for (size_t i = 0; i < c->nvdirs; i++) {
 		struct vdir_conf *v = &c->vdirs[i];
-		if (!v->handler)
-			v->handler = xstrdup("static");
 		check_vdir_auth(p, v);
 		check_vdir_session(p, v);
 		if (!load_modules)
@@ -1475,7 +926,7 @@ static char *keytab_file(const char *name)
 /* Negotiate needs the keytab, read as root before the front end drops its
  * privileges: one that cannot be opened now is an error, said with the
  * file's owner and mode, not a front end that dies at start. */
-static void check_keytab(struct parser *p)
+static void check_keytab(struct conf_parser *p)
 {
 	struct server_conf *s = &p->c->server;
 	char *file = NULL, how[256] = "";
@@ -1505,7 +956,7 @@ static void check_keytab(struct parser *p)
 /* The session keys are read as root before the front end drops its
  * privileges, like the keytab: a file that is missing, malformed or that
  * others may read is an error now. */
-static void check_session_keys(struct parser *p)
+static void check_session_keys(struct conf_parser *p)
 {
 	const struct server_conf *s = &p->c->server;
 	struct session_keys *k;
@@ -1525,7 +976,7 @@ static void check_session_keys(struct parser *p)
 
 /* A handler that runs as the caller must be able to reach its delegated
  * credentials below runtime_dir/ccache: as a caller, not as root. */
-static void check_runtime_dir(struct parser *p)
+static void check_runtime_dir(struct conf_parser *p)
 {
 	struct server_conf *s = &p->c->server;
 	char err[PATH_MAX + 200];
@@ -1537,7 +988,7 @@ static void check_runtime_dir(struct parser *p)
 		cerr(p, s->runtime_dir_line, "[server] %s", err);
 }
 
-static struct config *parse(struct parser *p, bool load_modules)
+static struct config *parse(struct conf_parser *p, bool load_modules)
 {
 	struct config *c = p->c;
 	size_t before = p->d->nerrors;
@@ -1555,7 +1006,7 @@ static struct config *parse(struct parser *p, bool load_modules)
 	ini_stop_on_first_error = false;
 
 	c->file = xstrdup(p->file);
-	server_defaults(&c->server);
+	server_defaults(p);
 	rc = ini_parse_stream(read_line, p, on_key, p);
 	if (rc < 0) {
 		cerr(p, 0, "cannot read: %s", strerror(errno));
@@ -1583,7 +1034,7 @@ static struct config *parse(struct parser *p, bool load_modules)
 
 struct config *config_load(const char *file, struct diag *d, bool load_modules)
 {
-	struct parser p = { .d = d, .file = file };
+	struct conf_parser p = { .d = d, .file = file };
 	struct stat st;
 
 	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -1604,7 +1055,7 @@ struct config *config_load(const char *file, struct diag *d, bool load_modules)
 struct config *config_load_string(const char *name, const char *text, struct diag *d,
 				  bool load_modules)
 {
-	struct parser p = { .d = d, .file = name };
+	struct conf_parser p = { .d = d, .file = name };
 
 	p.c = xcalloc(1, sizeof(*p.c));
 	confread_open_text(&p.in, &p.c->src, name, text);

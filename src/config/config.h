@@ -107,8 +107,7 @@ struct server_conf {
 	int session_key_file_line;
 	/* who may be impersonated: min_uid, max_uid, min_gid, max_gid and
 	 * impersonate_groups (resolved to gids), see idpolicy.h */
-	struct id_policy ids;
-	bool min_gid_set, max_gid_set;
+	struct id_policy ids;  /* min_gid, max_gid 0 while parsing: not given */
 	int uid_line, gid_line;    /* the last line of min/max_uid, of min/max_gid */
 	char *impersonate_groups;  /* names, blank- or comma-separated */
 	int impersonate_groups_line;

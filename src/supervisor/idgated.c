@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "confkeys.h"
 #include "diag.h"
 #include "log.h"
 #include "modinit.h"
@@ -16,10 +17,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: idgated [-c FILE] [-t] [-d] [-V]\n"
+	fprintf(f, "usage: idgated [-c FILE] [-t] [-d] [-k] [-V]\n"
 		   "  -c FILE  configuration file (default %s)\n"
 		   "  -t       check the configuration and exit\n"
 		   "  -d       log debug messages\n"
+		   "  -k       print the keys of [server], [pool] and [vdir] and exit\n"
 		   "  -V       print the version and exit\n", IDGATE_CONFIG_FILE);
 }
 
@@ -46,11 +48,12 @@ int main(int argc, char **argv)
 	struct config *c;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:tdVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:tdkVh")) != -1) {
 		switch (opt) {
 		case 'c': file = optarg; break;
 		case 't': check = true; break;
 		case 'd': log_set_level(LOG_DEBUG); break;
+		case 'k': conf_keys_print(stdout); return 0;
 		case 'V': printf("idgated %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "confkeys.h"
 #include "diag.h"
 #include "modinit.h"
 #include "util.h"
@@ -659,6 +660,204 @@ static void test_vdir_sessions(void **state)
 	diag_free(&d);
 }
 
+/* ---------------------------------------------------------------- kinds of values */
+
+/* One wrong value per kind of value of the key tables (confkeys.c), with the
+ * message each gave before the tables: those not tested above. */
+static void test_value_kinds(void **state)
+{
+	char *text;
+
+	(void)state;
+	/* string: empty where a value is required */
+	EXPECT(BASE "[pool a]\nuser = nobody\ngroup =\n",
+	       "t.conf:6: [pool a] group: '': a value is required");
+	/* path: too long for the sockets beneath it */
+	text = xasprintf(BASE "runtime_dir = /%090d\n", 0);
+	EXPECT(text, "t.conf:4: [server] runtime_dir: '/000000000000000000000000000000000000000"
+	       "000000000000000000000000000000000000000000000000000': longer than 89 bytes");
+	free(text);
+	text = xasprintf(BASE "control_socket = /%0100d\n", 0);
+	EXPECT(text, "t.conf:4: [server] control_socket: '/0000000000000000000000000000000000000"
+	       "000000000000000000000000000000000000000000000000000000000000000': longer than 99 "
+	       "bytes");
+	free(text);
+	/* bool, size (its unit), enum (its words, in the order written) */
+	EXPECT(BASE "cpu_affinity = maybe\n",
+	       "t.conf:4: [server] cpu_affinity: 'maybe': expected true or false");
+	EXPECT(BASE "max_header_size = 5q\n",
+	       "t.conf:4: [server] max_header_size: '5q': unknown size unit (use k, m or g)");
+	EXPECT(BASE "audit_failure = maybe\n",
+	       "t.conf:4: [server] audit_failure: 'maybe': expected refuse or continue");
+	EXPECT(BASE POOL "[vdir /a]\nsession_samesite = Laxx\n",
+	       "t.conf:8: [vdir /a] session_samesite: 'Laxx': expected Lax, Strict or None");
+	/* custom: the admin listener, trusted proxies */
+	EXPECT(BASE "admin_listen = 127.0.0.1:9100 tls\n",
+	       "t.conf:4: [server] admin_listen: '127.0.0.1:9100 tls': the admin listener has no "
+	       "tls: keep it on loopback");
+	EXPECT(BASE "admin_listen = 9100\n",
+	       "t.conf:4: [server] admin_listen: '9100': expected ADDRESS:PORT");
+	EXPECT(BASE "trusted_proxies = 10.0.0.0/8, proxy.example\n",
+	       "t.conf:4: [server] trusted_proxies: 'proxy.example': not an IPv4 or IPv6 address");
+	EXPECT(BASE "trusted_proxies = 10.0.0.0/33\n",
+	       "t.conf:4: [server] trusted_proxies: '10.0.0.0/33': the prefix length is not a "
+	       "number up to 32 (IPv4) or 128 (IPv6)");
+}
+
+/* What a value sets, and that the default listener gives way to the file's */
+static void test_value_kinds_set(void **state)
+{
+	struct diag d = { 0 };
+	struct config *c;
+
+	(void)state;
+	c = load(BASE "listen = 127.0.0.1:8080\naudit_failure = continue\ncpu_affinity = no\n"
+		 "trusted_proxies = 10.0.0.0/8 ::1\nadmin_listen = [::1]:9100\n" POOL
+		 "[vdir /a]\nauth = anonymous\nsession_samesite = STRICT\n", &d, false);
+	diag_print(&d, stderr);
+	assert_non_null(c);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(c->server.nlisten, 1);
+	assert_int_equal(c->server.listen[0].line, 4);
+	assert_false(c->server.audit_failure_refuse);
+	assert_false(c->server.cpu_affinity);
+	assert_int_equal(c->server.trusted_proxies.n, 2);
+	assert_int_equal(c->server.admin_listen.addr.ss_family, AF_INET6);
+	assert_int_equal(c->server.admin_listen.line, 8);
+	assert_int_equal(c->vdirs[0].samesite, SAMESITE_STRICT); /* any case */
+	assert_string_equal(c->vdirs[0].session_cookie, "idgate_session");
+	assert_string_equal(c->vdirs[0].pool_name, "default");
+	assert_int_equal(c->vdirs[0].pool_line, 0); /* a default records no line */
+	config_free(c);
+	diag_free(&d);
+}
+
+/* ---------------------------------------------------------------- key tables */
+
+/* "t.conf:LINE: [SECT] KEY: '" -- how every refused value is told */
+static bool value_refused(const struct diag *d, int line, const char *sect, const char *key)
+{
+	char prefix[200];
+
+	if (line)
+		snprintf(prefix, sizeof(prefix), "t.conf:%d: [%s] %s: '", line, sect, key);
+	else
+		snprintf(prefix, sizeof(prefix), "t.conf: [%s] %s: '", sect, key);
+	for (size_t i = 0; i < d->n; i++)
+		if (strncmp(d->msgs[i], prefix, strlen(prefix)) == 0) {
+			fprintf(stderr, "%s\n", d->msgs[i]);
+			return true;
+		}
+	return false;
+}
+
+/* Each default, written in the file, is a value its key takes; and the
+ * defaults set when the file is read give no message at all (line 0). */
+static void test_table_defaults_parse(void **state)
+{
+	static const char *const name[] = { "server", "pool", "vdir", NULL };
+	static const char *const header[] = { "[server]", "[pool p]", "[vdir /a]" };
+	static const char *const sect[] = { "server", "pool p", "vdir /a" };
+	struct diag d = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; name[i] || conf_sections[i].name; i++) {
+		assert_non_null(name[i]);
+		assert_string_equal(conf_sections[i].name, name[i]);
+		for (const struct conf_key *k = conf_sections[i].keys; k->name; k++) {
+			if (!k->dflt)
+				continue;
+			char *text = xasprintf("%s\n%s = %s\n", header[i], k->name, k->dflt);
+			config_free(load(text, &d, false));
+			assert_false(value_refused(&d, 2, sect[i], k->name));
+			diag_free(&d);
+			free(text);
+			n++;
+		}
+	}
+	assert_true(n >= 40);
+	/* the defaults of a file without keys; the implicit [pool default] too */
+	config_free(load("[server]\n[pool p]\n[vdir /a]\n", &d, false));
+	for (size_t i = 0; conf_sections[i].name; i++)
+		for (const struct conf_key *k = conf_sections[i].keys; k->name; k++)
+			assert_false(value_refused(&d, 0, sect[i], k->name) ||
+				     value_refused(&d, 0, "pool default", k->name));
+	diag_free(&d);
+}
+
+/* The field of each key is of its kind's C type (the setters store by size) */
+static void test_table_fields(void **state)
+{
+	(void)state;
+	for (size_t i = 0; conf_sections[i].name; i++) {
+		for (const struct conf_key *k = conf_sections[i].keys; k->name; k++) {
+			size_t want = 0;
+			if (k->kind <= CONF_LIST)
+				want = sizeof(char *);
+			else if (k->kind == CONF_BOOL)
+				want = sizeof(bool);
+			else if (k->kind == CONF_UINT)
+				want = sizeof(unsigned);
+			else if (k->kind == CONF_SIZE || k->kind == CONF_DURATION)
+				want = sizeof(uint64_t);
+			else if (k->kind == CONF_ENUM)
+				want = k->size == sizeof(bool) ? sizeof(bool) : sizeof(int);
+			if (k->kind == CONF_CUSTOM)
+				assert_non_null(k->set);
+			else if (k->size != want)
+				fail_msg("[%s] %s: a field of %zu bytes", conf_sections[i].name,
+					 k->name, k->size);
+			assert_true(k->kind != CONF_ENUM || k->words);
+			assert_true(k->kind != CONF_NAME || k->bad);
+			assert_non_null(k->help);
+		}
+	}
+}
+
+/* idgated -k: one line a key, of the tables, in their order */
+static void test_keys_printed(void **state)
+{
+	char *out = NULL, *line, *save = NULL, type[160], want[600];
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_non_null(f);
+	conf_keys_print(f);
+	fclose(f);
+	line = strtok_r(out, "\n", &save);
+	for (size_t i = 0; conf_sections[i].name; i++) {
+		for (const struct conf_key *k = conf_sections[i].keys; k->name; k++, n++) {
+			conf_key_type(k, type, sizeof(type));
+			snprintf(want, sizeof(want), "%s\t%s\t%s\t%s%s%s\t%s", conf_sections[i].name,
+				 k->name, type, k->dflt ? "\"" : "", k->dflt ? k->dflt : "-",
+				 k->dflt ? "\"" : "", k->help);
+			assert_non_null(line);
+			assert_string_equal(line, want);
+			line = strtok_r(NULL, "\n", &save);
+		}
+	}
+	assert_null(line);
+	assert_int_equal(n, 49);
+	free(out);
+	/* the format, as t-man-keys and people read it */
+	f = open_memstream(&out, &len);
+	conf_keys_print(f);
+	fclose(f);
+	assert_non_null(strstr(out, "server\tmin_uid\tuint 1..4294967294\t\"1000\"\t"
+				    "accounts below it are never impersonated\n"));
+	assert_non_null(strstr(out, "\nserver\tmin_gid\tuint 1..4294967294\t-\t"));
+	assert_non_null(strstr(out, "\nserver\taudit_failure\tenum refuse|continue\t\"refuse\"\t"));
+	assert_non_null(strstr(out, "\nserver\tcontrol_socket\tpath (at most 99 bytes)|empty\t-\t"));
+	assert_non_null(strstr(out, "\npool\tthreads\tuint 1..1024\t\"8\"\t"));
+	assert_non_null(strstr(out, "\nvdir\tsession_samesite\tenum Lax|Strict|None (any case)\t"
+				    "\"Lax\"\t"));
+	const char first[] = "server\tlisten\taddress [tls], repeatable\t\"127.0.0.1:8080\"\t";
+	assert_true(strncmp(out, first, strlen(first)) == 0);
+	free(out);
+}
+
 /* ---------------------------------------------------------------- modules */
 
 /* the daemon's module ABI version, as text */
@@ -750,6 +949,11 @@ int main(void)
 		cmocka_unit_test(test_vdir_paths),
 		cmocka_unit_test(test_vdir_values),
 		cmocka_unit_test(test_vdir_sessions),
+		cmocka_unit_test(test_value_kinds),
+		cmocka_unit_test(test_value_kinds_set),
+		cmocka_unit_test(test_table_defaults_parse),
+		cmocka_unit_test(test_table_fields),
+		cmocka_unit_test(test_keys_printed),
 		cmocka_unit_test(test_module_loading),
 		cmocka_unit_test(test_module_keys),
 		cmocka_unit_test(test_impersonation_option),
