@@ -52,16 +52,32 @@ need_root() {
 add_user() {
 	name=$1
 	shift
-	userdel "$name" >/dev/null 2>&1
-	useradd -M -d /nonexistent -s /usr/sbin/nologin "$@" "$name" || return 1
-	at_exit "userdel $name >/dev/null 2>&1"
+	shadow_tool userdel "$name" >/dev/null 2>&1
+	shadow_tool useradd -M -d /nonexistent -s /usr/sbin/nologin "$@" "$name" || return 1
+	at_exit "shadow_tool userdel $name >/dev/null 2>&1"
 }
 
 # add_group NAME -- a local group, removed at exit.
 add_group() {
-	groupdel "$1" >/dev/null 2>&1
-	groupadd "$1" || return 1
-	at_exit "groupdel $1 >/dev/null 2>&1"
+	shadow_tool groupdel "$1" >/dev/null 2>&1
+	shadow_tool groupadd "$1" || return 1
+	at_exit "shadow_tool groupdel $1 >/dev/null 2>&1"
+}
+
+# shadow_tool useradd|userdel|groupadd|groupdel ARGS -- the command, tried
+# again while another test holds /etc/passwd's or /etc/group's lock (the
+# tests run in parallel; useradd gives up at once on a held lock)
+shadow_tool() {
+	n=0
+	while :; do
+		out=$("$@" 2>&1)
+		rc=$?
+		case "$out" in
+		*"lock"*) [ $n -lt 50 ] && { n=$((n + 1)); sleep 0.1; continue; } ;;
+		esac
+		[ -n "$out" ] && printf '%s\n' "$out" >&2
+		return $rc
+	done
 }
 
 # add_pam_service NAME TEXT -- /etc/pam.d/NAME for this test only.

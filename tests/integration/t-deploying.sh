@@ -280,10 +280,10 @@ done
 # above a base of 1234500000), the realm renamed to the test's.
 stop_idgated
 sed -i 's/AD\.EXAMPLE\.COM/EXAMPLE.COM/' "$T/AD/idgate.conf"
-groupdel "${U}du" >/dev/null 2>&1
-groupadd -g 1234500513 "${U}du"
+shadow_tool groupdel "${U}du" >/dev/null 2>&1
+shadow_tool groupadd -g 1234500513 "${U}du"
 add_user "${U}adam" -u 1234501105 -g "${U}du" 2>/dev/null # (a warning: above UID_MAX)
-at_exit "groupdel ${U}du >/dev/null 2>&1" # after adam's userdel: his primary group
+at_exit "shadow_tool groupdel ${U}du >/dev/null 2>&1" # after adam's userdel: his primary group
 printf 'pw-%s\npw-%s\n' "$U" "$U" | kadmin.local -q "addprinc ${U}adam" >/dev/null 2>&1
 start_idgated "$T/AD/idgate.conf" || finish
 check_eq "AD ids: adam (uid 1234501105) impersonated" "200 1234501105 1234500513 True" \

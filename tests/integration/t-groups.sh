@@ -21,15 +21,15 @@ USERS=$(getent group users | cut -d: -f3)
 realm_create "$T/kdc" || finish
 for p in carol dave erin frank high; do realm_addprinc "$U$p" "pw-$p" || finish; done
 realm_addservice HTTP/localhost "$T/http.keytab" || finish
-groupdel "${U}sys" >/dev/null 2>&1
-groupadd -r "${U}sys" || { not_ok "groupadd -r"; finish; }
+shadow_tool groupdel "${U}sys" >/dev/null 2>&1
+shadow_tool groupadd -r "${U}sys" || { not_ok "groupadd -r"; finish; }
 SYSG=$(getent group "${U}sys" | cut -d: -f3)
 add_user "${U}carol" -g users          # primary group users
 add_user "${U}dave" -g "${U}sys"       # primary group a system group
 add_user "${U}erin" -G "${U}sys,users" # own group; system group and users beside it
 add_user "${U}frank"                   # not in users
 add_user "${U}high" -u 60500           # above max_uid
-at_exit "groupdel ${U}sys >/dev/null 2>&1" # after the users whose group it is
+at_exit "shadow_tool groupdel ${U}sys >/dev/null 2>&1" # after the users whose group it is
 for p in carol dave erin frank high; do realm_kinit "$U$p" "pw-$p" "$T/$p.cc" || finish; done
 CAROL=$(id -u "${U}carol")
 ERIN=$(id -u "${U}erin")
