@@ -26,6 +26,7 @@
 #include "config.h"
 #include "confine.h"
 #include "diag.h"
+#include "iddrop.h"
 #include "log.h"
 #include "modload.h"
 #include "privsep.h"
@@ -265,7 +266,7 @@ static int become_pool(const struct pool_conf *pool, char *err, size_t len)
 		snprintf(err, len, "cannot find the groups of user %s", pool->user);
 		return -1;
 	}
-	if (privsep_become(id.uid, id.gid, id.groups, id.ngroups, why, sizeof(why)) < 0) {
+	if (iddrop_process(&id, why, sizeof(why)) < 0) {
 		snprintf(err, len, "cannot become user %s: %s", pool->user, why);
 		return -1;
 	}

@@ -41,6 +41,7 @@
 #include "cpu.h"
 #include "httpcheck.h"
 #include "httputil.h"
+#include "iddrop.h"
 #include "idpolicy.h"
 #include "levels.h"
 #include "log.h"
@@ -1129,12 +1130,13 @@ static void load_keys(const struct config *c)
 
 static void drop_privileges(const struct config *c)
 {
+	struct ident id = { .uid = c->server.uid, .gid = c->server.gid, .ngroups = 0 };
 	char err[256];
 
-	if (privsep_become(c->server.uid, c->server.gid, NULL, 0, err, sizeof(err)) < 0)
+	/* no supplementary group; and not dumpable (no core dump, no ptrace
+	 * by the same uid): this process holds keys */
+	if (iddrop_process(&id, err, sizeof(err)) < 0)
 		die("cannot become user %s: %s", c->server.user, err);
-	/* no core dumps or ptrace by the same uid: this process holds keys */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 static void drain_and_exit(const struct config *c)

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/keyctl.h>
 #include <linux/securebits.h>
 #include <sched.h>
@@ -300,16 +299,13 @@ int confine_worker(const struct confine_plan *p, char *err, size_t len)
 		snprintf(err, len, "securebits: %s", strerror(errno));
 		return -1;
 	}
-	/* single-threaded here: glibc's process-wide wrappers are right */
-	if (setgroups(id->ngroups, id->groups) < 0 || setresgid(id->gid, id->gid, id->gid) < 0 ||
-	    setresuid(id->uid, id->uid, id->uid) < 0) {
-		snprintf(err, len, "becoming %u:%u: %s", (unsigned)id->uid, (unsigned)id->gid,
-			 strerror(errno));
-		return -1;
-	}
+	/* single-threaded here, so switching this thread switches the process
+	 * (and aborts it if the result is not exact); the securebits keep the
+	 * capabilities across the uid change */
+	idswitch_thread(id);
 	if (privsep_keep_caps(keep, 2, err, len) < 0 || confine_seccomp(p, err, len) < 0)
 		return -1;
-	if (!uidswap_is(id) || !caps_are_setid_only()) {
+	if (!idswitch_is(id) || !caps_are_setid_only()) {
 		snprintf(err, len, "identity or capabilities are not what was set");
 		return -1;
 	}

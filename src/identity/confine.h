@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "uidswap.h"
+#include "idswitch.h"
 
 struct id_policy;
 
@@ -35,9 +35,10 @@ int confine_private_tmpfs(const char *dir, const struct ident *owner, char *err,
  * groups cannot be reached from inside, whatever the child does. */
 int confine_write_maps(pid_t child, const struct confine_plan *p, char *err, size_t len);
 
-/* Child, inside the namespace: become the pool identity, keep only
- * CAP_SETUID and CAP_SETGID, lock the securebits, set no_new_privs, and
- * load the seccomp filter.  Verifies the result.  0 or -1 with err. */
+/* Child, inside the namespace, single-threaded: become the pool identity
+ * (idswitch_thread: aborts unless exact), keep only CAP_SETUID and
+ * CAP_SETGID, lock the securebits, set no_new_privs, and load the seccomp
+ * filter.  Verifies the result.  0 or -1 with err. */
 int confine_worker(const struct confine_plan *p, char *err, size_t len);
 
 struct pool_conf;

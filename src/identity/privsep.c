@@ -1,12 +1,11 @@
-/* privsep.c -- the only code that changes a whole process's identity.
- * Order matters: groups, then gid, then uid (after setresuid we could no
- * longer change groups).  Afterwards we check the result instead of
- * trusting return codes, as OpenSSH's permanently_drop_suid() does. */
+/* privsep.c -- what a child process does about its privileges besides
+ * changing its identity (that is iddrop.c's and idswitch.c's): whether it
+ * may, the groups of a user, the capabilities a root process keeps, its
+ * signals and its descriptors. */
 #include "privsep.h"
 
 #include <errno.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,70 +37,6 @@ int privsep_user_groups(const char *user, gid_t gid, gid_t **groups, size_t *n)
 	}
 	*groups = g;
 	*n = (size_t)count;
-	return 0;
-}
-
-bool privsep_no_caps(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return false;
-	return d[0].effective == 0 && d[1].effective == 0 && d[0].permitted == 0 &&
-	       d[1].permitted == 0;
-}
-
-static int verify_ids(uid_t uid, gid_t gid, char *err, size_t errlen)
-{
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
-
-	if (getresuid(&r, &e, &s) < 0 || r != uid || e != uid || s != uid ||
-	    getresgid(&rg, &eg, &sg) < 0 || rg != gid || eg != gid || sg != gid) {
-		snprintf(err, errlen, "identity is not %u:%u after the switch", (unsigned)uid,
-			 (unsigned)gid);
-		return -1;
-	}
-	/* the drop must be permanent: getting root back has to fail */
-	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		snprintf(err, errlen, "could regain root after dropping to uid %u", (unsigned)uid);
-		return -1;
-	}
-	if (gid != 0 && (setgid(0) == 0 || setegid(0) == 0)) {
-		snprintf(err, errlen, "could regain gid 0 after dropping to gid %u", (unsigned)gid);
-		return -1;
-	}
-	if (uid != 0 && !privsep_no_caps()) {
-		snprintf(err, errlen, "capabilities left after dropping to uid %u", (unsigned)uid);
-		return -1;
-	}
-	return 0;
-}
-
-int privsep_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *err,
-		   size_t errlen)
-{
-	if (privsep_privileged()) {
-		if (setgroups(ngroups, groups) < 0) {
-			snprintf(err, errlen, "setgroups: %s", strerror(errno));
-			return -1;
-		}
-		if (setresgid(gid, gid, gid) < 0) {
-			snprintf(err, errlen, "setresgid(%u): %s", (unsigned)gid, strerror(errno));
-			return -1;
-		}
-		if (setresuid(uid, uid, uid) < 0) {
-			snprintf(err, errlen, "setresuid(%u): %s", (unsigned)uid, strerror(errno));
-			return -1;
-		}
-		if (verify_ids(uid, gid, err, errlen) < 0)
-			return -1;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
-		return -1;
-	}
 	return 0;
 }
 

@@ -1,4 +1,5 @@
-/* privsep.h -- dropping privileges for good, and proving it (uidswap.c). */
+/* privsep.h -- privileges besides the identity (iddrop.h and idswitch.h
+ * change that). */
 #ifndef IDGATE_PRIVSEP_H
 #define IDGATE_PRIVSEP_H
 
@@ -14,22 +15,11 @@ bool privsep_privileged(void);
  * (getgrouplist).  Caller frees *groups.  0 or -1. */
 int privsep_user_groups(const char *user, gid_t gid, gid_t **groups, size_t *n);
 
-/* Become uid:gid with exactly these supplementary groups, permanently
- * (real, effective, saved; process-wide, so only before threads start).
- * Verifies every id, that root cannot be regained and that no capability
- * is left; sets no_new_privs.  Unprivileged (not root): only no_new_privs.
- * 0, or -1 with the reason in err. */
-int privsep_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, char *err,
-		   size_t errlen);
-
 /* Keep only the listed capabilities (permitted and effective), empty the
  * bounding set of every other, and set no_new_privs.  For processes that
  * keep uid 0 or need one capability: they hold nothing else.  Needs
  * CAP_SETPCAP (so: before dropping it).  0 or -1. */
 int privsep_keep_caps(const int *caps, size_t n, char *err, size_t errlen);
-
-/* Effective capability set is empty (reads the kernel's view). */
-bool privsep_no_caps(void);
 
 /* In a child, before any thread starts: block SIGTERM, SIGINT and SIGHUP
  * (the main thread takes them with sigwait(set)) and ignore SIGPIPE. */

@@ -6,11 +6,11 @@
  * worker's walls (user namespace, capabilities, seccomp) and keeps nothing
  * else: no channel, no module state.
  *
- * A child drops to its identity for good: groups, gid, uid (real,
- * effective and saved), then every capability; it checks that the pool's
- * identity and root cannot be regained, sets no_new_privs, gets only the
- * environment it was given and only fds 0-2, becomes a process group of
- * its own (so it can be killed whole), and execs.  What fails before exec
+ * A child drops to its identity for good (iddrop.c): groups, gid, uid
+ * (real, effective and saved), then every capability; it checks that the
+ * pool's identity and root cannot be regained, sets no_new_privs, gets
+ * only the environment it was given and only fds 0-2, becomes a process
+ * group of its own (so it can be killed whole), and execs.  What fails before exec
  * is reported with errno and the step.
  *
  * The worker may send the program as an open file rather than a path
@@ -26,14 +26,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -43,6 +41,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "iddrop.h"
 #include "idpolicy.h"
 #include "privsep.h"
 #include "util.h"
@@ -116,65 +115,18 @@ static void place_fds(struct request *q)
 	syscall(SYS_close_range, n, ~0u, 0);
 }
 
-static bool no_capabilities_left(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return false;
-	for (int i = 0; i < 2; i++)
-		if (d[i].effective || d[i].permitted || d[i].inheritable)
-			return false;
-	return true;
-}
-
-static void drop_capabilities(struct request *q)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct none[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
-
-	if (syscall(SYS_capset, &h, none) < 0 ||
-	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		child_fail(q, "dropping capabilities");
-}
-
+/* For good (iddrop.c): groups, gid, uid, no capability, no_new_privs,
+ * verified, and neither root nor the pool's identity can come back. */
 static void drop_for_good(struct request *q)
 {
-	const struct ident *as = &q->as;
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
+	const char *step = iddrop_child(&q->as);
 
-	/* a pool that does not impersonate has no capability to set ids with:
-	 * its children are the pool, which they already are */
-	if (!uidswap_is(as)) {
-		if (syscall(SYS_setgroups, as->ngroups, as->groups) < 0)
-			child_fail(q, "setgroups");
-		if (syscall(SYS_setresgid, as->gid, as->gid, as->gid) < 0)
-			child_fail(q, "setresgid");
-		if (syscall(SYS_setresuid, as->uid, as->uid, as->uid) < 0)
-			child_fail(q, "setresuid");
-	}
-	drop_capabilities(q);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		child_fail(q, "no_new_privs");
+	if (step)
+		child_fail(q, step);
 	/* a session keyring of its own: programs run as different callers
 	 * must not share the service's (or each other's) keys */
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
 		child_fail(q, "a new session keyring");
-	/* prove it: the ids are exact, and neither root nor the pool come back */
-	if (syscall(SYS_getresuid, &r, &e, &s) < 0 || r != as->uid || e != as->uid ||
-	    s != as->uid || syscall(SYS_getresgid, &rg, &eg, &sg) < 0 || rg != as->gid ||
-	    eg != as->gid || sg != as->gid || !no_capabilities_left()) {
-		errno = EPERM;
-		child_fail(q, "verifying the identity");
-	}
-	if ((as->uid != SP.self.uid && syscall(SYS_setresuid, SP.self.uid, SP.self.uid,
-					       SP.self.uid) == 0) ||
-	    syscall(SYS_setresuid, 0, 0, 0) == 0) {
-		errno = EPERM;
-		child_fail(q, "the old identity could be regained");
-	}
 }
 
 static int run_child(void *arg)
@@ -342,19 +294,13 @@ done:
 
 /* Signalling another uid needs CAP_KILL, which we do not hold; we may take
  * the child's uid as our effective uid for the moment instead (it is one
- * we are allowed to set anyway), then return to our own. */
+ * we are allowed to set anyway): idswitch_kill_as returns to our own, or
+ * aborts. */
 static void kill_kid(const struct kid *k)
 {
-	bool other = k->uid != SP.self.uid;
-
-	if (other && syscall(SYS_setresuid, -1, k->uid, -1) < 0) {
-		log_msg(LOG_ERR, "cannot act as uid %u to kill pid %d: %m", (unsigned)k->uid,
-			(int)k->pid);
-		return;
-	}
-	kill(-k->pid, SIGKILL);
-	if (other && syscall(SYS_setresuid, -1, SP.self.uid, -1) < 0)
-		die("cannot return to uid %u after a kill: %m", (unsigned)SP.self.uid);
+	if (idswitch_kill_as(k->uid, &SP.self, -k->pid, SIGKILL) < 0 && errno != ESRCH)
+		log_msg(LOG_ERR, "cannot kill pid %d as uid %u: %m", (int)k->pid,
+			(unsigned)k->uid);
 }
 
 static void forget(size_t i)

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "uidswap.h"
+#include "idswitch.h"
 
 #define SPAWN_MAX_ARGS 256
 #define SPAWN_MAX_ENV 256

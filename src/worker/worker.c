@@ -36,6 +36,8 @@
 #include "deleg.h"
 #include "diag.h"
 #include "httputil.h"
+#include "iddrop.h"
+#include "idswitch.h"
 #include "log.h"
 #include "modinit.h"
 #include "modload.h"
@@ -44,7 +46,6 @@
 #include "spawner.h"
 #include "sbuf.h"
 #include "util.h"
-#include "uidswap.h"
 #include "wire.h"
 
 #define MAX_RESP_HEADERS 100
@@ -419,7 +420,7 @@ static int op_spawn(struct idg_request *pub, const struct idg_spawn *s)
 			      s->exec_fd);
 		return -1;
 	}
-	uidswap_current(&as); /* who this thread is now: the caller or the pool */
+	idswitch_current(&as); /* who this thread is now: the caller or the pool */
 	fds[0] = open_null(s->stdin_fd, O_RDONLY);
 	fds[1] = open_null(s->stdout_fd, O_WRONLY);
 	fds[2] = open_null(s->stderr_fd, O_WRONLY);
@@ -720,10 +721,10 @@ static int run_identity(struct wreq *r, void *ctx)
 		op_set_reason(&r->pub, "impersonation refused: %s", why);
 		return 403;
 	}
-	uidswap_thread(&who);
+	idswitch_thread(&who);
 	r->pub.impersonated = 1;
 	rc = run_as_caller(r, ctx);
-	uidswap_thread(&W.self);
+	idswitch_thread(&W.self);
 	return rc;
 }
 
@@ -831,11 +832,10 @@ static void become_pool_identity(struct worker_args *a)
 			die("cannot confine the worker: %s", err);
 		return;
 	}
-	if (privsep_become(plan.pool.uid, plan.pool.gid, plan.pool.groups, plan.pool.ngroups, err,
-			   sizeof(err)) < 0)
+	if (iddrop_process(&plan.pool, err, sizeof(err)) < 0)
 		die("cannot become %s: %s", a->pool->user, err);
 	if (!privsep_privileged()) /* not started as root: we are what we are */
-		uidswap_current(&W.self);
+		idswitch_current(&W.self);
 }
 
 static void init_modules(void)
@@ -893,7 +893,7 @@ void worker_main(struct worker_args *a)
 	snprintf(role, sizeof(role), "pool %s", a->pool->name);
 	log_set_role(role);
 	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);
-	/* inherited by the spawner; uidswap_thread() sets it again after each
+	/* inherited by the spawner; idswitch_thread() sets it again after each
 	 * switch, which resets it */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("PR_SET_DUMPABLE: %m");
