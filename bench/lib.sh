@@ -1,6 +1,11 @@
-# bench/lib.sh -- what bench/run and bench/peers share (POSIX sh, sourced
-# after scripts/realm.sh, from the top of the tree, with T a temporary
-# directory readable by all).
+# bench/lib.sh -- what bench/run, bench/peers and bench/profile share
+# (POSIX sh, sourced after scripts/realm.sh, from the top of the tree TOP,
+# with T a temporary directory readable by all).
+#
+# IDGATE_BUILD (default: TOP) is the built tree whose src/idgated and
+# modules/.libs bench/peers measures: another branch's build, beside this
+# harness.
+IDGATE_BUILD=${IDGATE_BUILD:-$TOP}
 
 # bench_realm DIR: a throwaway realm in DIR/kdc, the service HTTP/localhost
 # in DIR/http.keytab, the user idgbench (principal and local account, whose
@@ -31,7 +36,7 @@ keytab = $T/http.keytab
 pam_service =
 audit_log = $(dirname "$1")/audit.jsonl
 runtime_dir = $(dirname "$1")/run
-modules_dir = $TOP/modules/.libs
+modules_dir = $IDGATE_BUILD/modules/.libs
 max_connections = 16384
 connection_auth = true
 ${3:-}
@@ -61,6 +66,38 @@ pool = imp
 handler = static
 root = $T/www
 impersonate = true
+EOF
+}
+
+# idgate_sessions: whether this idgated has session cookies (vdir
+# session = cookie with [server] session_key_file, the session branch's
+# keys): the answer of idgated -t to a configuration with them.  Makes the
+# key file $T/session.key.
+idgate_sessions() {
+	[ -z "${IDG_SESSION:-}" ] || return "$IDG_SESSION"
+	(umask 077 && openssl rand -hex 32 >"$T/session.key")
+	idgate_conf "$T/session-check.conf" 1 "session_key_file = $T/session.key"
+	idgate_conf_imp "$T/session-check.conf"
+	idgate_conf_sessions "$T/session-check.conf"
+	IDG_SESSION=1
+	"$IDGATE_BUILD/src/idgated" -t -c "$T/session-check.conf" >"$T/session-check.log" 2>&1 && IDG_SESSION=0
+	return "$IDG_SESSION"
+}
+
+# idgate_conf_sessions FILE: /files-s and /imp-s, /files and /imp with
+# session cookies (after idgate_conf_imp; [server] needs session_key_file).
+idgate_conf_sessions() {
+	cat >>"$1" <<EOF
+[vdir /files-s]
+handler = static
+root = $T/www
+session = cookie
+[vdir /imp-s]
+pool = imp
+handler = static
+root = $T/www
+impersonate = true
+session = cookie
 EOF
 }
 

@@ -36,8 +36,10 @@
  * Output, one line:
  *   requests N errors N seconds S rps R p50_us N p99_us N
  *   server_cpu_us_per_req X ctxsw_per_req X client_cpu_us_per_req X max_us N
- *   proc_cpu_us_per_req X [tokens_ran_out]
- * (proc_cpu: the same from /proc, -1 without -P: a check on the cgroup's.)
+ *   proc_cpu_us_per_req X others_cpu_pct N [tokens_ran_out]
+ * (proc_cpu: the same from /proc, -1 without -P: a check on the cgroup's;
+ * others_cpu: what the rest of the machine used meanwhile, in % of all its
+ * CPUs -- other people's work, which makes the numbers noisy.)
  * Non-2xx answers and broken connections count as errors (exit 1). */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -600,7 +602,8 @@ static void get_session_cookie(void)
 /* Open N connections, one request each (left open), hold them SECONDS. */
 static int hold_idle(void)
 {
-	char req[512], buf[65536];
+	static struct conn c;
+	char req[512];
 	int *fds = calloc((size_t)idle_conns, sizeof(int)), len, ok = 0;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 
@@ -612,22 +615,20 @@ static int hold_idle(void)
 			die("connect");
 		if (write(fds[i], req, (size_t)len) != len)
 			die("write");
-		/* the answer (a small file) comes in one read on loopback */
-		ssize_t r = read(fds[i], buf, sizeof(buf) - 1);
-		if (r > 0) {
-			buf[r] = '\0';
-			ok += strncmp(buf, "HTTP/1.1 200", 12) == 0;
-		}
+		c.fd = fds[i]; /* blocking: read_some returns once it is all there */
+		c.in_len = 0;
+		c.have_head = 0;
+		ok += read_some(&c) == 1 && c.status == 200 && !c.server_closes;
 	}
 	printf("idle %d ok %d holding\n", idle_conns, ok);
 	fflush(stdout);
 	struct timespec ts = { (time_t)seconds, 0 };
 	nanosleep(&ts, NULL);
-	/* still open? a server that dropped them gives EOF now */
+	/* still open? a server that dropped one gives EOF now */
 	int open_ = 0;
 	for (int i = 0; i < idle_conns; i++) {
-		ssize_t r = recv(fds[i], buf, 1, MSG_DONTWAIT);
-		open_ += r < 0 && errno == EAGAIN;
+		char b;
+		open_ += recv(fds[i], &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
 		close(fds[i]);
 	}
 	printf("still_open %d\n", open_);
@@ -640,6 +641,23 @@ static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
+}
+
+/* CPU seconds the whole machine spent busy (all CPUs, from /proc/stat). */
+static double machine_busy(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7])
+		  : 0;
+
+	if (f)
+		fclose(f);
+	if (n != 8)
+		return -1;
+	/* user nice system idle iowait irq softirq steal: all but idle and iowait */
+	return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double client_cpu(void)
@@ -708,8 +726,18 @@ static void setup_auth(size_t want_tokens)
 		fill_token_pool(want_tokens);
 }
 
+/* What the rest of the machine used meanwhile, in % of all its CPUs:
+ * other people's work, which makes the numbers noisy. */
+static double others_pct(double busy, double secs, double server, double client)
+{
+	if (busy < 0 || server < 0)
+		return -1;
+	double o = (busy - server - client) / (secs * (double)sysconf(_SC_NPROCESSORS_ONLN)) * 100;
+	return o < 0 ? 0 : o;
+}
+
 static void report(struct loop *lp, double secs, struct server_usage u0, struct server_usage u1,
-		   double ccpu)
+		   double ccpu, double busy)
 {
 	size_t total = 0, errors = 0, k = 0;
 
@@ -725,12 +753,13 @@ static void report(struct loop *lp, double secs, struct server_usage u0, struct 
 	double n = total ? (double)total : 1;
 	printf("requests %zu errors %zu seconds %.3f rps %.0f p50_us %.0f p99_us %.0f "
 	       "server_cpu_us_per_req %.1f ctxsw_per_req %.2f client_cpu_us_per_req %.1f max_us %.0f "
-	       "proc_cpu_us_per_req %.1f%s\n",
+	       "proc_cpu_us_per_req %.1f others_cpu_pct %.0f%s\n",
 	       total, errors, secs, (double)total / secs, total ? all[total / 2] * 1e6 : 0,
 	       total ? all[(size_t)((double)total * 0.99)] * 1e6 : 0,
 	       u0.cpu >= 0 ? (u1.cpu - u0.cpu) * 1e6 / n : -1,
 	       (double)(u1.ctxsw - u0.ctxsw) / n, ccpu * 1e6 / n, total ? all[total - 1] * 1e6 : 0,
-	       u0.proc_cpu >= 0 ? (u1.proc_cpu - u0.proc_cpu) * 1e6 / n : -1, atomic_load(&tokens_ran_out) ? " tokens_ran_out" : "");
+	       u0.proc_cpu >= 0 ? (u1.proc_cpu - u0.proc_cpu) * 1e6 / n : -1,
+	       others_pct(busy, secs, u0.cpu >= 0 ? u1.cpu - u0.cpu : -1, ccpu), atomic_load(&tokens_ran_out) ? " tokens_ran_out" : "");
 	free(all);
 }
 
@@ -750,15 +779,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nthreads; i++)
 		lp[i].nconns = conns / nthreads + (i < conns % nthreads);
 	struct server_usage u0 = server_usage();
-	double c0 = client_cpu(), t0 = now();
+	double b0 = machine_busy(), c0 = client_cpu(), t0 = now();
 	deadline = t0 + seconds;
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&t[i], NULL, run_loop, &lp[i]);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
-	double secs = now() - t0, ccpu = client_cpu() - c0;
+	double secs = now() - t0, ccpu = client_cpu() - c0, busy = machine_busy() - b0;
 	struct server_usage u1 = server_usage();
-	report(lp, secs, u0, u1, ccpu);
+	report(lp, secs, u0, u1, ccpu, b0 < 0 ? -1 : busy);
 	size_t errors = 0;
 	for (int i = 0; i < nthreads; i++)
 		errors += lp[i].errors;

@@ -6,7 +6,7 @@
 
 RESULTS: one line per cell, tab-separated: column, row, C, server CPU
 us/request, req/s, p50 us, p99 us, context switches/request, errors,
-requests, note.  EXTRAS: lines "mem SERVER STATE NAME RSS_KiB PSS_KiB" and
+requests, the rest of the machine's CPU use meanwhile (%), note.  EXTRAS: lines "mem SERVER STATE NAME RSS_KiB PSS_KiB" and
 "hold SERVER <bench/load -I output>".
 """
 import sys
@@ -48,12 +48,13 @@ def load_results(path):
     with open(path) as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
-            if len(p) < 10:
+            if len(p) < 11:
                 continue
             cells[(p[0], p[1], p[2])] = {
                 "cpu": float(p[3]), "rps": float(p[4]), "p50": float(p[5]),
                 "p99": float(p[6]), "ctxsw": float(p[7]), "errors": int(p[8]),
-                "requests": int(p[9]), "note": p[10] if len(p) > 10 else "",
+                "requests": int(p[9]), "others": float(p[10]),
+                "note": p[11] if len(p) > 11 else "",
             }
     return cells
 
@@ -166,6 +167,18 @@ def print_ctxsw(cells):
     print()
 
 
+def print_noise(cells):
+    o = sorted((c["others"], k) for k, c in cells.items() if c["others"] >= 0)
+    if not o:
+        return
+    worst = o[-1]
+    print(f"Other people's work on the machine during the cells (CPU outside the server "
+          f"and the client, % of all CPUs): median {o[len(o) // 2][0]:.0f} %, "
+          f"highest {worst[0]:.0f} % ({dict(COLUMNS)[worst[1][0]]}, {worst[1][1]}, "
+          f"C={worst[1][2]}).")
+    print()
+
+
 def print_extras(path):
     mem, holds = {}, {}
     with open(path) as f:
@@ -229,6 +242,7 @@ def main():
     print()
     print_p99_target(cells)
     print_ctxsw(cells)
+    print_noise(cells)
     print_extras(extras)
 
 
