@@ -36,10 +36,13 @@
  * Output, one line:
  *   requests N errors N seconds S rps R p50_us N p99_us N
  *   server_cpu_us_per_req X ctxsw_per_req X client_cpu_us_per_req X max_us N
- *   proc_cpu_us_per_req X others_cpu_pct N [tokens_ran_out]
+ *   proc_cpu_us_per_req X others_cpu_pct N retries N connections N [tokens_ran_out]
  * (proc_cpu: the same from /proc, -1 without -P: a check on the cgroup's;
  * others_cpu: what the rest of the machine used meanwhile, in % of all its
- * CPUs -- other people's work, which makes the numbers noisy.)
+ * CPUs -- other people's work, which makes the numbers noisy; retries:
+ * requests sent again because the server had closed their kept-alive
+ * connection; connections: how many were opened; ctxsw -1: processes of
+ * the server ended meanwhile, their switches are lost.)
  * Non-2xx answers and broken connections count as errors (exit 1). */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -103,7 +106,7 @@ struct loop {
 	int nconns;
 	struct conn *c;
 	double *lat;
-	size_t n, cap, errors;
+	size_t n, cap, errors, retries, opened;
 	int active;
 };
 
@@ -406,6 +409,7 @@ static void start_conn(struct loop *l, int ep, struct conn *c)
 	}
 	c->t0 = now();
 	c->fd = dial();
+	l->opened++;
 	c->state = ST_CONNECTING;
 	c->events = 0;
 	watch(ep, c, EPOLLOUT);
@@ -471,6 +475,20 @@ static int read_some(struct conn *c)
 	}
 }
 
+/* The connection broke.  When the server closed a kept-alive connection
+ * before answering its next request (Apache's event MPM does, to free
+ * workers, when they are all busy), a client sends the request again on a
+ * new one: so does this one -- with a new token -- and counts a retry.
+ * Any other break is an error. */
+static void broken(struct loop *l, int ep, struct conn *c)
+{
+	if (c->done > 0 && c->in_len == 0)
+		l->retries++;
+	else
+		l->errors++;
+	end_conn(l, ep, c);
+}
+
 static void write_some(struct loop *l, int ep, struct conn *c)
 {
 	ssize_t w = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
@@ -480,8 +498,7 @@ static void write_some(struct loop *l, int ep, struct conn *c)
 		return;
 	}
 	if (w <= 0) {
-		l->errors++;
-		end_conn(l, ep, c);
+		broken(l, ep, c);
 		return;
 	}
 	c->out_off += (size_t)w;
@@ -526,10 +543,8 @@ static void on_event(struct loop *l, int ep, struct conn *c, uint32_t ev)
 		int r = read_some(c);
 		if (r > 0)
 			on_response(l, ep, c);
-		else if (r < 0) {
-			l->errors++;
-			end_conn(l, ep, c);
-		}
+		else if (r < 0)
+			broken(l, ep, c);
 	}
 }
 
@@ -739,11 +754,13 @@ static double others_pct(double busy, double secs, double server, double client)
 static void report(struct loop *lp, double secs, struct server_usage u0, struct server_usage u1,
 		   double ccpu, double busy)
 {
-	size_t total = 0, errors = 0, k = 0;
+	size_t total = 0, errors = 0, k = 0, retries = 0, opened = 0;
 
 	for (int i = 0; i < nthreads; i++) {
 		total += lp[i].n;
 		errors += lp[i].errors;
+		retries += lp[i].retries;
+		opened += lp[i].opened;
 	}
 	double *all = calloc(total ? total : 1, sizeof(double));
 	for (int i = 0; i < nthreads; i++)
@@ -753,13 +770,14 @@ static void report(struct loop *lp, double secs, struct server_usage u0, struct 
 	double n = total ? (double)total : 1;
 	printf("requests %zu errors %zu seconds %.3f rps %.0f p50_us %.0f p99_us %.0f "
 	       "server_cpu_us_per_req %.1f ctxsw_per_req %.2f client_cpu_us_per_req %.1f max_us %.0f "
-	       "proc_cpu_us_per_req %.1f others_cpu_pct %.0f%s\n",
+	       "proc_cpu_us_per_req %.1f others_cpu_pct %.0f retries %zu connections %zu%s\n",
 	       total, errors, secs, (double)total / secs, total ? all[total / 2] * 1e6 : 0,
 	       total ? all[(size_t)((double)total * 0.99)] * 1e6 : 0,
 	       u0.cpu >= 0 ? (u1.cpu - u0.cpu) * 1e6 / n : -1,
-	       (double)(u1.ctxsw - u0.ctxsw) / n, ccpu * 1e6 / n, total ? all[total - 1] * 1e6 : 0,
+	       u1.ctxsw >= u0.ctxsw ? (double)(u1.ctxsw - u0.ctxsw) / n : -1, ccpu * 1e6 / n, total ? all[total - 1] * 1e6 : 0,
 	       u0.proc_cpu >= 0 ? (u1.proc_cpu - u0.proc_cpu) * 1e6 / n : -1,
-	       others_pct(busy, secs, u0.cpu >= 0 ? u1.cpu - u0.cpu : -1, ccpu), atomic_load(&tokens_ran_out) ? " tokens_ran_out" : "");
+	       others_pct(busy, secs, u0.cpu >= 0 ? u1.cpu - u0.cpu : -1, ccpu), retries, opened,
+	       atomic_load(&tokens_ran_out) ? " tokens_ran_out" : "");
 	free(all);
 }
 

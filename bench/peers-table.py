@@ -6,7 +6,8 @@
 
 RESULTS: one line per cell, tab-separated: column, row, C, server CPU
 us/request, req/s, p50 us, p99 us, context switches/request, errors,
-requests, the rest of the machine's CPU use meanwhile (%), note.  EXTRAS: lines "mem SERVER STATE NAME RSS_KiB PSS_KiB" and
+requests, the rest of the machine's CPU use meanwhile (%), retries,
+connections, note.  EXTRAS: lines "mem SERVER STATE NAME RSS_KiB PSS_KiB" and
 "hold SERVER <bench/load -I output>".
 """
 import sys
@@ -48,13 +49,13 @@ def load_results(path):
     with open(path) as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
-            if len(p) < 11:
+            if len(p) < 13:
                 continue
             cells[(p[0], p[1], p[2])] = {
                 "cpu": float(p[3]), "rps": float(p[4]), "p50": float(p[5]),
                 "p99": float(p[6]), "ctxsw": float(p[7]), "errors": int(p[8]),
-                "requests": int(p[9]), "others": float(p[10]),
-                "note": p[11] if len(p) > 11 else "",
+                "requests": int(p[9]), "others": float(p[10]), "retries": int(p[11]),
+                "connections": int(p[12]), "note": p[13] if len(p) > 13 else "",
             }
     return cells
 
@@ -67,6 +68,8 @@ def mark(cell):
     m = ""
     if cell["errors"]:
         m += f" ({cell['errors']} errors)"
+    if cell["retries"]:
+        m += f" ({cell['retries']} retried)"
     if cell["note"]:
         m += " (†)"
     return m
