@@ -2,12 +2,13 @@
 """bench/peers-table.py -- the markdown tables bench/peers prints.
 
     peers-table.py RESULTS EXTRAS FLOOR CPU_SOURCE HOSTINFO LOAD_BEFORE LOAD_AFTER
-                   DURATION WARMUP COMMAND
+                   DURATION WARMUP ROUNDS COMMAND
 
 RESULTS: one line per cell, tab-separated: column, row, C, server CPU
 us/request, req/s, p50 us, p99 us, context switches/request, errors,
 requests, the rest of the machine's CPU use meanwhile (%), retries,
-connections, note.  EXTRAS: lines "mem SERVER STATE NAME RSS_KiB PSS_KiB" and
+connections, note; a cell measured in several rounds has several lines,
+and the tables show their medians.  EXTRAS: lines "mem SERVER STATE NAME RSS_KiB PSS_KiB" and
 "hold SERVER <bench/load -I output>".
 """
 import sys
@@ -44,20 +45,38 @@ TARGETS = {
 }
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def combine(rounds):
+    """One cell from its rounds: medians, with the CPU's range; sums of errors."""
+    cell = {k: median([r[k] for r in rounds]) for k in ("cpu", "rps", "p50", "p99", "ctxsw",
+                                                         "others")}
+    cell["cpu_range"] = (min(r["cpu"] for r in rounds), max(r["cpu"] for r in rounds))
+    cell["rounds"] = len(rounds)
+    for k in ("errors", "retries", "requests", "connections"):
+        cell[k] = sum(r[k] for r in rounds)
+    cell["note"] = "; ".join(sorted({r["note"] for r in rounds if r["note"]}))
+    return cell
+
+
 def load_results(path):
-    cells = {}
+    rounds = {}
     with open(path) as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
             if len(p) < 13:
                 continue
-            cells[(p[0], p[1], p[2])] = {
+            rounds.setdefault((p[0], p[1], p[2]), []).append({
                 "cpu": float(p[3]), "rps": float(p[4]), "p50": float(p[5]),
                 "p99": float(p[6]), "ctxsw": float(p[7]), "errors": int(p[8]),
                 "requests": int(p[9]), "others": float(p[10]), "retries": int(p[11]),
                 "connections": int(p[12]), "note": p[13] if len(p) > 13 else "",
-            }
-    return cells
+            })
+    return {k: combine(v) for k, v in rounds.items()}
 
 
 def fmt_num(x):
@@ -77,6 +96,9 @@ def mark(cell):
 
 def cpu_text(cells, col, row, c, sessions):
     cell = cells.get((col, row, c))
+    if cell and cell["rounds"] > 1:
+        lo, hi = cell["cpu_range"]
+        return f"{fmt_num(cell['cpu'])} ({fmt_num(lo)}–{fmt_num(hi)})" + mark(cell)
     if cell:
         return fmt_num(cell["cpu"]) + mark(cell)
     if col in ("trusted", "imp") and row.startswith("sess") and not sessions:
@@ -221,15 +243,15 @@ def print_extras(path):
 
 
 def main():
-    (results, extras, floor, cpu_source, hostinfo, load0, load1, duration, warmup,
-     command) = sys.argv[1:11]
+    (results, extras, floor, cpu_source, hostinfo, load0, load1, duration, warmup, rounds,
+     command) = sys.argv[1:12]
     cells = load_results(results)
     sessions = any(k[0] in ("trusted", "imp") and k[1].startswith("sess") for k in cells)
     print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}: `{command}`")
     print()
     print(f"Machine: {hostinfo}.  Load average (1, 5, 15 min) before: {load0}; "
-          f"after: {load1}.  {duration} s per cell after a {warmup} s warm-up; server CPU "
-          f"from {cpu_source}.")
+          f"after: {load1}.  {duration} s per cell after a {warmup} s warm-up, {rounds} "
+          f"round(s): medians (the CPU's range in brackets); server CPU from {cpu_source}.")
     print()
     print("Server CPU per request, µs (lower is better):")
     print()
