@@ -8,15 +8,17 @@
 IDGATE_BUILD=${IDGATE_BUILD:-$TOP}
 
 # bench_realm DIR: a throwaway realm in DIR/kdc, the service HTTP/localhost
-# in DIR/http.keytab, the user idgbench (principal and local account, whose
-# ticket is in KRB5CCNAME afterwards), and the 1 KiB file DIR/www/1k.bin.
+# in DIR/http.keytab, the user BENCH_USER (principal and local account,
+# whose ticket is in KRB5CCNAME afterwards; named after this shell's PID, so
+# that two harnesses running at once do not delete each other's), and the
+# 1 KiB file DIR/www/1k.bin.
+BENCH_USER=idgb$$
 bench_realm() {
 	realm_create "$1/kdc" >/dev/null
-	realm_addprinc idgbench bench-pw
+	realm_addprinc "$BENCH_USER" bench-pw
 	realm_addservice HTTP/localhost "$1/http.keytab"
-	userdel idgbench >/dev/null 2>&1 || true
-	useradd -M -d /nonexistent -s /usr/sbin/nologin idgbench
-	realm_kinit idgbench bench-pw "$1/bench.cc"
+	useradd -M -d /nonexistent -s /usr/sbin/nologin "$BENCH_USER"
+	realm_kinit "$BENCH_USER" bench-pw "$1/bench.cc"
 	KRB5CCNAME=$1/bench.cc
 	export KRB5CCNAME
 	mkdir -p "$1/www"
