@@ -3,7 +3,7 @@
  *   accept KEYTAB N   (credentials from KRB5CCNAME, target HTTP@localhost)
  *
  * Makes N fresh SPNEGO tokens (with mutual authentication, as curl and
- * negload send), then accepts them one by one with one acceptor credential
+ * bench/load send), then accepts them one by one with one acceptor credential
  * and prints the CPU time per accept.  This is the floor under idgated's
  * cost per Negotiate request: the rest is HTTP, IPC and the handler. */
 #include <gssapi/gssapi.h>
