@@ -219,6 +219,21 @@ header() {
 		sub(/^[^:]*: */, ""); sub(/\r$/, ""); print; exit }' "$T/$1.hdr"
 }
 
+# line_count FILE -- how many lines FILE has (0 when it does not exist)
+line_count() {
+	if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
+# wait_lines FILE N -- wait (up to 10 s) until FILE has more than N lines:
+# the audit line of a request is written after its answer is sent.
+wait_lines() {
+	i=0
+	while [ "$(line_count "$1")" -le "$2" ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 # audit_line NAME -- the audit line of the request fetched as NAME (by its
 # X-Request-Id), into $T/NAME.audit; waits for it (up to 10 s, for a
 # loaded machine): the line is written when the request is complete,

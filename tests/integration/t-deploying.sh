@@ -111,8 +111,10 @@ print(" ".join(str(j[k]) for k in sys.argv[2:]) if j else "no JSON in: " + text[
 EOF
 }
 
-# last_audit FIELD... -- those fields of the last audit line
+# last_audit FIELD... -- those fields of the last audit line, once there
+# is one after the mark (AUDIT_MARK=$(line_count "$AUDIT"), before the requests)
 last_audit() {
+	wait_lines "$AUDIT" "$AUDIT_MARK"
 	tail -1 "$AUDIT" >"$T/last.audit"
 	fields "$T/last.audit" "$@"
 }
@@ -178,6 +180,7 @@ check_eq "audit reason: no credentials" "no credentials" "$(audit anon 'j["reaso
 check_eq "the welcome page, for everybody: 200" 200 "$(fetch welcome "$B/")"
 
 # ---------------------------------------------------------------- curl
+AUDIT_MARK=$(line_count "$AUDIT")
 check_eq "curl: kinit alice, curl --negotiate" 0 "$(run_block curl "$T/pw1")"
 check_eq "curl: principal, user, uid" "$PRINC ${U}alice $ALICE" \
 	"$(fields "$T/curl.out" principal user uid)"
@@ -213,6 +216,7 @@ check_eq "chromium: principal, user, impersonated, level" \
 	"$PRINC ${U}alice True impersonation" \
 	"$(fields "$T/chromium.out" principal user impersonated level)"
 # The allowlist is what made it answer: a host it does not name gets no token.
+AUDIT_MARK=$(line_count "$AUDIT")
 doc_block chromium | sed "s|allowlist=localhost|allowlist=other.example.com|" \
 	>"$T/chromium-other.sh"
 sh -e "$T/chromium-other.sh" >"$T/chromium-other.out" 2>/dev/null

@@ -395,10 +395,11 @@ check_eq "403 reason" "proxy: unix:$T/sock/backend.sock: connect: Permission den
 chmod 755 "$T/sock"
 
 # ---------------------------------------------------------------- the double hop
+B2_MARK=$(line_count "$T/b2/audit.jsonl")
 check_eq "double hop with delegated credentials: 200" 200 "$(neg n1 "$B/hop/who" --delegation always)"
 check_eq "the backend sees the caller's principal" "$PRINC" "$(json "$T/n1.body" 'j["principal"]')"
 check_eq "the backend's audit: alice, authenticated by Negotiate" "$PRINC 200" \
-	"$(tail -1 "$T/b2/audit.jsonl" | json /dev/stdin 'j["principal"] + " " + str(j["status"])')"
+	"$(wait_lines "$T/b2/audit.jsonl" "$B2_MARK"; tail -1 "$T/b2/audit.jsonl" | json /dev/stdin 'j["principal"] + " " + str(j["status"])')"
 check_eq "without delegation: refused, never sent anonymously" 403 "$(neg n2 "$B/hop/who" --delegation none)"
 check_eq "refusal reason" \
 	"proxy: http://localhost:$PORT2/: backend_auth = negotiate needs the caller's delegated credentials, and the client delegated none (level impersonation)" \
