@@ -24,8 +24,11 @@
 
 #include "authq.h"
 #include "config.h"
+#include "ctlmsg.h"
 #include "ctlproto.h"
 #include "log.h"
+#include "metrics.h"
+#include "peers.h"
 #include "util.h"
 
 #define HIGH_WATER (256u * 1024u) /* stop reading a worker beyond this */
@@ -651,20 +654,21 @@ static void append_body(struct rl_state *rl, struct rl_chan *ch, const void *p, 
 		set_paused(ch, true);
 }
 
-/* Check a RESP_HEAD and decode it into a copy of its payload.  -1 if the
- * worker broke the protocol. */
+/* Decode a RESP_HEAD into a copy of its payload (the loop's buffer is
+ * reused), and check the file it may come with.  -1 if the worker broke
+ * the protocol. */
 static int decode_head(const struct wire_frame *f, uint8_t **copy, struct wire_resp *resp)
 {
-	bool has_fd = f->flags & W_RESP_FD, inline_body = f->flags & W_RESP_INLINE;
+	struct wire_frame c = *f;
 
-	if ((has_fd && f->nfds != 1) || (!has_fd && f->nfds != 0) || (has_fd && inline_body) ||
-	    (f->flags & ~(W_RESP_FD | W_RESP_END_TOO | W_RESP_INLINE)))
-		return -1;
 	*copy = xmalloc(f->len ? f->len : 1);
 	memcpy(*copy, f->payload, f->len);
-	if (wire_resp_decode(*copy, f->len, resp) < 0 ||
-	    (has_fd && !fd_response_ok(f->fds[0], resp)) || inline_body != (resp->body != NULL) ||
-	    (inline_body && resp->length != resp->body_len)) {
+	c.payload = *copy;
+	if (reqm_resp_head_decode(&c, resp) < 0) {
+		free(*copy);
+		return -1;
+	}
+	if ((f->flags & W_RESP_FD) && !fd_response_ok(f->fds[0], resp)) {
 		free(resp->hdrs);
 		free(*copy);
 		return -1;
@@ -717,17 +721,15 @@ static void on_resp_body(struct rl_chan *ch, struct wire_frame *f)
 static int on_resp_end(struct rl_chan *ch, struct wire_frame *f)
 {
 	struct rl_state *rl = ch->req;
-	struct rbuf r;
 	const char *reason;
+	bool error;
 
-	rb_init(&r, f->payload, f->len);
-	reason = rb_str(&r);
-	if (r.bad || r.left || (f->flags & ~1u))
+	if (reqm_resp_end_decode(f, &reason, &error) < 0)
 		return -1;
 	ch->got_end = true;
 	if (rl) {
 		rl->resp_end = true;
-		rl->resp_error = f->flags & 1u;
+		rl->resp_error = error;
 		if (reason && *reason && !rl->reason[0])
 			snprintf(rl->reason, sizeof(rl->reason), "%s", reason);
 		resume(rl);
@@ -736,28 +738,32 @@ static int on_resp_end(struct rl_chan *ch, struct wire_frame *f)
 	return 0;
 }
 
-/* One frame from a worker; -1 if it breaks the protocol. */
-static int on_frame(struct rl_chan *ch, struct wire_frame *f)
+/* What a pool worker may send on a channel (frontend.c's Peers comment). */
+static const uint16_t from_worker[] = { W_RESP_HEAD, W_RESP_BODY, W_RESP_END };
+static const struct peer_table worker_peer = PEER_TABLE("pool worker", from_worker);
+
+/* One frame from a worker; NULL, or how it broke the protocol. */
+static const char *on_frame(struct rl_chan *ch, struct wire_frame *f)
 {
+	if (!peer_accepts(&worker_peer, f->type))
+		return "unexpected message";
 	if (!ch->busy || ch->got_end)
-		return -1; /* nothing is expected from an idle channel */
+		return "a message on an idle channel";
 	switch (f->type) {
 	case W_RESP_HEAD:
 		if (ch->got_head)
-			return -1;
+			return "a second head";
 		ch->got_head = true;
-		return on_resp_head(ch, f);
+		return on_resp_head(ch, f) < 0 ? "malformed" : NULL;
 	case W_RESP_BODY:
-		if (!ch->got_head || f->nfds)
-			return -1;
+		if (!ch->got_head || reqm_resp_body_check(f) < 0)
+			return !ch->got_head ? "a body before the head" : "malformed";
 		on_resp_body(ch, f);
-		return 0;
-	case W_RESP_END:
-		if (!ch->got_head || f->nfds)
-			return -1;
-		return on_resp_end(ch, f);
+		return NULL;
 	default:
-		return -1;
+		if (!ch->got_head)
+			return "an end before the head";
+		return on_resp_end(ch, f) < 0 ? "malformed" : NULL;
 	}
 }
 
@@ -780,7 +786,11 @@ static void on_readable(struct rl_chan *ch, bool hup)
 					      : "bad frame from pool worker");
 			break;
 		}
-		if (on_frame(ch, &f) < 0) {
+		const char *bad = on_frame(ch, &f);
+		if (bad) {
+			char name[48];
+			log_msg(LOG_ERR, "pool %s: the worker broke the protocol: %s %s; dropping "
+				"its channel", p->name, bad, peer_type_name(f.type, name, sizeof(name)));
 			wire_close_fds(&f);
 			chan_dead(ch, "pool worker broke the protocol");
 			break;
@@ -814,13 +824,8 @@ static void on_writable(struct rl_chan *ch)
 
 static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 {
-	struct rl_pool *p;
+	struct rl_pool *p = &R.pools[pool];
 
-	if (pool >= R.npools) {
-		log_msg(LOG_ERR, "supervisor sent channels for unknown pool %u", pool);
-		return;
-	}
-	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	if (gen != p->gen) { /* a new worker: its channels start at loop 0 again */
 		p->gen = gen;
@@ -866,12 +871,9 @@ static void set_auth_socket(int fd)
  * queued requests fail now, new ones are refused until it is started. */
 static void set_pool_state(uint32_t pool, uint32_t retry, uint32_t state)
 {
-	struct rl_pool *p;
+	struct rl_pool *p = &R.pools[pool];
 	bool was;
 
-	if (pool >= R.npools || state > CTL_STATE_MAX)
-		return;
-	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	was = p->disabled != 0;
 	p->disabled = retry;
@@ -895,12 +897,9 @@ static void set_pool_state(uint32_t pool, uint32_t retry, uint32_t state)
  * exits once all its channels are closed. */
 static void retire_channels(uint32_t pool, uint32_t tag)
 {
-	struct rl_pool *p;
+	struct rl_pool *p = &R.pools[pool];
 	size_t n = 0;
 
-	if (pool >= R.npools)
-		return;
-	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->nchans;) {
 		struct rl_chan *ch = p->chans[i];
@@ -939,35 +938,59 @@ void relay_set_ctl_hook(relay_ctl_hook hook)
 	R.hook = hook;
 }
 
-/* One control message from the supervisor (loop 0's thread). */
+/* What the supervisor may send us (frontend.c's Peers comment). */
+static const uint16_t from_supervisor[] = {
+	W_CTL_CHANNELS, W_CTL_AUTHSOCK, W_CTL_POOL_STATE, W_CTL_POOL_RETIRE, W_CTL_STATS_QUERY,
+	W_CTL_LOGS,
+};
+static const struct peer_table supervisor_peer = PEER_TABLE("supervisor", from_supervisor);
+
+/* The supervisor broke the protocol: nothing it says can be trusted to
+ * keep the pools right, and only it restarts workers; stop (systemd
+ * restarts idgated). */
+__attribute__((noreturn)) static void drop_supervisor(const struct wire_frame *f, const char *why)
+{
+	char name[48];
+
+	log_msg(LOG_ERR, "the supervisor broke the control protocol: %s %s; exiting", why,
+		peer_type_name(f->type, name, sizeof(name)));
+	_exit(1);
+}
+
+/* One control message from the supervisor (loop 0's thread); what is
+ * ours is decoded here, the rest by the hook (frontend.c). */
 static void on_ctl_frame(struct wire_frame *f)
 {
-	struct rbuf r;
+	uint32_t npools = (uint32_t)R.npools;
+	union {
+		struct ctlm_channels ch;
+		struct ctlm_pool_state st;
+		struct ctlm_pool_retire rt;
+	} m;
 
-	rb_init(&r, f->payload, f->len);
+	if (!peer_accepts(&supervisor_peer, f->type))
+		drop_supervisor(f, "unexpected message");
 	if (f->type == W_CTL_CHANNELS) {
-		uint32_t pool = rb_u32(&r), gen = rb_u32(&r);
-		if (!r.bad && !r.left)
-			add_channels(pool, gen, f);
+		if (ctlm_channels_decode(f, npools, &m.ch) < 0)
+			drop_supervisor(f, "malformed");
+		add_channels(m.ch.pool, m.ch.tag, f);
 	} else if (f->type == W_CTL_POOL_STATE) {
-		uint32_t pool = rb_u32(&r), retry = rb_u32(&r), state = rb_u32(&r);
-		rb_u64(&r); /* restarts: for the hook */
-		if (!r.bad && !r.left)
-			set_pool_state(pool, retry, state);
+		if (ctlm_pool_state_decode(f, npools, &m.st) < 0)
+			drop_supervisor(f, "malformed");
+		set_pool_state(m.st.pool, m.st.retry_after, m.st.state);
+		metrics_pool_state(m.st.pool, m.st.state, m.st.restarts);
 	} else if (f->type == W_CTL_POOL_RETIRE) {
-		uint32_t pool = rb_u32(&r), tag = rb_u32(&r);
-		if (!r.bad && !r.left)
-			retire_channels(pool, tag);
-	} else if (f->type == W_CTL_AUTHSOCK && f->nfds == 1) {
+		if (ctlm_pool_retire_decode(f, npools, &m.rt) < 0)
+			drop_supervisor(f, "malformed");
+		retire_channels(m.rt.pool, m.rt.tag);
+	} else if (f->type == W_CTL_AUTHSOCK) {
+		if (ctlm_authsock_decode(f) < 0)
+			drop_supervisor(f, "malformed");
 		set_auth_socket(f->fds[0]);
 		f->nfds = 0;
-		return;
-	} else if (f->type != W_CTL_STATS_QUERY && f->type != W_CTL_LOGS) {
-		log_msg(LOG_ERR, "unexpected control message %u", f->type);
-		return;
+	} else if (R.hook && R.hook(R.ctl, f) < 0) {
+		drop_supervisor(f, "malformed");
 	}
-	if (R.hook)
-		R.hook(R.ctl, f);
 }
 
 

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire.h"
+#include "reqmsg.h"
 
 struct config;
 struct MHD_Connection;
@@ -114,9 +114,10 @@ void relay_stop(void);
 size_t relay_active(void);
 /* A pool's worker threads serving a request now, and requests waiting. */
 void relay_pool_load(unsigned pool, uint32_t *busy, uint32_t *queued);
-/* Called (on loop 0) with W_CTL_POOL_STATE, after the relay applied it,
- * and W_CTL_STATS_QUERY; `ctl` is the supervisor's socket, for answers. */
-typedef void (*relay_ctl_hook)(int ctl, const struct wire_frame *f);
+/* Called (on loop 0) with W_CTL_STATS_QUERY and W_CTL_LOGS, the messages
+ * the relay does not take itself; `ctl` is the supervisor's socket, for
+ * answers.  0, or -1 for a malformed message (the front end exits). */
+typedef int (*relay_ctl_hook)(int ctl, const struct wire_frame *f);
 void relay_set_ctl_hook(relay_ctl_hook hook);
 
 /* ---- requests (from libmicrohttpd callbacks) ---- */

@@ -5,10 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "spawnmsg.h"
 #include "uidswap.h"
-
-#define SPAWN_MAX_ARGS 256
-#define SPAWN_MAX_ENV 256
 
 /* Fork the spawner from a worker that is still small and single-threaded.
  * Returns the worker's end of its socket (the spawner runs until that is
