@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "peers.h"
+#include "rlstate.h"
 #include "util.h"
 
 #define HIGH_WATER (256u * 1024u) /* stop reading a worker beyond this */
@@ -49,11 +50,10 @@ struct rl_chan {
 	struct rl_loop *loop; /* whose epoll watches it */
 	struct rl_state *req;
 	struct rl_chan *next_free;   /* free list, or graveyard once dead */
-	bool busy, dead;
+	enum rl_chan_state state;    /* the exchange on it (rlstate.h) */
 	bool retiring;       /* its worker was recycled or stopped: close when free */
 	uint32_t tag;        /* which worker of the pool (W_CTL_CHANNELS) */
-	bool got_head, got_end, end_sent, pending_abort;
-	bool out_armed, in_paused;
+	bool out_armed, in_paused; /* epoll interest, not protocol state */
 };
 
 struct rl_pool {
@@ -96,6 +96,53 @@ static struct {
 
 static __thread struct rl_loop *cur_loop;
 
+/* ---------------------------------------------------------------- states */
+
+/* A transition of ours the table refuses is a bug here, not the worker's
+ * (its frames are checked against the table in on_frame): said loudly. */
+static void req_to(struct rl_state *rl, enum rl_event ev)
+{
+	if (rl_advance(&rl->st, ev) < 0)
+		log_msg(LOG_ERR, "relay: request event %d refused in state %d/%d", (int)ev,
+			(int)rl->st.send, (int)rl->st.recv);
+}
+
+static void chan_to(struct rl_chan *ch, enum rl_chan_event ev)
+{
+	if (rl_chan_advance(&ch->state, ev) < 0)
+		log_msg(LOG_ERR, "relay: channel event %d refused in state %d", (int)ev,
+			(int)ch->state);
+}
+
+/* A request is on it (or its exchange is not over). */
+static bool chan_busy(const struct rl_chan *ch)
+{
+	return ch->state != RL_CH_FREE && ch->state != RL_CH_DEAD;
+}
+
+/* Busy, and our REQ_END or REQ_ABORT has not gone out. */
+static bool chan_open(const struct rl_chan *ch)
+{
+	return ch->state == RL_CH_OPEN_WAIT || ch->state == RL_CH_OPEN_HEAD ||
+	       ch->state == RL_CH_OPEN_DONE;
+}
+
+static bool head_sent(const struct rl_state *rl)
+{
+	return rl->st.send >= RL_SEND_BODY;
+}
+
+static bool has_resp_head(const struct rl_state *rl)
+{
+	return rl->st.recv == RL_RECV_HEAD || rl->st.recv == RL_RECV_END ||
+	       rl->st.recv == RL_RECV_END_ERROR;
+}
+
+static bool resp_over(const struct rl_state *rl)
+{
+	return rl->st.recv == RL_RECV_END || rl->st.recv == RL_RECV_END_ERROR;
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 static void resume(struct rl_state *rl)
@@ -117,7 +164,8 @@ static enum rl_result suspend(struct rl_state *rl)
  * still works, and the client is gone.  Best effort, once.  Pool locked. */
 static void tell_worker_client_left(struct rl_state *rl, struct rl_chan *ch)
 {
-	if (rl->late_abort || !ch || ch->dead || !ch->end_sent || ch->got_end)
+	if (rl->late_abort || !ch ||
+	    (ch->state != RL_CH_ENDED_WAIT && ch->state != RL_CH_ENDED_HEAD))
 		return;
 	rl->late_abort = true;
 	wire_send(ch->fd, W_REQ_ABORT, 0, NULL, 0, NULL, 0, MSG_DONTWAIT);
@@ -168,7 +216,7 @@ static void update_events(struct rl_chan *ch)
 {
 	struct epoll_event ev = { .data.ptr = ch };
 
-	if (ch->dead)
+	if (ch->state == RL_CH_DEAD)
 		return;
 	if (!ch->in_paused)
 		ev.events |= EPOLLIN;
@@ -196,7 +244,7 @@ static void set_paused(struct rl_chan *ch, bool paused)
 
 static void fail(struct rl_state *rl, int status, const char *reason)
 {
-	rl->failed = true;
+	req_to(rl, RL_EV_FAIL);
 	rl->fail_status = status;
 	if (!rl->reason[0])
 		snprintf(rl->reason, sizeof(rl->reason), "%s", reason);
@@ -246,7 +294,7 @@ static struct rl_chan *pop_free(struct rl_pool *p)
 
 /* Dead channels are unlinked at once but freed only by the relay thread
  * between two epoll batches: an event already fetched, or a caller up the
- * stack, may still hold the pointer (and sees ch->dead). */
+ * stack, may still hold the pointer (and sees it is dead). */
 static void unlink_chan(struct rl_pool *p, struct rl_chan *ch)
 {
 	struct rl_chan **pp = &p->free_heads[ch->loop->index];
@@ -290,7 +338,7 @@ static void reap_graveyards(struct rl_loop *l)
  * Pool locked. */
 static void chan_close(struct rl_chan *ch)
 {
-	ch->dead = true;
+	chan_to(ch, RL_CH_EV_DIE);
 	epoll_ctl(ch->loop->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
 	close(ch->fd);
 	ch->req = NULL;
@@ -303,7 +351,7 @@ static void chan_dead(struct rl_chan *ch, const char *why)
 	struct rl_pool *p = ch->pool;
 	struct rl_state *rl = ch->req;
 
-	if (ch->dead)
+	if (ch->state == RL_CH_DEAD)
 		return;
 	chan_close(ch);
 	if (rl) {
@@ -335,18 +383,18 @@ static void send_head(struct rl_chan *ch)
 			chan_dead(ch, "pool worker closed the channel");
 		return;
 	}
-	rl->head_sent = true;
+	req_to(rl, rl->no_body ? RL_EV_HEAD_SENT_ALL : RL_EV_HEAD_SENT);
 	if (rl->no_body) /* the head was the whole request */
-		rl->end_sent = ch->end_sent = true;
+		chan_to(ch, RL_CH_EV_END_SENT);
 	free_head(rl);
 }
 
 static void bind_chan(struct rl_chan *ch, struct rl_state *rl)
 {
-	ch->busy = true;
+	chan_to(ch, RL_CH_EV_BIND);
 	ch->req = rl;
-	ch->got_head = ch->got_end = ch->end_sent = ch->pending_abort = false;
 	rl->chan = ch;
+	req_to(rl, RL_EV_BIND);
 	send_head(ch);
 }
 
@@ -360,7 +408,6 @@ static void serve_queue(struct rl_pool *p)
 		if (!p->q_head)
 			p->q_tail = NULL;
 		p->qlen--;
-		rl->queued = false;
 		rl->qnext = NULL;
 		bind_chan(ch, rl);
 		resume(rl);
@@ -370,12 +417,12 @@ static void serve_queue(struct rl_pool *p)
 /* Both ends of the exchange seen: the channel can serve the next request. */
 static void maybe_release(struct rl_chan *ch)
 {
-	if (ch->dead || !ch->busy || !ch->got_end || !ch->end_sent)
+	if (ch->state != RL_CH_DONE)
 		return;
 	if (ch->req)
 		ch->req->chan = NULL;
 	ch->req = NULL;
-	ch->busy = false;
+	chan_to(ch, RL_CH_EV_RELEASE);
 	if (ch->retiring) { /* its worker was replaced: it ends when its channels do */
 		chan_close(ch);
 		return;
@@ -399,9 +446,9 @@ static int send_end(struct rl_chan *ch, bool abort)
 		chan_dead(ch, "pool worker closed the channel");
 		return -1;
 	}
-	ch->end_sent = true;
+	chan_to(ch, RL_CH_EV_END_SENT);
 	if (ch->req)
-		ch->req->end_sent = true;
+		req_to(ch->req, RL_EV_END_SENT);
 	maybe_release(ch);
 	return 0;
 }
@@ -443,7 +490,7 @@ enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
 			p->q_head = rl;
 		p->q_tail = rl;
 		p->qlen++;
-		rl->queued = true;
+		req_to(rl, RL_EV_QUEUE);
 	} else {
 		res = RL_UNAVAILABLE;
 		rl->pool = NULL;
@@ -458,7 +505,7 @@ enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
  * full, would deadlock against us pushing the body: drop the body then. */
 static bool should_drop_body(const struct rl_state *rl)
 {
-	return rl->resp_end || (rl->resp_head && rl->buffered >= HIGH_WATER);
+	return resp_over(rl) || (has_resp_head(rl) && rl->buffered >= HIGH_WATER);
 }
 
 enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len)
@@ -469,11 +516,12 @@ enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len)
 	pthread_mutex_lock(&p->lock);
 	while (*len > 0) {
 		struct rl_chan *ch = rl->chan;
-		if (rl->failed || rl->discard_body || rl->end_sent) {
+		if (rl->st.recv == RL_RECV_FAILED || rl->st.send == RL_SEND_DISCARD ||
+		    rl->st.send == RL_SEND_ENDED) {
 			*len = 0;
 			break;
 		}
-		if (!ch || !rl->head_sent) {
+		if (!ch || !head_sent(rl)) {
 			res = suspend(rl);
 			break;
 		}
@@ -488,7 +536,7 @@ enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len)
 			continue;
 		}
 		if (should_drop_body(rl)) {
-			rl->discard_body = true;
+			req_to(rl, RL_EV_DISCARD);
 			continue;
 		}
 		arm_out(ch);
@@ -505,13 +553,15 @@ enum rl_result relay_await_head(struct rl_state *rl)
 	enum rl_result res;
 
 	pthread_mutex_lock(&p->lock);
-	if (rl->failed) {
+	bool ended = rl->st.send == RL_SEND_ENDED;
+
+	if (rl->st.recv == RL_RECV_FAILED) {
 		res = RL_FAILED;
-	} else if (!rl->end_sent && (!rl->chan || !rl->head_sent)) {
+	} else if (!ended && (!rl->chan || !head_sent(rl))) {
 		res = suspend(rl);
-	} else if (!rl->end_sent && send_end(rl->chan, rl->discard_body) != 0) {
-		res = rl->failed ? RL_FAILED : suspend(rl);
-	} else if (rl->resp_head) {
+	} else if (!ended && send_end(rl->chan, rl->st.send == RL_SEND_DISCARD) != 0) {
+		res = rl->st.recv == RL_RECV_FAILED ? RL_FAILED : suspend(rl);
+	} else if (has_resp_head(rl)) {
 		res = RL_READY;
 	} else {
 		watch_peer(rl);
@@ -544,9 +594,9 @@ ssize_t relay_read(struct rl_state *rl, char *buf, size_t max)
 		if (rl->chan && rl->chan->in_paused && rl->buffered < LOW_WATER)
 			set_paused(rl->chan, false);
 		res = (ssize_t)n;
-	} else if (rl->failed || (rl->resp_end && rl->resp_error)) {
+	} else if (rl->st.recv == RL_RECV_FAILED || rl->st.recv == RL_RECV_END_ERROR) {
 		res = -2;
-	} else if (rl->resp_end) {
+	} else if (rl->st.recv == RL_RECV_END) {
 		res = -1;
 	} else {
 		watch_peer(rl); /* a handler that writes nothing for a while */
@@ -570,7 +620,7 @@ static void unqueue(struct rl_pool *p, struct rl_state *rl)
 			break;
 		}
 	}
-	rl->queued = false;
+	req_to(rl, RL_EV_UNQUEUE);
 }
 
 void relay_done(struct rl_state *rl)
@@ -584,7 +634,7 @@ void relay_done(struct rl_state *rl)
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
-	if (rl->queued)
+	if (rl->st.send == RL_SEND_QUEUED)
 		unqueue(p, rl);
 	ch = rl->chan;
 	if (ch) {
@@ -592,13 +642,11 @@ void relay_done(struct rl_state *rl)
 		rl->chan = NULL;
 		if (ch->in_paused)
 			set_paused(ch, false);
-		if (!ch->end_sent) {
-			if (!rl->head_sent) {
-				/* nothing reached the worker: the channel is clean */
-				ch->got_end = ch->end_sent = true;
-			} else if (send_end(ch, true) > 0) {
-				ch->pending_abort = true;
-			}
+		if (chan_open(ch)) {
+			if (!head_sent(rl)) /* nothing reached the worker: the channel is clean */
+				chan_to(ch, RL_CH_EV_UNUSED);
+			else /* when it would block, on_writable sends it */
+				send_end(ch, true);
 		} else {
 			/* the worker skips a late abort that comes after its answer */
 			tell_worker_client_left(rl, ch);
@@ -682,10 +730,11 @@ static int on_resp_head(struct rl_chan *ch, struct wire_frame *f)
 	struct wire_resp resp;
 	uint8_t *copy;
 
+	bool ends = f->flags & (W_RESP_END_TOO | W_RESP_INLINE);
+
 	if (decode_head(f, &copy, &resp) < 0)
 		return -1;
-	ch->got_end = f->flags & (W_RESP_END_TOO | W_RESP_INLINE);
-	if (!rl) { /* draining: nobody wants it */
+	if (!rl || rl->st.recv == RL_RECV_FAILED) { /* draining, or too late: nobody wants it */
 		free(resp.hdrs);
 		free(copy);
 		wire_close_fds(f);
@@ -699,11 +748,10 @@ static int on_resp_head(struct rl_chan *ch, struct wire_frame *f)
 			snprintf(rl->reason, sizeof(rl->reason), "%s", resp.reason);
 		if (resp.body && resp.body_len)
 			append_body(rl, ch, resp.body, resp.body_len);
-		rl->resp_head = true;
-		rl->resp_end = ch->got_end;
+		req_to(rl, ends ? RL_EV_RESP_HEAD_END : RL_EV_RESP_HEAD);
 		resume(rl);
 	}
-	if (ch->got_end)
+	if (ends)
 		maybe_release(ch);
 	return 0;
 }
@@ -726,10 +774,8 @@ static int on_resp_end(struct rl_chan *ch, struct wire_frame *f)
 
 	if (reqm_resp_end_decode(f, &reason, &error) < 0)
 		return -1;
-	ch->got_end = true;
-	if (rl) {
-		rl->resp_end = true;
-		rl->resp_error = error;
+	if (rl && rl->st.recv != RL_RECV_FAILED) {
+		req_to(rl, error ? RL_EV_RESP_END_ERROR : RL_EV_RESP_END);
 		if (reason && *reason && !rl->reason[0])
 			snprintf(rl->reason, sizeof(rl->reason), "%s", reason);
 		resume(rl);
@@ -742,27 +788,33 @@ static int on_resp_end(struct rl_chan *ch, struct wire_frame *f)
 static const uint16_t from_worker[] = { W_RESP_HEAD, W_RESP_BODY, W_RESP_END };
 static const struct peer_table worker_peer = PEER_TABLE("pool worker", from_worker);
 
-/* One frame from a worker; NULL, or how it broke the protocol. */
+/* What a frame of the worker's means to its channel's state. */
+static enum rl_chan_event chan_event(const struct wire_frame *f)
+{
+	if (f->type == W_RESP_HEAD)
+		return f->flags & (W_RESP_END_TOO | W_RESP_INLINE) ? RL_CH_EV_HEAD_END
+								   : RL_CH_EV_HEAD;
+	return f->type == W_RESP_BODY ? RL_CH_EV_BODY : RL_CH_EV_END;
+}
+
+/* One frame from a worker; NULL, or how it broke the protocol.  The
+ * channel's table says whether it may come now (nothing on an idle
+ * channel, one head, a body or an end only after it). */
 static const char *on_frame(struct rl_chan *ch, struct wire_frame *f)
 {
 	if (!peer_accepts(&worker_peer, f->type))
 		return "unexpected message";
-	if (!ch->busy || ch->got_end)
-		return "a message on an idle channel";
+	if (rl_chan_advance(&ch->state, chan_event(f)) < 0)
+		return "a message out of turn";
 	switch (f->type) {
 	case W_RESP_HEAD:
-		if (ch->got_head)
-			return "a second head";
-		ch->got_head = true;
 		return on_resp_head(ch, f) < 0 ? "malformed" : NULL;
 	case W_RESP_BODY:
-		if (!ch->got_head || reqm_resp_body_check(f) < 0)
-			return !ch->got_head ? "a body before the head" : "malformed";
+		if (reqm_resp_body_check(f) < 0)
+			return "malformed";
 		on_resp_body(ch, f);
 		return NULL;
 	default:
-		if (!ch->got_head)
-			return "an end before the head";
 		return on_resp_end(ch, f) < 0 ? "malformed" : NULL;
 	}
 }
@@ -775,7 +827,7 @@ static void on_readable(struct rl_chan *ch, bool hup)
 	struct wire_frame f;
 
 	pthread_mutex_lock(&p->lock);
-	for (int i = 0; i < FRAMES_PER_EVENT && !ch->dead; i++) {
+	for (int i = 0; i < FRAMES_PER_EVENT && ch->state != RL_CH_DEAD; i++) {
 		if (ch->in_paused && ch->req && !hup)
 			break;
 		int rc = wire_recv(ch->fd, ch->loop->buf, &f, MSG_DONTWAIT);
@@ -805,17 +857,17 @@ static void on_writable(struct rl_chan *ch)
 	struct rl_pool *p = ch->pool;
 
 	pthread_mutex_lock(&p->lock);
-	if (ch->dead) {
+	if (ch->state == RL_CH_DEAD) {
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
 	ch->out_armed = false;
 	update_events(ch);
-	if (ch->req && !ch->req->head_sent)
+	if (ch->req && ch->req->st.send == RL_SEND_BOUND)
 		send_head(ch);
-	else if (!ch->req && ch->pending_abort && !ch->end_sent)
+	else if (!ch->req && chan_open(ch)) /* the abort relay_done owes */
 		send_end(ch, true);
-	if (!ch->dead && ch->req)
+	if (ch->state != RL_CH_DEAD && ch->req)
 		resume(ch->req);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -909,7 +961,7 @@ static void retire_channels(uint32_t pool, uint32_t tag)
 		}
 		ch->retiring = true;
 		n++;
-		if (!ch->busy)
+		if (ch->state == RL_CH_FREE)
 			chan_close(ch); /* moves the last channel into slot i */
 		else
 			i++;
@@ -928,7 +980,7 @@ void relay_pool_load(unsigned pool, uint32_t *busy, uint32_t *queued)
 	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->nchans; i++)
-		*busy += p->chans[i]->busy;
+		*busy += chan_busy(p->chans[i]);
 	*queued = (uint32_t)p->qlen;
 	pthread_mutex_unlock(&p->lock);
 }
@@ -1031,7 +1083,7 @@ static void check_deadlines(void)
 		for (size_t k = 0; k < p->nchans; k++) {
 			struct rl_chan *ch = p->chans[k];
 			struct rl_state *rl = ch->req;
-			if (!rl || rl->resp_head || rl->failed || now < rl->deadline_ms)
+			if (!rl || rl->st.recv != RL_RECV_WAIT || now < rl->deadline_ms)
 				continue;
 			fail(rl, 504, "pool worker did not answer within request_timeout");
 		}

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "reqmsg.h"
+#include "rlstate.h"
 
 struct config;
 struct MHD_Connection;
@@ -55,16 +56,9 @@ struct rl_state {
 	struct rl_chan *chan;      /* bound channel, or NULL */
 	struct MHD_Connection *conn;
 	struct rl_state *qnext;    /* in the pool's wait queue */
-	bool queued;
-	bool suspended;
+	struct rl_proto st;        /* how far each side is (rlstate.h) */
+	bool suspended;            /* the libmicrohttpd connection is */
 	bool no_body;              /* the head says REQ_END_TOO */
-	bool head_sent;            /* REQ_HEAD is on the channel */
-	bool end_sent;             /* REQ_END or REQ_ABORT is on the channel */
-	bool discard_body;         /* the worker answered: drop the rest */
-	bool resp_head;            /* RESP_HEAD received */
-	bool resp_end;             /* RESP_END received */
-	bool resp_error;           /* worker reported failure after the head */
-	bool failed;               /* channel died or timed out */
 	int fail_status;           /* 502, 503 or 504 when failed before a head */
 	unsigned retry_after;      /* seconds, with 503 for a disabled pool */
 	uint64_t deadline_ms;
