@@ -9,9 +9,12 @@
  * Peers: what it accepts from each (anything else: logged, the peer dropped)
  *   the network  HTTP/1.1 (libmicrohttpd, then httpcheck.c's strict checks)
  *   supervisor   CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE, STATS_QUERY,
- *                LOGS (relay.c)
- *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c)
- *   PAM helper   AUTH_RESULT, answering its own ACCT and PASS (authq.c)  */
+ *                LOGS (relay.c, from_supervisor; dropping it: we exit)
+ *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c,
+ *                from_worker and the channel's state table; the channel
+ *                is closed)
+ *   PAM helper   AUTH_RESULT, answering its own ACCT and PASS (authq.c,
+ *                from_pamhelper; its socket is closed)  */
 #include "frontend.h"
 
 #include <arpa/inet.h>

@@ -2,7 +2,7 @@
  *
  *   free --bind--> busy: REQ_HEAD, REQ_BODY*, REQ_END|REQ_ABORT  (front end)
  *                        RESP_HEAD, RESP_BODY*, RESP_END         (worker)
- *        --both ends seen--> free
+ *        --both ends seen--> free          (the states and their tables: rlstate.h)
  *
  * If the request goes away first (client closed), the channel is
  * "draining": it sends REQ_ABORT and drops what the worker still sends

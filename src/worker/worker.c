@@ -5,10 +5,13 @@
  * response back.  A handler that crashes takes this process down, never
  * the front end or another pool; the supervisor starts a new worker.
  *
- * Peers: what it accepts from each (anything else: the front end's channel
- * dropped, as a protocol error)
- *   front end  REQ_HEAD, REQ_BODY, REQ_END, REQ_ABORT on each channel
- *   spawner    SPAWN_STARTED, SPAWN_FAILED, SPAWN_EXITED on a reply socket
+ * Peers: what it accepts from each (the tables from_frontend here and
+ * answer_types, exit_types in spawner.c)
+ *   front end  REQ_HEAD, REQ_BODY, REQ_END, REQ_ABORT on each channel;
+ *              anything else, or one out of turn: logged, and the worker
+ *              exits (it drops the front end, its one peer on every channel)
+ *   spawner    SPAWN_STARTED, SPAWN_FAILED, SPAWN_EXITED on a reply socket;
+ *              anything else: logged, the spawn fails
  * It sends the supervisor READY, the front end RESP_*, the spawner SPAWN
  * and SPAWN_KILL.  */
 #include "worker.h"
