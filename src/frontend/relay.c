@@ -842,7 +842,8 @@ static void on_readable(struct rl_chan *ch, bool hup)
 		if (bad) {
 			char name[48];
 			log_msg(LOG_ERR, "pool %s: the worker broke the protocol: %s %s; dropping "
-				"its channel", p->name, bad, peer_type_name(f.type, name, sizeof(name)));
+				"its channel", p->name, bad,
+				peer_type_name(f.type, name, sizeof(name)));
 			wire_close_fds(&f);
 			chan_dead(ch, "pool worker broke the protocol");
 			break;

@@ -161,7 +161,8 @@ int reqm_resp_head_decode(const struct wire_frame *f, struct wire_resp *resp)
 		return -1;
 	if (wire_resp_decode(f->payload, f->len, resp) < 0)
 		return -1;
-	if (inline_body != (resp->body != NULL) || (inline_body && resp->length != resp->body_len) ||
+	if (inline_body != (resp->body != NULL) ||
+	    (inline_body && resp->length != resp->body_len) ||
 	    (has_fd && resp->length == WIRE_LEN_UNKNOWN)) {
 		free(resp->hdrs);
 		resp->hdrs = NULL;
