@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "idgate/module.h"
+
 static void oom(void)
 {
 	static const char msg[] = "idgated: out of memory\n";
@@ -155,8 +157,12 @@ int set_nonblock(int fd, bool on)
 
 const char *idg_level_name(int level)
 {
-	static const char *const names[] = { "anonymous", "identification", "impersonation",
-					     "delegation" };
+	static const char *const names[] = {
+		[IDG_LEVEL_ANONYMOUS] = "anonymous",
+		[IDG_LEVEL_IDENTIFICATION] = "identification",
+		[IDG_LEVEL_IMPERSONATION] = "impersonation",
+		[IDG_LEVEL_DELEGATION] = "delegation",
+	};
 
 	return level >= 0 && level < (int)ARRAY_SIZE(names) ? names[level] : NULL;
 }

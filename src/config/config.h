@@ -195,9 +195,9 @@ static inline bool vdir_takes_delegated(const struct vdir_conf *v, bool imperson
 static inline bool vdir_takes_credentials(const struct vdir_conf *v, int level,
 					  bool impersonated)
 {
-	if (level == 3 /* IDG_LEVEL_DELEGATION */ && vdir_takes_delegated(v, impersonated))
+	if (level == IDG_LEVEL_DELEGATION && vdir_takes_delegated(v, impersonated))
 		return true;
-	return v->module_s4u && level >= 2 /* IDG_LEVEL_IMPERSONATION */;
+	return v->module_s4u && level >= IDG_LEVEL_IMPERSONATION;
 }
 
 /* The front end's event loops ([server] threads, or one per CPU), and the

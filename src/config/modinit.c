@@ -23,12 +23,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chkmsg.h"
 #include "config.h"
 #include "confine.h"
 #include "diag.h"
 #include "iddrop.h"
 #include "log.h"
 #include "modload.h"
+#include "peers.h"
 #include "privsep.h"
 #include "units.h"
 #include "util.h"
@@ -36,8 +38,6 @@
 
 #define CHECK_TIMEOUT_MS 30000 /* for the init() calls of one pool */
 #define CHECK_MAX_ERRORS 64    /* reported by one init() */
-#define CHK_CREDS 0x1u         /* W_CHK_DONE flags: what init() asked for */
-#define CHK_S4U 0x2u
 
 struct init_ctx {
 	struct idg_init pub; /* first: modules get &pub */
@@ -126,10 +126,10 @@ static void op_error(const struct idg_init *ini, const char *key, const char *fm
 		free(text);
 		return;
 	}
+	struct chkm_error m = { .vdir = x->v->index, .key = key, .message = msg };
+
 	wb_init(&b);
-	wb_u32(&b, x->v->index);
-	wb_str(&b, key);
-	wb_str(&b, msg);
+	chkm_error_encode(&b, &m);
 	send_wbuf(x->sock, W_CHK_ERROR, &b);
 }
 
@@ -242,17 +242,18 @@ static void check_vdir(const struct config *c, const struct vdir_conf *v, int so
 	int rc;
 
 	wb_init(&b);
-	wb_u32(&b, v->index);
+	chkm_begin_encode(&b, v->index);
 	send_wbuf(sock, W_CHK_BEGIN, &b);
 	x.sock = sock;
 	rc = run_init(&x, &ctx);
 	if (rc == 0 && v->module->desc->cleanup)
 		v->module->desc->cleanup(ctx);
+	struct chkm_done m = { .vdir = v->index, .passed = rc == 0, .target = x.s4u_target,
+			       .flags = (x.wants_creds ? CHK_CREDS : 0) |
+					(x.wants_s4u ? CHK_S4U : 0) };
+
 	wb_init(&b);
-	wb_u32(&b, v->index);
-	wb_u32(&b, rc == 0);
-	wb_u32(&b, (x.wants_creds ? CHK_CREDS : 0) | (x.wants_s4u ? CHK_S4U : 0));
-	wb_str(&b, x.s4u_target);
+	chkm_done_encode(&b, &m);
 	send_wbuf(sock, W_CHK_DONE, &b);
 }
 
@@ -287,7 +288,7 @@ __attribute__((noreturn)) static void check_child(const struct config *c,
 	log_set_role(role);
 	if (become_pool(pool, err, sizeof(err)) < 0) {
 		wb_init(&b);
-		wb_str(&b, err);
+		chkm_failed_encode(&b, err);
 		send_wbuf(sock, W_CHK_FAILED, &b);
 		_exit(1);
 	}
@@ -322,6 +323,7 @@ struct watch {
 	size_t ndone, nvdirs;
 	bool failed;       /* some init() failed (and said why) */
 	const char *broken; /* the child broke the protocol: why */
+	char why[80];       /* (the text broken may point to) */
 };
 
 static void report_text(struct reports *rs, unsigned vdir, int line, char *text)
@@ -364,59 +366,46 @@ static char *printable(const char *s)
 	return t;
 }
 
-static int on_begin(struct watch *w, struct rbuf *r)
+static int on_begin(struct watch *w, const struct wire_frame *f)
 {
-	uint32_t i = rb_u32(r);
+	uint32_t i;
 
-	if (r->bad || r->left || w->current >= 0 || (int64_t)i <= (int64_t)w->last ||
-	    i >= w->c->nvdirs || !checked_here(&w->c->vdirs[i], w->pool))
+	if (chkm_begin_decode(f, (uint32_t)w->c->nvdirs, &i) < 0 || w->current >= 0 ||
+	    (int64_t)i <= (int64_t)w->last || !checked_here(&w->c->vdirs[i], w->pool))
 		return broken(w, "an init() out of turn");
 	w->current = w->last = (int)i;
 	w->nerrors = 0;
 	return 0;
 }
 
-static int on_error(struct watch *w, struct rbuf *r)
+static int on_error(struct watch *w, const struct wire_frame *f)
 {
-	uint32_t i = rb_u32(r);
-	const char *key = rb_str(r), *msg = rb_str(r);
+	struct chkm_error m;
 	char *text;
 
-	if (r->bad || r->left || !msg || w->current < 0 || i != (uint32_t)w->current)
+	if (chkm_error_decode(f, (uint32_t)w->c->nvdirs, &m) < 0 || w->current < 0 ||
+	    m.vdir != (uint32_t)w->current)
 		return broken(w, "a malformed error");
-	if (key && !module_key(w->c->vdirs[i].module, key))
+	if (m.key && !module_key(w->c->vdirs[m.vdir].module, m.key))
 		return broken(w, "an error about a key the module does not have");
 	if (++w->nerrors > CHECK_MAX_ERRORS)
 		return broken(w, "too many errors");
-	text = printable(msg);
-	watch_report(w, key, text);
+	text = printable(m.message);
+	watch_report(w, m.key, text);
 	free(text);
 	return 0;
 }
 
-/* An S4U2Proxy target: a GSS name of printable ASCII, none without s4u */
-static bool target_ok(const char *t, bool s4u)
+static int on_done(struct watch *w, const struct wire_frame *f)
 {
-	if (!s4u)
-		return !*t;
-	if (!*t || strlen(t) > 255)
-		return false;
-	for (const char *p = t; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
-			return false;
-	return true;
-}
+	struct chkm_done m;
 
-static int on_done(struct watch *w, struct rbuf *r)
-{
-	uint32_t i = rb_u32(r), ok = rb_u32(r), flags = rb_u32(r);
-	const char *target = rb_str(r);
-
-	if (r->bad || r->left || w->current < 0 || i != (uint32_t)w->current || ok > 1 ||
-	    (flags & ~(CHK_CREDS | CHK_S4U)) || !target || !target_ok(target, flags & CHK_S4U))
+	if (chkm_done_decode(f, (uint32_t)w->c->nvdirs, &m) < 0 || w->current < 0 ||
+	    m.vdir != (uint32_t)w->current)
 		return broken(w, "a malformed verdict");
-	if (ok && w->nerrors == 0)
-		record_wishes(&w->c->vdirs[i], flags & CHK_CREDS, flags & CHK_S4U, target);
+	if (m.passed && w->nerrors == 0)
+		record_wishes(&w->c->vdirs[m.vdir], m.flags & CHK_CREDS, m.flags & CHK_S4U,
+			      m.target);
 	else if (w->nerrors == 0)
 		watch_report(w, NULL, "init failed");
 	else
@@ -426,12 +415,12 @@ static int on_done(struct watch *w, struct rbuf *r)
 	return 0;
 }
 
-static int on_failed(struct watch *w, struct rbuf *r)
+static int on_failed(struct watch *w, const struct wire_frame *f)
 {
-	const char *msg = rb_str(r);
+	const char *msg;
 	char *text;
 
-	if (r->bad || r->left || !msg || w->current >= 0)
+	if (chkm_failed_decode(f, &msg) < 0 || w->current >= 0)
 		return broken(w, "a malformed failure");
 	text = printable(msg);
 	watch_report(w, NULL, text);
@@ -440,22 +429,28 @@ static int on_failed(struct watch *w, struct rbuf *r)
 	return 0;
 }
 
+/* What a check child may send its parent: nothing else is looked at. */
+static const uint16_t from_check[] = { W_CHK_BEGIN, W_CHK_ERROR, W_CHK_DONE, W_CHK_FAILED };
+static const struct peer_table check_peer = PEER_TABLE("module check", from_check);
+
 static int on_frame(struct watch *w, const struct wire_frame *f)
 {
-	struct rbuf r;
+	char name[48];
 
-	rb_init(&r, f->payload, f->len);
+	if (!peer_accepts(&check_peer, f->type)) {
+		snprintf(w->why, sizeof(w->why), "an unexpected message %s",
+			 peer_type_name(f->type, name, sizeof(name)));
+		return broken(w, w->why);
+	}
 	switch (f->type) {
 	case W_CHK_BEGIN:
-		return on_begin(w, &r);
+		return on_begin(w, f);
 	case W_CHK_ERROR:
-		return on_error(w, &r);
+		return on_error(w, f);
 	case W_CHK_DONE:
-		return on_done(w, &r);
-	case W_CHK_FAILED:
-		return on_failed(w, &r);
+		return on_done(w, f);
 	default:
-		return broken(w, "an unknown message");
+		return on_failed(w, f);
 	}
 }
 

@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authmsg.h"
 #include "log.h"
+#include "peers.h"
 #include "relay.h"
 #include "util.h"
 #include "wire.h"
@@ -90,21 +92,18 @@ void authq_set_socket(int fd)
 
 int authq_ask(struct authq_wait *w, const char *user, const char *rhost, const char *password)
 {
+	struct authm_question q = { .op = password ? W_AUTH_PASS : W_AUTH_ACCT, .user = user,
+				    .rhost = rhost, .password = password };
 	struct wbuf b;
 	int rc = -1;
 
 	wb_init(&b);
 	pthread_mutex_lock(&lock);
-	w->tag = next_tag++;
+	w->tag = q.tag = next_tag++;
 	w->answered = false;
-	wb_u64(&b, w->tag);
-	wb_str(&b, user);
-	wb_str(&b, rhost);
-	if (password)
-		wb_str(&b, password);
+	authm_question_encode(&b, &q);
 	if (sock >= 0 && !b.overflow &&
-	    wire_send(sock, password ? W_AUTH_PASS : W_AUTH_ACCT, 0, b.p, b.len, NULL, 0,
-		      MSG_DONTWAIT) == 0) {
+	    wire_send(sock, q.op, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) == 0) {
 		w->pending = true;
 		w->next = pending;
 		pending = w;
@@ -228,28 +227,43 @@ int authq_hold(struct authq_wait *w, unsigned delay_ms)
 	return 0;
 }
 
-static void on_answer(const struct wire_frame *f)
-{
-	struct rbuf r;
-	uint64_t tag;
-	uint32_t code;
-	const char *msg;
+static const uint16_t from_pamhelper[] = { W_AUTH_RESULT };
+static const struct peer_table pamhelper_peer = PEER_TABLE("PAM helper", from_pamhelper);
 
-	rb_init(&r, f->payload, f->len);
-	tag = rb_u64(&r);
-	code = rb_u32(&r);
-	msg = rb_str(&r);
-	if (f->type != W_AUTH_RESULT || r.bad || r.left || !msg) {
-		log_msg(LOG_ERR, "malformed answer from the PAM helper");
-		return;
+/* An answer; -1 if the helper broke the protocol. */
+static int on_answer(const struct wire_frame *f)
+{
+	struct authm_result m;
+	char name[48];
+
+	if (!peer_accepts(&pamhelper_peer, f->type)) {
+		log_msg(LOG_ERR, "the PAM helper broke the protocol: unexpected message %s; "
+			"dropping it", peer_type_name(f->type, name, sizeof(name)));
+		return -1;
+	}
+	if (authm_result_decode(f, &m) < 0) {
+		log_msg(LOG_ERR, "the PAM helper broke the protocol: a malformed answer; "
+			"dropping it");
+		return -1;
 	}
 	for (struct authq_wait *w = pending; w; w = w->next) {
-		if (w->tag == tag) {
+		if (w->tag == m.tag) {
 			unlink_wait(&pending, w);
-			finish(w, (int)code, msg);
-			return;
+			finish(w, m.code, m.message);
+			break;
 		}
 	}
+	return 0;
+}
+
+/* The helper is gone or dropped: every question waiting fails; the
+ * supervisor starts a new helper and sends its socket. */
+static void lose_helper(void)
+{
+	if (sock >= 0)
+		close(sock);
+	sock = -1;
+	fail_all();
 }
 
 void authq_on_readable(void)
@@ -263,14 +277,15 @@ void authq_on_readable(void)
 			break;
 		if (rc <= 0) {
 			log_msg(LOG_ERR, "PAM helper connection lost");
-			if (sock >= 0)
-				close(sock);
-			sock = -1;
-			fail_all();
+			lose_helper();
 			break;
 		}
+		rc = on_answer(&f);
 		wire_close_fds(&f);
-		on_answer(&f);
+		if (rc < 0) {
+			lose_helper();
+			break;
+		}
 	}
 	pthread_mutex_unlock(&lock);
 	wake_loops();

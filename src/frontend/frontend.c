@@ -9,9 +9,12 @@
  * Peers: what it accepts from each (anything else: logged, the peer dropped)
  *   the network  HTTP/1.1 (libmicrohttpd, then httpcheck.c's strict checks)
  *   supervisor   CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE, STATS_QUERY,
- *                LOGS (relay.c)
- *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c)
- *   PAM helper   AUTH_RESULT, answering its own ACCT and PASS (authq.c)  */
+ *                LOGS (relay.c, from_supervisor; dropping it: we exit)
+ *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c,
+ *                from_worker and the channel's state table; the channel
+ *                is closed)
+ *   PAM helper   AUTH_RESULT, answering its own ACCT and PASS (authq.c,
+ *                from_pamhelper; its socket is closed)  */
 #include "frontend.h"
 
 #include <arpa/inet.h>
@@ -38,6 +41,7 @@
 #include "auth.h"
 #include "authq.h"
 #include "config.h"
+#include "ctlmsg.h"
 #include "cpu.h"
 #include "httpcheck.h"
 #include "httputil.h"
@@ -55,6 +59,7 @@
 #include "rundir.h"
 #include "uri.h"
 #include "util.h"
+#include "reqmsg.h"
 #include "wire.h"
 
 #define MAX_LISTENERS 64
@@ -992,70 +997,50 @@ static void *loop_thread(void *arg)
 /* The supervisor's questions, on loop 0: answered at once, without a lock
  * an HTTP thread could hold for long (relay_pool_load takes each pool's
  * lock briefly). */
-static void answer_stats(int ctl, const struct wire_frame *f)
+static int answer_stats(int ctl, const struct wire_frame *f)
 {
-	struct rbuf r;
+	struct ctlm_pool_load *load;
 	struct wbuf b;
-	uint32_t tag, busy, queued;
+	uint32_t tag;
 
-	rb_init(&r, f->payload, f->len);
-	tag = rb_u32(&r);
-	if (r.bad || r.left)
-		return;
-	wb_init(&b);
-	wb_u32(&b, tag);
-	wb_u32(&b, (uint32_t)FE.c->npools);
+	if (ctlm_stats_query_decode(f, &tag) < 0)
+		return -1;
+	load = xcalloc(FE.c->npools + 1, sizeof(*load));
 	for (unsigned i = 0; i < FE.c->npools; i++) {
-		relay_pool_load(i, &busy, &queued);
-		wb_u64(&b, metrics_pool_requests(i));
-		wb_u32(&b, busy);
-		wb_u32(&b, queued);
+		relay_pool_load(i, &load[i].busy, &load[i].queued);
+		load[i].requests = metrics_pool_requests(i);
 	}
+	wb_init(&b);
+	ctlm_stats_encode(&b, tag, load, (uint32_t)FE.c->npools);
+	free(load);
 	if (b.overflow || wire_send(ctl, W_CTL_STATS, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) < 0)
 		log_msg(LOG_WARNING, "cannot answer the supervisor's counter query: %s",
 			b.overflow ? "too many pools" : strerror(errno));
 	wb_free(&b);
+	return 0;
 }
 
 /* The log files opened anew after a rotation (W_CTL_LOGS): our
  * descriptors refer to them from now on; a line being written ends in
  * the old file.  The frame's descriptors are closed by the caller. */
-static void take_new_logs(const struct wire_frame *f)
+static int take_new_logs(const struct wire_frame *f)
 {
-	struct rbuf r;
 	uint32_t which;
 	size_t k = 0;
 
-	rb_init(&r, f->payload, f->len);
-	which = rb_u32(&r);
-	if (r.bad || r.left || (which & ~(W_LOG_AUDIT | W_LOG_ACCESS)) ||
-	    f->nfds != (size_t)__builtin_popcount(which)) {
-		log_msg(LOG_ERR, "malformed log files message from the supervisor");
-		return;
-	}
+	if (ctlm_logs_decode(f, &which) < 0)
+		return -1;
 	if ((which & W_LOG_AUDIT) && audit_reopen(f->fds[k++]) < 0)
 		log_msg(LOG_ERR, "audit log: cannot take the new file: %m");
 	if ((which & W_LOG_ACCESS) && access_log_reopen(f->fds[k++]) < 0)
 		log_msg(LOG_ERR, "access log: cannot take the new file: %m");
+	return 0;
 }
 
-static void on_supervisor_message(int ctl, const struct wire_frame *f)
+/* The relay's table let only these through (relay.c, from_supervisor). */
+static int on_supervisor_message(int ctl, const struct wire_frame *f)
 {
-	struct rbuf r;
-
-	if (f->type == W_CTL_STATS_QUERY) {
-		answer_stats(ctl, f);
-	} else if (f->type == W_CTL_LOGS) {
-		take_new_logs(f);
-	} else if (f->type == W_CTL_POOL_STATE) {
-		rb_init(&r, f->payload, f->len);
-		uint32_t pool = rb_u32(&r);
-		rb_u32(&r);
-		uint32_t state = rb_u32(&r);
-		uint64_t restarts = rb_u64(&r);
-		if (!r.bad && !r.left)
-			metrics_pool_state(pool, state, restarts);
-	}
+	return f->type == W_CTL_STATS_QUERY ? answer_stats(ctl, f) : take_new_logs(f);
 }
 
 static void render_metrics(struct sbuf *out)
@@ -1179,7 +1164,7 @@ void frontend_main(struct fe_args *a)
 	start_loops(a);
 	if (a->admin_fd >= 0 && !(FE.admin = admin_start(a->admin_fd, render_metrics)))
 		die("cannot serve admin_listen %s", c->server.admin_listen.text);
-	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
+	if (ctlm_send_ready(a->ctl) < 0)
 		die("cannot report readiness: %m");
 	log_msg(LOG_INFO, "serving as uid %u with %u event loops", (unsigned)geteuid(), FE.nloops);
 	for (;;) {

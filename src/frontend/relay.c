@@ -2,7 +2,7 @@
  *
  *   free --bind--> busy: REQ_HEAD, REQ_BODY*, REQ_END|REQ_ABORT  (front end)
  *                        RESP_HEAD, RESP_BODY*, RESP_END         (worker)
- *        --both ends seen--> free
+ *        --both ends seen--> free          (the states and their tables: rlstate.h)
  *
  * If the request goes away first (client closed), the channel is
  * "draining": it sends REQ_ABORT and drops what the worker still sends
@@ -24,8 +24,12 @@
 
 #include "authq.h"
 #include "config.h"
+#include "ctlmsg.h"
 #include "ctlproto.h"
 #include "log.h"
+#include "metrics.h"
+#include "peers.h"
+#include "rlstate.h"
 #include "util.h"
 
 #define HIGH_WATER (256u * 1024u) /* stop reading a worker beyond this */
@@ -46,11 +50,10 @@ struct rl_chan {
 	struct rl_loop *loop; /* whose epoll watches it */
 	struct rl_state *req;
 	struct rl_chan *next_free;   /* free list, or graveyard once dead */
-	bool busy, dead;
+	enum rl_chan_state state;    /* the exchange on it (rlstate.h) */
 	bool retiring;       /* its worker was recycled or stopped: close when free */
 	uint32_t tag;        /* which worker of the pool (W_CTL_CHANNELS) */
-	bool got_head, got_end, end_sent, pending_abort;
-	bool out_armed, in_paused;
+	bool out_armed, in_paused; /* epoll interest, not protocol state */
 };
 
 struct rl_pool {
@@ -93,6 +96,53 @@ static struct {
 
 static __thread struct rl_loop *cur_loop;
 
+/* ---------------------------------------------------------------- states */
+
+/* A transition of ours the table refuses is a bug here, not the worker's
+ * (its frames are checked against the table in on_frame): said loudly. */
+static void req_to(struct rl_state *rl, enum rl_event ev)
+{
+	if (rl_advance(&rl->st, ev) < 0)
+		log_msg(LOG_ERR, "relay: request event %d refused in state %d/%d", (int)ev,
+			(int)rl->st.send, (int)rl->st.recv);
+}
+
+static void chan_to(struct rl_chan *ch, enum rl_chan_event ev)
+{
+	if (rl_chan_advance(&ch->state, ev) < 0)
+		log_msg(LOG_ERR, "relay: channel event %d refused in state %d", (int)ev,
+			(int)ch->state);
+}
+
+/* A request is on it (or its exchange is not over). */
+static bool chan_busy(const struct rl_chan *ch)
+{
+	return ch->state != RL_CH_FREE && ch->state != RL_CH_DEAD;
+}
+
+/* Busy, and our REQ_END or REQ_ABORT has not gone out. */
+static bool chan_open(const struct rl_chan *ch)
+{
+	return ch->state == RL_CH_OPEN_WAIT || ch->state == RL_CH_OPEN_HEAD ||
+	       ch->state == RL_CH_OPEN_DONE;
+}
+
+static bool head_sent(const struct rl_state *rl)
+{
+	return rl->st.send >= RL_SEND_BODY;
+}
+
+static bool has_resp_head(const struct rl_state *rl)
+{
+	return rl->st.recv == RL_RECV_HEAD || rl->st.recv == RL_RECV_END ||
+	       rl->st.recv == RL_RECV_END_ERROR;
+}
+
+static bool resp_over(const struct rl_state *rl)
+{
+	return rl->st.recv == RL_RECV_END || rl->st.recv == RL_RECV_END_ERROR;
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 static void resume(struct rl_state *rl)
@@ -114,7 +164,8 @@ static enum rl_result suspend(struct rl_state *rl)
  * still works, and the client is gone.  Best effort, once.  Pool locked. */
 static void tell_worker_client_left(struct rl_state *rl, struct rl_chan *ch)
 {
-	if (rl->late_abort || !ch || ch->dead || !ch->end_sent || ch->got_end)
+	if (rl->late_abort || !ch ||
+	    (ch->state != RL_CH_ENDED_WAIT && ch->state != RL_CH_ENDED_HEAD))
 		return;
 	rl->late_abort = true;
 	wire_send(ch->fd, W_REQ_ABORT, 0, NULL, 0, NULL, 0, MSG_DONTWAIT);
@@ -165,7 +216,7 @@ static void update_events(struct rl_chan *ch)
 {
 	struct epoll_event ev = { .data.ptr = ch };
 
-	if (ch->dead)
+	if (ch->state == RL_CH_DEAD)
 		return;
 	if (!ch->in_paused)
 		ev.events |= EPOLLIN;
@@ -193,7 +244,7 @@ static void set_paused(struct rl_chan *ch, bool paused)
 
 static void fail(struct rl_state *rl, int status, const char *reason)
 {
-	rl->failed = true;
+	req_to(rl, RL_EV_FAIL);
 	rl->fail_status = status;
 	if (!rl->reason[0])
 		snprintf(rl->reason, sizeof(rl->reason), "%s", reason);
@@ -243,7 +294,7 @@ static struct rl_chan *pop_free(struct rl_pool *p)
 
 /* Dead channels are unlinked at once but freed only by the relay thread
  * between two epoll batches: an event already fetched, or a caller up the
- * stack, may still hold the pointer (and sees ch->dead). */
+ * stack, may still hold the pointer (and sees it is dead). */
 static void unlink_chan(struct rl_pool *p, struct rl_chan *ch)
 {
 	struct rl_chan **pp = &p->free_heads[ch->loop->index];
@@ -287,7 +338,7 @@ static void reap_graveyards(struct rl_loop *l)
  * Pool locked. */
 static void chan_close(struct rl_chan *ch)
 {
-	ch->dead = true;
+	chan_to(ch, RL_CH_EV_DIE);
 	epoll_ctl(ch->loop->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
 	close(ch->fd);
 	ch->req = NULL;
@@ -300,7 +351,7 @@ static void chan_dead(struct rl_chan *ch, const char *why)
 	struct rl_pool *p = ch->pool;
 	struct rl_state *rl = ch->req;
 
-	if (ch->dead)
+	if (ch->state == RL_CH_DEAD)
 		return;
 	chan_close(ch);
 	if (rl) {
@@ -332,18 +383,18 @@ static void send_head(struct rl_chan *ch)
 			chan_dead(ch, "pool worker closed the channel");
 		return;
 	}
-	rl->head_sent = true;
+	req_to(rl, rl->no_body ? RL_EV_HEAD_SENT_ALL : RL_EV_HEAD_SENT);
 	if (rl->no_body) /* the head was the whole request */
-		rl->end_sent = ch->end_sent = true;
+		chan_to(ch, RL_CH_EV_END_SENT);
 	free_head(rl);
 }
 
 static void bind_chan(struct rl_chan *ch, struct rl_state *rl)
 {
-	ch->busy = true;
+	chan_to(ch, RL_CH_EV_BIND);
 	ch->req = rl;
-	ch->got_head = ch->got_end = ch->end_sent = ch->pending_abort = false;
 	rl->chan = ch;
+	req_to(rl, RL_EV_BIND);
 	send_head(ch);
 }
 
@@ -357,7 +408,6 @@ static void serve_queue(struct rl_pool *p)
 		if (!p->q_head)
 			p->q_tail = NULL;
 		p->qlen--;
-		rl->queued = false;
 		rl->qnext = NULL;
 		bind_chan(ch, rl);
 		resume(rl);
@@ -367,12 +417,12 @@ static void serve_queue(struct rl_pool *p)
 /* Both ends of the exchange seen: the channel can serve the next request. */
 static void maybe_release(struct rl_chan *ch)
 {
-	if (ch->dead || !ch->busy || !ch->got_end || !ch->end_sent)
+	if (ch->state != RL_CH_DONE)
 		return;
 	if (ch->req)
 		ch->req->chan = NULL;
 	ch->req = NULL;
-	ch->busy = false;
+	chan_to(ch, RL_CH_EV_RELEASE);
 	if (ch->retiring) { /* its worker was replaced: it ends when its channels do */
 		chan_close(ch);
 		return;
@@ -396,9 +446,9 @@ static int send_end(struct rl_chan *ch, bool abort)
 		chan_dead(ch, "pool worker closed the channel");
 		return -1;
 	}
-	ch->end_sent = true;
+	chan_to(ch, RL_CH_EV_END_SENT);
 	if (ch->req)
-		ch->req->end_sent = true;
+		req_to(ch->req, RL_EV_END_SENT);
 	maybe_release(ch);
 	return 0;
 }
@@ -440,7 +490,7 @@ enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
 			p->q_head = rl;
 		p->q_tail = rl;
 		p->qlen++;
-		rl->queued = true;
+		req_to(rl, RL_EV_QUEUE);
 	} else {
 		res = RL_UNAVAILABLE;
 		rl->pool = NULL;
@@ -455,7 +505,7 @@ enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
  * full, would deadlock against us pushing the body: drop the body then. */
 static bool should_drop_body(const struct rl_state *rl)
 {
-	return rl->resp_end || (rl->resp_head && rl->buffered >= HIGH_WATER);
+	return resp_over(rl) || (has_resp_head(rl) && rl->buffered >= HIGH_WATER);
 }
 
 enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len)
@@ -466,11 +516,12 @@ enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len)
 	pthread_mutex_lock(&p->lock);
 	while (*len > 0) {
 		struct rl_chan *ch = rl->chan;
-		if (rl->failed || rl->discard_body || rl->end_sent) {
+		if (rl->st.recv == RL_RECV_FAILED || rl->st.send == RL_SEND_DISCARD ||
+		    rl->st.send == RL_SEND_ENDED) {
 			*len = 0;
 			break;
 		}
-		if (!ch || !rl->head_sent) {
+		if (!ch || !head_sent(rl)) {
 			res = suspend(rl);
 			break;
 		}
@@ -485,7 +536,7 @@ enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len)
 			continue;
 		}
 		if (should_drop_body(rl)) {
-			rl->discard_body = true;
+			req_to(rl, RL_EV_DISCARD);
 			continue;
 		}
 		arm_out(ch);
@@ -502,13 +553,15 @@ enum rl_result relay_await_head(struct rl_state *rl)
 	enum rl_result res;
 
 	pthread_mutex_lock(&p->lock);
-	if (rl->failed) {
+	bool ended = rl->st.send == RL_SEND_ENDED;
+
+	if (rl->st.recv == RL_RECV_FAILED) {
 		res = RL_FAILED;
-	} else if (!rl->end_sent && (!rl->chan || !rl->head_sent)) {
+	} else if (!ended && (!rl->chan || !head_sent(rl))) {
 		res = suspend(rl);
-	} else if (!rl->end_sent && send_end(rl->chan, rl->discard_body) != 0) {
-		res = rl->failed ? RL_FAILED : suspend(rl);
-	} else if (rl->resp_head) {
+	} else if (!ended && send_end(rl->chan, rl->st.send == RL_SEND_DISCARD) != 0) {
+		res = rl->st.recv == RL_RECV_FAILED ? RL_FAILED : suspend(rl);
+	} else if (has_resp_head(rl)) {
 		res = RL_READY;
 	} else {
 		watch_peer(rl);
@@ -541,9 +594,9 @@ ssize_t relay_read(struct rl_state *rl, char *buf, size_t max)
 		if (rl->chan && rl->chan->in_paused && rl->buffered < LOW_WATER)
 			set_paused(rl->chan, false);
 		res = (ssize_t)n;
-	} else if (rl->failed || (rl->resp_end && rl->resp_error)) {
+	} else if (rl->st.recv == RL_RECV_FAILED || rl->st.recv == RL_RECV_END_ERROR) {
 		res = -2;
-	} else if (rl->resp_end) {
+	} else if (rl->st.recv == RL_RECV_END) {
 		res = -1;
 	} else {
 		watch_peer(rl); /* a handler that writes nothing for a while */
@@ -567,7 +620,7 @@ static void unqueue(struct rl_pool *p, struct rl_state *rl)
 			break;
 		}
 	}
-	rl->queued = false;
+	req_to(rl, RL_EV_UNQUEUE);
 }
 
 void relay_done(struct rl_state *rl)
@@ -581,7 +634,7 @@ void relay_done(struct rl_state *rl)
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
-	if (rl->queued)
+	if (rl->st.send == RL_SEND_QUEUED)
 		unqueue(p, rl);
 	ch = rl->chan;
 	if (ch) {
@@ -589,13 +642,11 @@ void relay_done(struct rl_state *rl)
 		rl->chan = NULL;
 		if (ch->in_paused)
 			set_paused(ch, false);
-		if (!ch->end_sent) {
-			if (!rl->head_sent) {
-				/* nothing reached the worker: the channel is clean */
-				ch->got_end = ch->end_sent = true;
-			} else if (send_end(ch, true) > 0) {
-				ch->pending_abort = true;
-			}
+		if (chan_open(ch)) {
+			if (!head_sent(rl)) /* nothing reached the worker: the channel is clean */
+				chan_to(ch, RL_CH_EV_UNUSED);
+			else /* when it would block, on_writable sends it */
+				send_end(ch, true);
 		} else {
 			/* the worker skips a late abort that comes after its answer */
 			tell_worker_client_left(rl, ch);
@@ -651,20 +702,21 @@ static void append_body(struct rl_state *rl, struct rl_chan *ch, const void *p, 
 		set_paused(ch, true);
 }
 
-/* Check a RESP_HEAD and decode it into a copy of its payload.  -1 if the
- * worker broke the protocol. */
+/* Decode a RESP_HEAD into a copy of its payload (the loop's buffer is
+ * reused), and check the file it may come with.  -1 if the worker broke
+ * the protocol. */
 static int decode_head(const struct wire_frame *f, uint8_t **copy, struct wire_resp *resp)
 {
-	bool has_fd = f->flags & W_RESP_FD, inline_body = f->flags & W_RESP_INLINE;
+	struct wire_frame c = *f;
 
-	if ((has_fd && f->nfds != 1) || (!has_fd && f->nfds != 0) || (has_fd && inline_body) ||
-	    (f->flags & ~(W_RESP_FD | W_RESP_END_TOO | W_RESP_INLINE)))
-		return -1;
 	*copy = xmalloc(f->len ? f->len : 1);
 	memcpy(*copy, f->payload, f->len);
-	if (wire_resp_decode(*copy, f->len, resp) < 0 ||
-	    (has_fd && !fd_response_ok(f->fds[0], resp)) || inline_body != (resp->body != NULL) ||
-	    (inline_body && resp->length != resp->body_len)) {
+	c.payload = *copy;
+	if (reqm_resp_head_decode(&c, resp) < 0) {
+		free(*copy);
+		return -1;
+	}
+	if ((f->flags & W_RESP_FD) && !fd_response_ok(f->fds[0], resp)) {
 		free(resp->hdrs);
 		free(*copy);
 		return -1;
@@ -678,10 +730,11 @@ static int on_resp_head(struct rl_chan *ch, struct wire_frame *f)
 	struct wire_resp resp;
 	uint8_t *copy;
 
+	bool ends = f->flags & (W_RESP_END_TOO | W_RESP_INLINE);
+
 	if (decode_head(f, &copy, &resp) < 0)
 		return -1;
-	ch->got_end = f->flags & (W_RESP_END_TOO | W_RESP_INLINE);
-	if (!rl) { /* draining: nobody wants it */
+	if (!rl || rl->st.recv == RL_RECV_FAILED) { /* draining, or too late: nobody wants it */
 		free(resp.hdrs);
 		free(copy);
 		wire_close_fds(f);
@@ -695,11 +748,10 @@ static int on_resp_head(struct rl_chan *ch, struct wire_frame *f)
 			snprintf(rl->reason, sizeof(rl->reason), "%s", resp.reason);
 		if (resp.body && resp.body_len)
 			append_body(rl, ch, resp.body, resp.body_len);
-		rl->resp_head = true;
-		rl->resp_end = ch->got_end;
+		req_to(rl, ends ? RL_EV_RESP_HEAD_END : RL_EV_RESP_HEAD);
 		resume(rl);
 	}
-	if (ch->got_end)
+	if (ends)
 		maybe_release(ch);
 	return 0;
 }
@@ -717,17 +769,13 @@ static void on_resp_body(struct rl_chan *ch, struct wire_frame *f)
 static int on_resp_end(struct rl_chan *ch, struct wire_frame *f)
 {
 	struct rl_state *rl = ch->req;
-	struct rbuf r;
 	const char *reason;
+	bool error;
 
-	rb_init(&r, f->payload, f->len);
-	reason = rb_str(&r);
-	if (r.bad || r.left || (f->flags & ~1u))
+	if (reqm_resp_end_decode(f, &reason, &error) < 0)
 		return -1;
-	ch->got_end = true;
-	if (rl) {
-		rl->resp_end = true;
-		rl->resp_error = f->flags & 1u;
+	if (rl && rl->st.recv != RL_RECV_FAILED) {
+		req_to(rl, error ? RL_EV_RESP_END_ERROR : RL_EV_RESP_END);
 		if (reason && *reason && !rl->reason[0])
 			snprintf(rl->reason, sizeof(rl->reason), "%s", reason);
 		resume(rl);
@@ -736,28 +784,38 @@ static int on_resp_end(struct rl_chan *ch, struct wire_frame *f)
 	return 0;
 }
 
-/* One frame from a worker; -1 if it breaks the protocol. */
-static int on_frame(struct rl_chan *ch, struct wire_frame *f)
+/* What a pool worker may send on a channel (frontend.c's Peers comment). */
+static const uint16_t from_worker[] = { W_RESP_HEAD, W_RESP_BODY, W_RESP_END };
+static const struct peer_table worker_peer = PEER_TABLE("pool worker", from_worker);
+
+/* What a frame of the worker's means to its channel's state. */
+static enum rl_chan_event chan_event(const struct wire_frame *f)
 {
-	if (!ch->busy || ch->got_end)
-		return -1; /* nothing is expected from an idle channel */
+	if (f->type == W_RESP_HEAD)
+		return f->flags & (W_RESP_END_TOO | W_RESP_INLINE) ? RL_CH_EV_HEAD_END
+								   : RL_CH_EV_HEAD;
+	return f->type == W_RESP_BODY ? RL_CH_EV_BODY : RL_CH_EV_END;
+}
+
+/* One frame from a worker; NULL, or how it broke the protocol.  The
+ * channel's table says whether it may come now (nothing on an idle
+ * channel, one head, a body or an end only after it). */
+static const char *on_frame(struct rl_chan *ch, struct wire_frame *f)
+{
+	if (!peer_accepts(&worker_peer, f->type))
+		return "unexpected message";
+	if (rl_chan_advance(&ch->state, chan_event(f)) < 0)
+		return "a message out of turn";
 	switch (f->type) {
 	case W_RESP_HEAD:
-		if (ch->got_head)
-			return -1;
-		ch->got_head = true;
-		return on_resp_head(ch, f);
+		return on_resp_head(ch, f) < 0 ? "malformed" : NULL;
 	case W_RESP_BODY:
-		if (!ch->got_head || f->nfds)
-			return -1;
+		if (reqm_resp_body_check(f) < 0)
+			return "malformed";
 		on_resp_body(ch, f);
-		return 0;
-	case W_RESP_END:
-		if (!ch->got_head || f->nfds)
-			return -1;
-		return on_resp_end(ch, f);
+		return NULL;
 	default:
-		return -1;
+		return on_resp_end(ch, f) < 0 ? "malformed" : NULL;
 	}
 }
 
@@ -769,7 +827,7 @@ static void on_readable(struct rl_chan *ch, bool hup)
 	struct wire_frame f;
 
 	pthread_mutex_lock(&p->lock);
-	for (int i = 0; i < FRAMES_PER_EVENT && !ch->dead; i++) {
+	for (int i = 0; i < FRAMES_PER_EVENT && ch->state != RL_CH_DEAD; i++) {
 		if (ch->in_paused && ch->req && !hup)
 			break;
 		int rc = wire_recv(ch->fd, ch->loop->buf, &f, MSG_DONTWAIT);
@@ -780,7 +838,12 @@ static void on_readable(struct rl_chan *ch, bool hup)
 					      : "bad frame from pool worker");
 			break;
 		}
-		if (on_frame(ch, &f) < 0) {
+		const char *bad = on_frame(ch, &f);
+		if (bad) {
+			char name[48];
+			log_msg(LOG_ERR, "pool %s: the worker broke the protocol: %s %s; dropping "
+				"its channel", p->name, bad,
+				peer_type_name(f.type, name, sizeof(name)));
 			wire_close_fds(&f);
 			chan_dead(ch, "pool worker broke the protocol");
 			break;
@@ -795,17 +858,17 @@ static void on_writable(struct rl_chan *ch)
 	struct rl_pool *p = ch->pool;
 
 	pthread_mutex_lock(&p->lock);
-	if (ch->dead) {
+	if (ch->state == RL_CH_DEAD) {
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
 	ch->out_armed = false;
 	update_events(ch);
-	if (ch->req && !ch->req->head_sent)
+	if (ch->req && ch->req->st.send == RL_SEND_BOUND)
 		send_head(ch);
-	else if (!ch->req && ch->pending_abort && !ch->end_sent)
+	else if (!ch->req && chan_open(ch)) /* the abort relay_done owes */
 		send_end(ch, true);
-	if (!ch->dead && ch->req)
+	if (ch->state != RL_CH_DEAD && ch->req)
 		resume(ch->req);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -814,13 +877,8 @@ static void on_writable(struct rl_chan *ch)
 
 static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 {
-	struct rl_pool *p;
+	struct rl_pool *p = &R.pools[pool];
 
-	if (pool >= R.npools) {
-		log_msg(LOG_ERR, "supervisor sent channels for unknown pool %u", pool);
-		return;
-	}
-	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	if (gen != p->gen) { /* a new worker: its channels start at loop 0 again */
 		p->gen = gen;
@@ -866,12 +924,9 @@ static void set_auth_socket(int fd)
  * queued requests fail now, new ones are refused until it is started. */
 static void set_pool_state(uint32_t pool, uint32_t retry, uint32_t state)
 {
-	struct rl_pool *p;
+	struct rl_pool *p = &R.pools[pool];
 	bool was;
 
-	if (pool >= R.npools || state > CTL_STATE_MAX)
-		return;
-	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	was = p->disabled != 0;
 	p->disabled = retry;
@@ -895,12 +950,9 @@ static void set_pool_state(uint32_t pool, uint32_t retry, uint32_t state)
  * exits once all its channels are closed. */
 static void retire_channels(uint32_t pool, uint32_t tag)
 {
-	struct rl_pool *p;
+	struct rl_pool *p = &R.pools[pool];
 	size_t n = 0;
 
-	if (pool >= R.npools)
-		return;
-	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->nchans;) {
 		struct rl_chan *ch = p->chans[i];
@@ -910,7 +962,7 @@ static void retire_channels(uint32_t pool, uint32_t tag)
 		}
 		ch->retiring = true;
 		n++;
-		if (!ch->busy)
+		if (ch->state == RL_CH_FREE)
 			chan_close(ch); /* moves the last channel into slot i */
 		else
 			i++;
@@ -929,7 +981,7 @@ void relay_pool_load(unsigned pool, uint32_t *busy, uint32_t *queued)
 	p = &R.pools[pool];
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->nchans; i++)
-		*busy += p->chans[i]->busy;
+		*busy += chan_busy(p->chans[i]);
 	*queued = (uint32_t)p->qlen;
 	pthread_mutex_unlock(&p->lock);
 }
@@ -939,35 +991,59 @@ void relay_set_ctl_hook(relay_ctl_hook hook)
 	R.hook = hook;
 }
 
-/* One control message from the supervisor (loop 0's thread). */
+/* What the supervisor may send us (frontend.c's Peers comment). */
+static const uint16_t from_supervisor[] = {
+	W_CTL_CHANNELS, W_CTL_AUTHSOCK, W_CTL_POOL_STATE, W_CTL_POOL_RETIRE, W_CTL_STATS_QUERY,
+	W_CTL_LOGS,
+};
+static const struct peer_table supervisor_peer = PEER_TABLE("supervisor", from_supervisor);
+
+/* The supervisor broke the protocol: nothing it says can be trusted to
+ * keep the pools right, and only it restarts workers; stop (systemd
+ * restarts idgated). */
+__attribute__((noreturn)) static void drop_supervisor(const struct wire_frame *f, const char *why)
+{
+	char name[48];
+
+	log_msg(LOG_ERR, "the supervisor broke the control protocol: %s %s; exiting", why,
+		peer_type_name(f->type, name, sizeof(name)));
+	_exit(1);
+}
+
+/* One control message from the supervisor (loop 0's thread); what is
+ * ours is decoded here, the rest by the hook (frontend.c). */
 static void on_ctl_frame(struct wire_frame *f)
 {
-	struct rbuf r;
+	uint32_t npools = (uint32_t)R.npools;
+	union {
+		struct ctlm_channels ch;
+		struct ctlm_pool_state st;
+		struct ctlm_pool_retire rt;
+	} m;
 
-	rb_init(&r, f->payload, f->len);
+	if (!peer_accepts(&supervisor_peer, f->type))
+		drop_supervisor(f, "unexpected message");
 	if (f->type == W_CTL_CHANNELS) {
-		uint32_t pool = rb_u32(&r), gen = rb_u32(&r);
-		if (!r.bad && !r.left)
-			add_channels(pool, gen, f);
+		if (ctlm_channels_decode(f, npools, &m.ch) < 0)
+			drop_supervisor(f, "malformed");
+		add_channels(m.ch.pool, m.ch.tag, f);
 	} else if (f->type == W_CTL_POOL_STATE) {
-		uint32_t pool = rb_u32(&r), retry = rb_u32(&r), state = rb_u32(&r);
-		rb_u64(&r); /* restarts: for the hook */
-		if (!r.bad && !r.left)
-			set_pool_state(pool, retry, state);
+		if (ctlm_pool_state_decode(f, npools, &m.st) < 0)
+			drop_supervisor(f, "malformed");
+		set_pool_state(m.st.pool, m.st.retry_after, m.st.state);
+		metrics_pool_state(m.st.pool, m.st.state, m.st.restarts);
 	} else if (f->type == W_CTL_POOL_RETIRE) {
-		uint32_t pool = rb_u32(&r), tag = rb_u32(&r);
-		if (!r.bad && !r.left)
-			retire_channels(pool, tag);
-	} else if (f->type == W_CTL_AUTHSOCK && f->nfds == 1) {
+		if (ctlm_pool_retire_decode(f, npools, &m.rt) < 0)
+			drop_supervisor(f, "malformed");
+		retire_channels(m.rt.pool, m.rt.tag);
+	} else if (f->type == W_CTL_AUTHSOCK) {
+		if (ctlm_authsock_decode(f) < 0)
+			drop_supervisor(f, "malformed");
 		set_auth_socket(f->fds[0]);
 		f->nfds = 0;
-		return;
-	} else if (f->type != W_CTL_STATS_QUERY && f->type != W_CTL_LOGS) {
-		log_msg(LOG_ERR, "unexpected control message %u", f->type);
-		return;
+	} else if (R.hook && R.hook(R.ctl, f) < 0) {
+		drop_supervisor(f, "malformed");
 	}
-	if (R.hook)
-		R.hook(R.ctl, f);
 }
 
 
@@ -1008,7 +1084,7 @@ static void check_deadlines(void)
 		for (size_t k = 0; k < p->nchans; k++) {
 			struct rl_chan *ch = p->chans[k];
 			struct rl_state *rl = ch->req;
-			if (!rl || rl->resp_head || rl->failed || now < rl->deadline_ms)
+			if (!rl || rl->st.recv != RL_RECV_WAIT || now < rl->deadline_ms)
 				continue;
 			fail(rl, 504, "pool worker did not answer within request_timeout");
 		}

@@ -26,7 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wire.h"
+#include "reqmsg.h"
+#include "rlstate.h"
 
 struct config;
 struct MHD_Connection;
@@ -55,16 +56,9 @@ struct rl_state {
 	struct rl_chan *chan;      /* bound channel, or NULL */
 	struct MHD_Connection *conn;
 	struct rl_state *qnext;    /* in the pool's wait queue */
-	bool queued;
-	bool suspended;
+	struct rl_proto st;        /* how far each side is (rlstate.h) */
+	bool suspended;            /* the libmicrohttpd connection is */
 	bool no_body;              /* the head says REQ_END_TOO */
-	bool head_sent;            /* REQ_HEAD is on the channel */
-	bool end_sent;             /* REQ_END or REQ_ABORT is on the channel */
-	bool discard_body;         /* the worker answered: drop the rest */
-	bool resp_head;            /* RESP_HEAD received */
-	bool resp_end;             /* RESP_END received */
-	bool resp_error;           /* worker reported failure after the head */
-	bool failed;               /* channel died or timed out */
 	int fail_status;           /* 502, 503 or 504 when failed before a head */
 	unsigned retry_after;      /* seconds, with 503 for a disabled pool */
 	uint64_t deadline_ms;
@@ -114,9 +108,10 @@ void relay_stop(void);
 size_t relay_active(void);
 /* A pool's worker threads serving a request now, and requests waiting. */
 void relay_pool_load(unsigned pool, uint32_t *busy, uint32_t *queued);
-/* Called (on loop 0) with W_CTL_POOL_STATE, after the relay applied it,
- * and W_CTL_STATS_QUERY; `ctl` is the supervisor's socket, for answers. */
-typedef void (*relay_ctl_hook)(int ctl, const struct wire_frame *f);
+/* Called (on loop 0) with W_CTL_STATS_QUERY and W_CTL_LOGS, the messages
+ * the relay does not take itself; `ctl` is the supervisor's socket, for
+ * answers.  0, or -1 for a malformed message (the front end exits). */
+typedef int (*relay_ctl_hook)(int ctl, const struct wire_frame *f);
 void relay_set_ctl_hook(relay_ctl_hook hook);
 
 /* ---- requests (from libmicrohttpd callbacks) ---- */

@@ -14,8 +14,10 @@
  * that is not a user name, a field out of bounds) gets the answer
  * AUTH_ANSWER_INVALID: the helper never exits on a question.
  *
- * Peers: what it accepts from each (anything else: answered invalid, or a
- * frame without a tag dropped and logged)
+ * Peers: what it accepts from each (a malformed question or one out of
+ * bounds: answered invalid, or dropped and logged when it has no tag; a
+ * message of any other type: logged, and the helper exits -- it drops its
+ * only peer; the supervisor starts a new helper)
  *   front end  AUTH_ACCT, AUTH_PASS (valid user names only)
  * It answers AUTH_RESULT and sends the supervisor READY.  */
 #include "authhelper.h"
@@ -32,7 +34,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctlmsg.h"
 #include "log.h"
+#include "peers.h"
 #include "privsep.h"
 #include "util.h"
 #include "wire.h"
@@ -40,11 +44,12 @@
 #define HELPER_THREADS 4
 
 struct question {
-	uint64_t tag;
+	struct authm_question m;
 	bool has_tag;
-	uint16_t op;
-	const char *user, *rhost, *password;
 };
+
+static const uint16_t from_frontend[] = { W_AUTH_ACCT, W_AUTH_PASS };
+static const struct peer_table frontend_peer = PEER_TABLE("front end", from_frontend);
 
 struct conv_data {
 	const char *user, *password;
@@ -146,21 +151,21 @@ static void no_delay(int retval, unsigned usec_delay, void *arg)
 
 static int ask_pam(const struct question *q, char *message, size_t len)
 {
-	struct conv_data cd = { .user = q->user, .password = q->password };
+	struct conv_data cd = { .user = q->m.user, .password = q->m.password };
 	struct pam_conv conv = { conversation, &cd };
 	pam_handle_t *pamh = NULL;
 	int rc;
 
-	rc = pam_start(cfg->server.pam_service, q->user, &conv, &pamh);
+	rc = pam_start(cfg->server.pam_service, q->m.user, &conv, &pamh);
 	if (rc != PAM_SUCCESS) {
 		snprintf(message, len, "pam_start: %s", pam_strerror(NULL, rc));
 		return rc;
 	}
 	pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);
-	if (*q->rhost)
-		pam_set_item(pamh, PAM_RHOST, q->rhost);
+	if (*q->m.rhost)
+		pam_set_item(pamh, PAM_RHOST, q->m.rhost);
 	pam_set_item(pamh, PAM_TTY, "http");
-	if (q->op == W_AUTH_PASS)
+	if (q->m.op == W_AUTH_PASS)
 		rc = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
 	if (rc == PAM_SUCCESS)
 		rc = pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
@@ -175,36 +180,23 @@ static int ask_pam(const struct question *q, char *message, size_t len)
  * answer, so that the front end does not wait for it forever. */
 static const char *read_question(const struct wire_frame *f, struct question *q)
 {
-	struct rbuf r;
-
-	rb_init(&r, f->payload, f->len);
-	q->tag = rb_u64(&r);
-	q->has_tag = !r.bad;
-	if (f->type != W_AUTH_ACCT && f->type != W_AUTH_PASS)
-		return "unexpected message";
-	if (f->nfds)
-		return "descriptor attached";
-	q->op = f->type;
-	q->user = rb_str(&r);
-	q->rhost = rb_str(&r);
-	q->password = f->type == W_AUTH_PASS ? rb_str(&r) : NULL;
-	if (r.bad || r.left || !q->user || !q->rhost || (f->type == W_AUTH_PASS && !q->password))
-		return "malformed message";
-	if (!auth_user_name_ok(q->user))
+	if (authm_question_decode(f, &q->m, &q->has_tag) < 0)
+		return f->nfds ? "descriptor attached" : "malformed message";
+	if (!auth_user_name_ok(q->m.user))
 		return "not a valid user name";
-	if (strlen(q->rhost) > 64 || (q->password && strlen(q->password) > AUTH_MAX_PASSWORD))
+	if (strlen(q->m.rhost) > 64 ||
+	    (q->m.password && strlen(q->m.password) > AUTH_MAX_PASSWORD))
 		return "field out of bounds";
 	return NULL;
 }
 
 static void answer(uint64_t tag, int code, const char *message)
 {
+	struct authm_result m = { .tag = tag, .code = code, .message = message };
 	struct wbuf b;
 
 	wb_init(&b);
-	wb_u64(&b, tag);
-	wb_u32(&b, (uint32_t)code);
-	wb_str(&b, message);
+	authm_result_encode(&b, &m);
 	if (wire_send(auth_sock, W_AUTH_RESULT, 0, b.p, b.len, NULL, 0, 0) < 0)
 		log_msg(LOG_ERR, "cannot answer the front end: %m");
 	wb_free(&b);
@@ -229,7 +221,7 @@ static void serve_one(struct wire_frame *f, char *message, size_t len)
 	} else {
 		code = ask_pam(&q, message, len);
 	}
-	answer(q.tag, code, message);
+	answer(q.m.tag, code, message);
 }
 
 static void *serve(void *arg)
@@ -246,6 +238,11 @@ static void *serve(void *arg)
 		if (rc < 0) {
 			log_msg(LOG_WARNING, "refused a malformed frame from the front end");
 			continue;
+		}
+		if (!peer_accepts(&frontend_peer, f.type)) {
+			log_msg(LOG_ERR, "the front end broke the protocol: unexpected message %s; "
+				"exiting", peer_type_name(f.type, message, sizeof(message)));
+			_exit(2);
 		}
 		serve_one(&f, message, sizeof(message));
 		explicit_bzero(buf, WIRE_MAX_FRAME); /* it held a password */
@@ -275,7 +272,7 @@ void authhelper_main(const struct config *c, int sock, int ctl)
 	for (int i = 0; i < HELPER_THREADS; i++)
 		if (pthread_create(&t[i], NULL, serve, NULL) != 0)
 			die("cannot start a thread");
-	if (wire_send(ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
+	if (ctlm_send_ready(ctl) < 0)
 		die("cannot report readiness: %m");
 	while (sigwait(&set, &sig) != 0 || sig == SIGHUP)
 		;

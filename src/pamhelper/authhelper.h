@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "authmsg.h"
+
 struct config;
 
 #define AUTH_MAX_USER 64
@@ -13,11 +15,6 @@ struct config;
 /* Never returns.  `sock` carries requests from the front end, `ctl` goes
  * to the supervisor. */
 __attribute__((noreturn)) void authhelper_main(const struct config *c, int sock, int ctl);
-
-/* The helper's answer to a question it refuses (a field out of bounds):
- * not a PAM code (those are >= 0, and -1 is the front end's own "helper
- * unavailable").  The helper answers it and keeps serving. */
-#define AUTH_ANSWER_INVALID (-2)
 
 /* A user name idgate accepts from a mapping or from Basic, and the only
  * kind it passes to PAM: LOCAL or LOCAL@DOMAIN, ASCII, at most

@@ -57,6 +57,11 @@ void wire_close_fds(struct wire_frame *f)
 	f->nfds = 0;
 }
 
+bool wire_frame_is(const struct wire_frame *f, uint16_t type, size_t nfds)
+{
+	return f->type == type && f->flags == 0 && f->nfds == nfds;
+}
+
 static void take_fds(struct msghdr *msg, struct wire_frame *f, bool *bad)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
@@ -90,7 +95,12 @@ static bool peer_has_shut_down(int sock)
 
 int wire_recv(int sock, uint8_t *buf, struct wire_frame *f, int msgflags)
 {
-	struct iovec iov = { buf, WIRE_MAX_FRAME };
+	return wire_recv_small(sock, buf, WIRE_MAX_FRAME, f, msgflags);
+}
+
+int wire_recv_small(int sock, uint8_t *buf, size_t cap, struct wire_frame *f, int msgflags)
+{
+	struct iovec iov = { buf, cap };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
 		struct cmsghdr align;
@@ -193,6 +203,16 @@ void wb_str(struct wbuf *b, const char *s)
 	wb_bytes(b, s, n + 1);
 }
 
+void wb_blob(struct wbuf *b, const void *p, size_t n)
+{
+	if (!p) {
+		wb_u32(b, NULL_STR);
+		return;
+	}
+	wb_u32(b, (uint32_t)n);
+	wb_bytes(b, p, n);
+}
+
 void rb_init(struct rbuf *r, const void *p, size_t len)
 {
 	r->p = p;
@@ -265,142 +285,6 @@ const void *rb_bytes(struct rbuf *r, size_t *n)
 	if (p)
 		*n = len;
 	return p;
-}
-
-static void wb_hdrs(struct wbuf *b, const struct wire_hdr *h, uint32_t n)
-{
-	wb_u32(b, n);
-	for (uint32_t i = 0; i < n; i++) {
-		wb_str(b, h[i].name);
-		wb_str(b, h[i].value);
-	}
-}
-
-static int rb_hdrs(struct rbuf *r, struct wire_hdr **out, uint32_t *nout)
-{
-	uint32_t n = rb_u32(r);
-
-	*out = NULL;
-	*nout = 0;
-	if (r->bad || n > WIRE_MAX_HEADERS)
-		return -1;
-	struct wire_hdr *h = xcalloc(n ? n : 1, sizeof(*h));
-	for (uint32_t i = 0; i < n; i++) {
-		h[i].name = rb_str(r);
-		h[i].value = rb_str(r);
-		if (r->bad || !h[i].name || !h[i].value || !http_token_ok(h[i].name) ||
-		    !http_value_ok(h[i].value)) {
-			free(h);
-			return -1;
-		}
-	}
-	*out = h;
-	*nout = n;
-	return 0;
-}
-
-void wire_req_encode(struct wbuf *b, const struct wire_req *q)
-{
-	wb_u32(b, q->vdir);
-	wb_str(b, q->method);
-	wb_str(b, q->path);
-	wb_str(b, q->query);
-	wb_str(b, q->version);
-	wb_str(b, q->request_id);
-	wb_str(b, q->client_addr);
-	wb_str(b, q->host);
-	wb_u32(b, q->client_port);
-	wb_u32(b, q->tls);
-	wb_str(b, q->principal);
-	wb_str(b, q->user);
-	wb_u32(b, q->uid);
-	wb_u32(b, q->gid);
-	wb_u32(b, q->level);
-	wb_u32(b, q->auth_type);
-	wb_u32(b, q->impersonate);
-	if (q->creds) {
-		wb_u32(b, (uint32_t)q->creds_len);
-		wb_bytes(b, q->creds, q->creds_len);
-	} else {
-		wb_u32(b, NULL_STR);
-	}
-	wb_hdrs(b, q->hdrs, q->nhdrs);
-}
-
-int wire_req_decode(const void *p, size_t len, struct wire_req *q)
-{
-	struct rbuf r;
-
-	memset(q, 0, sizeof(*q));
-	rb_init(&r, p, len);
-	q->vdir = rb_u32(&r);
-	q->method = rb_str(&r);
-	q->path = rb_str(&r);
-	q->query = rb_str(&r);
-	q->version = rb_str(&r);
-	q->request_id = rb_str(&r);
-	q->client_addr = rb_str(&r);
-	q->host = rb_str(&r);
-	q->client_port = rb_u32(&r);
-	q->tls = rb_u32(&r);
-	q->principal = rb_str(&r);
-	q->user = rb_str(&r);
-	q->uid = rb_u32(&r);
-	q->gid = rb_u32(&r);
-	q->level = rb_u32(&r);
-	q->auth_type = rb_u32(&r);
-	q->impersonate = rb_u32(&r);
-	q->creds = rb_bytes(&r, &q->creds_len);
-	if (r.bad || !q->method || !q->path || !q->query || !q->version || !q->request_id ||
-	    !q->client_addr || !q->host || !http_token_ok(q->method) || q->path[0] != '/' ||
-	    q->level > 3 || q->auth_type > W_AUTH_BASIC || q->impersonate > 1 || q->tls > 1 || q->client_port > 65535)
-		return -1;
-	if (rb_hdrs(&r, &q->hdrs, &q->nhdrs) < 0)
-		return -1;
-	if (r.left != 0) {
-		free(q->hdrs);
-		q->hdrs = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-void wire_resp_encode(struct wbuf *b, const struct wire_resp *r)
-{
-	wb_u32(b, r->status);
-	wb_u64(b, r->length);
-	wb_u64(b, r->fd_offset);
-	wb_str(b, r->reason);
-	wb_hdrs(b, r->hdrs, r->nhdrs);
-	if (r->body) {
-		wb_u32(b, (uint32_t)r->body_len);
-		wb_bytes(b, r->body, r->body_len);
-	} else {
-		wb_u32(b, NULL_STR);
-	}
-}
-
-int wire_resp_decode(const void *p, size_t len, struct wire_resp *resp)
-{
-	struct rbuf r;
-
-	memset(resp, 0, sizeof(*resp));
-	rb_init(&r, p, len);
-	resp->status = rb_u32(&r);
-	resp->length = rb_u64(&r);
-	resp->fd_offset = rb_u64(&r);
-	resp->reason = rb_str(&r);
-	if (r.bad || resp->status < 100 || resp->status > 599)
-		return -1;
-	if (rb_hdrs(&r, &resp->hdrs, &resp->nhdrs) < 0)
-		return -1;
-	resp->body = rb_bytes(&r, &resp->body_len);
-	if (r.bad || r.left != 0) {
-		free(resp->hdrs);
-		resp->hdrs = NULL;
-		return -1;
-	}
-	return 0;
 }
 
 bool http_token_ok(const char *s)

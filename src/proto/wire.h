@@ -7,14 +7,12 @@
  * nothing was truncated, and then decodes the payload with bounds checks
  * on every field: it trusts nothing the sender says.
  *
- * A request between the front end and a pool worker uses one channel,
- * exclusively, from REQ_HEAD to the point where both sides have ended:
- *   front end -> worker: REQ_HEAD, REQ_BODY*, then REQ_END or REQ_ABORT,
- *                        and after REQ_END perhaps a late REQ_ABORT (the
- *                        client left while the handler works; a worker
- *                        that already answered skips it)
- *   worker -> front end: RESP_HEAD (optionally with a file fd), RESP_BODY*,
- *                        RESP_END
+ * Each channel has its codec here (docs/ARCHITECTURE.md, "Channels and
+ * the request protocol"): ctlmsg.h (supervisor <-> children), reqmsg.h
+ * (front end <-> pool worker), authmsg.h (front end <-> PAM helper),
+ * spawnmsg.h (worker <-> spawner), chkmsg.h (module check child ->
+ * idgated), ctlproto.h (idgatectl <-> supervisor); peers.h is how each
+ * process checks which of them a peer may send it.
  */
 #ifndef IDGATE_WIRE_H
 #define IDGATE_WIRE_H
@@ -89,14 +87,6 @@ enum wire_type {
 #define W_LOG_AUDIT 0x1u
 #define W_LOG_ACCESS 0x2u
 
-/* REQ_HEAD flags */
-#define W_REQ_END_TOO 0x1u  /* the request has no body: no REQ_BODY/REQ_END follow */
-
-/* RESP_HEAD flags (a head that ends the response saves the peer a wakeup) */
-#define W_RESP_FD  0x1u     /* the body is the attached fd from fd_offset, `length` bytes */
-#define W_RESP_END_TOO 0x2u /* no RESP_BODY/RESP_END follow: the response is complete */
-#define W_RESP_INLINE 0x4u  /* the whole body is in the head (implies END_TOO) */
-
 struct wire_frame {
 	uint16_t type;
 	uint16_t flags;
@@ -116,7 +106,13 @@ int wire_send(int sock, uint16_t type, uint16_t fflags, const void *payload, siz
  * off as the end; the fds any malformed message carried are closed).
  * The caller checks f->nfds where it expects none. */
 int wire_recv(int sock, uint8_t *buf, struct wire_frame *f, int msgflags);
+/* The same into a buffer of `cap` bytes, for a peer whose messages are
+ * small: a longer one is malformed (EPROTO). */
+int wire_recv_small(int sock, uint8_t *buf, size_t cap, struct wire_frame *f, int msgflags);
 void wire_close_fds(struct wire_frame *f);
+/* The frame is `type`, without flags, with exactly `nfds` descriptors:
+ * what every decoder checks first. */
+bool wire_frame_is(const struct wire_frame *f, uint16_t type, size_t nfds);
 
 /* ---- encoding ---- */
 struct wbuf {
@@ -130,6 +126,8 @@ void wb_u32(struct wbuf *b, uint32_t v);
 void wb_u64(struct wbuf *b, uint64_t v);
 void wb_str(struct wbuf *b, const char *s); /* NULL allowed */
 void wb_bytes(struct wbuf *b, const void *p, size_t n);
+/* u32 length and the bytes, or NULL: what rb_bytes() reads. */
+void wb_blob(struct wbuf *b, const void *p, size_t n);
 
 struct rbuf {
 	const uint8_t *p;
@@ -143,47 +141,6 @@ uint64_t rb_u64(struct rbuf *r);
  * NULL string; on malformed input sets r->bad and returns "". */
 const char *rb_str(struct rbuf *r);
 const void *rb_bytes(struct rbuf *r, size_t *n);
-
-/* ---- request and response heads ---- */
-struct wire_hdr {
-	const char *name;
-	const char *value;
-};
-
-enum wire_auth_type { W_AUTH_NONE = 0, W_AUTH_NEGOTIATE = 1, W_AUTH_BASIC = 2 };
-
-struct wire_req {
-	uint32_t vdir;
-	const char *method, *path, *query, *version, *request_id, *client_addr, *host;
-	uint32_t client_port;
-	uint32_t tls;
-	const char *principal, *user; /* NULL when anonymous / unmapped */
-	uint32_t uid, gid;            /* (uint32_t)-1 when unmapped */
-	uint32_t level;
-	uint32_t auth_type;           /* enum wire_auth_type */
-	uint32_t impersonate;         /* run as the caller */
-	const void *creds;            /* delegated credentials (secret), or NULL */
-	size_t creds_len;
-	struct wire_hdr *hdrs;
-	uint32_t nhdrs;
-};
-
-struct wire_resp {
-	uint32_t status;
-	uint64_t length;    /* WIRE_LEN_UNKNOWN: chunked */
-	uint64_t fd_offset;
-	const char *reason; /* for the audit log, or NULL (with END_TOO) */
-	const void *body;   /* W_RESP_INLINE: the whole body, or NULL */
-	size_t body_len;
-	struct wire_hdr *hdrs;
-	uint32_t nhdrs;
-};
-
-void wire_req_encode(struct wbuf *b, const struct wire_req *q);
-/* Decodes in place (strings point into p); q->hdrs is allocated.  0 or -1. */
-int wire_req_decode(const void *p, size_t len, struct wire_req *q);
-void wire_resp_encode(struct wbuf *b, const struct wire_resp *r);
-int wire_resp_decode(const void *p, size_t len, struct wire_resp *r);
 
 /* RFC 9110 token / field-value checks, applied to everything that becomes
  * a header. */

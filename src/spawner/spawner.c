@@ -18,7 +18,10 @@
  * it as fd 3, not close-on-exec, and execveat()s it, so nothing can be
  * swapped in between the check and the exec.
  *
- * Peers: what it accepts from each (anything else: refused, logged)
+ * Peers: what it accepts from each (a malformed SPAWN: answered FAILED; a
+ * message of another type: logged, and the peer dropped -- on its socket,
+ * the spawner kills its children and exits; on a reply socket, that child
+ * is killed and the socket closed)
  *   its worker  SPAWN (with 4 or 5 descriptors) on its socket; SPAWN_KILL on
  *               a child's reply socket
  * It answers SPAWN_STARTED, SPAWN_FAILED and SPAWN_EXITED.  */
@@ -42,6 +45,8 @@
 
 #include "log.h"
 #include "iddrop.h"
+#include "peers.h"
+#include "spawnmsg.h"
 #include "idpolicy.h"
 #include "privsep.h"
 #include "util.h"
@@ -55,6 +60,12 @@ struct kid {
 		       worker lets go, so that its process group's id cannot
 		       be reused before what is left in it is killed */
 };
+
+/* What the worker may send: on the spawner's socket, and on a reply socket. */
+static const uint16_t from_worker[] = { W_SPAWN };
+static const uint16_t from_worker_reply[] = { W_SPAWN_KILL };
+static const struct peer_table worker_peer = PEER_TABLE("worker", from_worker);
+static const struct peer_table reply_peer = PEER_TABLE("worker", from_worker_reply);
 
 static struct {
 	struct ident self;
@@ -199,46 +210,21 @@ static bool gid_allowed(uint32_t id)
 	return false;
 }
 
-static int read_strings(struct rbuf *r, char **out, size_t max)
-{
-	uint32_t n = rb_u32(r);
-
-	if (r->bad || n > max)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		out[i] = (char *)rb_str(r);
-		if (r->bad || !out[i])
-			return -1;
-	}
-	out[n] = NULL;
-	return (int)n;
-}
-
-/* Decode and check a request; NULL if fine, else why not. */
+/* Decode and check a request; NULL if fine, else why not.  The codec
+ * checks the form; who the child may be is checked here. */
 static const char *read_request(const struct wire_frame *f, struct request *q)
 {
-	struct rbuf r;
-	uint32_t n;
+	static struct spawnm_request m; /* 5 KiB: off the small stack */
 
-	/* the reply socket, stdin, stdout, stderr, and maybe the program */
-	if (f->type != W_SPAWN || (f->nfds != 4 && f->nfds != 5))
+	if (spawnm_request_decode(f, &m) < 0)
 		return "malformed request";
 	q->fds = &f->fds[1];
-	q->exec_fd = f->nfds == 5 ? f->fds[4] : -1;
-	rb_init(&r, f->payload, f->len);
-	q->as.uid = rb_u32(&r);
-	q->as.gid = rb_u32(&r);
-	n = rb_u32(&r);
-	if (r.bad || n > IDENT_MAX_GROUPS)
-		return "malformed identity";
-	q->as.ngroups = n;
-	for (uint32_t i = 0; i < n; i++)
-		q->as.groups[i] = rb_u32(&r);
-	q->path = rb_str(&r);
-	q->cwd = rb_str(&r);
-	if (read_strings(&r, q->argv, SPAWN_MAX_ARGS) < 1 ||
-	    read_strings(&r, q->envp, SPAWN_MAX_ENV) < 0 || r.bad || r.left || !q->path || !q->cwd)
-		return "malformed request";
+	q->exec_fd = m.exec_fd ? f->fds[SPAWNM_FDS] : -1;
+	q->as = m.as;
+	q->path = m.path;
+	q->cwd = m.cwd;
+	memcpy(q->argv, m.argv, sizeof(q->argv));
+	memcpy(q->envp, m.envp, sizeof(q->envp));
 	if (q->path[0] != '/' || q->cwd[0] != '/')
 		return "path and directory must be absolute";
 	if (!uid_allowed(q->as.uid) || !gid_allowed(q->as.gid))
@@ -254,9 +240,12 @@ static void reply(int sock, uint16_t type, uint32_t v, const char *text)
 	struct wbuf b;
 
 	wb_init(&b);
-	wb_u32(&b, v);
 	if (type == W_SPAWN_FAILED)
-		wb_str(&b, text);
+		spawnm_failed_encode(&b, v, text);
+	else if (type == W_SPAWN_STARTED)
+		spawnm_started_encode(&b, v);
+	else
+		spawnm_exited_encode(&b, v);
 	wire_send(sock, type, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT);
 	wb_free(&b);
 }
@@ -352,15 +341,23 @@ static void reap(void)
 /* A message on a child's reply socket: KILL, or the worker let go of it. */
 static void on_reply_socket(size_t i, uint8_t *buf)
 {
+	char name[48];
 	struct wire_frame f;
 	int rc = wire_recv(SP.kids[i].reply, buf, &f, MSG_DONTWAIT);
 
 	if (rc < 0 && errno == EAGAIN)
 		return;
 	if (rc > 0) {
+		bool ok = peer_accepts(&reply_peer, f.type) && spawnm_kill_decode(&f) == 0;
 		wire_close_fds(&f);
-		kill_kid(&SP.kids[i]);
-		return;
+		if (ok) {
+			kill_kid(&SP.kids[i]);
+			return;
+		}
+		log_msg(LOG_ERR, "the worker broke the protocol on the reply socket of pid %d: "
+			"%s %s; dropping it", (int)SP.kids[i].pid,
+			peer_accepts(&reply_peer, f.type) ? "malformed" : "unexpected message",
+			peer_type_name(f.type, name, sizeof(name)));
 	}
 	if (SP.kids[i].ended) {
 		let_go(i);
@@ -369,6 +366,19 @@ static void on_reply_socket(size_t i, uint8_t *buf)
 	kill_kid(&SP.kids[i]); /* reap() lets it go when it has died */
 	close(SP.kids[i].reply);
 	SP.kids[i].reply = -1;
+}
+
+/* The worker sent what it never sends: its children go, and so do we. */
+__attribute__((noreturn)) static void drop_worker(struct wire_frame *f)
+{
+	char name[48];
+
+	log_msg(LOG_ERR, "the worker broke the protocol: unexpected message %s; exiting",
+		peer_type_name(f->type, name, sizeof(name)));
+	wire_close_fds(f);
+	for (size_t i = 0; i < SP.nkids; i++)
+		kill_kid(&SP.kids[i]);
+	_exit(1);
 }
 
 __attribute__((noreturn)) static void spawner_main(int sock)
@@ -414,6 +424,8 @@ __attribute__((noreturn)) static void spawner_main(int sock)
 						kill_kid(&SP.kids[i]);
 					_exit(0); /* the worker is gone */
 				}
+				if (rc > 0 && !peer_accepts(&worker_peer, f.type))
+					drop_worker(&f);
 				if (rc > 0)
 					launch(&f);
 			}
@@ -444,39 +456,67 @@ int spawner_start(const struct ident *self, const struct id_policy *ids)
 
 /* ---------------------------------------------------------------- worker side */
 
-static void put_strings(struct wbuf *b, char *const *v)
+/* One message from the spawner on a reply socket, of a type in `t`, into
+ * buf (the answers are small: a buffer of our own keeps this off the heap).
+ * 1 with the frame, 0 when the spawner closed it, -1 when it broke the
+ * protocol (logged). */
+static int recv_from_spawner(int reply, uint8_t *buf, size_t cap, const struct peer_table *t,
+			     struct wire_frame *f)
 {
-	uint32_t n = 0;
+	char name[48];
+	int rc = wire_recv_small(reply, buf, cap, f, 0);
 
-	while (v && v[n])
-		n++;
-	wb_u32(b, n);
-	for (uint32_t i = 0; i < n; i++)
-		wb_str(b, v[i]);
+	if (rc <= 0)
+		return rc < 0 && errno == EPROTO ? -1 : 0;
+	if (peer_accepts(t, f->type))
+		return 1;
+	log_msg(LOG_ERR, "the spawner broke the protocol: unexpected message %s",
+		peer_type_name(f->type, name, sizeof(name)));
+	wire_close_fds(f);
+	return -1;
+}
+
+static const uint16_t answer_types[] = { W_SPAWN_STARTED, W_SPAWN_FAILED };
+static const uint16_t exit_types[] = { W_SPAWN_EXITED };
+static const struct peer_table spawner_answer = PEER_TABLE("spawner", answer_types);
+static const struct peer_table spawner_exit = PEER_TABLE("spawner", exit_types);
+
+/* STARTED or FAILED on the new reply socket; the socket or -1. */
+static int read_answer(int reply, pid_t *pid, char *why, size_t len)
+{
+	uint8_t buf[WIRE_HDR + 512];
+	struct spawnm_answer a;
+	struct wire_frame f;
+
+	if (recv_from_spawner(reply, buf, sizeof(buf), &spawner_answer, &f) <= 0 ||
+	    spawnm_answer_decode(&f, &a) < 0) {
+		wire_close_fds(&f);
+		snprintf(why, len, "the spawner did not answer");
+		close(reply);
+		errno = EPIPE;
+		return -1;
+	}
+	if (a.started) {
+		*pid = (pid_t)a.pid;
+		return reply;
+	}
+	snprintf(why, len, "%s: %s", a.step, strerror((int)a.err));
+	close(reply);
+	errno = (int)a.err;
+	return -1;
 }
 
 int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, size_t len)
 {
-	uint8_t buf[WIRE_HDR + 512];
-	struct wire_frame f;
 	struct wbuf b;
-	int rv[2], fds[5], nfds = 4;
-	struct rbuf r;
+	int rv[2], fds[SPAWNM_FDS + 1], nfds = SPAWNM_FDS;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) < 0) {
 		snprintf(why, len, "socketpair: %s", strerror(errno));
 		return -1;
 	}
 	wb_init(&b);
-	wb_u32(&b, q->as->uid);
-	wb_u32(&b, q->as->gid);
-	wb_u32(&b, (uint32_t)q->as->ngroups);
-	for (size_t i = 0; i < q->as->ngroups; i++)
-		wb_u32(&b, q->as->groups[i]);
-	wb_str(&b, q->path);
-	wb_str(&b, q->cwd ? q->cwd : "/");
-	put_strings(&b, q->argv);
-	put_strings(&b, q->envp);
+	spawnm_request_encode(&b, q->as, q->path, q->cwd ? q->cwd : "/", q->argv, q->envp);
 	fds[0] = rv[1];
 	memcpy(fds + 1, q->fds, sizeof(q->fds));
 	if (q->exec_fd > 2)
@@ -492,35 +532,14 @@ int spawn_start(int sp, const struct spawn_request *q, pid_t *pid, char *why, si
 	}
 	wb_free(&b);
 	close(rv[1]);
-	/* the answer is small; a buffer of our own keeps this off the heap */
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n = recvmsg(rv[0], &msg, 0);
-	if (n < (ssize_t)WIRE_HDR || msg.msg_flags & MSG_TRUNC) {
-		snprintf(why, len, "the spawner did not answer");
-		close(rv[0]);
-		errno = EPIPE;
-		return -1;
-	}
-	memcpy(&f.type, buf, 2);
-	rb_init(&r, buf + WIRE_HDR, (size_t)n - WIRE_HDR);
-	uint32_t v = rb_u32(&r);
-	if (f.type == W_SPAWN_STARTED && !r.bad) {
-		*pid = (pid_t)v;
-		return rv[0];
-	}
-	const char *step = rb_str(&r);
-	snprintf(why, len, "%s: %s", step && !r.bad ? step : "spawn", strerror((int)v));
-	close(rv[0]);
-	errno = (int)v;
-	return -1;
+	return read_answer(rv[0], pid, why, len);
 }
 
 int spawn_wait(int reply, int timeout_ms, int *status)
 {
 	struct pollfd p = { .fd = reply, .events = POLLIN };
 	uint8_t buf[WIRE_HDR + 64];
-	uint16_t type;
+	struct wire_frame f;
 	uint32_t v;
 	int rc;
 
@@ -529,13 +548,11 @@ int spawn_wait(int reply, int timeout_ms, int *status)
 	while (rc < 0 && errno == EINTR);
 	if (rc <= 0)
 		return rc;
-	ssize_t n = recv(reply, buf, sizeof(buf), 0);
-	if (n != (ssize_t)(WIRE_HDR + 4))
+	if (recv_from_spawner(reply, buf, sizeof(buf), &spawner_exit, &f) <= 0 ||
+	    spawnm_exited_decode(&f, &v) < 0) {
+		wire_close_fds(&f);
 		return -1;
-	memcpy(&type, buf, 2);
-	memcpy(&v, buf + WIRE_HDR, 4);
-	if (type != W_SPAWN_EXITED)
-		return -1;
+	}
 	*status = (int)v;
 	return 1;
 }

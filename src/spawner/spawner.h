@@ -6,9 +6,7 @@
 #include <sys/types.h>
 
 #include "idswitch.h"
-
-#define SPAWN_MAX_ARGS 256
-#define SPAWN_MAX_ENV 256
+#include "spawnmsg.h"
 
 /* Fork the spawner from a worker that is still small and single-threaded.
  * Returns the worker's end of its socket (the spawner runs until that is

@@ -55,6 +55,7 @@
 #include "confine.h"
 #include "rundir.h"
 #include "control.h"
+#include "ctlmsg.h"
 #include "ctlproto.h"
 #include "diag.h"
 #include "frontend.h"
@@ -62,6 +63,7 @@
 #include "log.h"
 #include "modinit.h"
 #include "msgq.h"
+#include "peers.h"
 #include "privsep.h"
 #include "sbuf.h"
 #include "util.h"
@@ -76,6 +78,17 @@
 #define FE_QUEUE_MAX_FDS 4096   /* ... and the descriptors they carry */
 
 enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH };
+
+/* What each child may send on its control channel (the Peers comment
+ * above); ctl_read() checks every frame here before it is looked at. */
+static const uint16_t from_frontend[] = { W_CTL_READY, W_CTL_STATS };
+static const uint16_t from_worker[] = { W_CTL_READY };
+static const uint16_t from_pamhelper[] = { W_CTL_READY };
+static const struct peer_table peer_tables[] = {
+	[ROLE_FRONTEND] = PEER_TABLE("front end", from_frontend),
+	[ROLE_WORKER] = PEER_TABLE("pool worker", from_worker),
+	[ROLE_AUTH] = PEER_TABLE("PAM helper", from_pamhelper),
+};
 
 struct generation;
 
@@ -443,12 +456,12 @@ static pid_t spawn_worker(struct generation *g, struct pool_conf *pool, int *cha
 /* Channels go to the front end in batches; the fds are closed here after. */
 static int send_channels(struct generation *g, unsigned pool, int *fds, size_t n, uint32_t tag)
 {
+	struct ctlm_channels m = { .pool = pool, .tag = tag };
 	struct wbuf b;
 	int rc = 0;
 
 	wb_init(&b);
-	wb_u32(&b, pool);
-	wb_u32(&b, tag);
+	ctlm_channels_encode(&b, &m);
 	for (size_t off = 0; off < n && rc == 0; off += WIRE_MAX_FDS) {
 		size_t k = n - off < WIRE_MAX_FDS ? n - off : WIRE_MAX_FDS;
 		rc = fe_send(g, W_CTL_CHANNELS, b.p, b.len, fds + off, k);
@@ -765,13 +778,14 @@ static uint32_t pool_state(const struct generation *g, unsigned pool)
  * show in its metrics. */
 static void tell_pool_state(struct generation *g, unsigned pool)
 {
+	struct ctlm_pool_state m = { .pool = pool,
+				     .retry_after = pool_off(g, pool) ? RETRY_AFTER_DISABLED : 0,
+				     .state = pool_state(g, pool),
+				     .restarts = g->health[pool].restarts };
 	struct wbuf b;
 
 	wb_init(&b);
-	wb_u32(&b, pool);
-	wb_u32(&b, pool_off(g, pool) ? RETRY_AFTER_DISABLED : 0);
-	wb_u32(&b, pool_state(g, pool));
-	wb_u64(&b, g->health[pool].restarts);
+	ctlm_pool_state_encode(&b, &m);
 	if (fe_send(g, W_CTL_POOL_STATE, b.p, b.len, NULL, 0) < 0)
 		log_msg(LOG_ERR, "cannot tell the front end about pool %s: %m",
 			g->c->pools[pool].name);
@@ -800,11 +814,11 @@ static bool too_many_failures(struct generation *g, unsigned pool)
 
 static void retire_tell(struct generation *g, struct retired *r)
 {
+	struct ctlm_pool_retire m = { .pool = r->pool, .tag = r->tag };
 	struct wbuf b;
 
 	wb_init(&b);
-	wb_u32(&b, r->pool);
-	wb_u32(&b, r->tag);
+	ctlm_pool_retire_encode(&b, &m);
 	if (fe_send(g, W_CTL_POOL_RETIRE, b.p, b.len, NULL, 0) < 0)
 		kill(r->pid, SIGTERM); /* the front end cannot let it drain */
 	wb_free(&b);
@@ -1284,7 +1298,7 @@ static void drop_child(struct child *ch, const char *why)
 static int ctl_read(struct child *ch, uint8_t *buf, struct wire_frame *f)
 {
 	int rc = wire_recv(ch->ctl, buf, f, MSG_DONTWAIT);
-	char why[128];
+	char why[160], name[48];
 
 	if (rc < 0 && errno == EAGAIN)
 		return 0;
@@ -1305,30 +1319,52 @@ static int ctl_read(struct child *ch, uint8_t *buf, struct wire_frame *f)
 		drop_child(ch, why);
 		return 0;
 	}
+	if (!peer_accepts(&peer_tables[ch->role], f->type)) {
+		snprintf(why, sizeof(why), "unexpected message %s from a %s",
+			 peer_type_name(f->type, name, sizeof(name)), peer_tables[ch->role].peer);
+		drop_child(ch, why);
+		return 0;
+	}
 	return 1;
+}
+
+/* CTL_READY: the child started. */
+static void on_ready(struct child *ch, const struct wire_frame *f)
+{
+	if (ctlm_ready_decode(f) < 0) {
+		drop_child(ch, "a malformed READY message");
+		return;
+	}
+	ch->ready = true;
+	if (ch->role == ROLE_WORKER)
+		on_worker_ready(ch);
 }
 
 /* ---------------------------------------------------------------- idgatectl */
 
-/* W_CTL_STATS: the counts of each pool of g.  0 or -1. */
-static int decode_stats(struct generation *g, const struct wire_frame *f, uint32_t tag,
-			struct ctl_pool *pools)
+/* W_CTL_STATS: the counts of each pool of g.  1 with the answer to query
+ * `tag`, 0 for an answer to an earlier query that timed out, -1 for a
+ * malformed one (the front end is dropped). */
+static int take_stats(struct generation *g, const struct wire_frame *f, uint32_t tag,
+		      struct ctl_pool *pools)
 {
-	struct rbuf r;
-	uint32_t n;
+	uint32_t n = (uint32_t)g->c->npools, got;
+	struct ctlm_pool_load *load = xcalloc(n + 1, sizeof(*load));
+	int rc = -1;
 
-	rb_init(&r, f->payload, f->len);
-	if (rb_u32(&r) != tag)
-		return -1; /* an answer to an earlier query that timed out */
-	n = rb_u32(&r);
-	if (r.bad || n != g->c->npools)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		pools[i].requests = rb_u64(&r);
-		pools[i].busy = rb_u32(&r);
-		pools[i].queued = rb_u32(&r);
+	if (ctlm_stats_decode(f, n, &got, load) < 0) {
+		drop_child(FE(g), "a malformed STATS message");
+		goto done;
 	}
-	return r.bad || r.left ? -1 : 0;
+	rc = pools && got == tag;
+	for (uint32_t i = 0; rc == 1 && i < n; i++) {
+		pools[i].requests = load[i].requests;
+		pools[i].busy = load[i].busy;
+		pools[i].queued = load[i].queued;
+	}
+done:
+	free(load);
+	return rc;
 }
 
 /* The front end's counts, asked for and awaited here (at most
@@ -1344,7 +1380,7 @@ static int query_frontend(struct generation *g, struct ctl_pool *pools)
 	int rc = -1;
 
 	wb_init(&b);
-	wb_u32(&b, tag);
+	ctlm_stats_query_encode(&b, tag);
 	if (fe_stalled(g) || fe_send(g, W_CTL_STATS_QUERY, b.p, b.len, NULL, 0) < 0 ||
 	    fe_stalled(g)) /* it would not answer in time */
 		goto done;
@@ -1353,11 +1389,9 @@ static int query_frontend(struct generation *g, struct ctl_pool *pools)
 		if (poll(&p, 1, (int)(deadline - now_ms())) != 1 || ctl_read(FE(g), buf, &f) <= 0)
 			continue;
 		if (f.type == W_CTL_READY)
-			FE(g)->ready = true;
-		else if (f.type == W_CTL_STATS)
-			rc = decode_stats(g, &f, tag, pools);
-		else
-			drop_child(FE(g), "a message it may not send");
+			on_ready(FE(g), &f);
+		else if (take_stats(g, &f, tag, pools) == 1)
+			rc = 0; /* (a malformed answer dropped the front end) */
 	}
 done:
 	wb_free(&b);
@@ -1602,7 +1636,7 @@ static int reopen_gen_logs(struct generation *g, struct sbuf *done, struct sbuf 
 		fds[n++] = g->access_fd;
 	if (n) {
 		wb_init(&w);
-		wb_u32(&w, (a > 0 ? W_LOG_AUDIT : 0) | (b > 0 ? W_LOG_ACCESS : 0));
+		ctlm_logs_encode(&w, (a > 0 ? W_LOG_AUDIT : 0) | (b > 0 ? W_LOG_ACCESS : 0));
 		if (fe_send(g, W_CTL_LOGS, w.p, w.len, fds, n) < 0) {
 			log_msg(LOG_ERR, "cannot give the front end (pid %d) its new log files: %m",
 				(int)FE(g)->pid);
@@ -1742,13 +1776,10 @@ static void on_ctl(struct child *ch)
 	struct wire_frame f;
 
 	if (ctl_read(ch, buf, &f) > 0) {
-		if (f.type == W_CTL_READY) {
-			ch->ready = true;
-			if (ch->role == ROLE_WORKER)
-				on_worker_ready(ch);
-		} else if (!(f.type == W_CTL_STATS && ch->role == ROLE_FRONTEND)) {
-			drop_child(ch, "a message it may not send");
-		} /* else the answer to a status query that timed out */
+		if (f.type == W_CTL_READY)
+			on_ready(ch, &f);
+		else /* STATS: the answer to a status query that timed out */
+			take_stats(ch->gen, &f, 0, NULL);
 	}
 	free(buf);
 }

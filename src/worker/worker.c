@@ -5,10 +5,13 @@
  * response back.  A handler that crashes takes this process down, never
  * the front end or another pool; the supervisor starts a new worker.
  *
- * Peers: what it accepts from each (anything else: the front end's channel
- * dropped, as a protocol error)
- *   front end  REQ_HEAD, REQ_BODY, REQ_END, REQ_ABORT on each channel
- *   spawner    SPAWN_STARTED, SPAWN_FAILED, SPAWN_EXITED on a reply socket
+ * Peers: what it accepts from each (the tables from_frontend here and
+ * answer_types, exit_types in spawner.c)
+ *   front end  REQ_HEAD, REQ_BODY, REQ_END, REQ_ABORT on each channel;
+ *              anything else, or one out of turn: logged, and the worker
+ *              exits (it drops the front end, its one peer on every channel)
+ *   spawner    SPAWN_STARTED, SPAWN_FAILED, SPAWN_EXITED on a reply socket;
+ *              anything else: logged, the spawn fails
  * It sends the supervisor READY, the front end RESP_*, the spawner SPAWN
  * and SPAWN_KILL.  */
 #include "worker.h"
@@ -31,6 +34,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctlmsg.h"
 #include "confine.h"
 #include "cpu.h"
 #include "deleg.h"
@@ -46,6 +50,8 @@
 #include "spawner.h"
 #include "sbuf.h"
 #include "util.h"
+#include "peers.h"
+#include "reqmsg.h"
 #include "wire.h"
 
 #define MAX_RESP_HEADERS 100
@@ -103,34 +109,53 @@ __attribute__((noreturn)) static void protocol_error(const char *what)
 	_exit(3);
 }
 
+/* What the front end may send on a channel (the Peers comment above). */
+static const uint16_t from_frontend[] = { W_REQ_HEAD, W_REQ_BODY, W_REQ_END, W_REQ_ABORT };
+static const struct peer_table frontend_peer = PEER_TABLE("front end", from_frontend);
+
+/* The next frame from the front end on channel t, into buf: 1, or 0 when
+ * the front end closed the channel.  A malformed frame or one of a type
+ * it never sends is a protocol error: the worker exits (it drops every
+ * channel: the front end is one peer). */
+static int recv_from_frontend(struct wthread *t, uint8_t *buf, struct wire_frame *f)
+{
+	char why[80], name[48];
+	int rc = wire_recv(t->fd, buf, f, 0);
+
+	if (rc == 0 || (rc < 0 && errno != EPROTO))
+		return 0;
+	if (rc < 0)
+		protocol_error("malformed frame");
+	if (f->nfds) {
+		wire_close_fds(f);
+		protocol_error("fd on a request frame");
+	}
+	if (!peer_accepts(&frontend_peer, f->type)) {
+		snprintf(why, sizeof(why), "unexpected message %s",
+			 peer_type_name(f->type, name, sizeof(name)));
+		protocol_error(why);
+	}
+	return 1;
+}
+
 /* ---------------------------------------------------------------- request body */
 
 /* Next frame from the front end into framebuf; handles the terminal ones.
  * Returns 1 with a body frame, 0 when the body ended. */
 static int next_body_frame(struct wreq *r, struct wire_frame *f)
 {
-	int rc = wire_recv(r->t->fd, r->t->framebuf, f, 0);
-
-	if (rc <= 0) { /* the front end is gone: as good as an abort */
+	if (!recv_from_frontend(r->t, r->t->framebuf, f)) {
+		/* the front end is gone: as good as an abort */
 		r->req_ended = r->aborted = true;
 		return 0;
 	}
-	if (f->nfds) {
-		wire_close_fds(f);
-		protocol_error("fd on a request frame");
-	}
-	switch (f->type) {
-	case W_REQ_BODY:
+	if (f->type == W_REQ_BODY && reqm_body_check(f) == 0)
 		return 1;
-	case W_REQ_END:
-		r->req_ended = true;
-		return 0;
-	case W_REQ_ABORT:
-		r->req_ended = r->aborted = true;
-		return 0;
-	default:
+	if (f->type == W_REQ_HEAD || reqm_end_check(f) < 0)
 		protocol_error("unexpected frame during a request");
-	}
+	r->req_ended = true;
+	r->aborted = f->type == W_REQ_ABORT;
+	return 0;
 }
 
 static ssize_t op_read(struct idg_request *pub, void *buf, size_t len)
@@ -186,7 +211,7 @@ static bool client_gone(struct wreq *r)
 			protocol_error("a frame after the end of the request");
 		return false;
 	}
-	if (wire_recv(r->t->fd, r->t->framebuf, &f, 0) <= 0 || f.nfds)
+	if (!recv_from_frontend(r->t, r->t->framebuf, &f) || reqm_end_check(&f) < 0)
 		protocol_error("a malformed abort");
 	r->body_left = 0;
 	return r->req_ended = r->aborted = true;
@@ -507,7 +532,7 @@ static const struct idg_request_ops request_ops = {
 /* The module's result, as the response the client gets. */
 static void finish(struct wreq *r, int rc)
 {
-	uint8_t end_flags = 0;
+	uint16_t end_flags = 0;
 	struct wbuf b;
 
 	if (!r->head_sent) {
@@ -537,10 +562,10 @@ static void finish(struct wreq *r, int rc)
 	} else if (r->resp_ended) {
 		return;
 	} else if (rc != IDG_OK) {
-		end_flags = 1; /* cut the connection: the body is incomplete */
+		end_flags = W_RESP_END_ERROR; /* the body is incomplete */
 	}
 	wb_init(&b);
-	wb_str(&b, r->reason[0] ? r->reason : NULL);
+	reqm_resp_end_encode(&b, r->reason[0] ? r->reason : NULL);
 	wire_send(r->t->fd, W_RESP_END, end_flags, b.p, b.len, NULL, 0, 0);
 	wb_free(&b);
 	r->resp_ended = true;
@@ -754,7 +779,7 @@ static void serve(struct wthread *t, const struct wire_frame *head)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (wire_req_decode(head->payload, head->len, &r.q) < 0)
+	if (reqm_head_decode(head, &r.q) < 0)
 		protocol_error("malformed request head");
 	bad = check_request(&r);
 	if (bad)
@@ -787,17 +812,8 @@ static void *channel_thread(void *arg)
 
 	/* channel k is read by front-end loop k % loops: share its CPU */
 	cpu_place_thread(W.c, (unsigned)((size_t)(t - W.threads) % config_loops(W.c)));
-	for (;;) {
-		int rc = wire_recv(t->fd, t->headbuf, &f, 0);
-		if (rc == 0 || (rc < 0 && errno != EPROTO))
-			break; /* the front end closed the channel */
-		if (rc < 0)
-			protocol_error("malformed frame");
-		if (f.nfds) {
-			wire_close_fds(&f);
-			protocol_error("fd on a request frame");
-		}
-		if (f.type == W_REQ_ABORT)
+	while (recv_from_frontend(t, t->headbuf, &f)) { /* else the front end closed it */
+		if (f.type == W_REQ_ABORT && reqm_end_check(&f) == 0)
 			continue; /* late: the request it was for has ended */
 		if (f.type != W_REQ_HEAD)
 			protocol_error("expected a request head");
@@ -909,7 +925,7 @@ void worker_main(struct worker_args *a)
 	start_threads(a);
 	/* logged first: once the supervisor hears READY, the line is there */
 	log_msg(LOG_INFO, "serving with %zu threads as uid %u", W.nthreads, (unsigned)W.self.uid);
-	if (wire_send(a->ctl, W_CTL_READY, 0, NULL, 0, NULL, 0, 0) < 0)
+	if (ctlm_send_ready(a->ctl) < 0)
 		die("cannot report readiness: %m");
 	while (sigwait(&set, &sig) != 0 || sig == SIGHUP || sig == SIGCHLD) {
 		if (sig == SIGCHLD && waitpid(-1, NULL, WNOHANG) > 0) {

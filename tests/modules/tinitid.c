@@ -72,6 +72,20 @@ static void forge_verdict(uint32_t vdir)
 	}
 }
 
+/* An empty frame of message type `type` (one a check child never sends,
+ * say) on every SOCK_SEQPACKET socket this process has. */
+static void send_type(uint32_t type)
+{
+	uint32_t words[2] = { type & 0xffffu, 0 }; /* type, flags 0, length 0 */
+
+	for (int fd = 3; fd < 64; fd++) {
+		int st;
+		socklen_t len = sizeof(st);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &len) == 0 && st == SOCK_SEQPACKET)
+			(void)!send(fd, words, sizeof(words), MSG_NOSIGNAL);
+	}
+}
+
 static int initid_init(const struct idg_init *ini, void **ctx)
 {
 	const char *path = ini->ops->get(ini, "record"), *refuse = ini->ops->get(ini, "refuse");
@@ -85,6 +99,8 @@ static int initid_init(const struct idg_init *ini, void **ctx)
 		ini->ops->use_proxy_credentials(ini, "HTTP@localhost");
 	if (ini->ops->get(ini, "forge"))
 		forge_verdict((uint32_t)ini->ops->get_uint(ini, "forge"));
+	if (ini->ops->get(ini, "send"))
+		send_type((uint32_t)ini->ops->get_uint(ini, "send"));
 	if (path && record(ini, path) < 0)
 		return -1;
 	if (refuse) {
@@ -109,6 +125,7 @@ static const struct idg_key initid_keys[] = {
 	{ "creds", IDG_KEY_BOOL, 0, "false", "use delegated credentials" },
 	{ "s4u", IDG_KEY_BOOL, 0, "false", "use proxy credentials" },
 	{ "forge", IDG_KEY_UINT, 0, NULL, "forge a verdict for this vdir" },
+	{ "send", IDG_KEY_UINT, 0, NULL, "send an empty message of this type" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 

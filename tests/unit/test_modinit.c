@@ -121,6 +121,23 @@ static void test_forged_verdict(void **state)
 	diag_free(&d);
 }
 
+/* A check child that sends a message type it never sends (here the
+ * supervisor's CTL_READY, 32) is dropped: its parent names the type and
+ * the vdir fails. */
+static void test_unexpected_message(void **state)
+{
+	struct diag d = { 0 };
+	struct config *c = load(HEAD "[vdir /odd]\npool = a\nhandler = tinitid\nsend = 32\n", &d);
+
+	(void)state;
+	assert_int_equal(config_check_modules(c, &d), -1);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(d.msgs[0], "t.conf:9: [vdir /odd] handler 'tinitid': the module "
+			    "check broke its protocol (an unexpected message CTL_READY (32))");
+	config_free(c);
+	diag_free(&d);
+}
+
 /* init() runs in another process: what it does to its own stays there. */
 static void test_runs_elsewhere(void **state)
 {
@@ -170,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_wishes_come_back),
 		cmocka_unit_test(test_errors_in_vdir_order),
 		cmocka_unit_test(test_forged_verdict),
+		cmocka_unit_test(test_unexpected_message),
 		cmocka_unit_test(test_runs_elsewhere),
 	};
 	int rc = cmocka_run_group_tests_name("modinit", tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fdcount.h"
+#include "reqmsg.h"
 #include "wire.h"
 
 static struct wire_hdr hdrs[] = { { "Host", "localhost" }, { "X-Thing", "a, b" } };
