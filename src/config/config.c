@@ -603,6 +603,20 @@ static void resolve_ids(struct conf_parser *p)
 	resolve_impersonate_groups(p);
 }
 
+/* The authenticator's user holds the acceptor keys: never the front
+ * end's (the process the network reaches), which could then read them. */
+static void authenticator_identity(struct conf_parser *p)
+{
+	struct server_conf *s = &p->c->server;
+
+	if (lookup_identity(p, s->line_of_auth_user, 0, "[server] authenticator", s->auth_user,
+			    NULL, &s->auth_uid, &s->auth_gid) == 0 && s->auth_uid == s->uid)
+		cerr(p, s->line_of_auth_user ? s->line_of_auth_user : s->line_of_user,
+		     "[server] authenticator_user: '%s' is also the front end's user: the process "
+		     "the network reaches could read the acceptor keys; give the authenticator "
+		     "a user of its own", s->auth_user);
+}
+
 static void resolve_server(struct conf_parser *p)
 {
 	struct server_conf *s = &p->c->server;
@@ -615,6 +629,7 @@ static void resolve_server(struct conf_parser *p)
 	if (!s->control_socket)
 		s->control_socket = xasprintf("%s/control", s->runtime_dir);
 	lookup_identity(p, s->line_of_user, 0, "[server]", s->user, NULL, &s->uid, &s->gid);
+	authenticator_identity(p);
 	if (*s->pam_service) {
 		char *pam = xasprintf("/etc/pam.d/%s", s->pam_service);
 		if (stat(pam, &st) < 0)
@@ -638,6 +653,11 @@ static void pool_identity(struct conf_parser *p, struct pool_conf *pool)
 		cerr(p, line,
 			   "%s user: '%s' is also the front end's ([server] user): its handlers "
 			   "could signal the front end; give the pool a user of its own",
+			   what, pool->user);
+	else if (pool->uid == p->c->server.auth_uid)
+		cerr(p, line,
+			   "%s user: '%s' is also the authenticator's ([server] authenticator_user): "
+			   "its handlers could read the acceptor keys; give the pool a user of its own",
 			   what, pool->user);
 }
 

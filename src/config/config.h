@@ -114,6 +114,10 @@ struct server_conf {
 	char *user;
 	uid_t uid;
 	gid_t gid;
+	char *auth_user;    /* the authenticator's (authenticator_user) */
+	uid_t auth_uid;
+	gid_t auth_gid;
+	int line_of_auth_user;
 	char *audit_log;    /* "-" stderr, "" none */
 	bool audit_failure_refuse; /* audit_failure = refuse (default) | continue */
 	char *access_log;   /* NCSA Combined; "-" stderr, "" none (the default) */
@@ -134,7 +138,7 @@ struct server_conf {
 	/* runtime state (rundir.h): the instance lock, the ccache mount point */
 	char *runtime_dir;
 	int runtime_dir_line;
-	char *replay_cache_dir;    /* KRB5RCACHEDIR of the front end */
+	char *replay_cache_dir;    /* KRB5RCACHEDIR of the authenticator */
 	struct netlist trusted_proxies; /* whose X-Request-Id is taken */
 	char *ccache_dir;          /* runtime_dir/ccache */
 	/* operations: idgatectl's socket ("" : none; default runtime_dir/control)

@@ -536,6 +536,10 @@ static const struct conf_key server_keys[] = {
 	  .help = "groups outside min_gid..max_gid that impersonation may use" },
 	{ "user", CONF_STRING, 0, S(user), SLINE(line_of_user), .dflt = "idgate",
 	  .help = "the front end's user (not root)" },
+	{ "authenticator_user", CONF_STRING, 0, S(auth_user), SLINE(line_of_auth_user),
+	  .dflt = "idgate-auth",
+	  .help = "the authenticator's user: it alone holds the acceptor keys (not root, "
+		  "not the front end's or a pool's)" },
 	{ "audit_log", CONF_LOG, CONF_EMPTY, S(audit_log), .dflt = IDGATE_AUDIT_LOG,
 	  .help = "the audit trail, JSON lines; -: standard error; empty: none" },
 	{ "access_log", CONF_LOG, CONF_EMPTY, S(access_log), .dflt = "",

@@ -13,8 +13,12 @@
  *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c,
  *                from_worker and the channel's state table; the channel
  *                is closed)
- *   PAM helper   AUTH_RESULT, answering its own ACCT and PASS (authq.c,
- *                from_pamhelper; its socket is closed)  */
+ *   authenticator  AUTHN_REPLY, answering its own AUTHN_REQ (authn.c,
+ *                from_authenticator; its channel is closed, and what waited
+ *                on it fails with 503)
+ * It sends the authenticator AUTHN_REQ and AUTHN_CONN_END: credentials
+ * go there, and a sealed verdict comes back for the worker (feauth.h); this
+ * process holds no key and can claim nobody's identity.  */
 #include "frontend.h"
 
 #include <arpa/inet.h>
@@ -38,8 +42,11 @@
 #include "accesslog.h"
 #include "admin.h"
 #include "audit.h"
-#include "auth.h"
-#include "authq.h"
+#include "authn.h"
+#include "feauth.h"
+#ifdef IDGATE_TEST_FORGE
+#include "forge.h"
+#endif
 #include "config.h"
 #include "ctlmsg.h"
 #include "cpu.h"
@@ -52,7 +59,6 @@
 #include "metrics.h"
 #include "netmatch.h"
 #include "modload.h"
-#include "negotiate.h"
 #include "privsep.h"
 #include "relay.h"
 #include "route.h"
@@ -95,7 +101,7 @@ struct fe_req {
 	int deferred;            /* a refusal to answer in the final call */
 	const char *deferred_hdr;
 	char deferred_val[128];
-	struct auth_state auth;  /* who is calling */
+	struct fe_auth auth;     /* who is calling */
 	bool impersonated;
 	enum m_refusal refusal;  /* why it was not impersonated (403), for metrics */
 };
@@ -323,7 +329,7 @@ struct hdr_collect {
  * backend: a Cookie header goes on without it (NULL: not at all). */
 static const char *without_session_cookies(struct hdr_collect *hc, const char *value)
 {
-	char *rest = auth_strip_session_cookies(value);
+	char *rest = feauth_strip_session_cookies(value);
 
 	if (!rest)
 		return value;
@@ -373,29 +379,37 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	return hc->n > WIRE_MAX_HEADERS ? MHD_NO : MHD_YES;
 }
 
+static struct fe_conn *conn_state(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static uint64_t conn_id(struct MHD_Connection *conn)
+{
+	const struct fe_conn *fc = conn_state(conn);
+	return fc ? fc->id : 0;
+}
+
 /* Encode REQ_HEAD into r->rl.head.  0, or an HTTP status. */
 static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 {
 	struct hdr_collect hc = { .drop_authorization = r->v->auth != 0 };
 	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-	const struct auth_state *a = &r->auth;
-	/* at the anonymous level the handler is not told who the caller is */
-	bool told = a->level > IDG_LEVEL_ANONYMOUS;
-	const char *user = told ? a->user : NULL;
+	const struct fe_auth *a = &r->auth;
+	/* who the caller is travels sealed: the worker takes it from the
+	 * verdict, never from us */
 	struct wire_req q = {
 		.vdir = r->v->index, .method = r->method, .path = r->path, .query = r->query,
 		.version = r->version, .request_id = r->request_id, .client_addr = r->client,
 		.host = host ? host : "", .client_port = r->client_port,
-		.tls = r->tls, .principal = told ? a->principal : NULL, .user = user,
-		.uid = user ? (uint32_t)a->uid : (uint32_t)-1,
-		.gid = user ? (uint32_t)a->gid : (uint32_t)-1,
-		.level = (uint32_t)a->level, .impersonate = r->impersonated,
-		.auth_type = !a->scheme ? W_AUTH_NONE /* "Basic (session)" is Basic too */
-			     : str_has_prefix(a->scheme, "Basic") ? W_AUTH_BASIC : W_AUTH_NEGOTIATE,
-		.creds = a->deleg, .creds_len = a->deleg_len,
+		.tls = r->tls, .level = (uint32_t)a->level, .impersonate = r->impersonated,
+		.conn_id = conn_id(conn), .verdict = a->verdict, .verdict_len = a->verdict_len,
 	};
 	struct wbuf b;
 
+	memcpy(q.authz_digest, a->authz_digest, sizeof(q.authz_digest));
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_header, &hc);
 	hc.bytes += strlen(r->method) + strlen(r->raw_uri) + strlen(r->version) + 4;
 	if (hc.bad || hc.n > WIRE_MAX_HEADERS || hc.bytes > FE.c->server.max_header_size) {
@@ -407,7 +421,13 @@ static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 	q.hdrs = hc.h;
 	q.nhdrs = hc.n;
 	wb_init(&b);
+#ifdef IDGATE_TEST_FORGE
+	/* the forged-verdict test's front end (tests/helpers/forge.c), built
+	 * apart as tests/helpers/idgated-forge, never installed */
+	forge_head(conn, &q, &b);
+#else
 	wire_req_encode(&b, &q);
+#endif
 	hdr_collect_free(&hc);
 	if (b.overflow) {
 		wb_free(&b);
@@ -550,12 +570,6 @@ static bool has_body(const struct fe_req *r)
 	return r->framing.framing == HC_CHUNKED || r->framing.length > 0;
 }
 
-static struct auth_conn *conn_auth(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci ? ci->socket_context : NULL;
-}
 
 #define PENDING (-1)
 
@@ -605,7 +619,7 @@ static int apply_level_header(struct fe_req *r, struct MHD_Connection *conn)
  * with the reason. */
 static int decide_impersonation(struct fe_req *r)
 {
-	struct auth_state *a = &r->auth;
+	struct fe_auth *a = &r->auth;
 	char why[400];
 
 	switch (level_decide(r->v->impersonate, a->level, a->user != NULL)) {
@@ -640,13 +654,9 @@ static int settle_identity(struct fe_req *r, struct MHD_Connection *conn)
 {
 	int st = apply_level_header(r, conn);
 
-	if (!st)
-		st = decide_impersonation(r);
-	/* delegated credentials go only where the vdir takes them: stored for
-	 * a handler that runs as their owner, or to a handler that uses them */
-	if (st || !vdir_takes_credentials(r->v, r->auth.level, r->impersonated))
-		auth_drop_delegated(&r->auth);
-	return st;
+	/* (delegated credentials, sealed in the verdict, go only where the
+	 * vdir takes them: the worker decides with the level sent with it) */
+	return st ? st : decide_impersonation(r);
 }
 
 /* Route, authenticate, and hand the request over; re-entered after a
@@ -673,10 +683,12 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 		r->routed = true;
 	}
 	if (r->v->auth != 0) {
-		struct auth_request q = { .conn = conn, .ac = conn_auth(conn), .v = r->v,
-					  .tls = r->tls, .client = r->client };
-		st = auth_run(&r->auth, &q);
-		if (st == AUTH_SUSPENDED)
+		struct fe_auth_request q = { .conn = conn, .fc = conn_state(conn), .v = r->v,
+					     .tls = r->tls, .client = r->client,
+					     .request_id = r->request_id, .method = r->method,
+					     .path = r->path };
+		st = feauth_run(&r->auth, &q);
+		if (st == FEAUTH_SUSPENDED)
 			return PENDING;
 		if (st) {
 			set_reason(r, r->auth.reason);
@@ -687,7 +699,6 @@ static int head_stage(struct fe_req *r, struct MHD_Connection *conn, const char 
 	if (st)
 		return st;
 	st = encode_head(r, conn);
-	auth_drop_delegated(&r->auth); /* in the head now, or refused */
 	if (st)
 		return st;
 	r->rl.no_body = !has_body(r);
@@ -822,7 +833,7 @@ static void unanswered(struct fe_req *r, struct MHD_Connection *conn)
 /* The audit line (always: whatever happened) and the access line. */
 static void write_logs(struct fe_req *r)
 {
-	const struct auth_state *au = &r->auth;
+	const struct fe_auth *au = &r->auth;
 	struct audit_rec a = {
 		.request_id = r->request_id, .client = r->client,
 		.client_request_id = r->client_request_id,
@@ -870,7 +881,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 				      : "response not completed");
 	}
 	write_logs(r);
-	auth_state_free(&r->auth);
+	feauth_free(&r->auth);
 	free(r->host);
 	free(r->user_agent);
 	free(r->referer);
@@ -888,9 +899,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	(void)cls;
 	(void)conn;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_ctx = xcalloc(1, sizeof(struct auth_conn));
+		*socket_ctx = feauth_conn_new();
 	} else {
-		auth_conn_free(*socket_ctx);
+		feauth_conn_free(*socket_ctx);
 		*socket_ctx = NULL;
 	}
 }
@@ -1072,54 +1083,14 @@ static void start_loops(const struct fe_args *a)
 
 /* ---------------------------------------------------------------- process */
 
-static bool negotiate_used(const struct config *c)
-{
-	for (size_t i = 0; i < c->nvdirs; i++)
-		if (c->vdirs[i].auth & AUTH_NEGOTIATE)
-			return true;
-	return false;
-}
-
-/* The acceptor keys are read now, while the keytab may still be readable
- * only by root; afterwards this process never opens it again. */
-/* MIT's replay cache lives where KRB5RCACHEDIR says (else /var/tmp, which
- * systemd's PrivateTmp= empties at every stop: a token captured before a
- * restart could be replayed right after it).  Ours survives restarts and
- * belongs to the front end's user alone. */
-static void place_replay_cache(const struct config *c)
-{
-	const char *dir = c->server.replay_cache_dir;
-	char err[PATH_MAX + 200];
-
-	if (rundir_make_private(dir, c->server.uid, c->server.gid, err, sizeof(err)) < 0) {
-		if (privsep_privileged())
-			die("%s", err);
-		log_msg(LOG_WARNING, "%s: the replay cache stays where krb5 puts it", err);
-		return;
-	}
-	setenv("KRB5RCACHEDIR", dir, 1);
-}
-
-static void load_keys(const struct config *c)
-{
-	char err[512];
-
-	if (auth_load_session_keys(c, err, sizeof(err)) < 0)
-		die("%s", err);
-	if (!negotiate_used(c))
-		return;
-	place_replay_cache(c);
-	if (negotiate_load_keys(c, err, sizeof(err)) < 0)
-		die("Negotiate: %s", err);
-}
-
 static void drop_privileges(const struct config *c)
 {
 	struct ident id = { .uid = c->server.uid, .gid = c->server.gid, .ngroups = 0 };
 	char err[256];
 
 	/* no supplementary group; and not dumpable (no core dump, no ptrace
-	 * by the same uid): this process holds keys */
+	 * by the same uid): this process holds the TLS key and the clients'
+	 * requests */
 	if (iddrop_process(&id, err, sizeof(err)) < 0)
 		die("cannot become user %s: %s", c->server.user, err);
 }
@@ -1154,9 +1125,8 @@ void frontend_main(struct fe_args *a)
 	prctl(PR_SET_NAME, "idgate-front", 0, 0, 0);
 	FE.args = a;
 	FE.c = a->c;
-	load_keys(c);
 	drop_privileges(c);
-	auth_init(c);
+	feauth_init(c);
 	audit_init(a->audit_fd);
 	audit_set_policy(c->server.audit_failure_refuse);
 	access_log_init(a->access_fd);

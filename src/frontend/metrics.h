@@ -16,29 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authnmsg.h" /* enum m_auth, enum m_basic: the authenticator says them */
+
 struct config;
 struct sbuf;
-
-/* How authentication ended, for a request to a vdir that authenticates. */
-enum m_auth {
-	M_AUTH_NONE = 0,        /* not counted (anonymous vdir, or not reached) */
-	M_AUTH_OK,              /* authenticated and authorized */
-	M_AUTH_NO_CREDENTIALS,  /* 401: no Authorization header */
-	M_AUTH_CONTINUE,        /* 401: a multi-leg exchange goes on */
-	M_AUTH_BAD_TOKEN,       /* 401: malformed, oversized, not base64, defective */
-	M_AUTH_REPLAY,          /* 401: a token seen before */
-	M_AUTH_EXPIRED,         /* 401: ticket expired or clock skew */
-	M_AUTH_WRONG_SERVICE,   /* 401: for a service we have no key for */
-	M_AUTH_SCHEME,          /* 401: a scheme not offered here (Basic on plain HTTP...) */
-	M_AUTH_BAD_PASSWORD,    /* 401: Basic refused by PAM */
-	M_AUTH_PAM_DENIED,      /* 403: pam_acct_mgmt refused the account */
-	M_AUTH_REQUIRE_DENIED,  /* 403: require user/group */
-	M_AUTH_UNAVAILABLE,     /* 503: the PAM helper could not answer */
-	M_AUTH_INVALID_NAME,    /* 403: the account's name is not a valid user name */
-	M_AUTH_THROTTLED,       /* 429: Basic refused before PAM (throttle.h) */
-	M_AUTH_SESSION,         /* authenticated by a session cookie, and authorized */
-	M_AUTH_COUNT
-};
 
 /* Why a request that was authenticated was not impersonated as asked. */
 enum m_refusal {
@@ -50,10 +31,6 @@ enum m_refusal {
 };
 
 enum m_ran { M_RAN_NOT = 0, M_RAN_AS_POOL, M_RAN_AS_CALLER };
-
-/* Basic's brake (throttle.h): a failure answered after the fail delay, an
- * attempt refused (429) because its address or its account is locked. */
-enum m_basic { M_BASIC_DELAYED = 0, M_BASIC_BY_ADDRESS, M_BASIC_BY_ACCOUNT, M_BASIC_COUNT };
 
 /* One finished request. */
 struct m_request {

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "authq.h"
+#include "authn.h"
 #include "config.h"
 #include "ctlmsg.h"
 #include "ctlproto.h"
@@ -913,11 +913,11 @@ static void set_auth_socket(int fd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &R.auth_src };
 
 	if (epoll_ctl(R.loops[0].epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		log_msg(LOG_ERR, "epoll_ctl (PAM helper): %m");
+		log_msg(LOG_ERR, "epoll_ctl (authenticator): %m");
 		close(fd);
 		return;
 	}
-	authq_set_socket(fd); /* closing the old one also drops it from epoll */
+	authn_set_socket(fd); /* closing the old one also drops it from epoll */
 }
 
 /* rapid_fail disabled the pool, or idgatectl stopped it (retry > 0):
@@ -1104,7 +1104,7 @@ static void handle_event(struct rl_loop *l, const struct epoll_event *ev)
 		on_ctl(l);
 		break;
 	case SRC_AUTH:
-		authq_on_readable();
+		authn_on_readable();
 		break;
 	case SRC_WAKE: {
 		uint64_t v;

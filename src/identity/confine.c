@@ -238,7 +238,26 @@ int confine_check_dumpable(char *err, size_t len)
 	return 0;
 }
 
-int confine_seccomp(const struct confine_plan *p, char *err, size_t len)
+/* The authenticator executes nothing and becomes nobody after its drop:
+ * exec and every set*id call fail, besides what no process of ours does
+ * (namespaces, other processes' memory, keyrings, io_uring). */
+static int deny_exec_and_ids(scmp_filter_ctx ctx)
+{
+	static const int denied[] = {
+		SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(setuid), SCMP_SYS(setgid),
+		SCMP_SYS(setreuid), SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid),
+		SCMP_SYS(setfsuid), SCMP_SYS(setfsgid), SCMP_SYS(setgroups),
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(denied); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0) < 0)
+			return -1;
+	return 0;
+}
+
+/* Namespaces, other processes' memory, keyrings and io_uring refused;
+ * with `exec_and_ids`, exec and every set*id call too. */
+static int load_daemon_filter(bool exec_and_ids, char *err, size_t len)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int rc = -1;
@@ -248,7 +267,8 @@ int confine_seccomp(const struct confine_plan *p, char *err, size_t len)
 		return -1;
 	}
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
-	    deny_namespaces(ctx) < 0 || deny_process_access(ctx) < 0) {
+	    deny_namespaces(ctx) < 0 || deny_process_access(ctx) < 0 ||
+	    (exec_and_ids && deny_exec_and_ids(ctx) < 0)) {
 		snprintf(err, len, "cannot build the seccomp filter");
 		goto done;
 	}
@@ -256,15 +276,27 @@ int confine_seccomp(const struct confine_plan *p, char *err, size_t len)
 		snprintf(err, len, "seccomp_load: %s", strerror(errno));
 		goto done;
 	}
-	/* the ids: a filter of its own (idfilter.c) */
-	if (idfilter_load(p->ids, p->pool.uid, p->pool.gid) < 0) {
-		snprintf(err, len, "loading the id filter: %s", strerror(errno));
-		goto done;
-	}
 	rc = 0;
 done:
 	seccomp_release(ctx);
 	return rc;
+}
+
+int confine_seccomp(const struct confine_plan *p, char *err, size_t len)
+{
+	if (load_daemon_filter(false, err, len) < 0)
+		return -1;
+	/* the ids: a filter of its own (idfilter.c) */
+	if (idfilter_load(p->ids, p->pool.uid, p->pool.gid) < 0) {
+		snprintf(err, len, "loading the id filter: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int confine_authenticator(char *err, size_t len)
+{
+	return load_daemon_filter(true, err, len);
 }
 
 /* ---------------------------------------------------------------- the worker */

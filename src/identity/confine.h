@@ -53,5 +53,8 @@ int confine_check_dumpable(char *err, size_t len);
 
 /* The seccomp filter alone (tests). */
 int confine_seccomp(const struct confine_plan *p, char *err, size_t len);
+/* The authenticator's filter: no exec, no set*id, no namespaces, no
+ * ptrace or other processes' memory.  0, or -1 with err. */
+int confine_authenticator(char *err, size_t len);
 
 #endif

@@ -9,7 +9,7 @@
  * Several threads take requests from the one SEQPACKET socket (each
  * recv() takes one whole message), so one slow PAM stack does not stall
  * the others.  PAM's failure delay is disabled: it would hold one of
- * these threads; the front end delays failed Basic answers itself, without
+ * these threads; the authenticator delays failed Basic answers itself, without
  * holding anything (throttle.h).  A question the helper refuses (a name
  * that is not a user name, a field out of bounds) gets the answer
  * AUTH_ANSWER_INVALID: the helper never exits on a question.
@@ -18,7 +18,7 @@
  * bounds: answered invalid, or dropped and logged when it has no tag; a
  * message of any other type: logged, and the helper exits -- it drops its
  * only peer; the supervisor starts a new helper)
- *   front end  AUTH_ACCT, AUTH_PASS (valid user names only)
+ *   authenticator  AUTH_ACCT, AUTH_PASS (valid user names only)
  * It answers AUTH_RESULT and sends the supervisor READY.  */
 #include "authhelper.h"
 
@@ -49,7 +49,7 @@ struct question {
 };
 
 static const uint16_t from_frontend[] = { W_AUTH_ACCT, W_AUTH_PASS };
-static const struct peer_table frontend_peer = PEER_TABLE("front end", from_frontend);
+static const struct peer_table frontend_peer = PEER_TABLE("authenticator", from_frontend);
 
 struct conv_data {
 	const char *user, *password;
@@ -177,7 +177,7 @@ static int ask_pam(const struct question *q, char *message, size_t len)
 
 /* Decode and check one question; NULL if it is well-formed.  q->has_tag
  * says whether the frame carried a tag: a refused question still gets its
- * answer, so that the front end does not wait for it forever. */
+ * answer, so that the authenticator does not wait for it forever. */
 static const char *read_question(const struct wire_frame *f, struct question *q)
 {
 	if (authm_question_decode(f, &q->m, &q->has_tag) < 0)
@@ -198,7 +198,7 @@ static void answer(uint64_t tag, int code, const char *message)
 	wb_init(&b);
 	authm_result_encode(&b, &m);
 	if (wire_send(auth_sock, W_AUTH_RESULT, 0, b.p, b.len, NULL, 0, 0) < 0)
-		log_msg(LOG_ERR, "cannot answer the front end: %m");
+		log_msg(LOG_ERR, "cannot answer the authenticator: %m");
 	wb_free(&b);
 }
 
@@ -213,7 +213,7 @@ static void serve_one(struct wire_frame *f, char *message, size_t len)
 
 	wire_close_fds(f); /* none is expected: read_question refused any */
 	if (bad) {
-		log_msg(LOG_WARNING, "refused a question from the front end: %s", bad);
+		log_msg(LOG_WARNING, "refused a question from the authenticator: %s", bad);
 		if (!q.has_tag)
 			return;
 		snprintf(message, len, "the PAM helper refused the question: %s", bad);
@@ -234,13 +234,13 @@ static void *serve(void *arg)
 	for (;;) {
 		int rc = wire_recv(auth_sock, buf, &f, 0);
 		if (rc == 0 || (rc < 0 && errno != EPROTO))
-			_exit(0); /* the front end is gone */
+			_exit(0); /* the authenticator is gone */
 		if (rc < 0) {
-			log_msg(LOG_WARNING, "refused a malformed frame from the front end");
+			log_msg(LOG_WARNING, "refused a malformed frame from the authenticator");
 			continue;
 		}
 		if (!peer_accepts(&frontend_peer, f.type)) {
-			log_msg(LOG_ERR, "the front end broke the protocol: unexpected message %s; "
+			log_msg(LOG_ERR, "the authenticator broke the protocol: unexpected message %s; "
 				"exiting", peer_type_name(f.type, message, sizeof(message)));
 			_exit(2);
 		}
@@ -260,7 +260,7 @@ void authhelper_main(const struct config *c, int sock, int ctl)
 	char err[256];
 
 	log_set_role("auth");
-	prctl(PR_SET_NAME, "idgate-auth", 0, 0, 0);
+	prctl(PR_SET_NAME, "idgate-pam", 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* it sees passwords */
 	/* uid 0 stays (pam_unix reads the root-owned shadow file and checks
 	 * geteuid()), but not the power of root: every other capability goes */

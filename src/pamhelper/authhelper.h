@@ -12,7 +12,7 @@ struct config;
 #define AUTH_MAX_USER 64
 #define AUTH_MAX_PASSWORD 1024
 
-/* Never returns.  `sock` carries requests from the front end, `ctl` goes
+/* Never returns.  `sock` carries requests from the authenticator, `ctl` goes
  * to the supervisor. */
 __attribute__((noreturn)) void authhelper_main(const struct config *c, int sock, int ctl);
 

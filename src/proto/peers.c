@@ -51,6 +51,10 @@ static const char *known_name(uint16_t type)
 	case W_CHK_ERROR: return "CHK_ERROR";
 	case W_CHK_DONE: return "CHK_DONE";
 	case W_CHK_FAILED: return "CHK_FAILED";
+	case W_AUTHN_REQ: return "AUTHN_REQ";
+	case W_AUTHN_REPLY: return "AUTHN_REPLY";
+	case W_AUTHN_CONN_END: return "AUTHN_CONN_END";
+	case W_CTL_PAMSOCK: return "CTL_PAMSOCK";
 	}
 	return "unknown";
 }

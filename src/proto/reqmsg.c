@@ -51,14 +51,11 @@ void wire_req_encode(struct wbuf *b, const struct wire_req *q)
 	wb_str(b, q->host);
 	wb_u32(b, q->client_port);
 	wb_u32(b, q->tls);
-	wb_str(b, q->principal);
-	wb_str(b, q->user);
-	wb_u32(b, q->uid);
-	wb_u32(b, q->gid);
 	wb_u32(b, q->level);
-	wb_u32(b, q->auth_type);
 	wb_u32(b, q->impersonate);
-	wb_blob(b, q->creds, q->creds_len);
+	wb_u64(b, q->conn_id);
+	wb_bytes(b, q->authz_digest, sizeof(q->authz_digest));
+	wb_blob(b, q->verdict, q->verdict_len);
 	wb_hdrs(b, q->hdrs, q->nhdrs);
 }
 
@@ -78,17 +75,15 @@ int wire_req_decode(const void *p, size_t len, struct wire_req *q)
 	q->host = rb_str(&r);
 	q->client_port = rb_u32(&r);
 	q->tls = rb_u32(&r);
-	q->principal = rb_str(&r);
-	q->user = rb_str(&r);
-	q->uid = rb_u32(&r);
-	q->gid = rb_u32(&r);
 	q->level = rb_u32(&r);
-	q->auth_type = rb_u32(&r);
 	q->impersonate = rb_u32(&r);
-	q->creds = rb_bytes(&r, &q->creds_len);
+	q->conn_id = rb_u64(&r);
+	rb_fixed(&r, q->authz_digest, sizeof(q->authz_digest));
+	q->verdict = rb_bytes(&r, &q->verdict_len);
+	q->uid = q->gid = (uint32_t)-1; /* who: the verdict's (the worker opens it) */
 	if (r.bad || !q->method || !q->path || !q->query || !q->version || !q->request_id ||
 	    !q->client_addr || !q->host || !http_token_ok(q->method) || q->path[0] != '/' ||
-	    q->level > IDG_LEVEL_DELEGATION || q->auth_type > W_AUTH_BASIC || q->impersonate > 1 ||
+	    q->level > IDG_LEVEL_DELEGATION || q->impersonate > 1 ||
 	    q->tls > 1 || q->client_port > 65535)
 		return -1;
 	if (rb_hdrs(&r, &q->hdrs, &q->nhdrs) < 0)

@@ -46,11 +46,19 @@ struct wire_req {
 	const char *method, *path, *query, *version, *request_id, *client_addr, *host;
 	uint32_t client_port;
 	uint32_t tls;
+	uint32_t level;               /* what the client allows (the front end applied
+					 Allowed-Impersonation-Level); the worker takes
+					 the lower of this and the verdict's */
+	uint32_t impersonate;         /* run as the caller */
+	uint64_t conn_id;             /* the front end's connection */
+	uint8_t authz_digest[32];     /* SHA-256 of the Authorization header; zeros: none */
+	const void *verdict;          /* sealed by the authenticator (verdict.h), or NULL */
+	size_t verdict_len;
+	/* Not on the wire: who the caller is, from the verdict once the
+	 * worker opened it (never what the front end says) */
 	const char *principal, *user; /* NULL when anonymous / unmapped */
 	uint32_t uid, gid;            /* (uint32_t)-1 when unmapped */
-	uint32_t level;
 	uint32_t auth_type;           /* enum wire_auth_type */
-	uint32_t impersonate;         /* run as the caller */
 	const void *creds;            /* delegated credentials (secret), or NULL */
 	size_t creds_len;
 	struct wire_hdr *hdrs;

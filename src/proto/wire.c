@@ -273,6 +273,16 @@ const char *rb_str(struct rbuf *r)
 	return (const char *)p;
 }
 
+void rb_fixed(struct rbuf *r, void *out, size_t n)
+{
+	const void *p = rb_take(r, n);
+
+	if (p)
+		memcpy(out, p, n);
+	else
+		memset(out, 0, n);
+}
+
 const void *rb_bytes(struct rbuf *r, size_t *n)
 {
 	uint32_t len = rb_u32(r);

@@ -9,7 +9,9 @@
  *
  * Each channel has its codec here (docs/ARCHITECTURE.md, "Channels and
  * the request protocol"): ctlmsg.h (supervisor <-> children), reqmsg.h
- * (front end <-> pool worker), authmsg.h (front end <-> PAM helper),
+ * (front end <-> pool worker), authnmsg.h (front end <-> authenticator),
+ * verdict.h (authenticator -> pool worker, sealed), authmsg.h
+ * (authenticator <-> PAM helper),
  * spawnmsg.h (worker <-> spawner), chkmsg.h (module check child ->
  * idgated), ctlproto.h (idgatectl <-> supervisor); peers.h is how each
  * process checks which of them a peer may send it.
@@ -41,7 +43,8 @@ enum wire_type {
 	/* supervisor <-> children */
 	W_CTL_READY = 32,    /* child -> supervisor: started */
 	W_CTL_CHANNELS = 33, /* supervisor -> front end: u32 pool, u32 generation, fds */
-	W_CTL_AUTHSOCK = 34, /* supervisor -> front end: the auth helper's socket (fd) */
+	W_CTL_AUTHSOCK = 34, /* supervisor -> front end, and -> authenticator: their
+	                        channel to each other (fd) */
 	W_CTL_POOL_STATE = 35, /* supervisor -> front end: u32 pool, u32 retry-after
 	                          seconds (0: the pool serves), u32 state
 	                          (enum ctl_pool_state), u64 worker restarts */
@@ -81,6 +84,12 @@ enum wire_type {
 	W_CHK_ERROR = 81,    /* u32 vdir, str key (or NULL), str message */
 	W_CHK_DONE = 82,     /* u32 vdir, u32 passed, u32 flags (what init() asked for) */
 	W_CHK_FAILED = 83,   /* str message: the checks could not start */
+	/* front end <-> authenticator (authnmsg.h) */
+	W_AUTHN_REQ = 88,    /* a request's credentials: who is calling? */
+	W_AUTHN_REPLY = 89,  /* what to answer the client, and the sealed verdict */
+	W_AUTHN_CONN_END = 90, /* u64 connection id: it closed */
+	/* supervisor -> authenticator */
+	W_CTL_PAMSOCK = 91,  /* the PAM helper's socket (fd) */
 };
 
 /* W_CTL_LOGS: which log files come */
@@ -141,6 +150,8 @@ uint64_t rb_u64(struct rbuf *r);
  * NULL string; on malformed input sets r->bad and returns "". */
 const char *rb_str(struct rbuf *r);
 const void *rb_bytes(struct rbuf *r, size_t *n);
+/* Exactly n bytes into out (zeros and r->bad when they are not there). */
+void rb_fixed(struct rbuf *r, void *out, size_t n);
 
 /* RFC 9110 token / field-value checks, applied to everything that becomes
  * a header. */

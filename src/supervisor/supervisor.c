@@ -27,11 +27,18 @@
  *   front end    READY; STATS (only as the answer to its own STATS_QUERY)
  *   pool worker  READY
  *   PAM helper   READY
+ *   authenticator READY
  *   check child  CHK_BEGIN, CHK_ERROR, CHK_DONE, CHK_FAILED (modinit.c)
  *   idgatectl    ADM_STATUS, ADM_POOL, ADM_RELOAD, ADM_CHECK, ADM_REOPEN
  *                (root only, SO_PEERCRED)
  * It sends the front end CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE,
- * STATS_QUERY and LOGS, never blocking (msgq.c).  */
+ * STATS_QUERY and LOGS, never blocking (msgq.c); the authenticator its
+ * channel to the PAM helper (PAMSOCK).
+ *
+ * Each generation has a random verdict key (verdict.h): the authenticator
+ * seals with it, the pool workers open with it.  Every other child wipes
+ * the copy fork gave it before it does anything else, so the front end
+ * never has it and cannot make a verdict.  */
 #include "supervisor.h"
 
 #include <errno.h>
@@ -50,6 +57,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "authenticator.h"
 #include "authhelper.h"
 #include "config.h"
 #include "confine.h"
@@ -67,6 +75,7 @@
 #include "privsep.h"
 #include "sbuf.h"
 #include "util.h"
+#include "verdict.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -77,17 +86,19 @@
 #define FE_QUEUE_MAX 1024       /* messages waiting for a front end, at most ... */
 #define FE_QUEUE_MAX_FDS 4096   /* ... and the descriptors they carry */
 
-enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH };
+enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH, ROLE_AUTHN };
 
 /* What each child may send on its control channel (the Peers comment
  * above); ctl_read() checks every frame here before it is looked at. */
 static const uint16_t from_frontend[] = { W_CTL_READY, W_CTL_STATS };
 static const uint16_t from_worker[] = { W_CTL_READY };
 static const uint16_t from_pamhelper[] = { W_CTL_READY };
+static const uint16_t from_authenticator[] = { W_CTL_READY };
 static const struct peer_table peer_tables[] = {
 	[ROLE_FRONTEND] = PEER_TABLE("front end", from_frontend),
 	[ROLE_WORKER] = PEER_TABLE("pool worker", from_worker),
 	[ROLE_AUTH] = PEER_TABLE("PAM helper", from_pamhelper),
+	[ROLE_AUTHN] = PEER_TABLE("authenticator", from_authenticator),
 };
 
 struct generation;
@@ -134,8 +145,9 @@ struct generation {
 	int admin_fd;      /* in listen_fds too; -1: none */
 	int audit_fd, access_fd; /* -1: none */
 	char *tls_cert_pem, *tls_key_pem;
-	/* kids[0] is the front end, kids[1..npools] the pool workers, and the
-	 * PAM helper comes last when one is needed */
+	uint8_t verdict_key[VERDICT_KEY_LEN];
+	/* kids[0] is the front end, kids[1..npools] the pool workers, then
+	 * the authenticator and the PAM helper when some vdir authenticates */
 	struct child *kids;
 	size_t nkids;
 	struct pool_health *health;
@@ -165,6 +177,32 @@ static struct {
 } S = { .ctl_fd = -1 };
 
 #define FE(g) (&(g)->kids[0])
+
+static struct child *kid_of(struct generation *g, enum role role)
+{
+	for (size_t i = 1 + g->c->npools; i < g->nkids; i++)
+		if (g->kids[i].role == role)
+			return &g->kids[i];
+	return NULL;
+}
+
+/* In a child that must not have them: every generation's verdict key. */
+static void wipe_verdict_keys(void)
+{
+	for (struct generation *g = S.gens; g; g = g->next)
+		explicit_bzero(g->verdict_key, sizeof(g->verdict_key));
+}
+
+/* In a child that needs its generation's key: a copy of its own, then the
+ * rest wiped. */
+static const uint8_t *take_verdict_key(const struct generation *g)
+{
+	static uint8_t key[VERDICT_KEY_LEN];
+
+	memcpy(key, g->verdict_key, sizeof(key));
+	wipe_verdict_keys();
+	return key;
+}
 
 static void poll_once(int timeout_ms);
 static void after_exit_while_retiring(struct generation *g, struct child *ch);
@@ -374,6 +412,7 @@ static pid_t spawn_frontend(struct generation *g, int ctl_child)
 
 	if (pid != 0)
 		return pid;
+	wipe_verdict_keys();
 	child_setup();
 	size_t n = g->nlisten_fds;
 	int *keep = xcalloc(n + 3, sizeof(int));
@@ -439,6 +478,7 @@ static pid_t spawn_worker(struct generation *g, struct pool_conf *pool, int *cha
 		}
 		return pid;
 	}
+	const uint8_t *key = take_verdict_key(g);
 	child_setup();
 	int *keep = xcalloc(pool->threads + 3, sizeof(int));
 	memcpy(keep, chans, pool->threads * sizeof(int));
@@ -449,7 +489,8 @@ static pid_t spawn_worker(struct generation *g, struct pool_conf *pool, int *cha
 	free(keep);
 	struct worker_args a = { .c = g->c, .pool = pool, .channels = chans,
 				 .nchannels = pool->threads, .ctl = ctl_child,
-				 .ns_to_parent = up[1], .ns_from_parent = down[0] };
+				 .ns_to_parent = up[1], .ns_from_parent = down[0],
+				 .verdict_key = key };
 	worker_main(&a);
 }
 
@@ -505,10 +546,10 @@ done:
 	return rc;
 }
 
-/* The PAM helper: its request socket goes to the front end. */
+/* The PAM helper: its request socket goes to the authenticator. */
 static int start_auth(struct generation *g)
 {
-	struct child *a = &g->kids[g->nkids - 1];
+	struct child *a = kid_of(g, ROLE_AUTH), *an = kid_of(g, ROLE_AUTHN);
 	int sp[2], ctl[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -523,14 +564,47 @@ static int start_auth(struct generation *g)
 	a->pid = fork();
 	if (a->pid == 0) {
 		int keep[2] = { sp[1], ctl[1] };
+		wipe_verdict_keys();
 		child_setup();
 		close_fds_except(keep, 2);
 		authhelper_main(g->c, sp[1], ctl[1]);
 	}
 	close(sp[1]);
 	close(ctl[1]);
-	rc = a->pid > 0 ? fe_send(g, W_CTL_AUTHSOCK, NULL, 0, &sp[0], 1) : -1;
+	rc = a->pid > 0 && an && an->ctl >= 0
+		     ? wire_send(an->ctl, W_CTL_PAMSOCK, 0, NULL, 0, &sp[0], 1, MSG_DONTWAIT) : -1;
 	close(sp[0]);
+	return rc;
+}
+
+/* The authenticator: one end of its channel goes to the front end. */
+static int start_authn(struct generation *g)
+{
+	struct child *a = kid_of(g, ROLE_AUTHN);
+	int fe[2], ctl[2], rc;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fe) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+		close(fe[0]);
+		close(fe[1]);
+		return -1;
+	}
+	a->ready = false;
+	a->ctl = ctl[0];
+	a->pid = fork();
+	if (a->pid == 0) {
+		int keep[2] = { fe[1], ctl[1] };
+		struct authn_args args = { .c = g->c, .fe = fe[1], .ctl = ctl[1],
+					   .verdict_key = take_verdict_key(g) };
+		child_setup();
+		close_fds_except(keep, 2);
+		authenticator_main(&args);
+	}
+	close(fe[1]);
+	close(ctl[1]);
+	rc = a->pid > 0 ? fe_send(g, W_CTL_AUTHSOCK, NULL, 0, &fe[0], 1) : -1;
+	close(fe[0]);
 	return rc;
 }
 
@@ -560,11 +634,20 @@ static bool need_auth_helper(const struct config *c)
 	return false;
 }
 
+/* Some vdir authenticates: someone must say who calls. */
+static bool need_authenticator(const struct config *c)
+{
+	for (size_t i = 0; i < c->nvdirs; i++)
+		if (c->vdirs[i].auth)
+			return true;
+	return false;
+}
+
 static void setup_children(struct generation *g)
 {
 	const struct config *c = g->c;
 
-	g->nkids = 1 + c->npools + (need_auth_helper(c) ? 1 : 0);
+	g->nkids = 1 + c->npools + (need_authenticator(c) ? 1 : 0) + (need_auth_helper(c) ? 1 : 0);
 	g->kids = xcalloc(g->nkids, sizeof(*g->kids));
 	g->health = xcalloc(c->npools, sizeof(*g->health));
 	for (size_t i = 0; i < g->nkids; i++) {
@@ -580,7 +663,11 @@ static void setup_children(struct generation *g)
 		w->pool = (unsigned)i;
 		w->name = xasprintf("pool %s worker", c->pools[i].name);
 	}
-	if (g->nkids > 1 + c->npools) {
+	if (need_authenticator(c)) {
+		g->kids[1 + c->npools].role = ROLE_AUTHN;
+		g->kids[1 + c->npools].name = xstrdup("authenticator");
+	}
+	if (need_auth_helper(c)) {
 		g->kids[g->nkids - 1].role = ROLE_AUTH;
 		g->kids[g->nkids - 1].name = xstrdup("PAM helper");
 	}
@@ -672,6 +759,10 @@ static struct generation *gen_create(struct config *c)
 		goto fail;
 	if (open_logs(g) < 0 || read_tls_files(g) < 0)
 		goto fail;
+	if (verdict_new_key(g->verdict_key) < 0) {
+		log_msg(LOG_ERR, "cannot make the verdict key");
+		goto fail;
+	}
 	setup_children(g);
 	g->next = S.gens;
 	S.gens = g;
@@ -688,7 +779,9 @@ static int gen_start(struct generation *g)
 	for (size_t i = 0; i < g->c->npools; i++)
 		if (start_worker(g, (unsigned)i) < 0)
 			return -1;
-	if (g->kids[g->nkids - 1].role == ROLE_AUTH && start_auth(g) < 0)
+	if (kid_of(g, ROLE_AUTHN) && start_authn(g) < 0)
+		return -1;
+	if (kid_of(g, ROLE_AUTH) && start_auth(g) < 0)
 		return -1;
 	return 0;
 }
@@ -970,6 +1063,21 @@ static void after_exit_while_retiring(struct generation *g, struct child *ch)
 	}
 }
 
+/* A new authenticator, and a new PAM helper for it: the helper serves one
+ * socket, whose other end died with the old authenticator (it exits when
+ * it sees that; a TERM makes sure, and its exit starts the new one). */
+static void authenticator_failed(struct generation *g)
+{
+	struct child *pam = kid_of(g, ROLE_AUTH);
+
+	if (start_authn(g) < 0) {
+		log_msg(LOG_ERR, "authenticator: cannot restart it: %m");
+		return;
+	}
+	if (pam && pam->pid > 0)
+		kill(pam->pid, SIGTERM);
+}
+
 static void on_child_exit(struct child *ch, int status)
 {
 	struct generation *g = ch->gen;
@@ -991,7 +1099,7 @@ static void on_child_exit(struct child *ch, int status)
 		after_exit_while_retiring(g, ch);
 		return;
 	}
-	if (ch == FE(g) || !S.started || (ch->role == ROLE_AUTH && !was_ready)) {
+	if (ch == FE(g) || !S.started || (ch->role != ROLE_WORKER && !was_ready)) {
 		/* without a front end, nothing is served; a restart is
 		 * systemd's job (Restart=on-failure) */
 		log_msg(LOG_ERR, "%s %s; stopping idgated", ch->name, how);
@@ -1003,6 +1111,8 @@ static void on_child_exit(struct child *ch, int status)
 	log_msg(LOG_ERR, "%s (pid %d) %s", ch->name, (int)pid, how);
 	if (ch->role == ROLE_WORKER)
 		worker_failed(g, ch);
+	else if (ch->role == ROLE_AUTHN)
+		authenticator_failed(g);
 	else if (start_auth(g) < 0)
 		log_msg(LOG_ERR, "PAM helper: cannot restart it: %m");
 }

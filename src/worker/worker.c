@@ -1,7 +1,8 @@
 /* worker.c -- a pool worker process.  Each thread owns one channel to the
  * front end and serves one request at a time on it: it reads REQ_HEAD,
  * checks it (the front end is less trusted than the pool: nothing in the
- * head is taken on faith), runs the vdir's module, and streams the
+ * head is taken on faith, and who the caller is comes only from the
+ * authenticator's sealed verdict, trust.h), runs the vdir's module, and streams the
  * response back.  A handler that crashes takes this process down, never
  * the front end or another pool; the supervisor starts a new worker.
  *
@@ -48,6 +49,7 @@
 #include "privsep.h"
 #include "route.h"
 #include "spawner.h"
+#include "trust.h"
 #include "sbuf.h"
 #include "util.h"
 #include "peers.h"
@@ -60,6 +62,7 @@ struct wthread {
 	int fd;
 	uint8_t *headbuf;  /* REQ_HEAD stays here while the request runs */
 	uint8_t *framebuf; /* every later frame */
+	uint8_t *plainbuf; /* the opened verdict (trust.h): wiped after each request */
 	pthread_t tid;
 };
 
@@ -595,13 +598,6 @@ static const char *check_request(struct wreq *r)
 		return "method the handler does not take";
 	if (!vdir_covers(v->path, v->path_len, q->path))
 		return "path outside the vdir";
-	if (q->impersonate && (v->impersonate == IMPERSONATE_FALSE || !q->user ||
-			       q->level < IDG_LEVEL_IMPERSONATION))
-		return "impersonation that the vdir does not allow";
-	if (q->level == IDG_LEVEL_ANONYMOUS && (q->principal || q->user))
-		return "an identity at the anonymous level";
-	if (q->creds && !vdir_takes_credentials(v, (int)q->level, q->impersonate))
-		return "delegated credentials the vdir does not take";
 	r->v = v;
 	return NULL;
 }
@@ -776,6 +772,8 @@ static void serve(struct wthread *t, const struct wire_frame *head)
 {
 	struct wreq r;
 	const char *bad;
+	char why[300];
+	bool trusted;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -784,12 +782,20 @@ static void serve(struct wthread *t, const struct wire_frame *head)
 	bad = check_request(&r);
 	if (bad)
 		protocol_error(bad);
+	trusted = trust_check(&r.q, r.v, t->plainbuf, why, sizeof(why)) == 0;
 	setup_request(&r, t);
 	if (head->flags & W_REQ_END_TOO)
 		r.req_ended = true; /* no body follows */
-	rc = run_handler(&r);
+	if (trusted) {
+		rc = run_handler(&r);
+	} else {
+		log_msg(LOG_WARNING, "vdir %s: request %s: %s", r.v->path, r.q.request_id, why);
+		op_set_reason(&r.pub, "%s", why);
+		rc = 403;
+	}
 	finish(&r, rc);
 	drain(&r);
+	explicit_bzero(t->plainbuf, r.q.verdict_len); /* the caller, their credentials */
 	free_request(&r);
 }
 
@@ -893,6 +899,7 @@ static void start_threads(struct worker_args *a)
 		t->fd = a->channels[i];
 		t->headbuf = xmalloc(WIRE_MAX_FRAME);
 		t->framebuf = xmalloc(WIRE_MAX_FRAME);
+		t->plainbuf = xmalloc(WIRE_MAX_PAYLOAD);
 		if (pthread_create(&t->tid, NULL, channel_thread, t) != 0)
 			die("cannot start worker thread");
 	}
@@ -906,6 +913,8 @@ void worker_main(struct worker_args *a)
 
 	W.c = a->c;
 	W.pool = a->pool;
+	trust_init(a->verdict_key, now_ms());
+	explicit_bzero((void *)a->verdict_key, VERDICT_KEY_LEN); /* ours is trust.c's */
 	snprintf(role, sizeof(role), "pool %s", a->pool->name);
 	log_set_role(role);
 	prctl(PR_SET_NAME, "idgate-pool", 0, 0, 0);

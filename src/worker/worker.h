@@ -3,6 +3,7 @@
 #ifndef IDGATE_WORKER_H
 #define IDGATE_WORKER_H
 
+#include <stdint.h>
 #include <stddef.h>
 
 struct config;
@@ -16,6 +17,8 @@ struct worker_args {
 	int ctl;         /* SEQPACKET to the supervisor */
 	int ns_to_parent;   /* impersonating pools: the user namespace handshake */
 	int ns_from_parent; /* (pipe ends), -1 otherwise */
+	const uint8_t *verdict_key; /* VERDICT_KEY_LEN bytes: opens the authenticator's
+				       verdicts (verdict.h) */
 };
 
 __attribute__((noreturn)) void worker_main(struct worker_args *a);

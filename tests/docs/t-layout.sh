@@ -1,8 +1,8 @@
 #!/bin/sh
 # The source tree shows the processes (docs/ARCHITECTURE.md, "Source
 # layout"): src/common, src/identity, src/config and src/proto are shared;
-# src/supervisor, src/frontend, src/worker, src/spawner, src/pamhelper and
-# src/ctl each belong to one process.  A process folder may include a
+# src/supervisor, src/frontend, src/authenticator, src/worker, src/spawner,
+# src/pamhelper and src/ctl each belong to one process.  A process folder may include a
 # shared header, its own, and of another process only that process's entry
 # header (what starts it: frontend.h, worker.h, spawner.h, authhelper.h,
 # supervisor.h); a shared folder includes no process's header at all.
@@ -11,9 +11,9 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 SRC="$top_srcdir/src"
-PROCS="supervisor frontend worker spawner pamhelper ctl"
+PROCS="supervisor frontend authenticator worker spawner pamhelper ctl"
 SHARED="common identity config proto"
-ENTRY=" supervisor/supervisor.h frontend/frontend.h worker/worker.h spawner/spawner.h pamhelper/authhelper.h "
+ENTRY=" supervisor/supervisor.h frontend/frontend.h authenticator/authenticator.h worker/worker.h spawner/spawner.h pamhelper/authhelper.h "
 
 # folder_of SRC HEADER -- the folder of SRC that has it (none: a system or
 # public header)
@@ -48,7 +48,7 @@ check_eq "every source file is in a folder of its process or a shared one" "" \
 	"$(find "$SRC" -maxdepth 1 -name '*.[ch]' | sed "s|^$top_srcdir/||")"
 for d in $PROCS; do
 	check_grep "src/$d opens with the peers it talks to and the messages it takes" \
-		"^(/\\*| \\*) Peers:" "$SRC/$d/$(ls "$SRC/$d" | grep -m1 -E '^(supervisor|frontend|worker|spawner|authhelper|idgatectl)\.c$')"
+		"^(/\\*| \\*) Peers:" "$SRC/$d/$(ls "$SRC/$d" | grep -m1 -E '^(supervisor|frontend|authenticator|worker|spawner|authhelper|idgatectl)\.c$')"
 done
 # made-up violations are found (the check can fail): a worker file with
 # the front end's private header, a shared one with any process's; a

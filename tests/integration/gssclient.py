@@ -10,9 +10,10 @@ authentication token, and run a SPNEGO exchange of two legs.
         GET with a fresh token; print "STATUS" then "mutual ok" when the
         server's WWW-Authenticate token completes our context
   twoleg URL
-  persist URL
-        one connection: a request with a token, then one without; print
-        both statuses and the second answer's principal (or "-")
+  persist URL [--header 'Name: value']
+        one connection: a request with a token, then one without (with
+        the headers); print both statuses and the second answer's
+        principal (or "-")
         send a SPNEGO NegTokenInit without a mechanism token (the server
         must answer 401 + Negotiate <token>), then the krb5 token in a
         NegTokenResp on the same connection; print both statuses and the
@@ -131,7 +132,8 @@ def cmd_persist(a):
     conn.request("GET", path, headers={"Authorization": "Negotiate " + b64(ctx.step())})
     first = conn.getresponse()
     first.read()
-    conn.request("GET", path)
+    extra = dict(h.split(": ", 1) for h in (a.header or []))
+    conn.request("GET", path, headers=extra)
     second = conn.getresponse()
     body = second.read()
     try:

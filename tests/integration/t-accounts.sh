@@ -141,7 +141,7 @@ odd() {
 }
 
 # ---------------------------------------------------------------- odd account names
-AH=$(child_pid idgate-auth)
+AH=$(child_pid idgate-pam)
 neg slow1 slow >"$T/slow1.status" &
 SLOW=$!
 sleep 0.5
@@ -153,7 +153,7 @@ check_eq "right after: a normal account's PAM check" 200 "$(neg dana1 dana)"
 odd backslash bslash "${U}\\\\bs"
 odd non-ASCII utf "${U}\\xc3\\xa9t\\xc3\\xa9"
 check_eq "right after: another normal account's PAM check" 200 "$(neg erin1 erin)"
-check_eq "the PAM helper is the same process" "$AH" "$(child_pid idgate-auth)"
+check_eq "the PAM helper is the same process" "$AH" "$(child_pid idgate-pam)"
 check_no_grep "the PAM helper never died" "PAM helper \(pid" "$IDG_LOG"
 check_eq "user@domain (SSSD): 200" 200 "$(neg fq fq)"
 check_eq "user@domain: the account" "$FQ $(id -u "$FQ")" \

@@ -137,9 +137,9 @@ check_eq "the same worker serves" "$W0" "$(pool_pid)"
 check_eq "the same front end serves" "$F0" "$(front_pid)"
 
 # systemctl kill -s USR1 idgate signals every process of the unit: the
-# front end, the worker, its spawner and the PAM helper
+# front end, the authenticator, the worker, its spawner and the PAM helper
 KIDS=$(echo $(pgrep -P "$IDG_PID") $(pgrep -P "$W0"))
-check_eq "four children to signal" 4 "$(echo $KIDS | wc -w)"
+check_eq "five children to signal" 5 "$(echo $KIDS | wc -w)"
 # shellcheck disable=SC2086
 kill -USR1 $KIDS
 sleep 0.3

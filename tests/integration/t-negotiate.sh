@@ -137,12 +137,13 @@ as alice
 TOK=$($G token)
 check_eq "a fresh token: 200" 200 "$(fetch once "$B/who" -H "Authorization: Negotiate $TOK")"
 bad replay "Negotiate $TOK" "Request is a replay"
-# the replay cache is where replay_cache_dir says, the front end's alone,
-# and it outlives a restart (/var/tmp would not, under PrivateTmp=)
-check_eq "the replay cache: a directory of the front end's user, 0700" "idgate 700" \
+# the replay cache is where replay_cache_dir says, the authenticator's
+# alone (the front end never sees a key, nor this), and it outlives a
+# restart (/var/tmp would not, under PrivateTmp=)
+check_eq "the replay cache: a directory of the authenticator's user, 0700" "idgate-auth 700" \
 	"$(stat -c '%U %a' "$T/state/rcache")"
 check_eq "with MIT's file in it" yes \
-	"$([ -s "$T/state/rcache/krb5_$(id -u idgate).rcache2" ] && echo yes)"
+	"$([ -s "$T/state/rcache/krb5_$(id -u idgate-auth).rcache2" ] && echo yes)"
 stop_idgated
 start_idgated "$T/idgate.conf" || finish
 bad replay2 "Negotiate $TOK" "Request is a replay"
@@ -172,11 +173,19 @@ check_eq "connection_auth: a new connection does not" 401 "$(fetch newconn "$B/w
 
 # ---------------------------------------------------------------- privilege and secrecy
 FE=$(child_pid idgate-front)
-AH=$(child_pid idgate-auth)
+AH=$(child_pid idgate-pam)
 check_eq "front end: no capabilities" 0000000000000000 "$(status_field "$FE" CapEff)"
 check_eq "front end: runs as [server] user" "$(id -u idgate)" "$(status_field "$FE" Uid)"
 check_eq "front end cannot read the keytab" no \
 	"$(setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$T/http.keytab" >/dev/null 2>&1 && echo yes || echo no)"
+AN=$(child_pid idgate-authn)
+check_eq "authenticator: runs as [server] authenticator_user" "$(id -u idgate-auth)" \
+	"$(status_field "$AN" Uid)"
+check_eq "authenticator: no capabilities" 0000000000000000 "$(status_field "$AN" CapEff)"
+check_eq "authenticator: no_new_privs" 1 "$(status_field "$AN" NoNewPrivs)"
+check_eq "authenticator: under a seccomp filter" 2 "$(status_field "$AN" Seccomp)"
+check_eq "authenticator: not dumpable (/proc/PID/environ is root's)" root \
+	"$(stat -c %U "/proc/$AN/environ")"
 check_eq "PAM helper: uid 0" 0 "$(status_field "$AH" Uid)"
 check_eq "PAM helper: only CAP_AUDIT_WRITE" 0000000020000000 "$(status_field "$AH" CapEff)"
 check_eq "PAM helper: bounding set too" 0000000020000000 "$(status_field "$AH" CapBnd)"

@@ -98,13 +98,14 @@ DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB" "$DEV" >"$P/install.log" 2>&1
 check_eq "dpkg -i" 0 $?
 check_eq "the idgate system user" "/nonexistent /usr/sbin/nologin" "$(getent passwd idgate | awk -F: '{ print $6, $7 }')"
 check_grep "sysusers.d: the application pools' own user" "^u idgate-pool - " /usr/lib/sysusers.d/idgate.conf
+check_grep "sysusers.d: the authenticator's own user" "^u idgate-auth - " /usr/lib/sysusers.d/idgate.conf
 check_eq "/run/idgate: root's, 0755" "755 root root" "$(stat -c '%a %U %G' /run/idgate)"
 check_eq "/var/log/idgate: root:adm, 2750 (new logs get group adm)" "2750 root adm" \
 	"$(stat -c '%a %U %G' /var/log/idgate)"
 logrotate -d /etc/logrotate.d/idgate >"$P/logrotate-d.out" 2>&1
 check_eq "logrotate -d accepts /etc/logrotate.d/idgate" 0 $?
 check_no_grep "and finds nothing wrong in it" "^error" "$P/logrotate-d.out"
-check_eq "the replay cache: the front end's alone, outside PrivateTmp's /var/tmp" "700 idgate idgate" \
+check_eq "the replay cache: the authenticator's alone, outside PrivateTmp's /var/tmp" "700 idgate-auth idgate-auth" \
 	"$(stat -c '%a %U %G' /var/lib/idgate/rcache)"
 check_eq "the sample's spool root: the default pool's" "750 idgate-pool idgate-pool" \
 	"$(stat -c '%a %U %G' /var/spool/idgate)"
@@ -176,8 +177,12 @@ check_eq "the installed idgatectl on the default socket" "serving serving" "$(js
 IMP=$(json "$P/status.json" '[p["pid"] for p in j["pools"] if p["name"] == "imp"][0]')
 check_eq "the impersonating worker has its own user namespace" yes "$([ "$(readlink "/proc/$IMP/ns/user")" != "$(readlink "/proc/$IDG_PID/ns/user")" ] && echo yes)"
 check_eq "and its uid map (the pool's own ids and those >= min_uid)" "$(id -u idgate-pool) $(id -u idgate-pool) 1" "$(awk 'NR == 1 { print $1, $2, $3 }' "/proc/$IMP/uid_map")"
-AUTH=$(child_pid idgate-auth)
+AUTH=$(child_pid idgate-pam)
 check_eq "the PAM helper runs, with CAP_AUDIT_WRITE alone" "0000000020000000" "$([ -n "$AUTH" ] && status_field "$AUTH" CapEff)"
+AN=$(child_pid idgate-authn)
+check_eq "the authenticator runs as idgate-auth, with no capability, under seccomp" \
+	"$(id -u idgate-auth) 0000000000000000 2" \
+	"$([ -n "$AN" ] && echo "$(status_field "$AN" Uid) $(status_field "$AN" CapEff) $(status_field "$AN" Seccomp)")"
 check_eq "metrics" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/metrics")"
 check_eq "the audit log in /var/log/idgate" yes "$([ -s /var/log/idgate/audit.jsonl ] && echo yes)"
 check_eq "the audit and access logs: created 0640 root:adm" "640 root adm 640 root adm" \

@@ -70,10 +70,11 @@ start_idgated "$T/idgate.conf" || finish
 SUP=$IDG_PID
 FE=$(child_pid idgate-front)
 W=$(child_pid idgate-pool)
-AUTH=$(child_pid idgate-auth)
+AUTH=$(child_pid idgate-pam)
+AN=$(child_pid idgate-authn)
 check_eq "serves" 200 "$(code "$B/a")"
-check_eq "the front end, worker, its spawner and the PAM helper run" yes \
-	"$([ -n "$FE" ] && [ -n "$W" ] && [ -n "$AUTH" ] && [ -n "$(spawner_of "$W")" ] && echo yes)"
+check_eq "the front end, the authenticator, the worker, its spawner and the PAM helper run" yes \
+	"$([ -n "$FE" ] && [ -n "$AN" ] && [ -n "$W" ] && [ -n "$AUTH" ] && [ -n "$(spawner_of "$W")" ] && echo yes)"
 
 # ---------------------------------------------------------------- a pool worker, from the front end
 check_eq "worker: a RESP_HEAD on its channel drops the front end (the worker exits)" dropped \
@@ -119,31 +120,56 @@ check_grep "supervisor: the line names the worker and the message" \
 check_eq "supervisor: the worker was killed" yes "$(gone "$W3" && echo yes)"
 check_eq "supervisor: a new worker starts" yes "$([ -n "$(new_child idgate-pool "$W3")" ] && echo yes)"
 
-# ---------------------------------------------------------------- the front end, from the PAM helper
-check_eq "front end: an AUTH_ACCT from the PAM helper drops it" dropped \
-	"$(inject "$AUTH" "$FE" 40)"
+# ---------------------------------------------------------------- the authenticator, from the PAM helper
+check_eq "authenticator: an AUTH_ACCT from the PAM helper drops it" dropped \
+	"$(inject "$AUTH" "$AN" 40)"
 wait_log "unexpected message AUTH_ACCT"
-check_grep "front end: the line names the message" \
-	"frontend: error: the PAM helper broke the protocol: unexpected message AUTH_ACCT \(40\); dropping it" \
+check_grep "authenticator: the line names the message" \
+	"authenticator: error: the PAM helper broke the protocol: unexpected message AUTH_ACCT \(40\); dropping it" \
 	"$IDG_LOG"
-AUTH2=$(new_child idgate-auth "$AUTH")
-check_eq "front end: the helper it dropped exits, and a new one starts" yes \
+AUTH2=$(new_child idgate-pam "$AUTH")
+check_eq "authenticator: the helper it dropped exits, and a new one starts" yes \
 	"$(gone "$AUTH" && [ -n "$AUTH2" ] && echo yes)"
 
-# ---------------------------------------------------------------- the PAM helper, from the front end
-i=0 # until the front end holds the new helper's socket (CTL_AUTHSOCK)
-while [ $i -lt 50 ] && [ "$(inject "$FE" "$AUTH2" find)" = "no channel" ]; do
+# ---------------------------------------------------------------- the PAM helper, from the authenticator
+i=0 # until the authenticator holds the new helper's socket (CTL_PAMSOCK)
+while [ $i -lt 50 ] && [ "$(inject "$AN" "$AUTH2" find)" = "no channel" ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-check_eq "PAM helper: an AUTH_RESULT from the front end drops it (it exits)" dropped \
-	"$(inject "$FE" "$AUTH2" 42)"
+check_eq "PAM helper: an AUTH_RESULT from the authenticator drops it (it exits)" dropped \
+	"$(inject "$AN" "$AUTH2" 42)"
 wait_log "unexpected message AUTH_RESULT"
 check_grep "PAM helper: the line names the message" \
-	"auth: error: the front end broke the protocol: unexpected message AUTH_RESULT \(42\); exiting" \
+	"auth: error: the authenticator broke the protocol: unexpected message AUTH_RESULT \(42\); exiting" \
 	"$IDG_LOG"
 check_eq "PAM helper: it exited, and a new one starts" yes \
-	"$(gone "$AUTH2" && [ -n "$(new_child idgate-auth "$AUTH2")" ] && echo yes)"
+	"$(gone "$AUTH2" && [ -n "$(new_child idgate-pam "$AUTH2")" ] && echo yes)"
+
+# ---------------------------------------------------------------- the front end, from the authenticator
+check_eq "front end: an AUTHN_REQ from the authenticator drops it" dropped \
+	"$(inject "$AN" "$FE" 88)"
+wait_log "unexpected message AUTHN_REQ"
+check_grep "front end: the line names the message" \
+	"frontend: error: the authenticator broke the protocol: unexpected message AUTHN_REQ \(88\); dropping it" \
+	"$IDG_LOG"
+AN2=$(new_child idgate-authn "$AN")
+check_eq "front end: the authenticator it dropped exits, and a new one starts" yes \
+	"$(gone "$AN" && [ -n "$AN2" ] && echo yes)"
+wait_log "idgated[$AN2]: authenticator: serving"
+check_eq "front end: the new authenticator answers (a challenge)" 401 "$(code "$B/b")"
+
+# ---------------------------------------------------------------- the authenticator, from the front end
+check_eq "authenticator: an AUTHN_REPLY from the front end drops it (it exits)" dropped \
+	"$(inject "$FE" "$AN2" 89)"
+wait_log "front end sent AUTHN_REPLY"
+check_grep "authenticator: the line names the message" \
+	"authenticator: error: front end sent AUTHN_REPLY \(89\), which it never may" "$IDG_LOG"
+AN3=$(new_child idgate-authn "$AN2")
+check_eq "authenticator: it exited, and a new one starts" yes \
+	"$(gone "$AN2" && [ -n "$AN3" ] && echo yes)"
+wait_log "idgated[$AN3]: authenticator: serving"
+check_eq "authenticator: the new one answers (a challenge)" 401 "$(code "$B/b")"
 
 # ---------------------------------------------------------------- the front end, from the supervisor
 check_eq "front end: a CTL_READY from the supervisor: it exits" dropped \

@@ -20,9 +20,9 @@ static struct wire_req sample_req(void)
 	return (struct wire_req){
 		.vdir = 1, .method = "POST", .path = "/app/x", .query = "a=1", .version = "HTTP/1.1",
 		.request_id = "r1", .client_addr = "192.0.2.7", .host = "h", .client_port = 50000,
-		.tls = 1, .principal = "alice@EXAMPLE.ORG", .user = "alice", .uid = 1000,
-		.gid = 1000, .level = IDG_LEVEL_DELEGATION, .auth_type = W_AUTH_NEGOTIATE,
-		.impersonate = 1, .creds = "\x01\x02", .creds_len = 2, .hdrs = req_hdrs, .nhdrs = 2,
+		.tls = 1, .level = IDG_LEVEL_DELEGATION, .impersonate = 1, .conn_id = 77,
+		.authz_digest = { 9, 8, 7 }, .verdict = "\x01\x02", .verdict_len = 2,
+		.hdrs = req_hdrs, .nhdrs = 2,
 	};
 }
 
@@ -64,13 +64,19 @@ static void test_req_head(void **state)
 	assert_string_equal(d.path, "/app/x");
 	assert_int_equal(d.level, IDG_LEVEL_DELEGATION);
 	assert_int_equal(d.nhdrs, 2);
-	assert_int_equal(d.creds_len, 2);
+	assert_int_equal(d.verdict_len, 2);
+	assert_memory_equal(d.verdict, "\x01\x02", 2);
+	assert_int_equal(d.conn_id, 77);
+	assert_int_equal(d.authz_digest[2], 7);
+	/* who the caller is is not on the wire: only the verdict says it */
+	assert_null(d.principal);
+	assert_null(d.user);
+	assert_int_equal(d.uid, (uint32_t)-1);
+	assert_null(d.creds);
 	free(d.hdrs);
 	wb_free(&b);
 	/* each field out of range, one at a time */
 	q = sample_req(); q.level = IDG_LEVEL_DELEGATION + 1;
-	assert_int_equal(head_roundtrip(&q), -1);
-	q = sample_req(); q.auth_type = W_AUTH_BASIC + 1;
 	assert_int_equal(head_roundtrip(&q), -1);
 	q = sample_req(); q.impersonate = 2;
 	assert_int_equal(head_roundtrip(&q), -1);

@@ -25,8 +25,8 @@ static struct wire_req sample_req(void)
 	struct wire_req q = {
 		.vdir = 3, .method = "GET", .path = "/app/x", .query = "a=1", .version = "HTTP/1.1",
 		.request_id = "abc", .client_addr = "::1", .host = "localhost", .client_port = 4242,
-		.tls = 1, .principal = "alice@EXAMPLE.TEST", .user = NULL, .uid = 1001, .gid = 1001,
-		.level = 2, .impersonate = 1, .creds = "\x01\x02\x00\x03", .creds_len = 4,
+		.tls = 1, .level = 2, .impersonate = 1, .conn_id = 0x1122334455667788ull,
+		.authz_digest = { 1, 2, 3 }, .verdict = "\x01\x02\x00\x03", .verdict_len = 4,
 		.hdrs = hdrs, .nhdrs = 2,
 	};
 	return q;
@@ -50,13 +50,12 @@ static void test_req_roundtrip(void **state)
 	assert_string_equal(d.client_addr, "::1");
 	assert_int_equal(d.client_port, 4242);
 	assert_int_equal(d.tls, 1);
-	assert_string_equal(d.principal, "alice@EXAMPLE.TEST");
-	assert_null(d.user);
-	assert_int_equal(d.uid, 1001);
 	assert_int_equal(d.level, 2);
 	assert_int_equal(d.impersonate, 1);
-	assert_int_equal(d.creds_len, 4);
-	assert_memory_equal(d.creds, "\x01\x02\x00\x03", 4);
+	assert_true(d.conn_id == 0x1122334455667788ull);
+	assert_memory_equal(d.authz_digest, "\x01\x02\x03\x00", 4);
+	assert_int_equal(d.verdict_len, 4);
+	assert_memory_equal(d.verdict, "\x01\x02\x00\x03", 4);
 	assert_int_equal(d.nhdrs, 2);
 	assert_string_equal(d.hdrs[1].name, "X-Thing");
 	assert_string_equal(d.hdrs[1].value, "a, b");

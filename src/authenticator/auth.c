@@ -7,7 +7,7 @@
  *                                         session = cookie; after a fresh
  *                                         authentication it is set
  *   principal -> local name (auth_to_local) -> account (NSS, acctcache.c)
- *   account -> PAM account check (the helper, authq.c; cached)
+ *   account -> PAM account check (the PAM helper, pamq.c; cached)
  *   -> require valid-user | anonymous-ok | user ... | group ...
  *
  * Every refusal sets a reason for the audit log that says which step
@@ -15,7 +15,6 @@
 #include "auth.h"
 
 #include <gssapi/gssapi_ext.h>
-#include <microhttpd.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +24,12 @@
 
 #include "acctcache.h"
 #include "authhelper.h"
+#include "authnmsg.h"
 #include "base64.h"
 #include "config.h"
 #include "levels.h"
 #include "idgate/module.h"
 #include "log.h"
-#include "metrics.h"
 #include "negotiate.h"
 #include "session.h"
 #include "throttle.h"
@@ -89,21 +88,6 @@ void auth_init(const struct config *c)
 				c->vdirs[i].path);
 }
 
-char *auth_strip_session_cookies(const char *cookie)
-{
-	char *out = NULL, *next;
-
-	for (size_t i = 0; cfg && i < cfg->nvdirs; i++) {
-		const struct vdir_conf *v = &cfg->vdirs[i];
-		if (!v->session || !(next = session_cookie_strip(out ? out : cookie,
-								  v->session_cookie)))
-			continue;
-		free(out);
-		out = next;
-	}
-	return out;
-}
-
 static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void add_header(struct auth_state *a, const char *name, const char *fmt, ...)
@@ -137,9 +121,9 @@ static int challenge(struct auth_state *a, const struct auth_request *q, int out
 	if (!a->reason[0])
 		snprintf(a->reason, sizeof(a->reason), "%s", why);
 	if (q->v->auth & AUTH_NEGOTIATE)
-		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate");
+		add_header(a, "WWW-Authenticate", "Negotiate");
 	if (basic_offered(q))
-		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		add_header(a, "WWW-Authenticate",
 			   "Basic realm=\"idgate\", charset=\"UTF-8\"");
 	return 401;
 }
@@ -243,6 +227,7 @@ static bool take_from_connection(struct auth_state *a, const struct auth_conn *a
 	a->anonymous = ac->anonymous;
 	a->level = ac->level;
 	a->scheme = "Negotiate";
+	a->by_connection = true;
 	return true;
 }
 
@@ -256,7 +241,7 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 	if (res.status == NEG_CONTINUE) {
 		a->outcome = M_AUTH_CONTINUE;
 		snprintf(a->reason, sizeof(a->reason), "negotiate: exchange continues");
-		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s",
+		add_header(a, "WWW-Authenticate", "Negotiate %s",
 			   res.out_token ? res.out_token : "");
 		neg_result_free(&res);
 		return 401;
@@ -295,7 +280,7 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		res.localname = NULL;
 	}
 	if (res.out_token) /* mutual authentication: the client checks us */
-		add_header(a, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Negotiate %s", res.out_token);
+		add_header(a, "WWW-Authenticate", "Negotiate %s", res.out_token);
 	if (cfg->server.connection_auth)
 		keep_for_connection(q->ac, a, res.lifetime);
 done:
@@ -331,8 +316,8 @@ static int throttled(struct auth_state *a, const struct throttle_verdict *v)
 	const char *which = by_address ? "from" : "for account";
 
 	a->outcome = M_AUTH_THROTTLED;
-	metrics_count_basic(by_address ? M_BASIC_BY_ADDRESS : M_BASIC_BY_ACCOUNT);
-	add_header(a, MHD_HTTP_HEADER_RETRY_AFTER, "%u", v->retry_after_s);
+	a->basic_events |= 1u << (by_address ? M_BASIC_BY_ADDRESS : M_BASIC_BY_ACCOUNT);
+	add_header(a, "Retry-After", "%u", v->retry_after_s);
 	if (v->in_flight)
 		snprintf(a->reason, sizeof(a->reason), "basic: too many attempts at once %s %s",
 			 which, v->key);
@@ -389,8 +374,7 @@ static int start_basic(struct auth_state *a, const struct auth_request *q, const
 	}
 	snprintf(a->attempt_from, sizeof(a->attempt_from), "%s", q->client);
 	a->phase = PH_PAM_PASS;
-	a->wait.conn = q->conn;
-	if (authq_ask(&a->wait, a->localname, q->client, a->password) < 0) {
+	if (pamq_ask(&a->wait, a->localname, q->client, a->password) < 0) {
 		drop_password(a);
 		end_attempt(a, THROTTLE_ABANDONED, NULL);
 		return deny(a, 503, "basic: PAM helper unavailable");
@@ -415,13 +399,13 @@ static void log_basic_failure(const struct auth_state *a, const char *client,
 }
 
 /* A failure is answered after the fail delay, its connection suspended
- * meanwhile (authq_hold: no thread waits). */
+ * meanwhile (pamq_hold: the loop goes on). */
 static int hold_failure(struct auth_state *a, int status)
 {
 	a->held_status = status;
-	if (authq_hold(&a->wait, THROTTLE_FAIL_DELAY_MS) < 0)
+	if (pamq_hold(&a->wait, THROTTLE_FAIL_DELAY_MS) < 0)
 		return status;
-	metrics_count_basic(M_BASIC_DELAYED);
+	a->basic_events |= 1u << M_BASIC_DELAYED;
 	a->phase = PH_FAIL_DELAY;
 	return AUTH_SUSPENDED;
 }
@@ -529,8 +513,7 @@ static int check_pam_account(struct auth_state *a, const struct auth_request *q)
 	if (acctcache_get_pam(a->user, q->client, &code, msg, sizeof(msg)))
 		return code == PAM_SUCCESS ? 0 : pam_denial(a, code, msg);
 	a->phase = PH_PAM_ACCT;
-	a->wait.conn = q->conn;
-	if (authq_ask(&a->wait, a->user, q->client, NULL) < 0)
+	if (pamq_ask(&a->wait, a->user, q->client, NULL) < 0)
 		return deny(a, 503, "pam: PAM helper unavailable");
 	return AUTH_SUSPENDED;
 }
@@ -615,16 +598,12 @@ struct cookie_scan {
 	size_t n;
 };
 
-static enum MHD_Result scan_cookie_header(void *cls, enum MHD_ValueKind kind, const char *key,
-					  const char *value)
+/* The session cookies of this vdir's name among the Cookie headers sent. */
+static void scan_cookies(const struct auth_request *q, struct cookie_scan *cs)
 {
-	struct cookie_scan *cs = cls;
-
-	(void)kind;
-	if (key && value && strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0)
-		cs->n += session_cookie_values(value, cs->name, cs->vals + cs->n, cs->lens + cs->n,
-					       MAX_SESSION_COOKIES - cs->n);
-	return cs->n < MAX_SESSION_COOKIES ? MHD_YES : MHD_NO;
+	for (uint32_t i = 0; i < q->in->ncookies && cs->n < MAX_SESSION_COOKIES; i++)
+		cs->n += session_cookie_values(q->in->cookies[i], cs->name, cs->vals + cs->n,
+					       cs->lens + cs->n, MAX_SESSION_COOKIES - cs->n);
 }
 
 /* A cookie that did not open is logged, never shown; one made for another
@@ -653,7 +632,7 @@ static void ignore_cookie(struct auth_state *a, const struct auth_request *q,
 {
 	snprintf(a->reason, sizeof(a->reason), "no credentials (session cookie ignored: %s)",
 		 session_verdict_text(v));
-	add_header(a, MHD_HTTP_HEADER_SET_COOKIE, "%s=; Path=%s; Max-Age=0; HttpOnly%s; SameSite=%s",
+	add_header(a, "Set-Cookie", "%s=; Path=%s; Max-Age=0; HttpOnly%s; SameSite=%s",
 		   q->v->session_cookie, q->v->path, q->tls ? "; Secure" : "",
 		   samesite_name(q->v->samesite));
 }
@@ -681,7 +660,7 @@ static bool take_from_session(struct auth_state *a, const struct auth_request *q
 
 	if (!session_applies(q->v))
 		return false;
-	MHD_get_connection_values(q->conn, MHD_HEADER_KIND, scan_cookie_header, &cs);
+	scan_cookies(q, &cs);
 	for (size_t i = 0; i < cs.n; i++) {
 		v = session_open(session_keys, &scope, cs.vals[i], cs.lens[i], now,
 				 (int64_t)q->v->session_lifetime_s, &c);
@@ -730,7 +709,7 @@ static void issue_cookie(struct auth_state *a, const struct auth_request *q)
 			v->path, why);
 		return;
 	}
-	add_header(a, MHD_HTTP_HEADER_SET_COOKIE, "%s=%s; Path=%s; Max-Age=%lld; HttpOnly%s; "
+	add_header(a, "Set-Cookie", "%s=%s; Path=%s; Max-Age=%lld; HttpOnly%s; "
 		   "SameSite=%s", v->session_cookie, value, v->path, (long long)(until - now),
 		   q->tls ? "; Secure" : "", samesite_name(v->samesite));
 	free(value);
@@ -742,8 +721,7 @@ static void issue_cookie(struct auth_state *a, const struct auth_request *q)
 
 static int start(struct auth_state *a, const struct auth_request *q)
 {
-	const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *h = q->in->authorization;
 
 	if (!h) {
 		if ((q->v->auth & AUTH_NEGOTIATE) && take_from_connection(a, q->ac))
@@ -823,7 +801,7 @@ int auth_run(struct auth_state *a, const struct auth_request *q)
 
 void auth_state_free(struct auth_state *a)
 {
-	authq_forget(&a->wait);
+	pamq_forget(&a->wait);
 	end_attempt(a, THROTTLE_ABANDONED, NULL); /* the request ended before PAM's answer */
 	drop_password(a);
 	free(a->principal);
@@ -835,12 +813,10 @@ void auth_state_free(struct auth_state *a)
 	memset(a, 0, sizeof(*a));
 }
 
-void auth_conn_free(struct auth_conn *ac)
+void auth_conn_clear(struct auth_conn *ac)
 {
-	if (!ac)
-		return;
 	negotiate_delete_context(&ac->partial);
 	free(ac->principal);
 	free(ac->localname);
-	free(ac);
+	memset(ac, 0, sizeof(*ac));
 }

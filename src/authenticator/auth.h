@@ -1,5 +1,6 @@
 /* auth.h -- who is calling: Negotiate or Basic, the local account the
- * principal maps to, its PAM account check, and the vdir's `require`. */
+ * principal maps to, its PAM account check, and the vdir's `require`.
+ * The authenticator runs it for each AUTHN_REQ of the front end. */
 #ifndef IDGATE_AUTH_H
 #define IDGATE_AUTH_H
 
@@ -8,18 +9,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "authq.h"
+#include "authnmsg.h"
+#include "pamq.h"
 
-struct MHD_Connection;
 struct vdir_conf;
 struct config;
 
-#define AUTH_SUSPENDED (-1) /* waiting for the PAM helper; call again */
-#define AUTH_MAX_CHALLENGES 4
+#define AUTH_SUSPENDED (-1) /* waiting for the PAM helper or a fail delay */
+#define AUTH_MAX_CHALLENGES AUTHN_MAX_HEADERS
 
-/* Per connection: a Negotiate exchange that needs more than one leg, and
- * with connection_auth, the identity it established (IIS's
- * authPersistNonNTLM, mod_auth_gssapi's GssapiConnectionBound). */
+/* Per connection of the front end: a Negotiate exchange that needs more
+ * than one leg, and with connection_auth, the identity it established
+ * (IIS's authPersistNonNTLM, mod_auth_gssapi's GssapiConnectionBound). */
 struct auth_conn {
 	gss_ctx_id_t partial;
 	char *principal;    /* NULL: none kept (or anonymous) */
@@ -31,7 +32,7 @@ struct auth_conn {
 
 struct auth_state {
 	int phase;                /* internal progress, 0 at first */
-	struct authq_wait wait;
+	struct pamq_wait wait;
 	/* the result */
 	char *principal;          /* NULL: anonymous */
 	bool anonymous;           /* the anonymous principal (or the ANON flag):
@@ -45,6 +46,7 @@ struct auth_state {
 	 * (a session cookie first made by that scheme), or NULL */
 	const char *scheme;
 	bool by_session;          /* authenticated by a session cookie */
+	bool by_connection;       /* by the identity kept for the connection */
 	int64_t fresh_until;      /* Unix time until which the credentials this
 				   * request brought are good; 0: it brought none */
 	/* headers to send: challenges on 401, the mutual token on success */
@@ -52,7 +54,8 @@ struct auth_state {
 	char *hdr_value[AUTH_MAX_CHALLENGES];
 	int nhdr;
 	char reason[1024];
-	int outcome;              /* enum m_auth (metrics.h), once decided */
+	int outcome;              /* enum m_auth, once decided */
+	unsigned basic_events;    /* 1 << enum m_basic */
 	char *localname;          /* auth_to_local result (account not yet checked) */
 	char *password;           /* Basic, until PAM has it; wiped */
 	/* Basic's brake (throttle.h) */
@@ -65,7 +68,7 @@ struct auth_state {
 };
 
 struct auth_request {
-	struct MHD_Connection *conn;
+	const struct authn_request *in;
 	struct auth_conn *ac;
 	const struct vdir_conf *v;
 	bool tls;
@@ -73,13 +76,10 @@ struct auth_request {
 };
 
 void auth_init(const struct config *c);
-/* The session keys, read while the front end may still read the key file
- * (before it drops its privileges).  0 (also when no vdir uses sessions),
- * or -1 with err. */
+/* The session keys, read while the authenticator may still read the key
+ * file (before it drops its privileges).  0 (also when no vdir uses
+ * sessions), or -1 with err. */
 int auth_load_session_keys(const struct config *c, char *err, size_t len);
-/* A Cookie header without the session cookies of any vdir: NULL when it
- * has none, else a new string ("" when nothing is left). */
-char *auth_strip_session_cookies(const char *cookie);
 /* 0 when the caller is established and authorized; AUTH_SUSPENDED; or the
  * status to answer (400, 401, 403, 429, 503) with a->reason and headers
  * set. */
@@ -87,6 +87,6 @@ int auth_run(struct auth_state *a, const struct auth_request *q);
 void auth_state_free(struct auth_state *a);
 /* Forget the delegated credentials (wiped). */
 void auth_drop_delegated(struct auth_state *a);
-void auth_conn_free(struct auth_conn *ac);
+void auth_conn_clear(struct auth_conn *ac);
 
 #endif
