@@ -46,6 +46,7 @@ struct kt_check {
 	struct kt_key *keys;
 	size_t nkeys;
 	int errors;
+	char why[512];         /* kt_why()'s text */
 };
 
 /* ---------------------------------------------------------------- messages */
@@ -70,6 +71,16 @@ static void kt_report(struct kt_check *k, bool error, int line, const char *fmt,
 }
 
 #define kt_error(k, ...) kt_report(k, true, __VA_ARGS__)
+
+/* krb5's text for an error code, copied (krb5 allocates it). */
+static const char *kt_why(struct kt_check *k, krb5_error_code code)
+{
+	const char *text = krb5_get_error_message(k->ctx, code);
+
+	snprintf(k->why, sizeof(k->why), "%s", text);
+	krb5_free_error_message(k->ctx, text);
+	return k->why;
+}
 
 /* "HTTP/a@R, HTTP/b@R": the distinct principals held, for messages. */
 static void held_principals(const struct kt_check *k, struct sbuf *out)
@@ -113,11 +124,11 @@ static void read_failure(struct kt_check *k, krb5_error_code code)
 			 "empty file)", k->name, k->whose);
 	else if (code == KRB5_KEYTAB_BADVNO)
 		kt_error(k, k->c->server.keytab_line, "[server] keytab %s%s: not a keytab (%s)",
-			 k->name, k->whose, krb5_get_error_message(k->ctx, code));
+			 k->name, k->whose, kt_why(k, code));
 	else
 		kt_error(k, k->c->server.keytab_line, "[server] keytab %s%s: cannot read it: %s",
 			 k->name, k->whose, code > 0 && code < 4096 ? strerror(code)
-						: krb5_get_error_message(k->ctx, code));
+						: kt_why(k, code));
 }
 
 static void keep_entry(struct kt_check *k, const krb5_keytab_entry *e, const char *text)
@@ -177,7 +188,7 @@ static int open_keytab(struct kt_check *k)
 	code = *conf ? krb5_kt_resolve(k->ctx, conf, &kt) : krb5_kt_default(k->ctx, &kt);
 	if (code) {
 		kt_error(k, k->c->server.keytab_line, "[server] keytab %s%s: %s",
-			 *conf ? conf : "(default)", k->whose, krb5_get_error_message(k->ctx, code));
+			 *conf ? conf : "(default)", k->whose, kt_why(k, code));
 		return -1;
 	}
 	if (krb5_kt_get_name(k->ctx, kt, k->name, sizeof(k->name)) != 0)
@@ -295,7 +306,7 @@ static void check_acceptor(struct kt_check *k)
 		if ((code = krb5_parse_name(k->ctx, s->acceptor, &p)) != 0 ||
 		    (code = krb5_unparse_name(k->ctx, p, &text)) != 0)
 			kt_error(k, s->acceptor_line, "[server] acceptor %s: %s", s->acceptor,
-				 krb5_get_error_message(k->ctx, code));
+				 kt_why(k, code));
 		else if (!holds_principal(k, text))
 			kt_error(k, s->acceptor_line, "[server] acceptor %s: no key for %s in keytab "
 				 "%s%s; it has %s", s->acceptor, text, k->name, k->whose, held.s);
@@ -328,7 +339,7 @@ static char *canonical_host(struct kt_check *k)
 		host = xstrndup(p->data[1].data, p->data[1].length);
 	else
 		kt_error(k, k->c->server.keytab_line, "[server] keytab: cannot find this host's "
-			 "canonical name: %s", code ? krb5_get_error_message(k->ctx, code) : "?");
+			 "canonical name: %s", code ? kt_why(k, code) : "?");
 	krb5_free_principal(k->ctx, p);
 	return host;
 }
@@ -402,7 +413,7 @@ int keytab_check(const struct config *c, struct diag *d, FILE *out)
 		return 0;
 	if ((code = krb5_init_context(&k.ctx)) != 0) {
 		kt_error(&k, c->server.keytab_line, "[server] keytab: krb5_init_context: %s",
-			 krb5_get_error_message(NULL, code));
+			 kt_why(&k, code));
 		return k.errors;
 	}
 	if (open_keytab(&k) < 0)
