@@ -28,13 +28,17 @@ static void usage(FILE *f)
 
 /* Load and validate everything, modules included, and for -t (`check`)
  * the keytab too, listing its keys on stdout.  NULL after printing each
- * problem as FILE:LINE: message. */
+ * problem as FILE:LINE: message -- those of the modules and of the keytab
+ * together. */
 static struct config *load_checked(const char *file, bool check)
 {
 	struct diag d = { 0 };
 	struct config *c = config_load(file, &d, true);
+	bool bad = c && config_check_modules(c, &d) < 0;
 
-	if (c && (config_check_modules(c, &d) < 0 || (check && keytab_check(c, &d, stdout) > 0))) {
+	if (c && check && keytab_check(c, &d, stdout) > 0)
+		bad = true;
+	if (bad) {
 		config_free(c);
 		c = NULL;
 	}

@@ -155,6 +155,13 @@ mkconf nohttp "$T/http.keytab" "" "host@"
 refused "a service without any key: any host" nohttp \
 	"$T/nohttp.conf:8: [server] acceptor host@: no key for host/<any host> (any realm) $HAS"
 
+# with a module's problem too: every problem of the file, in one run
+mkconf modtoo "$T/http.keytab" "" "HTTP@www.example.org"
+sed -i "s|^handler = whoami\$|handler = static\nroot = $T/none|" "$T/modtoo.conf"
+check_eq "a module's init() fails and the acceptor has no key: both said, exit 1" \
+	"1 $T/modtoo.conf:14: [vdir /] handler 'static': root: $T/none: No such file or directory|$T/modtoo.conf:8: [server] acceptor HTTP@www.example.org: no key for HTTP/www.example.org (any realm) $HAS" \
+	"$(check modtoo) $(paste -sd'|' "$T/modtoo.err")"
+
 for a in "HTTP/localhost@$R" "HTTP/localhost" "HTTP@localhost" "HTTP@" "HTTP"; do
 	mkconf ok "$T/http.keytab" "0.0.0.0:$PORT" "$a"
 	accepted "acceptor = $a, a wildcard listener" ok
