@@ -120,6 +120,10 @@ mkdir "$T/dir.keytab"
 mkconf dir "$T/dir.keytab"
 refused "a directory" dir "$T/dir.conf:7: [server] keytab FILE:$T/dir.keytab: cannot read it: Is a directory"
 
+mkconf bogus "BOGUS:$T/http.keytab"
+refused "a keytab type krb5 does not know" bogus \
+	"$T/bogus.conf:7: [server] keytab BOGUS:$T/http.keytab: Unknown Key table type"
+
 # ---------------------------------------------------------------- empty
 : >"$T/zero.keytab"
 mkconf zero "$T/zero.keytab"
