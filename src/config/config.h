@@ -102,6 +102,7 @@ struct server_conf {
 	char *keytab;       /* "" : the krb5 default */
 	int keytab_line;
 	char *acceptor;     /* "" : any key in the keytab */
+	int acceptor_line;
 	char *pam_service;  /* "" : none */
 	char *session_key_file; /* "" : none; the keys of session cookies */
 	int session_key_file_line;

@@ -515,7 +515,7 @@ static const struct conf_key server_keys[] = {
 	  .help = "GnuTLS priority string of the tls listeners" },
 	{ "keytab", CONF_STRING, CONF_EMPTY, S(keytab), SLINE(keytab_line), .dflt = "",
 	  .help = "the acceptor keytab, a path or a krb5 keytab name; empty: krb5's default" },
-	{ "acceptor", CONF_STRING, CONF_EMPTY, S(acceptor), .dflt = "",
+	{ "acceptor", CONF_STRING, CONF_EMPTY, S(acceptor), SLINE(acceptor_line), .dflt = "",
 	  .help = "GSS acceptor name (HTTP@host); empty: every HTTP/ key of the keytab" },
 	{ "session_key_file", CONF_PATH, CONF_EMPTY, S(session_key_file),
 	  SLINE(session_key_file_line), .dflt = "",

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "confkeys.h"
 #include "diag.h"
+#include "keytabcheck.h"
 #include "log.h"
 #include "modinit.h"
 #include "supervisor.h"
@@ -25,14 +26,19 @@ static void usage(FILE *f)
 		   "  -V       print the version and exit\n", IDGATE_CONFIG_FILE);
 }
 
-/* Load and validate everything, modules included.  NULL after printing
- * each problem as FILE:LINE: message. */
-static struct config *load_checked(const char *file)
+/* Load and validate everything, modules included, and for -t (`check`)
+ * the keytab too, listing its keys on stdout.  NULL after printing each
+ * problem as FILE:LINE: message -- those of the modules and of the keytab
+ * together. */
+static struct config *load_checked(const char *file, bool check)
 {
 	struct diag d = { 0 };
 	struct config *c = config_load(file, &d, true);
+	bool bad = c && config_check_modules(c, &d) < 0;
 
-	if (c && config_check_modules(c, &d) < 0) {
+	if (c && check && keytab_check(c, &d, stdout) > 0)
+		bad = true;
+	if (bad) {
 		config_free(c);
 		c = NULL;
 	}
@@ -63,7 +69,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	c = load_checked(file);
+	c = load_checked(file, check);
 	if (!c)
 		return 1;
 	if (check) {

@@ -112,7 +112,8 @@ check_grep "start-up says why" "\[vdir /queue\] impersonate = true, but handler 
 # at start (the front end would die on it later)
 printf '[server]\nuser = idgate\npam_service =\naudit_log =\nmodules_dir = %s\nkeytab = %s\n[pool default]\nuser = nobody\ngroup = nogroup\n[vdir /]\nhandler = whoami\n' \
 	"$MODULES_DIR" "$T/secret.keytab" >"$T/kt.conf"
-: >"$T/secret.keytab"
+printf 'addent -password -p HTTP/localhost@IDGATE.TEST -k 1 -e aes256-cts-hmac-sha1-96\nsecret\nwkt %s\nquit\n' \
+	"$T/secret.keytab" | ktutil >/dev/null 2>&1
 chmod 600 "$T/secret.keytab"
 chmod 644 "$T/kt.conf"
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$IDGATED" -t -c "$T/kt.conf" >"$T/out" 2>"$T/err"
@@ -121,7 +122,9 @@ check_eq "and names the file, the error, its owner and mode" \
 	"$T/kt.conf:6: [server] keytab $T/secret.keytab: Permission denied (owner root:root, mode 0600; idgated reads it as the user it runs as)" \
 	"$(grep keytab "$T/err")"
 "$IDGATED" -t -c "$T/kt.conf" >"$T/out" 2>"$T/err"
-check_eq "as root it can: configuration OK" "0 configuration OK" "$? $(cat "$T/out")"
+check_eq "as root it can: its key, then configuration OK" \
+	"0 keytab FILE:$T/secret.keytab: HTTP/localhost@IDGATE.TEST kvno 1 aes256-cts-hmac-sha1-96|configuration OK" \
+	"$? $(paste -sd'|' "$T/out")"
 rm "$T/secret.keytab"
 "$IDGATED" -c "$T/kt.conf" >"$T/out" 2>"$T/err"
 check_eq "a missing keytab: start-up exits 1" 1 "$?"

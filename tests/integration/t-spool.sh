@@ -305,7 +305,8 @@ check_eq "idgated -t: its message" \
 	"$(cat "$T/err")"
 sed '/^impersonate = true$/d' "$T/imp.conf" >"$T/ok.conf"
 "$IDGATED" -t -c "$T/ok.conf" >"$T/out" 2>"$T/err"
-check_eq "idgated -t: impersonate = false exits 0" "0 configuration OK " "$? $(cat "$T/out") $(cat "$T/err")"
+check_eq "idgated -t: impersonate = false exits 0" "0 configuration OK " \
+	"$? $(grep -v '^keytab ' "$T/out") $(cat "$T/err")"
 printf '[vdir /q2]\nhandler = spool\nroot = %s\nmax_size = lots\n' "$S" >>"$T/ok.conf"
 "$IDGATED" -t -c "$T/ok.conf" >"$T/out" 2>"$T/err"
 check_eq "idgated -t: a bad max_size" "1 $T/ok.conf:17: [vdir /q2] handler 'spool': max_size: 'lots': expected a number" \
