@@ -23,7 +23,8 @@
  * supervisor ends the process, the supervisor starts a new one; a PAM
  * helper dropped exits, and the supervisor starts a new one)
  *   supervisor  CTL_AUTHSOCK (one fd: a front end's channel, replacing the
- *               last), CTL_PAMSOCK (one fd: the PAM helper's socket)
+ *               last), CTL_PAMSOCK (one fd: the PAM helper's socket),
+ *               CTL_KEYTAB (one fd: the keytab changed, keytab rotation)
  *   front end   AUTHN_REQ, AUTHN_CONN_END (authjob.c)
  *   PAM helper  AUTH_RESULT (pamq.c)
  * It sends the supervisor READY, the front end AUTHN_REPLY, the PAM
@@ -59,7 +60,7 @@
 
 enum src { SRC_FE = 1, SRC_CTL, SRC_PAM, SRC_SIG };
 
-static const uint16_t from_supervisor[] = { W_CTL_AUTHSOCK, W_CTL_PAMSOCK };
+static const uint16_t from_supervisor[] = { W_CTL_AUTHSOCK, W_CTL_PAMSOCK, W_CTL_KEYTAB };
 static const uint16_t from_frontend[] = { W_AUTHN_REQ, W_AUTHN_CONN_END };
 static const struct peer_table supervisor_peer = PEER_TABLE("supervisor", from_supervisor);
 static const struct peer_table frontend_peer = PEER_TABLE("front end", from_frontend);
@@ -198,6 +199,15 @@ static void on_frontend(void)
 	}
 }
 
+static void reread_keytab(int fd)
+{
+	char err[300];
+
+	if (negotiate_add_keys(fd, err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "keytab changed, but cannot be read: %s", err);
+	close(fd);
+}
+
 /* -1: the supervisor is gone, or broke the protocol: the process ends. */
 static int on_supervisor(void)
 {
@@ -218,6 +228,8 @@ static int on_supervisor(void)
 		set_frontend(f.fds[0]);
 	else if (f.type == W_CTL_PAMSOCK && ctlm_pamsock_decode(&f) == 0)
 		set_pam(f.fds[0]);
+	else if (f.type == W_CTL_KEYTAB && ctlm_keytab_decode(&f) == 0)
+		reread_keytab(f.fds[0]);
 	else {
 		wire_close_fds(&f);
 		return -1;

@@ -18,11 +18,13 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base64.h"
@@ -70,6 +72,8 @@ struct key_filter {
 	char host[256];          /* second component, "" for any */
 	krb5_principal exact;    /* acceptor = "HTTP/h@R": that principal only */
 };
+
+static struct key_filter acceptor_filter; /* kept: keys added later pass it too */
 
 static int make_filter(const char *acceptor, struct key_filter *f, char *err, size_t errlen)
 {
@@ -280,7 +284,7 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen)
 	krb5_keytab file = NULL;
 	krb5_error_code kerr;
 	char what[300];
-	struct key_filter filter = { .exact = NULL };
+	struct key_filter *filter = &acceptor_filter;
 	struct sbuf kept, skipped;
 	int n, rc = -1;
 
@@ -297,9 +301,9 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen)
 	if (kerr)
 		goto kerror;
 	krb5_kt_get_name(kt_ctx, file, what, sizeof(what));
-	if (make_filter(c->server.acceptor, &filter, err, errlen) < 0)
+	if (make_filter(c->server.acceptor, filter, err, errlen) < 0)
 		goto done;
-	n = copy_keytab(file, &filter, &kept, &skipped, err, errlen);
+	n = copy_keytab(file, filter, &kept, &skipped, err, errlen);
 	if (n < 0) {
 		char inner[1024];
 		snprintf(inner, sizeof(inner), "%s", err);
@@ -319,11 +323,125 @@ kerror:
 done:
 	if (file)
 		krb5_kt_close(kt_ctx, file);
-	if (filter.exact)
-		krb5_free_principal(kt_ctx, filter.exact);
 	sb_free(&kept);
 	sb_free(&skipped);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- rotation */
+
+#define KEYTAB_MAX (1u << 20)
+
+/* The bytes of an open keytab in a memfd of ours: MIT opens keytabs by
+ * name, and the file is root's.  The memfd, or -1 with err. */
+static int copy_to_memfd(int fd, char *err, size_t errlen)
+{
+	uint8_t *buf = xmalloc(KEYTAB_MAX);
+	size_t n = 0;
+	ssize_t r = 0;
+	int m = -1;
+
+	while (n < KEYTAB_MAX && (r = pread(fd, buf + n, KEYTAB_MAX - n, (off_t)n)) > 0)
+		n += (size_t)r;
+	if (r < 0 || n == KEYTAB_MAX) {
+		snprintf(err, errlen, "%s", r < 0 ? strerror(errno) : "larger than 1 MiB");
+		goto done;
+	}
+	m = memfd_create("idgate-keytab", MFD_CLOEXEC);
+	if (m < 0 || write(m, buf, n) != (ssize_t)n) {
+		snprintf(err, errlen, "memfd: %s", strerror(errno));
+		if (m >= 0)
+			close(m);
+		m = -1;
+	}
+done:
+	explicit_bzero(buf, n);
+	free(buf);
+	return m;
+}
+
+static bool have_key(const krb5_keytab_entry *e)
+{
+	krb5_keytab_entry found;
+
+	if (krb5_kt_get_entry(kt_ctx, kt_mem, e->principal, e->vno, e->key.enctype, &found))
+		return false;
+	krb5_free_keytab_entry_contents(kt_ctx, &found);
+	return true;
+}
+
+static void note_kvno(struct sbuf *list, const krb5_keytab_entry *e)
+{
+	char *text = NULL, one[300];
+
+	if (krb5_unparse_name(kt_ctx, e->principal, &text))
+		return;
+	snprintf(one, sizeof(one), "%s kvno %u", text, (unsigned)e->vno);
+	if (!strstr(list->s ? list->s : "", one))
+		sb_printf(list, "%s%s", list->len ? ", " : "", one);
+	krb5_free_unparsed_name(kt_ctx, text);
+}
+
+/* The acceptor's keys of `from` that kt_mem lacks, added.  How many. */
+static int add_new_keys(krb5_keytab from, struct sbuf *added)
+{
+	krb5_kt_cursor cur;
+	krb5_keytab_entry e;
+	int n = 0;
+
+	if (krb5_kt_start_seq_get(kt_ctx, from, &cur))
+		return 0;
+	while (krb5_kt_next_entry(kt_ctx, from, &e, &cur) == 0) {
+		if (filter_keeps(&acceptor_filter, &e) && !have_key(&e) &&
+		    krb5_kt_add_entry(kt_ctx, kt_mem, &e) == 0) {
+			note_kvno(added, &e);
+			n++;
+		}
+		krb5_free_keytab_entry_contents(kt_ctx, &e);
+	}
+	krb5_kt_end_seq_get(kt_ctx, from, &cur);
+	return n;
+}
+
+/* The credentials of this thread were acquired from the keys then held:
+ * acquired again, from all of them, when next needed. */
+static void forget_thread_creds(void)
+{
+	OM_uint32 minor;
+
+	if (thread_cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &thread_cred);
+	if (thread_s4u_cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &thread_s4u_cred);
+}
+
+int negotiate_add_keys(int fd, char *err, size_t errlen)
+{
+	char name[64];
+	krb5_keytab from = NULL;
+	struct sbuf added;
+	int m, n = 0;
+
+	if (!kt_mem)
+		return 0; /* Negotiate is not used */
+	m = copy_to_memfd(fd, err, errlen);
+	if (m < 0)
+		return -1;
+	snprintf(name, sizeof(name), "FILE:/proc/self/fd/%d", m);
+	sb_init(&added);
+	if (krb5_kt_resolve(kt_ctx, name, &from) == 0) {
+		n = add_new_keys(from, &added);
+		krb5_kt_close(kt_ctx, from);
+	}
+	close(m);
+	if (n > 0) {
+		forget_thread_creds();
+		summarise_keys();
+		log_msg(LOG_INFO, "keytab: %d new acceptor key%s of %s; every older key is kept", n,
+			n == 1 ? "" : "s", added.s);
+	}
+	sb_free(&added);
+	return n;
 }
 
 static gss_cred_id_t my_cred(bool s4u, char *err, size_t errlen)

@@ -64,5 +64,10 @@ int negotiate_s4u_ticket(gss_cred_id_t proxy, const char *target, gss_buffer_t b
 			 size_t len);
 void negotiate_delete_context(gss_ctx_id_t *ctx);
 
+/* The keytab changed (fd: the file, open for reading): the acceptor's
+ * keys it has that we lack are added, the others kept.  How many were
+ * added, or -1 with err. */
+int negotiate_add_keys(int fd, char *err, size_t errlen);
+
 
 #endif

@@ -31,6 +31,11 @@ int ctlm_pamsock_decode(const struct wire_frame *f)
 	return wire_frame_is(f, W_CTL_PAMSOCK, 1) && f->len == 0 ? 0 : -1;
 }
 
+int ctlm_keytab_decode(const struct wire_frame *f)
+{
+	return wire_frame_is(f, W_CTL_KEYTAB, 1) && f->len == 0 ? 0 : -1;
+}
+
 void ctlm_pool_state_encode(struct wbuf *b, const struct ctlm_pool_state *m)
 {
 	wb_u32(b, m->pool);

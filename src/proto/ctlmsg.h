@@ -50,6 +50,7 @@ int ctlm_channels_decode(const struct wire_frame *f, uint32_t npools, struct ctl
 /* CTL_AUTHSOCK: no payload, exactly one descriptor.  0 or -1. */
 int ctlm_authsock_decode(const struct wire_frame *f);
 int ctlm_pamsock_decode(const struct wire_frame *f);
+int ctlm_keytab_decode(const struct wire_frame *f);
 void ctlm_pool_state_encode(struct wbuf *b, const struct ctlm_pool_state *m);
 int ctlm_pool_state_decode(const struct wire_frame *f, uint32_t npools,
 			   struct ctlm_pool_state *m);

@@ -55,6 +55,7 @@ static const char *known_name(uint16_t type)
 	case W_AUTHN_REPLY: return "AUTHN_REPLY";
 	case W_AUTHN_CONN_END: return "AUTHN_CONN_END";
 	case W_CTL_PAMSOCK: return "CTL_PAMSOCK";
+	case W_CTL_KEYTAB: return "CTL_KEYTAB";
 	}
 	return "unknown";
 }

@@ -90,6 +90,7 @@ enum wire_type {
 	W_AUTHN_CONN_END = 90, /* u64 connection id: it closed */
 	/* supervisor -> authenticator */
 	W_CTL_PAMSOCK = 91,  /* the PAM helper's socket (fd) */
+	W_CTL_KEYTAB = 92,   /* the keytab, changed (fd, read-only): keys to add */
 };
 
 /* W_CTL_LOGS: which log files come */

@@ -67,6 +67,7 @@
 #include "ctlproto.h"
 #include "diag.h"
 #include "frontend.h"
+#include "keywatch.h"
 #include "listeners.h"
 #include "log.h"
 #include "modinit.h"
@@ -146,6 +147,7 @@ struct generation {
 	int audit_fd, access_fd; /* -1: none */
 	char *tls_cert_pem, *tls_key_pem;
 	uint8_t verdict_key[VERDICT_KEY_LEN];
+	struct keywatch keytab; /* for the authenticator: new keys without a reload */
 	/* kids[0] is the front end, kids[1..npools] the pool workers, then
 	 * the authenticator and the PAM helper when some vdir authenticates */
 	struct child *kids;
@@ -675,6 +677,7 @@ static void setup_children(struct generation *g)
 
 static void gen_free(struct generation *g)
 {
+	keywatch_free(&g->keytab);
 	for (struct generation **pp = &S.gens; *pp; pp = &(*pp)->next) {
 		if (*pp == g) {
 			*pp = g->next;
@@ -759,6 +762,7 @@ static struct generation *gen_create(struct config *c)
 		goto fail;
 	if (open_logs(g) < 0 || read_tls_files(g) < 0)
 		goto fail;
+	keywatch_init(&g->keytab, c->server.keytab);
 	if (verdict_new_key(g->verdict_key) < 0) {
 		log_msg(LOG_ERR, "cannot make the verdict key");
 		goto fail;
@@ -1905,6 +1909,23 @@ static size_t count_kids(void)
 
 /* One round of waiting: signals, control messages, and room for the
  * messages that wait for a front end. */
+/* The keytab changed: the serving authenticator gets it (keywatch.h). */
+static void watch_keytab(void)
+{
+	struct child *an = S.cur ? kid_of(S.cur, ROLE_AUTHN) : NULL;
+	int fd;
+
+	if (!an || !an->ready || an->ctl < 0 || (fd = keywatch_changed(&S.cur->keytab, now_ms())) < 0)
+		return;
+	if (wire_send(an->ctl, W_CTL_KEYTAB, 0, NULL, 0, &fd, 1, MSG_DONTWAIT) == 0)
+		log_msg(LOG_INFO, "keytab %s changed: the authenticator reads it again",
+			S.cur->keytab.path);
+	else
+		log_msg(LOG_WARNING, "keytab %s changed, but the authenticator cannot be told: %m",
+			S.cur->keytab.path);
+	close(fd);
+}
+
 static void poll_once(int timeout_ms)
 {
 	size_t cap = count_kids() + 2, n = 0;
@@ -1936,6 +1957,7 @@ static void poll_once(int timeout_ms)
 			on_signal(); /* last: it may free children of this round */
 	}
 	check_fe_stalls();
+	watch_keytab();
 	free(p);
 	free(who);
 }

@@ -63,6 +63,35 @@ static void test_authsock(void **state)
 	wb_free(&b);
 }
 
+static int dec_pamsock(const struct wire_frame *f, void *out)
+{
+	(void)out;
+	return ctlm_pamsock_decode(f);
+}
+
+static int dec_keytab(const struct wire_frame *f, void *out)
+{
+	(void)out;
+	return ctlm_keytab_decode(f);
+}
+
+/* The authenticator's: the PAM helper's socket, the keytab changed. */
+static void test_pamsock_and_keytab(void **state)
+{
+	struct wbuf b;
+
+	(void)state;
+	wb_init(&b);
+	proto_check_framing(dec_pamsock, NULL, W_CTL_PAMSOCK, 0, &b, 1);
+	proto_check_framing(dec_keytab, NULL, W_CTL_KEYTAB, 0, &b, 1);
+	wb_u32(&b, 0);
+	struct wire_frame f = proto_frame(W_CTL_PAMSOCK, 0, b.p, b.len, 1);
+	assert_int_equal(ctlm_pamsock_decode(&f), -1);
+	f = proto_frame(W_CTL_KEYTAB, 0, b.p, b.len, 1);
+	assert_int_equal(ctlm_keytab_decode(&f), -1);
+	wb_free(&b);
+}
+
 static int dec_state(const struct wire_frame *f, void *out)
 {
 	return ctlm_pool_state_decode(f, NPOOLS, out);
@@ -224,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_channels),    cmocka_unit_test(test_authsock),
+		cmocka_unit_test(test_pamsock_and_keytab),
 		cmocka_unit_test(test_pool_state),  cmocka_unit_test(test_pool_retire),
 		cmocka_unit_test(test_stats_query), cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_logs),        cmocka_unit_test(test_ready),
