@@ -94,7 +94,7 @@ void authn_answer_free(struct authn_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static void finish(struct authn_wait *w, const struct authn_reply *m)
+static void finish(struct authn_wait *w, const struct authn_reply *m, const char *why)
 {
 	w->pending = false;
 	w->answered = true;
@@ -103,7 +103,7 @@ static void finish(struct authn_wait *w, const struct authn_reply *m)
 	} else {
 		w->ans.status = 503;
 		w->ans.outcome = M_AUTH_UNAVAILABLE;
-		w->ans.reason = xstrdup("the authenticator is unavailable");
+		w->ans.reason = xstrdup(why);
 	}
 	MHD_resume_connection(w->conn);
 	resumed = true;
@@ -128,7 +128,7 @@ static void fail_all(void)
 	while (pending) {
 		struct authn_wait *w = pending;
 		pending = w->next;
-		finish(w, NULL);
+		finish(w, NULL, "the authenticator is unavailable");
 	}
 }
 
@@ -153,6 +153,7 @@ int authn_ask(struct authn_wait *w, struct authn_request *q)
 	pthread_mutex_lock(&lock);
 	w->tag = q->tag = next_tag++;
 	w->answered = false;
+	w->deadline_ms = now_ms() + AUTHN_TIMEOUT_MS;
 	authn_request_encode(&b, q);
 	if (sock >= 0 && !b.overflow &&
 	    wire_send(sock, W_AUTHN_REQ, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) == 0) {
@@ -221,11 +222,29 @@ static int on_answer(const struct wire_frame *f)
 		struct authn_wait *w = *pp;
 		if (w->tag == m.tag) {
 			*pp = w->next;
-			finish(w, &m);
+			finish(w, &m, NULL);
 			break;
 		}
 	}
 	return 0;
+}
+
+void authn_check_deadlines(uint64_t now)
+{
+	pthread_mutex_lock(&lock);
+	for (struct authn_wait **pp = &pending; *pp;) {
+		struct authn_wait *w = *pp;
+		if (w->deadline_ms > now) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		log_msg(LOG_ERR, "the authenticator did not answer question %llu in %u s",
+			(unsigned long long)w->tag, AUTHN_TIMEOUT_MS / 1000);
+		finish(w, NULL, "the authenticator did not answer in time");
+	}
+	pthread_mutex_unlock(&lock);
+	wake_loops();
 }
 
 /* The authenticator is gone or dropped: every question waiting fails

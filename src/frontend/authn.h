@@ -36,6 +36,7 @@ struct authn_wait {
 	uint64_t tag;
 	bool pending;       /* asked, not answered yet */
 	bool answered;
+	uint64_t deadline_ms; /* no answer by then: 503 */
 	struct authn_answer ans;
 	struct authn_wait *next;
 };
@@ -54,5 +55,11 @@ void authn_forget(struct authn_wait *w);
 void authn_answer_free(struct authn_answer *a);
 /* Called by the relay thread when the channel is readable. */
 void authn_on_readable(void);
+/* Called by the relay thread now and then: questions unanswered for
+ * AUTHN_TIMEOUT_MS fail (a stuck authenticator must not hold connections
+ * suspended for ever). */
+void authn_check_deadlines(uint64_t now);
+
+#define AUTHN_TIMEOUT_MS 30000u
 
 #endif

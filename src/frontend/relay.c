@@ -1144,6 +1144,7 @@ void relay_loop_run(struct rl_loop *l)
 			timeout = 1000;
 		if (l->index == 0 && now_ms() >= next_check) {
 			check_deadlines();
+			authn_check_deadlines(now_ms());
 			next_check = now_ms() + 1000;
 		}
 	}
