@@ -1098,6 +1098,7 @@ void config_free(struct config *c)
 	free(s->pam_service);
 	free(s->session_key_file);
 	free(s->user);
+	free(s->auth_user);
 	free(s->audit_log);
 	free(s->access_log);
 	free(s->tls_priorities);

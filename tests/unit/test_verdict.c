@@ -39,15 +39,12 @@ static int setup(void **state)
 	return 0;
 }
 
+/* the plaintext of the last verdict opened: v points into it */
+static uint8_t plain[WIRE_MAX_PAYLOAD];
+
 static int open_it(const uint8_t *k, const struct wbuf *b, struct verdict *v, char *why)
 {
-	uint8_t *plain = malloc(b->len + 1);
-	int rc = verdict_open(k, b->p, b->len, plain, v, why, 200);
-
-	if (rc == 0)
-		return 0; /* (plain leaks in the test: v points into it) */
-	free(plain);
-	return rc;
+	return verdict_open(k, b->p, b->len, plain, v, why, 200);
 }
 
 static void test_roundtrip(void **state)
