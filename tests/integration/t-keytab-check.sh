@@ -36,6 +36,9 @@ mkconf() {
 			"${3:-127.0.0.1:$PORT}"
 		printf 'modules_dir = %s\nkeytab = %s\n' "$MODULES_DIR" "$2"
 		[ -z "${4:-}" ] || printf 'acceptor = %s\n' "$4"
+		# (after them: the runtime paths of this test's instance, never
+		# the installed default's)
+		printf 'runtime_dir = %s\nreplay_cache_dir = %s\n' "$T/run" "$T/run/rcache"
 		printf '[pool default]\nuser = nobody\ngroup = nogroup\n[vdir /]\nhandler = whoami\n'
 		[ -z "${5:-}" ] || printf 'auth = %s\n' "$5"
 	} >"$T/$1.conf"
@@ -163,7 +166,7 @@ refused "a service without any key: any host" nohttp \
 mkconf modtoo "$T/http.keytab" "" "HTTP@www.example.org"
 sed -i "s|^handler = whoami\$|handler = static\nroot = $T/none|" "$T/modtoo.conf"
 check_eq "a module's init() fails and the acceptor has no key: both said, exit 1" \
-	"1 $T/modtoo.conf:14: [vdir /] handler 'static': root: $T/none: No such file or directory|$T/modtoo.conf:8: [server] acceptor HTTP@www.example.org: no key for HTTP/www.example.org (any realm) $HAS" \
+	"1 $T/modtoo.conf:16: [vdir /] handler 'static': root: $T/none: No such file or directory|$T/modtoo.conf:8: [server] acceptor HTTP@www.example.org: no key for HTTP/www.example.org (any realm) $HAS" \
 	"$(check modtoo) $(paste -sd'|' "$T/modtoo.err")"
 
 for a in "HTTP/localhost@$R" "HTTP/localhost" "HTTP@localhost" "HTTP@" "HTTP"; do
