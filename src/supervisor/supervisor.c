@@ -133,7 +133,7 @@ struct generation {
 	size_t nlisten_fds;
 	int admin_fd;      /* in listen_fds too; -1: none */
 	int audit_fd, access_fd; /* -1: none */
-	char *tls_cert_pem, *tls_key_pem;
+	int tls_cert_fd, tls_key_fd; /* -1: no tls listener (open_tls_files) */
 	/* kids[0] is the front end, kids[1..npools] the pool workers, and the
 	 * PAM helper comes last when one is needed */
 	struct child *kids;
@@ -249,34 +249,28 @@ static int open_logs(struct generation *g)
 	return 0;
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
-static int read_tls_files(struct generation *g)
+/* The TLS certificate and key are opened here, never read: only the
+ * front end, which speaks TLS, reads them (from these descriptors, which
+ * only it gets), so the private key is in no other process's memory --
+ * not ours, and so not in the workers, spawners and PAM helper forked from
+ * us.  A restarted front end reads them again from the same files (the
+ * ones this generation opened: a key renamed into place takes a reload).
+ * 0, or -1 (logged). */
+static int open_tls_files(struct generation *g)
 {
 	const struct server_conf *s = &g->c->server;
 
 	for (size_t i = 0; i < s->nlisten; i++) {
 		if (!s->listen[i].tls)
 			continue;
-		g->tls_cert_pem = read_file(s->tls_cert);
-		g->tls_key_pem = read_file(s->tls_key);
-		if (!g->tls_cert_pem || !g->tls_key_pem) {
-			log_msg(LOG_ERR, "cannot read tls_cert %s or tls_key %s: %m", s->tls_cert,
-				s->tls_key);
+		g->tls_cert_fd = open(s->tls_cert, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (g->tls_cert_fd < 0) {
+			log_msg(LOG_ERR, "cannot open tls_cert %s: %m", s->tls_cert);
+			return -1;
+		}
+		g->tls_key_fd = open(s->tls_key, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (g->tls_key_fd < 0) {
+			log_msg(LOG_ERR, "cannot open tls_key %s: %m", s->tls_key);
 			return -1;
 		}
 		return 0;
@@ -376,18 +370,19 @@ static pid_t spawn_frontend(struct generation *g, int ctl_child)
 		return pid;
 	child_setup();
 	size_t n = g->nlisten_fds;
-	int *keep = xcalloc(n + 3, sizeof(int));
+	int *keep = xcalloc(n + 5, sizeof(int));
 	memcpy(keep, g->listen_fds, n * sizeof(int));
 	keep[n] = ctl_child;
 	keep[n + 1] = g->audit_fd;
 	keep[n + 2] = g->access_fd;
-	close_fds_except(keep, n + 3);
+	keep[n + 3] = g->tls_cert_fd;
+	keep[n + 4] = g->tls_key_fd;
+	close_fds_except(keep, n + 5);
 	free(keep);
 	struct fe_args a = { .c = g->c, .listen_fds = g->listen_fds, .ctl = ctl_child,
 			     .audit_fd = g->audit_fd, .access_fd = g->access_fd,
 			     .admin_fd = g->admin_fd,
-			     .tls_cert_pem = g->tls_cert_pem,
-			     .tls_key_pem = g->tls_key_pem };
+			     .tls_cert_fd = g->tls_cert_fd, .tls_key_fd = g->tls_key_fd };
 	frontend_main(&a);
 }
 
@@ -619,8 +614,10 @@ static void gen_free(struct generation *g)
 	free(g->health);
 	free(g->kids);
 	free(g->listen_fds);
-	free(g->tls_cert_pem);
-	free(g->tls_key_pem);
+	if (g->tls_cert_fd >= 0)
+		close(g->tls_cert_fd);
+	if (g->tls_key_fd >= 0)
+		close(g->tls_key_fd);
 	config_free(g->c);
 	free(g);
 	/* sockets that no living generation uses any more */
@@ -662,6 +659,7 @@ static struct generation *gen_create(struct config *c)
 	msgq_init(&g->feq, FE_QUEUE_MAX, FE_QUEUE_MAX_FDS);
 	g->audit_fd = g->access_fd = -1;
 	g->admin_fd = -1;
+	g->tls_cert_fd = g->tls_key_fd = -1;
 	g->listen_fds = listeners_open(c, config_loops(c), err, sizeof(err));
 	if (!g->listen_fds) {
 		log_msg(LOG_ERR, "%s", err);
@@ -670,7 +668,7 @@ static struct generation *gen_create(struct config *c)
 	g->nlisten_fds = c->server.nlisten * config_loops(c);
 	if (open_admin(g) < 0)
 		goto fail;
-	if (open_logs(g) < 0 || read_tls_files(g) < 0)
+	if (open_logs(g) < 0 || open_tls_files(g) < 0)
 		goto fail;
 	setup_children(g);
 	g->next = S.gens;
