@@ -1109,6 +1109,7 @@ static void start_loops(const struct fe_args *a)
 	if (relay_init(a->c, a->ctl, FE.nloops) < 0)
 		die("relay: %m");
 	relay_set_ctl_hook(on_supervisor_message);
+	relay_take_ctl_backlog();
 	for (unsigned i = 0; i < FE.nloops; i++) {
 		FE.loops[i].index = i;
 		if (pthread_create(&FE.loops[i].tid, NULL, loop_thread, &FE.loops[i]) != 0)
