@@ -9,7 +9,10 @@
  * which string was found in which mapping.  Every readable mapping counts,
  * private or shared, anonymous or file-backed: a secret in a mapped file is
  * held as much as one on the heap.  The kernel's [vvar] and [vsyscall]
- * pages cannot be read this way and are skipped.
+ * pages cannot be read this way and are skipped, and so is a mapping of
+ * more than MAX_REGION: no idgated process has one, but a sanitizer's
+ * shadow memory (terabytes, reserved, never application data) would take
+ * hours to read; -v names each one skipped.
  *
  * A scan that cannot be trusted is an error (exit 2), never "clean": a
  * mapping that cannot be read while it still exists, or nothing read at
@@ -27,6 +30,7 @@
 
 #define CHUNK (1u << 20)
 #define MAX_PATTERNS 64
+#define MAX_REGION (64ull << 30)
 
 struct pattern {
 	unsigned char *bytes;
@@ -125,6 +129,12 @@ static int scan_mapping(const char *pid, int mem, const char *line, unsigned cha
 	if (perms[0] != 'r' || strcmp(name, "[vvar]") == 0 || strcmp(name, "[vsyscall]") == 0 ||
 	    strcmp(name, "[vvar_vclock]") == 0)
 		return 0;
+	if (end - start > MAX_REGION) {
+		if (verbose)
+			fprintf(stderr, "memscan: skipped %lx-%lx %s of %s: %lu GiB\n", start, end,
+				*name ? name : "(anonymous)", pid, (end - start) >> 30);
+		return 0;
+	}
 	rc = scan_range(mem, start, end, buf, total, &which);
 	if (rc < 0 && !still_mapped(pid, start))
 		return 0; /* unmapped while we read it: nothing to hold */
