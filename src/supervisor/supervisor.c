@@ -1255,7 +1255,7 @@ static void on_child_exit(struct child *ch, int status)
 		/* it lost its channels to a front end that exits (and is
 		 * reaped a moment later): not a failure of its own; a new one
 		 * starts with the next front end */
-		log_msg(LOG_INFO, "%s (pid %d) %s: its front end is gone", ch->name, (int)pid, how);
+		log_msg(LOG_INFO, "%s (pid %d) of the dead front end %s", ch->name, (int)pid, how);
 		return;
 	}
 	if (g != S.cur && (ch->role != ROLE_WORKER || g->failed)) {
