@@ -323,7 +323,7 @@ static int fe_send(struct generation *g, uint16_t type, const void *p, size_t le
 		return -1;
 	}
 	rc = msgq_send(&g->feq, FE(g)->ctl, type, p, len, fds, nfds);
-	if (rc == 1 && !waiting)
+	if (rc == 1 && !waiting && FE(g)->pid > 0) /* (before its start: it will read) */
 		log_msg(LOG_WARNING, "the front end (pid %d) is not reading its control channel: "
 			"its messages wait (%d s at most)", (int)FE(g)->pid, FE_STALL_MS / 1000);
 	if (rc < 0 && (errno == ENOBUFS || errno == EMFILE)) {
