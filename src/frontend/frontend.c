@@ -36,6 +36,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@
 
 #define MAX_LISTENERS 64
 #define REQUEST_ID_MAX 64
+#define TLS_FILE_MAX (1 << 20) /* a certificate chain, a key */
 
 enum stage { STAGE_HEAD = 0, STAGE_BODY };
 
@@ -124,6 +126,7 @@ static struct {
 	atomic_size_t inflight;
 	atomic_uint started;
 	bool tls[MAX_LISTENERS];
+	char *tls_cert_pem, *tls_key_pem; /* until every loop's daemons have started */
 	struct MHD_Daemon *admin; /* the metrics listener, or NULL */
 } FE;
 
@@ -942,8 +945,8 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsign
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL);
 	if (s->listen[i].tls) {
 		flags |= MHD_USE_TLS;
-		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert_pem);
-		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key_pem);
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, FE.tls_cert_pem);
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, FE.tls_key_pem);
 		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, s->tls_priorities);
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
@@ -1062,6 +1065,51 @@ static void render_metrics(struct sbuf *out)
 	metrics_render(out, &live);
 }
 
+/* A TLS file, whole, from a descriptor the supervisor opened: from its
+ * start (pread), since a restarted front end reads the same open file. */
+static char *read_tls_file(int fd, const char *key, const char *path)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX)
+		die("%s %s: not a regular file of at most %d bytes", key, path, TLS_FILE_MAX);
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("%s %s: %m", key, path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	return buf;
+}
+
+static void read_tls_files(const struct fe_args *a)
+{
+	if (a->tls_key_fd < 0)
+		return;
+	FE.tls_cert_pem = read_tls_file(a->tls_cert_fd, "tls_cert", a->c->server.tls_cert);
+	FE.tls_key_pem = read_tls_file(a->tls_key_fd, "tls_key", a->c->server.tls_key);
+}
+
+/* libmicrohttpd has parsed the key into GnuTLS's structures when each
+ * daemon started; our copy of its text goes. */
+static void forget_tls_files(void)
+{
+	if (FE.tls_key_pem)
+		explicit_bzero(FE.tls_key_pem, strlen(FE.tls_key_pem));
+	free(FE.tls_key_pem);
+	free(FE.tls_cert_pem);
+	FE.tls_key_pem = FE.tls_cert_pem = NULL;
+}
+
 static void start_loops(const struct fe_args *a)
 {
 	FE.nloops = config_loops(a->c);
@@ -1072,6 +1120,7 @@ static void start_loops(const struct fe_args *a)
 	if (relay_init(a->c, a->ctl, FE.nloops) < 0)
 		die("relay: %m");
 	relay_set_ctl_hook(on_supervisor_message);
+	relay_take_ctl_backlog();
 	for (unsigned i = 0; i < FE.nloops; i++) {
 		FE.loops[i].index = i;
 		if (pthread_create(&FE.loops[i].tid, NULL, loop_thread, &FE.loops[i]) != 0)
@@ -1079,6 +1128,7 @@ static void start_loops(const struct fe_args *a)
 	}
 	while (atomic_load(&FE.started) < FE.nloops)
 		usleep(1000);
+	forget_tls_files();
 }
 
 /* ---------------------------------------------------------------- process */
@@ -1131,6 +1181,7 @@ void frontend_main(struct fe_args *a)
 	audit_set_policy(c->server.audit_failure_refuse);
 	access_log_init(a->access_fd);
 	block_child_signals(&set);
+	read_tls_files(a);
 	start_loops(a);
 	if (a->admin_fd >= 0 && !(FE.admin = admin_start(a->admin_fd, render_metrics)))
 		die("cannot serve admin_listen %s", c->server.admin_listen.text);

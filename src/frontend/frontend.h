@@ -12,8 +12,10 @@ struct fe_args {
 	int audit_fd;        /* -1: none */
 	int access_fd;       /* -1: none */
 	int admin_fd;        /* the admin (metrics) listener, -1: none */
-	char *tls_cert_pem;  /* read by the supervisor; NULL without tls */
-	char *tls_key_pem;
+	/* opened by the supervisor, which never reads them (the private key is
+	 * in this process alone); -1 without a tls listener */
+	int tls_cert_fd;
+	int tls_key_fd;
 };
 
 /* Never returns. */

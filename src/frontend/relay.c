@@ -1065,6 +1065,11 @@ static void on_ctl(struct rl_loop *l)
 	}
 }
 
+void relay_take_ctl_backlog(void)
+{
+	on_ctl(&R.loops[0]);
+}
+
 /* Requests nobody answered in time: 503 if still queued, 504 if a worker
  * has them.  Loop 0 runs it about once a second. */
 static void check_deadlines(void)

@@ -113,6 +113,10 @@ void relay_pool_load(unsigned pool, uint32_t *busy, uint32_t *queued);
  * answers.  0, or -1 for a malformed message (the front end exits). */
 typedef int (*relay_ctl_hook)(int ctl, const struct wire_frame *f);
 void relay_set_ctl_hook(relay_ctl_hook hook);
+/* Take every message the supervisor has queued already, before the loops
+ * run: the channels of the workers and the PAM helper's socket, sent
+ * before this process was started, are there before the first request. */
+void relay_take_ctl_backlog(void);
 
 /* ---- requests (from libmicrohttpd callbacks) ---- */
 

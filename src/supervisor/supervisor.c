@@ -3,16 +3,20 @@
  * creates the channels between the front end and the pool workers, forks
  * those children (each drops to its own identity at once), maps the user
  * namespaces of impersonating workers, restarts workers that die (until
- * rapid_fail disables their pool), reloads on SIGHUP, reopens the log
- * files on SIGUSR1 (after a rotation) and stops everything on SIGTERM.
- * It never reads the network.  It tells systemd what serves (sd_notify
- * STATUS=).
+ * rapid_fail disables their pool), restarts a front end or PAM helper
+ * that dies ("role processes", respawn.h: a new front end gets the same
+ * listening sockets and new workers and PAM helper; the old ones finish
+ * and exit), reloads on SIGHUP, reopens the log files on SIGUSR1 (after a
+ * rotation) and stops everything on SIGTERM.  It never reads the network.
+ * It tells systemd what serves (sd_notify STATUS=).
  *
  * A running configuration and its children form a generation.  SIGHUP
  * validates the file first; a bad file is reported and changes nothing.
  * A good one starts a new generation on the same listening sockets; once
  * it is ready the old front end drains (it stops accepting and finishes
- * its requests), then the old workers stop.
+ * its requests), then the old workers stop.  A new generation one of
+ * whose children (other than a pool worker) dies before it is ready is
+ * stopped, and the old one goes on serving.
  *
  * idgatectl talks to it over a root-only control socket (control.c): it
  * reports status (with the request counts the front end keeps, asked for
@@ -33,7 +37,8 @@
  *                (root only, SO_PEERCRED)
  * It sends the front end CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE,
  * STATS_QUERY and LOGS, never blocking (msgq.c); the authenticator its
- * channel to the PAM helper (PAMSOCK).
+ * channel to the PAM helper (PAMSOCK) and the keytab when it changed
+ * (KEYTAB, keywatch.h).
  *
  * Each generation has a random verdict key (verdict.h): the authenticator
  * seals with it, the pool workers open with it.  Every other child wipes
@@ -74,6 +79,7 @@
 #include "msgq.h"
 #include "peers.h"
 #include "privsep.h"
+#include "respawn.h"
 #include "sbuf.h"
 #include "util.h"
 #include "verdict.h"
@@ -86,6 +92,8 @@
 #define FE_STALL_MS 30000       /* a front end that reads none of its messages this long hangs */
 #define FE_QUEUE_MAX 1024       /* messages waiting for a front end, at most ... */
 #define FE_QUEUE_MAX_FDS 4096   /* ... and the descriptors they carry */
+#define NO_POOL UINT_MAX
+#define FE_GONE_WAIT_MS 200     /* fe_gone() */
 
 enum role { ROLE_FRONTEND, ROLE_WORKER, ROLE_AUTH, ROLE_AUTHN };
 
@@ -116,6 +124,7 @@ struct child {
 	uint64_t started_ms;
 	int reply_fd;      /* an idgatectl waiting for this worker to be ready */
 	uint32_t reply_old_pid;
+	struct respawn rs; /* not ROLE_WORKER: when it is started again (respawn.h) */
 };
 
 struct pool_health {
@@ -126,13 +135,16 @@ struct pool_health {
 	uint64_t restarts; /* workers restarted after a failure */
 };
 
-/* A recycled or stopped worker that finishes its requests.  `told`: the
- * front end was told to retire its channels (a recycle waits for the new
- * worker to be ready first). */
+/* A recycled or stopped worker that finishes its requests, or a peer of a
+ * front end that died (`orphan`: a worker or the PAM helper, which finishes
+ * what it was doing and exits).  `told`: the front end was told to retire
+ * its channels (a recycle waits for the new worker to be ready first). */
 struct retired {
 	pid_t pid;
-	unsigned pool;
+	unsigned pool;     /* NO_POOL: not a worker */
 	uint32_t tag;
+	char *name;        /* for messages */
+	bool orphan;
 	bool told, termed;
 	uint64_t deadline_ms;
 	struct retired *next;
@@ -145,7 +157,8 @@ struct generation {
 	size_t nlisten_fds;
 	int admin_fd;      /* in listen_fds too; -1: none */
 	int audit_fd, access_fd; /* -1: none */
-	char *tls_cert_pem, *tls_key_pem;
+	int tls_cert_fd, tls_key_fd; /* -1: no tls listener (open_tls_files) */
+	int fe_ctl_child;  /* the next front end's end of its control channel, -1 */
 	uint8_t verdict_key[VERDICT_KEY_LEN];
 	struct keywatch keytab; /* for the authenticator: new keys without a reload */
 	/* kids[0] is the front end, kids[1..npools] the pool workers, then
@@ -155,6 +168,8 @@ struct generation {
 	struct pool_health *health;
 	struct retired *retired;
 	bool retiring;
+	char *failed;      /* a reload's generation whose start failed: why */
+	bool held;         /* reload() holds it: not freed even when every child is gone */
 	struct msgq feq;   /* messages the front end has not taken yet */
 	struct generation *next;
 };
@@ -289,34 +304,28 @@ static int open_logs(struct generation *g)
 	return 0;
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&buf, &len, '\0', f) < 0) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
-static int read_tls_files(struct generation *g)
+/* The TLS certificate and key are opened here, never read: only the
+ * front end, which speaks TLS, reads them (from these descriptors, which
+ * only it gets), so the private key is in no other process's memory --
+ * not ours, and so not in the workers, spawners and PAM helper forked from
+ * us.  A restarted front end reads them again from the same files (the
+ * ones this generation opened: a key renamed into place takes a reload).
+ * 0, or -1 (logged). */
+static int open_tls_files(struct generation *g)
 {
 	const struct server_conf *s = &g->c->server;
 
 	for (size_t i = 0; i < s->nlisten; i++) {
 		if (!s->listen[i].tls)
 			continue;
-		g->tls_cert_pem = read_file(s->tls_cert);
-		g->tls_key_pem = read_file(s->tls_key);
-		if (!g->tls_cert_pem || !g->tls_key_pem) {
-			log_msg(LOG_ERR, "cannot read tls_cert %s or tls_key %s: %m", s->tls_cert,
-				s->tls_key);
+		g->tls_cert_fd = open(s->tls_cert, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (g->tls_cert_fd < 0) {
+			log_msg(LOG_ERR, "cannot open tls_cert %s: %m", s->tls_cert);
+			return -1;
+		}
+		g->tls_key_fd = open(s->tls_key, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (g->tls_key_fd < 0) {
+			log_msg(LOG_ERR, "cannot open tls_key %s: %m", s->tls_key);
 			return -1;
 		}
 		return 0;
@@ -330,10 +339,9 @@ static int read_tls_files(struct generation *g)
  * take at once waits in g->feq (msgq.h) and goes out, in order, when its
  * socket is writable again.  A front end that takes nothing for
  * FE_STALL_MS while messages wait, or lets FE_QUEUE_MAX of them pile up,
- * hangs: it is killed -- and, as when a front end dies, idgated stops
- * for systemd to restart it (a draining one of an old generation just
- * ends).  Meanwhile idgatectl is told that what needs the front end
- * cannot be done now. */
+ * hangs: it is killed -- and, as when a front end dies, a new one starts
+ * (role_died; a draining one of an old generation just ends).  Meanwhile
+ * idgatectl is told that what needs the front end cannot be done now. */
 static void fe_hung(struct generation *g, const char *how)
 {
 	log_msg(LOG_ERR, "the front end (pid %d) has not read its control channel %s; killing it",
@@ -356,7 +364,7 @@ static int fe_send(struct generation *g, uint16_t type, const void *p, size_t le
 		return -1;
 	}
 	rc = msgq_send(&g->feq, FE(g)->ctl, type, p, len, fds, nfds);
-	if (rc == 1 && !waiting)
+	if (rc == 1 && !waiting && FE(g)->pid > 0) /* (before its start: it will read) */
 		log_msg(LOG_WARNING, "the front end (pid %d) is not reading its control channel: "
 			"its messages wait (%d s at most)", (int)FE(g)->pid, FE_STALL_MS / 1000);
 	if (rc < 0 && (errno == ENOBUFS || errno == EMFILE)) {
@@ -417,18 +425,19 @@ static pid_t spawn_frontend(struct generation *g, int ctl_child)
 	wipe_verdict_keys();
 	child_setup();
 	size_t n = g->nlisten_fds;
-	int *keep = xcalloc(n + 3, sizeof(int));
+	int *keep = xcalloc(n + 5, sizeof(int));
 	memcpy(keep, g->listen_fds, n * sizeof(int));
 	keep[n] = ctl_child;
 	keep[n + 1] = g->audit_fd;
 	keep[n + 2] = g->access_fd;
-	close_fds_except(keep, n + 3);
+	keep[n + 3] = g->tls_cert_fd;
+	keep[n + 4] = g->tls_key_fd;
+	close_fds_except(keep, n + 5);
 	free(keep);
 	struct fe_args a = { .c = g->c, .listen_fds = g->listen_fds, .ctl = ctl_child,
 			     .audit_fd = g->audit_fd, .access_fd = g->access_fd,
 			     .admin_fd = g->admin_fd,
-			     .tls_cert_pem = g->tls_cert_pem,
-			     .tls_key_pem = g->tls_key_pem };
+			     .tls_cert_fd = g->tls_cert_fd, .tls_key_fd = g->tls_key_fd };
 	frontend_main(&a);
 }
 
@@ -548,11 +557,15 @@ done:
 	return rc;
 }
 
-/* The PAM helper: its request socket goes to the authenticator. */
+/* The PAM helper: its request socket goes to the front end. */
+/* The PAM helper: its request socket goes to the authenticator.  (Sent
+ * into the channel of an authenticator that died unnoticed, it is lost
+ * with it: the helper sees its peer gone, exits, and its successor's
+ * socket goes to the next authenticator.) */
 static int start_auth(struct generation *g)
 {
 	struct child *a = kid_of(g, ROLE_AUTH), *an = kid_of(g, ROLE_AUTHN);
-	int sp[2], ctl[2], rc;
+	int sp[2], ctl[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -1;
@@ -573,16 +586,20 @@ static int start_auth(struct generation *g)
 	}
 	close(sp[1]);
 	close(ctl[1]);
-	rc = a->pid > 0 && an && an->ctl >= 0
-		     ? wire_send(an->ctl, W_CTL_PAMSOCK, 0, NULL, 0, &sp[0], 1, MSG_DONTWAIT) : -1;
+	if (a->pid > 0 && an && an->ctl >= 0 &&
+	    wire_send(an->ctl, W_CTL_PAMSOCK, 0, NULL, 0, &sp[0], 1, MSG_DONTWAIT) < 0)
+		log_msg(LOG_WARNING, "PAM helper: cannot hand its socket to the authenticator: %m");
 	close(sp[0]);
-	return rc;
+	return a->pid > 0 ? 0 : -1;
 }
 
-/* The authenticator: one end of its channel goes to the front end. */
+/* The authenticator: one end of its channel goes to the front end (now,
+ * or queued for the front end about to start).  A PAM helper still
+ * running serves the authenticator that was: it is told to go, and the
+ * one started after it gets a socket for this one. */
 static int start_authn(struct generation *g)
 {
-	struct child *a = kid_of(g, ROLE_AUTHN);
+	struct child *a = kid_of(g, ROLE_AUTHN), *pam = kid_of(g, ROLE_AUTH);
 	int fe[2], ctl[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fe) < 0)
@@ -607,18 +624,35 @@ static int start_authn(struct generation *g)
 	close(ctl[1]);
 	rc = a->pid > 0 ? fe_send(g, W_CTL_AUTHSOCK, NULL, 0, &fe[0], 1) : -1;
 	close(fe[0]);
+	if (rc == 0 && pam && pam->pid > 0)
+		kill(pam->pid, SIGTERM);
 	return rc;
 }
 
-static int start_frontend(struct generation *g)
+/* The front end's control channel is made before its peers start: what
+ * is sent to it for them (their channels, the PAM helper's socket) waits
+ * in it, and the front end takes all of that before it serves its first
+ * request (relay_take_ctl_backlog) -- a new front end on busy listening
+ * sockets must not answer 503 for a PAM helper it has not heard of yet.
+ * Every child closes the descriptors it does not need, these too. */
+static int fe_open_ctl(struct generation *g)
 {
 	int ctl[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
 		return -1;
 	FE(g)->ctl = ctl[0];
-	FE(g)->pid = spawn_frontend(g, ctl[1]);
-	close(ctl[1]);
+	g->fe_ctl_child = ctl[1];
+	return 0;
+}
+
+static int start_frontend(struct generation *g)
+{
+	if (g->fe_ctl_child < 0 && fe_open_ctl(g) < 0)
+		return -1;
+	FE(g)->pid = spawn_frontend(g, g->fe_ctl_child);
+	close(g->fe_ctl_child);
+	g->fe_ctl_child = -1;
 	return FE(g)->pid > 0 ? 0 : -1;
 }
 
@@ -658,7 +692,7 @@ static void setup_children(struct generation *g)
 		g->kids[i].gen = g;
 	}
 	g->kids[0].role = ROLE_FRONTEND;
-	g->kids[0].name = xstrdup("frontend");
+	g->kids[0].name = xstrdup("front end");
 	for (size_t i = 0; i < c->npools; i++) {
 		struct child *w = &g->kids[1 + i];
 		w->role = ROLE_WORKER;
@@ -697,8 +731,10 @@ static void gen_free(struct generation *g)
 	while (g->retired) {
 		struct retired *r = g->retired;
 		g->retired = r->next;
+		free(r->name);
 		free(r);
 	}
+	free(g->failed);
 	msgq_clear(&g->feq);
 	for (size_t i = 0; g->health && i < g->c->npools; i++)
 		free(g->health[i].fails);
@@ -709,8 +745,12 @@ static void gen_free(struct generation *g)
 	free(g->health);
 	free(g->kids);
 	free(g->listen_fds);
-	free(g->tls_cert_pem);
-	free(g->tls_key_pem);
+	if (g->tls_cert_fd >= 0)
+		close(g->tls_cert_fd);
+	if (g->tls_key_fd >= 0)
+		close(g->tls_key_fd);
+	if (g->fe_ctl_child >= 0)
+		close(g->fe_ctl_child);
 	config_free(g->c);
 	free(g);
 	/* sockets that no living generation uses any more */
@@ -752,6 +792,7 @@ static struct generation *gen_create(struct config *c)
 	msgq_init(&g->feq, FE_QUEUE_MAX, FE_QUEUE_MAX_FDS);
 	g->audit_fd = g->access_fd = -1;
 	g->admin_fd = -1;
+	g->tls_cert_fd = g->tls_key_fd = g->fe_ctl_child = -1;
 	g->listen_fds = listeners_open(c, config_loops(c), err, sizeof(err));
 	if (!g->listen_fds) {
 		log_msg(LOG_ERR, "%s", err);
@@ -760,7 +801,7 @@ static struct generation *gen_create(struct config *c)
 	g->nlisten_fds = c->server.nlisten * config_loops(c);
 	if (open_admin(g) < 0)
 		goto fail;
-	if (open_logs(g) < 0 || read_tls_files(g) < 0)
+	if (open_logs(g) < 0 || open_tls_files(g) < 0)
 		goto fail;
 	keywatch_init(&g->keytab, c->server.keytab);
 	if (verdict_new_key(g->verdict_key) < 0) {
@@ -776,18 +817,18 @@ fail:
 	return NULL;
 }
 
+static int start_child(struct generation *g, struct child *ch);
+
+/* Every child, in the order of g->kids (setup_children), but the front
+ * end last: what its peers send it is queued by then (fe_open_ctl). */
 static int gen_start(struct generation *g)
 {
-	if (start_frontend(g) < 0)
+	if (fe_open_ctl(g) < 0)
 		return -1;
-	for (size_t i = 0; i < g->c->npools; i++)
-		if (start_worker(g, (unsigned)i) < 0)
+	for (size_t i = 0; i < g->nkids; i++)
+		if (&g->kids[i] != FE(g) && start_child(g, &g->kids[i]) < 0)
 			return -1;
-	if (kid_of(g, ROLE_AUTHN) && start_authn(g) < 0)
-		return -1;
-	if (kid_of(g, ROLE_AUTH) && start_auth(g) < 0)
-		return -1;
-	return 0;
+	return start_child(g, FE(g));
 }
 
 static void gen_kill(struct generation *g, int sig)
@@ -828,7 +869,7 @@ static int gen_wait_ready(struct generation *g)
 	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
 
 	while (!gen_ready(g)) {
-		if (g->retiring || S.stopping)
+		if (g->retiring || g->failed || S.stopping)
 			return -1;
 		if (now_ms() > deadline) {
 			log_msg(LOG_ERR, "children did not start within %d s", START_TIMEOUT_MS / 1000);
@@ -839,7 +880,9 @@ static int gen_wait_ready(struct generation *g)
 	return 0;
 }
 
-/* The front end drains first; the others stop when it is gone. */
+/* The front end drains first; the others stop when it is gone.  A
+ * generation with no child left (its front end waits to be restarted) is
+ * freed now: the caller must not use g afterwards. */
 static void gen_retire(struct generation *g)
 {
 	g->retiring = true;
@@ -847,6 +890,8 @@ static void gen_retire(struct generation *g)
 		kill(FE(g)->pid, SIGTERM);
 	else
 		gen_kill(g, SIGTERM);
+	if (!gen_alive(g))
+		after_exit_while_retiring(g, NULL);
 }
 
 /* ---------------------------------------------------------------- failures */
@@ -923,28 +968,36 @@ static void retire_tell(struct generation *g, struct retired *r)
 	r->deadline_ms = now_ms() + g->c->server.shutdown_timeout_ms;
 }
 
+/* Take a child out of its slot (a new one can take it): it finishes what
+ * it was doing and exits, watched as a retired process. */
+static struct retired *retire_child(struct generation *g, struct child *ch)
+{
+	struct retired *r = xcalloc(1, sizeof(*r));
+
+	r->pid = ch->pid;
+	r->pool = ch->role == ROLE_WORKER ? ch->pool : NO_POOL;
+	r->tag = ch->tag;
+	r->name = xstrdup(ch->name);
+	r->next = g->retired;
+	g->retired = r;
+	if (ch->ctl >= 0)
+		close(ch->ctl); /* it only ever says READY on it */
+	ch->ctl = -1;
+	ch->pid = 0;
+	ch->ready = false;
+	return r;
+}
+
 /* Take pool's worker out of its slot: it finishes its requests and exits.
  * `now`: retire its channels at once (stop), else once a successor is
  * ready (recycle).  Returns its pid. */
 static pid_t retire_worker(struct generation *g, unsigned pool, bool now)
 {
-	struct child *w = &g->kids[1 + pool];
-	struct retired *r = xcalloc(1, sizeof(*r));
-	pid_t pid = w->pid;
+	struct retired *r = retire_child(g, &g->kids[1 + pool]);
 
-	r->pid = pid;
-	r->pool = pool;
-	r->tag = w->tag;
-	r->next = g->retired;
-	g->retired = r;
-	if (w->ctl >= 0)
-		close(w->ctl); /* the worker only ever says READY on it */
-	w->ctl = -1;
-	w->pid = 0;
-	w->ready = false;
 	if (now)
 		retire_tell(g, r);
-	return pid;
+	return r->pid;
 }
 
 /* The old workers of a pool that waited for a successor. */
@@ -966,9 +1019,14 @@ static bool retired_exit(pid_t pid, int status)
 			if (r->pid != pid)
 				continue;
 			describe_exit(status, how, sizeof(how));
-			log_msg(LOG_INFO, "pool %s: old worker (pid %d) has drained and %s",
-				g->c->pools[r->pool].name, (int)pid, how);
+			if (r->orphan)
+				log_msg(LOG_INFO, "%s (pid %d) of the dead front end %s", r->name,
+					(int)pid, how);
+			else
+				log_msg(LOG_INFO, "pool %s: old worker (pid %d) has drained and %s",
+					g->c->pools[r->pool].name, (int)pid, how);
 			*pp = r->next;
+			free(r->name);
 			free(r);
 			if ((g->retiring || S.stopping) && !gen_alive(g))
 				after_exit_while_retiring(g, NULL);
@@ -988,9 +1046,9 @@ static void check_retired(void)
 		for (struct retired *r = g->retired; r; r = r->next) {
 			if (!r->told || r->termed || now < r->deadline_ms)
 				continue;
-			log_msg(LOG_WARNING, "pool %s: old worker (pid %d) still busy after "
-				"shutdown_timeout; stopping it", g->c->pools[r->pool].name,
-				(int)r->pid);
+			log_msg(LOG_WARNING, "%s (pid %d) %s still busy after shutdown_timeout; "
+				"stopping it", r->name, (int)r->pid,
+				r->orphan ? "of the dead front end" : "(retired)");
 			kill(r->pid, SIGTERM);
 			r->termed = true;
 		}
@@ -1058,7 +1116,7 @@ static void after_exit_while_retiring(struct generation *g, struct child *ch)
 {
 	if (ch && ch == FE(g)) /* the front end has drained: now the others */
 		gen_kill(g, SIGTERM);
-	if (!gen_alive(g)) {
+	if (!gen_alive(g) && !g->held) {
 		log_msg(LOG_INFO, "configuration generation %u has stopped", g->id);
 		if (g == S.cur)
 			S.cur = NULL;
@@ -1067,19 +1125,215 @@ static void after_exit_while_retiring(struct generation *g, struct child *ch)
 	}
 }
 
-/* A new authenticator, and a new PAM helper for it: the helper serves one
- * socket, whose other end died with the old authenticator (it exits when
- * it sees that; a TERM makes sure, and its exit starts the new one). */
-static void authenticator_failed(struct generation *g)
-{
-	struct child *pam = kid_of(g, ROLE_AUTH);
+/* ---------------------------------------------------------------- role processes */
 
-	if (start_authn(g) < 0) {
-		log_msg(LOG_ERR, "authenticator: cannot restart it: %m");
+/* Every child has a role.  Pool workers are restarted by rapid_fail's
+ * rules (worker_failed); a child of any other role -- one of each per
+ * generation: the front end, the PAM helper -- by respawn.h's: at once,
+ * or after a wait that grows while each new one dies soon after its
+ * start, and never given up.  A role whose channels lead to the front end
+ * (`fe_peer`) is started anew with each new front end: the old process has
+ * nobody to serve any more, so it finishes what it was doing and exits
+ * (detach_fe_peers).  Adding a role: a value of enum role, its row in
+ * peer_tables and here, and its slot in setup_children (gen_start starts
+ * the children in that order). */
+struct role_ops {
+	int (*start)(struct generation *g, struct child *ch); /* fork, wire its channels */
+	bool fe_peer;
+};
+
+static int start_frontend_role(struct generation *g, struct child *ch)
+{
+	(void)ch;
+	return start_frontend(g);
+}
+
+static int start_worker_role(struct generation *g, struct child *ch)
+{
+	return start_worker(g, ch->pool);
+}
+
+static int start_auth_role(struct generation *g, struct child *ch)
+{
+	(void)ch;
+	return start_auth(g);
+}
+
+static int start_authn_role(struct generation *g, struct child *ch)
+{
+	(void)ch;
+	return start_authn(g);
+}
+
+/* (the PAM helper serves the authenticator, which serves the front end:
+ * both start anew with a new front end, the authenticator first) */
+static const struct role_ops roles[] = {
+	[ROLE_FRONTEND] = { start_frontend_role, false },
+	[ROLE_WORKER] = { start_worker_role, true },
+	[ROLE_AUTH] = { start_auth_role, true },
+	[ROLE_AUTHN] = { start_authn_role, true },
+};
+
+static int start_child(struct generation *g, struct child *ch)
+{
+	ch->started_ms = now_ms();
+	return roles[ch->role].start(g, ch);
+}
+
+/* The front end died: its peers serve nobody any more.  Each finishes what
+ * it was doing (an answer goes nowhere) and exits -- a worker once its
+ * last channel is closed, which the kernel did; the PAM helper at once --
+ * watched as a retired process (shutdown_timeout, then SIGTERM).  Workers
+ * retired earlier and still waiting for their successor have lost their
+ * front end too. */
+static void detach_fe_peers(struct generation *g)
+{
+	uint64_t deadline = now_ms() + g->c->server.shutdown_timeout_ms;
+
+	for (struct retired *r = g->retired; r; r = r->next) {
+		if (!r->told)
+			r->deadline_ms = deadline;
+		r->told = true;
+	}
+	for (size_t i = 0; i < g->nkids; i++) {
+		struct child *ch = &g->kids[i];
+		if (!roles[ch->role].fe_peer || ch->pid <= 0)
+			continue;
+		reply_failed(ch, "lost its front end");
+		struct retired *r = retire_child(g, ch);
+		r->orphan = r->told = true;
+		r->deadline_ms = deadline;
+	}
+}
+
+/* A new front end and new peers for it: pool workers (but for pools that
+ * are off) and the PAM helper, started first (fe_open_ctl); it hears the
+ * state of every pool. */
+static int restart_frontend(struct generation *g)
+{
+	if (fe_open_ctl(g) < 0)
+		return -1;
+	for (size_t i = 0; i < g->nkids; i++) {
+		struct child *ch = &g->kids[i];
+		if (!roles[ch->role].fe_peer || ch->pid > 0)
+			continue;
+		ch->rs.due_ms = 0; /* (a PAM helper that waited: the new front end needs it) */
+		if (!(ch->role == ROLE_WORKER && pool_off(g, ch->pool)) && start_child(g, ch) < 0)
+			log_msg(LOG_ERR, "%s: cannot start it: %m", ch->name);
+		if (ch->role == ROLE_WORKER)
+			tell_pool_state(g, ch->pool);
+	}
+	if (start_child(g, FE(g)) == 0)
+		return 0;
+	close(FE(g)->ctl); /* no front end: the peers just started serve nobody */
+	FE(g)->ctl = -1;
+	msgq_clear(&g->feq);
+	detach_fe_peers(g);
+	return -1;
+}
+
+static void respawn(struct generation *g, struct child *ch)
+{
+	int rc;
+
+	ch->rs.due_ms = 0;
+	ch->rs.restarts++;
+	ch->rs.restarting = true;
+	rc = ch == FE(g) ? restart_frontend(g) : start_child(g, ch);
+	if (rc < 0) {
+		log_msg(LOG_ERR, "%s: cannot restart it: %m; trying again in %d s", ch->name,
+			RESPAWN_FIRST_MS / 1000);
+		ch->rs.due_ms = now_ms() + RESPAWN_FIRST_MS;
+	}
+	notify_status(NULL);
+}
+
+/* A child of the serving generation that is not a pool worker died: it is
+ * started again now or when its wait is over (check_respawns); the front
+ * end with new peers. */
+static void role_died(struct generation *g, struct child *ch, pid_t pid, const char *how)
+{
+	uint64_t now = now_ms(), wait = respawn_delay(&ch->rs, ch->started_ms, now);
+	char times[96] = "", when[32] = "";
+
+	if (ch->rs.fast)
+		snprintf(times, sizeof(times), ", %u time%s in a row within %d s of its start",
+			 ch->rs.fast, ch->rs.fast == 1 ? "" : "s", RESPAWN_STABLE_MS / 1000);
+	if (wait)
+		snprintf(when, sizeof(when), " in %llu s", (unsigned long long)(wait / 1000));
+	log_msg(LOG_ERR, "%s (pid %d) %s%s; restarting it%s", ch->name, (int)pid, how, times,
+		when);
+	ch->rs.restarting = false;
+	if (ch == FE(g))
+		detach_fe_peers(g);
+	if (!wait)
+		respawn(g, ch);
+	else
+		ch->rs.due_ms = now + wait;
+	notify_status(NULL);
+}
+
+/* The restarts whose wait is over.  A peer of the front end waits for it:
+ * a new front end starts its peers itself. */
+static void check_respawns(void)
+{
+	struct generation *g = S.cur;
+	uint64_t now = now_ms();
+
+	if (!g || g->retiring || S.stopping)
+		return;
+	for (size_t i = 0; i < g->nkids; i++) {
+		struct child *ch = &g->kids[i];
+		if (ch->pid > 0 || !ch->rs.due_ms || now < ch->rs.due_ms ||
+		    (roles[ch->role].fe_peer && FE(g)->pid <= 0))
+			continue;
+		respawn(g, ch);
+	}
+}
+
+/* A restarted child said READY. */
+static void role_ready(struct child *ch)
+{
+	if (!ch->rs.restarting)
+		return;
+	ch->rs.restarting = false;
+	log_msg(LOG_INFO, "%s (pid %d) serves again (restart %llu)", ch->name, (int)ch->pid,
+		(unsigned long long)ch->rs.restarts);
+	notify_status(NULL);
+}
+
+/* A child of the generation a reload starts died before that generation
+ * served: the reload fails (start_new_generation says why and stops the
+ * rest), and the running generation goes on. */
+static void gen_start_failed(struct generation *g, struct child *ch, pid_t pid, bool was_ready,
+			     const char *how)
+{
+	if (g->failed) {
+		log_msg(LOG_INFO, "%s stopped (%s)", ch->name, how);
 		return;
 	}
-	if (pam && pam->pid > 0)
-		kill(pam->pid, SIGTERM);
+	g->failed = xasprintf("its %s (pid %d) %s before %s was ready", ch->name, (int)pid, how,
+			      was_ready ? "the configuration" : "it");
+	log_msg(LOG_ERR, "reload: %s", g->failed);
+}
+
+/* Did a peer of g's front end exit because the front end is gone (it
+ * lost its channels)?  Then the front end's control channel is closed
+ * too (ctl_read closes our end on that).  But the kernel closes an
+ * exiting process's descriptors one by one, so a peer that exited cleanly
+ * (the way it does when its channels close) may be reaped before the
+ * control channel is seen closed: wait for that a moment (a clean exit
+ * of a peer whose front end lives is rare: idgatectl, SIGTERM). */
+static bool fe_gone(const struct generation *g, int peer_status)
+{
+	struct pollfd p = { .fd = FE(g)->ctl, .events = 0 }; /* (hang-up only) */
+	bool clean = WIFEXITED(peer_status) && WEXITSTATUS(peer_status) == 0;
+
+	if (FE(g)->ctl < 0)
+		return true;
+	if (FE(g)->pid <= 0)
+		return false; /* not started yet (fe_open_ctl) */
+	return poll(&p, 1, clean ? FE_GONE_WAIT_MS : 0) == 1;
 }
 
 static void on_child_exit(struct child *ch, int status)
@@ -1103,22 +1357,30 @@ static void on_child_exit(struct child *ch, int status)
 		after_exit_while_retiring(g, ch);
 		return;
 	}
-	if (ch == FE(g) || !S.started || (ch->role != ROLE_WORKER && !was_ready)) {
-		/* without a front end, nothing is served; a restart is
-		 * systemd's job (Restart=on-failure) */
+	if (!S.started) {
+		/* at start-up: a setup that cannot work; a restart is systemd's
+		 * job (Restart=on-failure), after the operator's */
 		log_msg(LOG_ERR, "%s %s; stopping idgated", ch->name, how);
 		S.stopping = true;
 		for (struct generation *o = S.gens; o; o = o->next)
 			gen_kill(o, SIGTERM);
 		exit(1);
 	}
-	log_msg(LOG_ERR, "%s (pid %d) %s", ch->name, (int)pid, how);
-	if (ch->role == ROLE_WORKER)
+	if (ch != FE(g) && roles[ch->role].fe_peer && fe_gone(g, status)) {
+		/* it lost its channels to a front end that exits (and is
+		 * reaped a moment later): not a failure of its own; a new one
+		 * starts with the next front end */
+		log_msg(LOG_INFO, "%s (pid %d) of the dead front end %s", ch->name, (int)pid, how);
+		return;
+	}
+	if (g != S.cur && (ch->role != ROLE_WORKER || g->failed)) {
+		gen_start_failed(g, ch, pid, was_ready, how);
+	} else if (ch->role == ROLE_WORKER) {
+		log_msg(LOG_ERR, "%s (pid %d) %s", ch->name, (int)pid, how);
 		worker_failed(g, ch);
-	else if (ch->role == ROLE_AUTHN)
-		authenticator_failed(g);
-	else if (start_auth(g) < 0)
-		log_msg(LOG_ERR, "PAM helper: cannot restart it: %m");
+	} else {
+		role_died(g, ch, pid, how);
+	}
 }
 
 static struct child *child_by_pid(pid_t pid)
@@ -1130,18 +1392,39 @@ static struct child *child_by_pid(pid_t pid)
 	return NULL;
 }
 
+static void on_exit_of(pid_t pid, int status)
+{
+	struct child *ch = child_by_pid(pid);
+
+	if (ch)
+		on_child_exit(ch, status);
+	else
+		retired_exit(pid, status);
+}
+
+/* Every child that exited; a front end's death first: its peers exit
+ * because of it (their channels closed), and are then its orphans, not
+ * failures of their own (waitpid gives the oldest child first, and the
+ * front end is started after its peers). */
 static void reap(void)
 {
-	int status;
-	pid_t pid;
+	struct { pid_t pid; int status; } dead[64];
+	size_t n;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct child *ch = child_by_pid(pid);
-		if (ch)
-			on_child_exit(ch, status);
-		else
-			retired_exit(pid, status);
-	}
+	do {
+		n = 0;
+		while (n < 64 && (dead[n].pid = waitpid(-1, &dead[n].status, WNOHANG)) > 0)
+			n++;
+		for (int fe_pass = 1; fe_pass >= 0; fe_pass--) {
+			for (size_t i = 0; i < n; i++) {
+				struct child *ch = child_by_pid(dead[i].pid);
+				if (!dead[i].pid || (ch && ch->role == ROLE_FRONTEND) != fe_pass)
+					continue;
+				on_exit_of(dead[i].pid, dead[i].status);
+				dead[i].pid = 0;
+			}
+		}
+	} while (n == 64);
 }
 
 /* ---------------------------------------------------------------- reload and stop */
@@ -1270,6 +1553,9 @@ static void notify_status(const char *first)
 		sb_puts(&b, " disabled by rapid_fail");
 	if (put_pools(&b, g, health_stopped))
 		sb_puts(&b, " stopped (idgatectl)");
+	for (size_t i = 0; i < g->nkids; i++)
+		if (g->kids[i].role != ROLE_WORKER && g->kids[i].rs.due_ms)
+			sb_printf(&b, "; the %s is down, restarting", g->kids[i].name);
 	for (const struct generation *o = S.gens; o; o = o->next)
 		if (o != g && o->retiring)
 			sb_printf(&b, "; generation %u drains", o->id);
@@ -1334,8 +1620,37 @@ static const char *reload_note(enum reload_result res)
 	}
 }
 
+/* A reload's new generation starts; once it is ready it serves and old
+ * drains.  When it does not start (a child died first: g->failed), old
+ * keeps serving and `why` (may be NULL) says what died. */
+static enum reload_result start_new_generation(struct generation *g, struct generation *old,
+					       struct sbuf *why)
+{
+	enum reload_result res = RELOADED;
+	unsigned old_id = old->id;
+
+	g->held = true; /* a child's exit must not free it under us */
+	if (gen_start(g) < 0 || gen_wait_ready(g) < 0) {
+		res = RELOAD_FAILED;
+		log_msg(LOG_ERR, "reload failed: the new configuration did not start%s%s; the "
+			"running one keeps serving", g->failed ? ": " : "",
+			g->failed ? g->failed : "");
+		if (why && g->failed)
+			sb_printf(why, "%s", g->failed);
+	} else {
+		S.cur = g;
+	}
+	g->held = false;
+	gen_retire(res == RELOADED ? old : g); /* (may free it) */
+	if (res == RELOADED)
+		log_msg(LOG_INFO, "reloaded: configuration generation %u serves, %u drains", g->id,
+			old_id);
+	return res;
+}
+
 /* SIGHUP or idgatectl reload.  `why` (may be NULL) collects the problems
- * of a refused file. */
+ * of a refused file, or what died in a new configuration that did not
+ * start. */
 static enum reload_result reload(struct sbuf *why)
 {
 	struct generation *g, *old = S.cur;
@@ -1355,17 +1670,8 @@ static enum reload_result reload(struct sbuf *why)
 			"keeps serving");
 	} else if (!(g = gen_create(c))) {
 		log_msg(LOG_ERR, "reload refused: cannot prepare the new configuration");
-	} else if (gen_start(g) < 0 || gen_wait_ready(g) < 0) {
-		log_msg(LOG_ERR, "reload failed: the new configuration did not start; the running "
-			"one keeps serving");
-		gen_retire(g);
-		res = RELOAD_FAILED;
 	} else {
-		S.cur = g;
-		gen_retire(old);
-		log_msg(LOG_INFO, "reloaded: configuration generation %u serves, %u drains", g->id,
-			old->id);
-		res = RELOADED;
+		res = start_new_generation(g, old, why);
 	}
 	S.reloading = false;
 	S.reload_note = reload_note(res);
@@ -1385,16 +1691,18 @@ static void begin_stop(void)
 	S.stop_deadline = now_ms() + (S.cur ? S.cur->c->server.shutdown_timeout_ms : 0) + 5000;
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: draining requests");
 	log_msg(LOG_INFO, "stopping: draining requests");
-	for (struct generation *g = S.gens; g; g = g->next)
-		gen_retire(g);
+	for (struct generation *g = S.gens, *next; g; g = next) {
+		next = g->next;
+		gen_retire(g); /* (may free g) */
+	}
 }
 
 /* ---------------------------------------------------------------- control channels */
 
 /* A child that breaks the control protocol is not listened to again: it
  * is killed, and reap() treats that as any failure (a pool worker is
- * restarted and counts for rapid_fail; without its front end idgated
- * stops).  Nothing a child sends can make us keep a resource. */
+ * restarted and counts for rapid_fail; the front end or the PAM helper is
+ * restarted as respawn.h says).  Nothing a child sends can make us keep a resource. */
 static void drop_child(struct child *ch, const char *why)
 {
 	log_msg(LOG_ERR, "%s (pid %d) broke the control protocol: %s; dropping it", ch->name,
@@ -1452,6 +1760,8 @@ static void on_ready(struct child *ch, const struct wire_frame *f)
 	ch->ready = true;
 	if (ch->role == ROLE_WORKER)
 		on_worker_ready(ch);
+	else
+		role_ready(ch);
 }
 
 /* ---------------------------------------------------------------- idgatectl */
@@ -1652,6 +1962,10 @@ static int admin_pool(int fd, struct generation *g, const struct ctl_request *q)
 		ctl_send_error(fd, CTL_ERR_NO_POOL, "no pool '%s' in %s", q->pool, S.file);
 		return -1;
 	}
+	if (FE(g)->pid <= 0) {
+		ctl_send_error(fd, CTL_ERR_BUSY, "the front end is restarting; try again later");
+		return -1;
+	}
 	if (fe_stalled(g)) { /* it has to hear of the change */
 		ctl_send_error(fd, CTL_ERR_BUSY, "the front end (pid %d) is not reading its "
 			       "control channel; try again later", (int)FE(g)->pid);
@@ -1678,6 +1992,10 @@ static void reply_reload(int fd, enum reload_result res, const struct sbuf *why)
 	else if (res == RELOAD_REFUSED) /* a listener, a log file, TLS files: logged */
 		ctl_send_error(fd, CTL_ERR_FAILED, "reload refused: the new configuration could "
 			       "not be prepared (see idgated's log); the running one serves");
+	else if (why->len)
+		ctl_send_error(fd, CTL_ERR_FAILED, "reload failed: the new configuration did not "
+			       "start: %s; the running configuration keeps serving (see idgated's "
+			       "log)", why->s);
 	else
 		ctl_send_error(fd, CTL_ERR_FAILED, "reload failed: the new configuration did not "
 			       "start (see idgated's log); the running one keeps serving");
@@ -1748,7 +2066,7 @@ static int reopen_gen_logs(struct generation *g, struct sbuf *done, struct sbuf 
 		fds[n++] = g->audit_fd;
 	if (b > 0)
 		fds[n++] = g->access_fd;
-	if (n) {
+	if (n && FE(g)->pid > 0) { /* (else the front end that starts next inherits them) */
 		wb_init(&w);
 		ctlm_logs_encode(&w, (a > 0 ? W_LOG_AUDIT : 0) | (b > 0 ? W_LOG_ACCESS : 0));
 		if (fe_send(g, W_CTL_LOGS, w.p, w.len, fds, n) < 0) {
@@ -1775,7 +2093,7 @@ static int reopen_logs(struct sbuf *done, struct sbuf *failed)
 	int rc = 0;
 
 	for (struct generation *g = S.gens; g; g = g->next) {
-		if (FE(g)->pid <= 0 || FE(g)->ctl < 0)
+		if (g != S.cur && (FE(g)->pid <= 0 || FE(g)->ctl < 0))
 			continue;
 		if (g != S.cur)
 			reopen_gen_logs(g, NULL, NULL);
@@ -1957,6 +2275,7 @@ static void poll_once(int timeout_ms)
 			on_signal(); /* last: it may free children of this round */
 	}
 	check_fe_stalls();
+	check_respawns();
 	watch_keytab();
 	free(p);
 	free(who);

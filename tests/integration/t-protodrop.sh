@@ -178,11 +178,8 @@ wait_log "unexpected message CTL_READY"
 check_grep "front end: the line names the message" \
 	"frontend: error: the supervisor broke the control protocol: unexpected message CTL_READY \(32\); exiting" \
 	"$IDG_LOG"
-i=0
-while [ $i -lt 100 ] && kill -0 "$SUP" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check_eq "and idgated stops (systemd restarts it)" stopped \
-	"$(kill -0 "$SUP" 2>/dev/null && echo running || echo stopped)"
+check_eq "front end: it exited, and the supervisor starts a new one" yes \
+	"$(gone "$FE" && [ -n "$(new_child idgate-front "$FE")" ] && echo yes)"
+wait_log "serves again (restart 1)"
+check_eq "which serves" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$B/a")"
 finish
