@@ -172,8 +172,8 @@ static void on_frontend(unsigned loop)
 		int rc = wire_recv(A.fe[loop], A.buf, &f, MSG_DONTWAIT);
 		if (rc < 0 && errno == EAGAIN)
 			return;
-		if (rc == 0) {
-			log_msg(LOG_INFO, "the front end closed its channel: exiting");
+		if (rc == 0 || (rc < 0 && errno != EPROTO)) { /* (ECONNRESET: it died) */
+			log_msg(LOG_INFO, "the front end is gone: exiting");
 			exit(0);
 		}
 		if (rc < 0)
