@@ -22,10 +22,11 @@
  * message: logged, and the peer dropped -- dropping the front end or the
  * supervisor ends the process, the supervisor starts a new one; a PAM
  * helper dropped exits, and the supervisor starts a new one)
- *   supervisor  CTL_AUTHSOCK (one fd: a front end's channel, replacing the
- *               last), CTL_PAMSOCK (one fd: the PAM helper's socket),
- *               CTL_KEYTAB (one fd: the keytab changed, keytab rotation)
- *   front end   AUTHN_REQ, AUTHN_CONN_END (authjob.c)
+ *   supervisor  CTL_PAMSOCK (one fd: the PAM helper's socket), CTL_KEYTAB
+ *               (one fd: the keytab changed, keytab rotation)
+ *   front end   AUTHN_REQ, AUTHN_CONN_END (authjob.c), on one channel per
+ *               front-end event loop (given at the fork), each answered
+ *               on the channel it came from
  *   PAM helper  AUTH_RESULT (pamq.c)
  * It sends the supervisor READY, the front end AUTHN_REPLY, the PAM
  * helper AUTH_ACCT and AUTH_PASS.  */
@@ -58,19 +59,21 @@
 #include "util.h"
 #include "wire.h"
 
-enum src { SRC_FE = 1, SRC_CTL, SRC_PAM, SRC_SIG };
+enum src { SRC_CTL = 1, SRC_PAM, SRC_SIG, SRC_FE /* + the front end's loop */ };
 
-static const uint16_t from_supervisor[] = { W_CTL_AUTHSOCK, W_CTL_PAMSOCK, W_CTL_KEYTAB };
+static const uint16_t from_supervisor[] = { W_CTL_PAMSOCK, W_CTL_KEYTAB };
 static const uint16_t from_frontend[] = { W_AUTHN_REQ, W_AUTHN_CONN_END };
 static const struct peer_table supervisor_peer = PEER_TABLE("supervisor", from_supervisor);
 static const struct peer_table frontend_peer = PEER_TABLE("front end", from_frontend);
 
 static struct {
 	const struct config *c;
-	int epfd, ctl, fe, sigfd;
+	int epfd, ctl, sigfd;
+	const int *fe;       /* the front end's channels, one per loop */
+	unsigned nfe;
 	int pam_watched;
 	uint8_t buf[WIRE_MAX_FRAME];
-} A = { .fe = -1, .pam_watched = -1 };
+} A = { .pam_watched = -1 };
 
 /* ---------------------------------------------------------------- start-up */
 
@@ -141,18 +144,6 @@ static void watch(int fd, enum src what)
 		die("epoll_ctl: %m");
 }
 
-static void set_frontend(int fd)
-{
-	if (A.fe >= 0)
-		epoll_ctl(A.epfd, EPOLL_CTL_DEL, A.fe, NULL);
-	A.fe = fd;
-	authjob_set_frontend(fd); /* closes the last one, forgets its questions */
-	if (fd >= 0) {
-		set_nonblock(fd, true);
-		watch(fd, SRC_FE);
-	}
-}
-
 static void set_pam(int fd)
 {
 	if (A.pam_watched >= 0)
@@ -163,27 +154,26 @@ static void set_pam(int fd)
 }
 
 /* Without its front end this process serves nobody: it ends, and the
- * supervisor starts a new one with a channel to the front end that runs
+ * supervisor starts a new one with channels to the front end that runs
  * (or, in a reload, to none: the generation is stopping). */
 __attribute__((noreturn)) static void drop_frontend(const char *why)
 {
-	log_msg(LOG_ERR, "front end %s: dropping its channel and its %zu questions; exiting",
+	log_msg(LOG_ERR, "front end %s: dropping its channels and its %zu questions; exiting",
 		why, authjob_count());
-	authjob_set_frontend(-1);
 	exit(1);
 }
 
-static void on_frontend(void)
+static void on_frontend(unsigned loop)
 {
 	struct wire_frame f;
 	char name[48];
 
-	for (int n = 0; n < 64 && A.fe >= 0; n++) {
-		int rc = wire_recv(A.fe, A.buf, &f, MSG_DONTWAIT);
+	for (int n = 0; n < 64; n++) {
+		int rc = wire_recv(A.fe[loop], A.buf, &f, MSG_DONTWAIT);
 		if (rc < 0 && errno == EAGAIN)
 			return;
-		if (rc == 0) {
-			log_msg(LOG_INFO, "the front end closed its channel: exiting");
+		if (rc == 0 || (rc < 0 && errno != EPROTO)) { /* (ECONNRESET: it died) */
+			log_msg(LOG_INFO, "the front end is gone: exiting");
 			exit(0);
 		}
 		if (rc < 0)
@@ -194,7 +184,7 @@ static void on_frontend(void)
 				peer_type_name(f.type, name, sizeof(name)));
 			drop_frontend("broke the protocol");
 		}
-		if (authjob_on_frame(&f) < 0)
+		if (authjob_on_frame(&f, A.fe[loop]) < 0)
 			drop_frontend("sent a malformed question");
 	}
 }
@@ -224,9 +214,7 @@ static int on_supervisor(void)
 		wire_close_fds(&f);
 		return -1;
 	}
-	if (f.type == W_CTL_AUTHSOCK && ctlm_authsock_decode(&f) == 0)
-		set_frontend(f.fds[0]);
-	else if (f.type == W_CTL_PAMSOCK && ctlm_pamsock_decode(&f) == 0)
+	if (f.type == W_CTL_PAMSOCK && ctlm_pamsock_decode(&f) == 0)
 		set_pam(f.fds[0]);
 	else if (f.type == W_CTL_KEYTAB && ctlm_keytab_decode(&f) == 0)
 		reread_keytab(f.fds[0]);
@@ -241,10 +229,11 @@ static void on_event(uint32_t what)
 {
 	struct signalfd_siginfo si;
 
+	if (what >= SRC_FE) {
+		on_frontend(what - SRC_FE);
+		return;
+	}
 	switch (what) {
-	case SRC_FE:
-		on_frontend();
-		break;
 	case SRC_PAM:
 		pamq_on_readable();
 		break;
@@ -293,7 +282,12 @@ static void setup_loop(struct authn_args *a)
 	set_nonblock(A.ctl, true);
 	watch(A.ctl, SRC_CTL);
 	watch(A.sigfd, SRC_SIG);
-	set_frontend(a->fe);
+	A.fe = a->fe;
+	A.nfe = a->nfe;
+	for (unsigned i = 0; i < a->nfe; i++) {
+		set_nonblock(a->fe[i], true);
+		watch(a->fe[i], (enum src)(SRC_FE + i));
+	}
 }
 
 void authenticator_main(struct authn_args *a)

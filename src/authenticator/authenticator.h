@@ -11,7 +11,9 @@ struct config;
 
 struct authn_args {
 	const struct config *c;
-	int fe;        /* the front end's channel (AUTHN_REQ, AUTHN_CONN_END) */
+	const int *fe; /* the front end's channels, one per event loop (AUTHN_REQ,
+			  AUTHN_CONN_END) */
+	unsigned nfe;
 	int ctl;       /* the supervisor's */
 	const uint8_t *verdict_key; /* VERDICT_KEY_LEN bytes; wiped by the caller's
 				       copy once taken */

@@ -41,33 +41,25 @@ struct job {
 	uint8_t *raw;            /* the request's bytes, which `in` points into */
 	struct conn *conn;       /* NULL: `own` serves */
 	struct auth_conn own;
+	int fe;                  /* the channel it came on, and its answer goes on */
 	struct job *prev, *next;
 };
 
 static struct {
 	const struct config *c;
 	uint8_t key[VERDICT_KEY_LEN];
-	int fe;
 	struct conn *buckets[CONN_BUCKETS];
 	struct conn *lru_head, *lru_tail;
 	size_t nconns, max_conns;
 	struct job *jobs;
 	size_t njobs;
-} J = { .fe = -1 };
+} J;
 
 void authjob_init(const struct config *c, const uint8_t key[VERDICT_KEY_LEN])
 {
 	J.c = c;
 	memcpy(J.key, key, VERDICT_KEY_LEN);
 	J.max_conns = 2 * (size_t)c->server.max_connections + 1024;
-}
-
-void authjob_set_frontend(int fd)
-{
-	authjob_drop_all();
-	if (J.fe >= 0)
-		close(J.fe);
-	J.fe = fd;
 }
 
 size_t authjob_count(void)
@@ -255,14 +247,14 @@ static void reply_identity(struct authn_reply *r, const struct auth_state *a)
 
 /* A front end that does not read for a second is stuck; its request is
  * dropped (it answers the client when its own timeout comes). */
-static void send_reply(const struct wbuf *b, uint64_t tag)
+static void send_reply(int fe, const struct wbuf *b, uint64_t tag)
 {
 	for (int i = 0; i < SEND_TRIES; i++) {
-		if (wire_send(J.fe, W_AUTHN_REPLY, 0, b->p, b->len, NULL, 0, MSG_DONTWAIT) == 0)
+		if (wire_send(fe, W_AUTHN_REPLY, 0, b->p, b->len, NULL, 0, MSG_DONTWAIT) == 0)
 			return;
 		if (errno != EAGAIN)
 			break;
-		struct pollfd p = { .fd = J.fe, .events = POLLOUT };
+		struct pollfd p = { .fd = fe, .events = POLLOUT };
 		poll(&p, 1, 50);
 	}
 	log_msg(LOG_ERR, "cannot answer the front end (question %llu): %m",
@@ -297,7 +289,7 @@ static void reply(struct job *j, int st)
 	wb_init(&b);
 	authn_reply_encode(&b, &r);
 	if (!b.overflow)
-		send_reply(&b, j->in.tag);
+		send_reply(j->fe, &b, j->in.tag);
 	else
 		log_msg(LOG_ERR, "answer to question %llu too large", (unsigned long long)j->in.tag);
 	explicit_bzero(b.p, b.cap); /* it held the credentials, sealed; still */
@@ -407,7 +399,7 @@ static int on_conn_end(const struct wire_frame *f)
 	return 0;
 }
 
-int authjob_on_frame(const struct wire_frame *f)
+int authjob_on_frame(const struct wire_frame *f, int fe)
 {
 	struct job *j;
 
@@ -416,14 +408,7 @@ int authjob_on_frame(const struct wire_frame *f)
 	j = job_new(f);
 	if (!j)
 		return -1;
+	j->fe = fe;
 	job_start(j);
 	return 0;
-}
-
-void authjob_drop_all(void)
-{
-	while (J.jobs)
-		job_free(J.jobs);
-	while (J.lru_head)
-		conn_free(J.lru_head);
 }

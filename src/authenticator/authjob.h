@@ -11,15 +11,12 @@
 
 struct config;
 
-/* Where replies go, and the key verdicts are sealed with. */
+/* The key verdicts are sealed with. */
 void authjob_init(const struct config *c, const uint8_t key[VERDICT_KEY_LEN]);
-void authjob_set_frontend(int fd);
-/* A frame from the front end: an AUTHN_REQ is answered now or later, an
- * AUTHN_CONN_END forgets a connection.  -1: the front end broke the
- * protocol (the caller drops it). */
-int authjob_on_frame(const struct wire_frame *f);
-/* The front end is gone: every job and every connection is forgotten. */
-void authjob_drop_all(void);
+/* A frame from the front end on channel `fe`: an AUTHN_REQ is answered
+ * there, now or later; an AUTHN_CONN_END forgets a connection.  -1: the
+ * front end broke the protocol (the caller drops it). */
+int authjob_on_frame(const struct wire_frame *f, int fe);
 size_t authjob_count(void);
 
 #endif

@@ -1,13 +1,15 @@
 /* authn.c -- see authn.h.  Answers are matched to questions by a tag;
  * anything the authenticator sends that matches no question is dropped.
  *
- * Answers arrive on the relay thread, and the connection may belong to
- * any loop.  MHD_resume_connection from another thread signals the
- * daemon's ITC, but the owning loop can be inside MHD_run just then, past
- * its check for resumed connections, and drain the ITC: the resume then
- * waits for the loop's next tick, up to a second.  So every batch of
- * resumes is followed by a wake-up of the loops (relay_wake_all), whose
- * next MHD_run is bound to see it. */
+ * Each event loop has a channel of its own: a question is asked, and its
+ * answer read, by the loop that owns the connection, so the resumed
+ * connection is run by that loop's next MHD_run, on its CPU, with no other
+ * thread involved.  (One channel read by one thread cost milliseconds a
+ * request: with cpu_affinity, every answer waited for CPU 0.)  Only
+ * failures that come from elsewhere -- a channel replaced or lost, a
+ * deadline, seen by the relay's thread -- resume connections of other
+ * loops, and wake them (relay_wake_all): MHD_resume_connection from
+ * another thread may otherwise wait for that loop's next tick. */
 #include "authn.h"
 
 #include <errno.h>
@@ -25,16 +27,36 @@
 #include "util.h"
 #include "wire.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int sock = -1;
-static uint64_t next_tag = 1;
-static struct authn_wait *pending;
-static bool resumed; /* since the loops were last woken; under lock */
-static uint8_t buf[WIRE_MAX_FRAME];
+struct chan {
+	pthread_mutex_t lock;
+	int sock;
+	uint64_t next_tag;
+	struct authn_wait *pending;
+	bool resumed;        /* from another thread, since the loops were woken */
+	uint8_t *buf;
+};
 
-int authn_socket(void)
+static struct chan *chans;
+static unsigned nchans;
+
+void authn_init(unsigned nloops)
 {
-	return sock;
+	nchans = nloops;
+	chans = xcalloc(nloops, sizeof(*chans));
+	for (unsigned i = 0; i < nloops; i++) {
+		pthread_mutex_init(&chans[i].lock, NULL);
+		chans[i].sock = -1;
+		chans[i].next_tag = 1;
+		chans[i].buf = xmalloc(WIRE_MAX_FRAME);
+	}
+}
+
+/* The calling loop's channel (the relay's thread: loop 0's). */
+static struct chan *my_chan(void)
+{
+	unsigned i = relay_current_loop();
+
+	return &chans[i < nchans ? i : 0];
 }
 
 static char *dup_or_null(const char *s)
@@ -94,7 +116,8 @@ void authn_answer_free(struct authn_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static void finish(struct authn_wait *w, const struct authn_reply *m, const char *why)
+static void finish(struct chan *c, struct authn_wait *w, const struct authn_reply *m,
+		   const char *why)
 {
 	w->pending = false;
 	w->answered = true;
@@ -106,64 +129,69 @@ static void finish(struct authn_wait *w, const struct authn_reply *m, const char
 		w->ans.reason = xstrdup(why);
 	}
 	MHD_resume_connection(w->conn);
-	resumed = true;
+	c->resumed = true;
 }
 
-/* After the lock: the loops pick up what finish() resumed (see above). */
-static void wake_loops(void)
+/* After the lock: the loops pick up what finish() resumed from another
+ * thread (see above). */
+static void wake_loops(struct chan *c)
 {
 	bool wake;
 
-	pthread_mutex_lock(&lock);
-	wake = resumed;
-	resumed = false;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&c->lock);
+	wake = c->resumed;
+	c->resumed = false;
+	pthread_mutex_unlock(&c->lock);
 	if (wake)
 		relay_wake_all();
 }
 
 /* Everything outstanding fails: the authenticator is gone. */
-static void fail_all(void)
+static void fail_all(struct chan *c)
 {
-	while (pending) {
-		struct authn_wait *w = pending;
-		pending = w->next;
-		finish(w, NULL, "the authenticator is unavailable");
+	while (c->pending) {
+		struct authn_wait *w = c->pending;
+		c->pending = w->next;
+		finish(c, w, NULL, "the authenticator is unavailable");
 	}
 }
 
-void authn_set_socket(int fd)
+void authn_set_socket(unsigned loop, int fd)
 {
-	pthread_mutex_lock(&lock);
-	if (sock >= 0)
-		close(sock);
-	sock = fd;
+	struct chan *c = &chans[loop];
+
+	pthread_mutex_lock(&c->lock);
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = fd;
 	set_nonblock(fd, true);
-	fail_all();
-	pthread_mutex_unlock(&lock);
-	wake_loops();
+	fail_all(c);
+	pthread_mutex_unlock(&c->lock);
+	wake_loops(c);
 }
 
 int authn_ask(struct authn_wait *w, struct authn_request *q)
 {
+	struct chan *c = my_chan();
 	struct wbuf b;
 	int rc = -1;
 
 	wb_init(&b);
-	pthread_mutex_lock(&lock);
-	w->tag = q->tag = next_tag++;
+	pthread_mutex_lock(&c->lock);
+	w->chan = (unsigned)(c - chans);
+	w->tag = q->tag = c->next_tag++;
 	w->answered = false;
 	w->deadline_ms = now_ms() + AUTHN_TIMEOUT_MS;
 	authn_request_encode(&b, q);
-	if (sock >= 0 && !b.overflow &&
-	    wire_send(sock, W_AUTHN_REQ, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) == 0) {
+	if (c->sock >= 0 && !b.overflow &&
+	    wire_send(c->sock, W_AUTHN_REQ, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) == 0) {
 		w->pending = true;
-		w->next = pending;
-		pending = w;
+		w->next = c->pending;
+		c->pending = w;
 		MHD_suspend_connection(w->conn);
 		rc = 0;
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&c->lock);
 	explicit_bzero(b.p, b.cap); /* it held the client's credentials */
 	wb_free(&b);
 	return rc;
@@ -171,22 +199,25 @@ int authn_ask(struct authn_wait *w, struct authn_request *q)
 
 void authn_conn_end(uint64_t conn_id)
 {
+	struct chan *c = my_chan();
 	struct wbuf b;
 
 	wb_init(&b);
 	authn_conn_end_encode(&b, conn_id);
-	pthread_mutex_lock(&lock);
-	if (sock >= 0)
-		wire_send(sock, W_AUTHN_CONN_END, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&c->lock);
+	if (c->sock >= 0)
+		wire_send(c->sock, W_AUTHN_CONN_END, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT);
+	pthread_mutex_unlock(&c->lock);
 	wb_free(&b);
 }
 
 void authn_forget(struct authn_wait *w)
 {
-	pthread_mutex_lock(&lock);
+	struct chan *c = &chans[w->chan < nchans ? w->chan : 0];
+
+	pthread_mutex_lock(&c->lock);
 	if (w->pending) {
-		for (struct authn_wait **pp = &pending; *pp; pp = &(*pp)->next) {
+		for (struct authn_wait **pp = &c->pending; *pp; pp = &(*pp)->next) {
 			if (*pp == w) {
 				*pp = w->next;
 				break;
@@ -194,7 +225,7 @@ void authn_forget(struct authn_wait *w)
 		}
 	}
 	w->pending = false;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&c->lock);
 	authn_answer_free(&w->ans);
 }
 
@@ -203,7 +234,7 @@ static const struct peer_table authenticator_peer =
 	PEER_TABLE("authenticator", from_authenticator);
 
 /* An answer; -1 if the authenticator broke the protocol. */
-static int on_answer(const struct wire_frame *f)
+static int on_answer(struct chan *c, const struct wire_frame *f)
 {
 	struct authn_reply m;
 	char name[48];
@@ -218,21 +249,21 @@ static int on_answer(const struct wire_frame *f)
 			"dropping it");
 		return -1;
 	}
-	for (struct authn_wait **pp = &pending; *pp; pp = &(*pp)->next) {
+	for (struct authn_wait **pp = &c->pending; *pp; pp = &(*pp)->next) {
 		struct authn_wait *w = *pp;
 		if (w->tag == m.tag) {
 			*pp = w->next;
-			finish(w, &m, NULL);
+			finish(c, w, &m, NULL);
 			break;
 		}
 	}
 	return 0;
 }
 
-void authn_check_deadlines(uint64_t now)
+static void check_chan_deadlines(struct chan *c, uint64_t now)
 {
-	pthread_mutex_lock(&lock);
-	for (struct authn_wait **pp = &pending; *pp;) {
+	pthread_mutex_lock(&c->lock);
+	for (struct authn_wait **pp = &c->pending; *pp;) {
 		struct authn_wait *w = *pp;
 		if (w->deadline_ms > now) {
 			pp = &w->next;
@@ -241,44 +272,53 @@ void authn_check_deadlines(uint64_t now)
 		*pp = w->next;
 		log_msg(LOG_ERR, "the authenticator did not answer question %llu in %u s",
 			(unsigned long long)w->tag, AUTHN_TIMEOUT_MS / 1000);
-		finish(w, NULL, "the authenticator did not answer in time");
+		finish(c, w, NULL, "the authenticator did not answer in time");
 	}
-	pthread_mutex_unlock(&lock);
-	wake_loops();
+	pthread_mutex_unlock(&c->lock);
+	wake_loops(c);
+}
+
+void authn_check_deadlines(uint64_t now)
+{
+	for (unsigned i = 0; i < nchans; i++)
+		check_chan_deadlines(&chans[i], now);
 }
 
 /* The authenticator is gone or dropped: every question waiting fails
  * (503); the supervisor starts a new one and sends its channel. */
-static void lose_authenticator(void)
+static void lose_authenticator(struct chan *c)
 {
-	if (sock >= 0)
-		close(sock);
-	sock = -1;
-	fail_all();
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = -1;
+	fail_all(c);
 }
 
-void authn_on_readable(void)
+/* (in the loop that owns the channel: its resumes need no wake-up, the
+ * loop's MHD_run comes next) */
+void authn_on_readable(unsigned loop)
 {
+	struct chan *c = &chans[loop];
 	struct wire_frame f;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		int rc = sock >= 0 ? wire_recv(sock, buf, &f, MSG_DONTWAIT) : -1;
+		int rc = c->sock >= 0 ? wire_recv(c->sock, c->buf, &f, MSG_DONTWAIT) : -1;
 		if (rc < 0 && errno == EAGAIN)
 			break;
 		if (rc <= 0) {
 			log_msg(LOG_ERR, "authenticator connection lost");
-			lose_authenticator();
+			lose_authenticator(c);
 			break;
 		}
-		rc = on_answer(&f);
-		explicit_bzero(buf, WIRE_HDR + f.len); /* sealed credentials; still */
+		rc = on_answer(c, &f);
+		explicit_bzero(c->buf, WIRE_HDR + f.len); /* sealed credentials; still */
 		wire_close_fds(&f);
 		if (rc < 0) {
-			lose_authenticator();
+			lose_authenticator(c);
 			break;
 		}
 	}
-	pthread_mutex_unlock(&lock);
-	wake_loops();
+	c->resumed = false; /* this loop's own: its MHD_run comes next */
+	pthread_mutex_unlock(&c->lock);
 }

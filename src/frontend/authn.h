@@ -33,6 +33,7 @@ struct authn_answer {
 
 struct authn_wait {
 	struct MHD_Connection *conn;
+	unsigned chan;      /* the loop whose channel asked */
 	uint64_t tag;
 	bool pending;       /* asked, not answered yet */
 	bool answered;
@@ -41,11 +42,12 @@ struct authn_wait {
 	struct authn_wait *next;
 };
 
-/* The authenticator's channel, from the supervisor (replaces an earlier
- * one: what waited on that one fails with 503). */
-void authn_set_socket(int fd);
-int authn_socket(void);
-/* Send the question and suspend w->conn.  0, or -1 (the authenticator is
+/* One channel per event loop. */
+void authn_init(unsigned nloops);
+/* Loop `loop`'s channel to the authenticator, from the supervisor
+ * (replaces an earlier one: what waited on that one fails with 503). */
+void authn_set_socket(unsigned loop, int fd);
+/* Send the question on the calling loop's channel and suspend w->conn.  0, or -1 (the authenticator is
  * unavailable: nothing suspended). */
 int authn_ask(struct authn_wait *w, struct authn_request *q);
 /* A connection ended that the authenticator may remember. */
@@ -53,8 +55,8 @@ void authn_conn_end(uint64_t conn_id);
 /* The request ended while waiting. */
 void authn_forget(struct authn_wait *w);
 void authn_answer_free(struct authn_answer *a);
-/* Called by the relay thread when the channel is readable. */
-void authn_on_readable(void);
+/* Called by loop `loop` when its channel is readable. */
+void authn_on_readable(unsigned loop);
 /* Called by the relay thread now and then: questions unanswered for
  * AUTHN_TIMEOUT_MS fail (a stuck authenticator must not hold connections
  * suspended for ever). */

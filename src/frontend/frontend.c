@@ -1117,6 +1117,7 @@ static void start_loops(const struct fe_args *a)
 	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++)
 		FE.tls[i] = a->c->server.listen[i].tls;
 	metrics_init(a->c, FE.nloops);
+	authn_init(FE.nloops);
 	if (relay_init(a->c, a->ctl, FE.nloops) < 0)
 		die("relay: %m");
 	relay_set_ctl_hook(on_supervisor_message);

@@ -75,7 +75,7 @@ struct rl_pool {
 struct rl_loop {
 	unsigned index;
 	int epfd, wakefd;
-	struct src wake_src, watch_src;
+	struct src wake_src, watch_src, auth_src;
 	int (*tick)(void *arg);
 	void *tick_arg;
 	uint8_t *buf;
@@ -87,7 +87,7 @@ static struct {
 	struct rl_pool *pools;
 	size_t npools;
 	int ctl;
-	struct src ctl_src, auth_src;
+	struct src ctl_src;
 	atomic_bool stop;
 	uint64_t request_timeout_ms;
 	atomic_size_t active;
@@ -268,6 +268,11 @@ static void free_chunks(struct rl_state *rl)
 static unsigned loop_index(void)
 {
 	return cur_loop ? cur_loop->index : 0;
+}
+
+unsigned relay_current_loop(void)
+{
+	return loop_index();
 }
 
 static void push_free(struct rl_pool *p, struct rl_chan *ch)
@@ -908,16 +913,18 @@ static void add_channels(uint32_t pool, uint32_t gen, struct wire_frame *f)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void set_auth_socket(int fd)
+/* Loop `loop` reads its own channel to the authenticator. */
+static void set_auth_socket(uint32_t loop, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &R.auth_src };
+	struct rl_loop *l = &R.loops[loop];
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->auth_src };
 
-	if (epoll_ctl(R.loops[0].epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		log_msg(LOG_ERR, "epoll_ctl (authenticator): %m");
 		close(fd);
 		return;
 	}
-	authn_set_socket(fd); /* closing the old one also drops it from epoll */
+	authn_set_socket(loop, fd); /* closing the old one also drops it from epoll */
 }
 
 /* rapid_fail disabled the pool, or idgatectl stopped it (retry > 0):
@@ -1019,6 +1026,7 @@ static void on_ctl_frame(struct wire_frame *f)
 		struct ctlm_channels ch;
 		struct ctlm_pool_state st;
 		struct ctlm_pool_retire rt;
+		uint32_t loop;
 	} m;
 
 	if (!peer_accepts(&supervisor_peer, f->type))
@@ -1037,9 +1045,9 @@ static void on_ctl_frame(struct wire_frame *f)
 			drop_supervisor(f, "malformed");
 		retire_channels(m.rt.pool, m.rt.tag);
 	} else if (f->type == W_CTL_AUTHSOCK) {
-		if (ctlm_authsock_decode(f) < 0)
+		if (ctlm_authsock_decode(f, R.nloops, &m.loop) < 0)
 			drop_supervisor(f, "malformed");
-		set_auth_socket(f->fds[0]);
+		set_auth_socket(m.loop, f->fds[0]);
 		f->nfds = 0;
 	} else if (R.hook && R.hook(R.ctl, f) < 0) {
 		drop_supervisor(f, "malformed");
@@ -1109,7 +1117,7 @@ static void handle_event(struct rl_loop *l, const struct epoll_event *ev)
 		on_ctl(l);
 		break;
 	case SRC_AUTH:
-		authn_on_readable();
+		authn_on_readable(l->index);
 		break;
 	case SRC_WAKE: {
 		uint64_t v;
@@ -1190,6 +1198,7 @@ static int init_loop(struct rl_loop *l, unsigned i)
 	l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->wake_src.kind = SRC_WAKE;
 	l->watch_src.kind = SRC_WATCH;
+	l->auth_src.kind = SRC_AUTH;
 	if (l->epfd < 0 || l->wakefd < 0 || add_src(l, l->wakefd, &l->wake_src) < 0)
 		return -1;
 	return 0;
@@ -1215,7 +1224,6 @@ int relay_init(const struct config *c, int ctl, unsigned nloops)
 	R.ctl = ctl;
 	set_nonblock(ctl, true);
 	R.ctl_src.kind = SRC_CTL;
-	R.auth_src.kind = SRC_AUTH;
 	return add_src(&R.loops[0], ctl, &R.ctl_src);
 }
 

@@ -94,6 +94,8 @@ enum rl_result {
 int relay_init(const struct config *c, int ctl, unsigned nloops);
 struct rl_loop *relay_loop(unsigned i);
 unsigned relay_nloops(void);
+/* The event loop the calling thread runs (0 for any other thread). */
+unsigned relay_current_loop(void);
 /* Wake the loop when fd is readable (e.g. libmicrohttpd's epoll fd). */
 int relay_loop_watch(struct rl_loop *l, int fd);
 /* After every batch of events the loop calls tick(arg); it returns how

@@ -21,9 +21,20 @@ int ctlm_channels_decode(const struct wire_frame *f, uint32_t npools, struct ctl
 	return r.bad || r.left || m->pool >= npools ? -1 : 0;
 }
 
-int ctlm_authsock_decode(const struct wire_frame *f)
+void ctlm_authsock_encode(struct wbuf *b, uint32_t loop)
 {
-	return wire_frame_is(f, W_CTL_AUTHSOCK, 1) && f->len == 0 ? 0 : -1;
+	wb_u32(b, loop);
+}
+
+int ctlm_authsock_decode(const struct wire_frame *f, uint32_t nloops, uint32_t *loop)
+{
+	struct rbuf r;
+
+	if (!wire_frame_is(f, W_CTL_AUTHSOCK, 1))
+		return -1;
+	rb_init(&r, f->payload, f->len);
+	*loop = rb_u32(&r);
+	return r.bad || r.left || *loop >= nloops ? -1 : 0;
 }
 
 int ctlm_pamsock_decode(const struct wire_frame *f)

@@ -48,7 +48,9 @@ struct ctlm_pool_load {
 void ctlm_channels_encode(struct wbuf *b, const struct ctlm_channels *m);
 int ctlm_channels_decode(const struct wire_frame *f, uint32_t npools, struct ctlm_channels *m);
 /* CTL_AUTHSOCK: no payload, exactly one descriptor.  0 or -1. */
-int ctlm_authsock_decode(const struct wire_frame *f);
+/* CTL_AUTHSOCK: the authenticator's channel of front-end loop `loop`. */
+void ctlm_authsock_encode(struct wbuf *b, uint32_t loop);
+int ctlm_authsock_decode(const struct wire_frame *f, uint32_t nloops, uint32_t *loop);
 int ctlm_pamsock_decode(const struct wire_frame *f);
 int ctlm_keytab_decode(const struct wire_frame *f);
 void ctlm_pool_state_encode(struct wbuf *b, const struct ctlm_pool_state *m);

@@ -43,8 +43,8 @@ enum wire_type {
 	/* supervisor <-> children */
 	W_CTL_READY = 32,    /* child -> supervisor: started */
 	W_CTL_CHANNELS = 33, /* supervisor -> front end: u32 pool, u32 generation, fds */
-	W_CTL_AUTHSOCK = 34, /* supervisor -> front end, and -> authenticator: their
-	                        channel to each other (fd) */
+	W_CTL_AUTHSOCK = 34, /* supervisor -> front end: u32 loop, and the fd of that
+	                        event loop's channel to the authenticator */
 	W_CTL_POOL_STATE = 35, /* supervisor -> front end: u32 pool, u32 retry-after
 	                          seconds (0: the pool serves), u32 state
 	                          (enum ctl_pool_state), u64 worker restarts */

@@ -558,6 +558,18 @@ done:
 }
 
 /* The PAM helper: its request socket goes to the front end. */
+static int send_authsock(struct generation *g, unsigned loop, int fd)
+{
+	struct wbuf b;
+	int rc;
+
+	wb_init(&b);
+	ctlm_authsock_encode(&b, loop);
+	rc = fe_send(g, W_CTL_AUTHSOCK, b.p, b.len, &fd, 1);
+	wb_free(&b);
+	return rc;
+}
+
 /* The PAM helper: its request socket goes to the authenticator.  (Sent
  * into the channel of an authenticator that died unnoticed, it is lost
  * with it: the helper sees its peer gone, exits, and its successor's
@@ -593,39 +605,52 @@ static int start_auth(struct generation *g)
 	return a->pid > 0 ? 0 : -1;
 }
 
-/* The authenticator: one end of its channel goes to the front end (now,
- * or queued for the front end about to start).  A PAM helper still
- * running serves the authenticator that was: it is told to go, and the
- * one started after it gets a socket for this one. */
+/* The authenticator: one channel per front-end event loop, whose other
+ * ends go to the front end (now, or queued for the front end about to
+ * start).  A PAM helper still running serves the authenticator that was:
+ * it is told to go, and the one started after it gets a socket for this
+ * one. */
 static int start_authn(struct generation *g)
 {
 	struct child *a = kid_of(g, ROLE_AUTHN), *pam = kid_of(g, ROLE_AUTH);
-	int fe[2], ctl[2], rc;
+	unsigned n = config_loops(g->c);
+	int *mine = xcalloc(n, sizeof(int)), *theirs = xcalloc(n + 1, sizeof(int));
+	int ctl[2], sp[2], rc = -1;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fe) < 0)
-		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
-		close(fe[0]);
-		close(fe[1]);
-		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		goto done;
+	for (unsigned i = 0; i < n; i++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+			die("socketpair: %m");
+		mine[i] = sp[0];   /* front end */
+		theirs[i] = sp[1]; /* authenticator */
 	}
 	a->ready = false;
 	a->ctl = ctl[0];
 	a->pid = fork();
 	if (a->pid == 0) {
-		int keep[2] = { fe[1], ctl[1] };
-		struct authn_args args = { .c = g->c, .fe = fe[1], .ctl = ctl[1],
+		struct authn_args args = { .c = g->c, .fe = theirs, .nfe = n, .ctl = ctl[1],
 					   .verdict_key = take_verdict_key(g) };
+		theirs[n] = ctl[1];
 		child_setup();
-		close_fds_except(keep, 2);
+		close_fds_except(theirs, n + 1);
 		authenticator_main(&args);
 	}
-	close(fe[1]);
 	close(ctl[1]);
-	rc = a->pid > 0 ? fe_send(g, W_CTL_AUTHSOCK, NULL, 0, &fe[0], 1) : -1;
-	close(fe[0]);
+	rc = a->pid > 0 ? 0 : -1;
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		rc = send_authsock(g, i, mine[i]);
 	if (rc == 0 && pam && pam->pid > 0)
 		kill(pam->pid, SIGTERM);
+done:
+	for (unsigned i = 0; i < n; i++) {
+		if (mine[i] > 0)
+			close(mine[i]);
+		if (theirs[i] > 0)
+			close(theirs[i]);
+	}
+	free(mine);
+	free(theirs);
 	return rc;
 }
 

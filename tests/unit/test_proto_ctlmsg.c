@@ -46,20 +46,26 @@ static void test_channels(void **state)
 
 static int dec_authsock(const struct wire_frame *f, void *out)
 {
-	(void)out;
-	return ctlm_authsock_decode(f);
+	return ctlm_authsock_decode(f, 4, out);
 }
 
+/* One channel to the authenticator per front-end loop: the loop's index,
+ * below the number of loops. */
 static void test_authsock(void **state)
 {
+	uint32_t loop = 9;
 	struct wbuf b;
 
 	(void)state;
 	wb_init(&b);
-	proto_check_framing(dec_authsock, NULL, W_CTL_AUTHSOCK, 0, &b, 1);
-	wb_u32(&b, 0); /* no payload at all */
+	ctlm_authsock_encode(&b, 3);
+	proto_check_framing(dec_authsock, &loop, W_CTL_AUTHSOCK, 0, &b, 1);
+	assert_int_equal(loop, 3);
+	wb_free(&b);
+	wb_init(&b);
+	ctlm_authsock_encode(&b, 4); /* there are 4 loops: 0..3 */
 	struct wire_frame f = proto_frame(W_CTL_AUTHSOCK, 0, b.p, b.len, 1);
-	assert_int_equal(ctlm_authsock_decode(&f), -1);
+	assert_int_equal(ctlm_authsock_decode(&f, 4, &loop), -1);
 	wb_free(&b);
 }
 
