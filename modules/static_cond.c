@@ -1,7 +1,7 @@
 /* static_cond.c -- see static_cond.h. */
 #include "static_cond.h"
 
-#include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,41 +34,63 @@ int static_etag_listed(const char *list, const char *etag, int weak)
 	return 0;
 }
 
-/* One "bytes=first-last" range against `size`.  Anything we do not serve
- * as a single range (several ranges, bad syntax) is ignored: the whole
- * representation is a valid answer to a Range request. */
+/* Decimal digits at *p into *v, saturating at UINT64_MAX (a position past
+ * any file); false if there are none.  RFC 9110's 1*DIGIT: no sign, no
+ * blank before them (sscanf's %llu took both). */
+static bool take_pos(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t n = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		n = n > (UINT64_MAX - d) / 10 ? UINT64_MAX : n * 10 + d;
+	}
+	if (s == *p)
+		return false;
+	*v = n;
+	*p = s;
+	return true;
+}
+
+/* The last `n` bytes. */
+static int suffix_range(uint64_t n, uint64_t size, uint64_t *off, uint64_t *len)
+{
+	if (n == 0 || size == 0)
+		return STATIC_RANGE_UNSATISFIABLE;
+	*len = n > size ? size : n;
+	*off = size - *len;
+	return STATIC_RANGE_ONE;
+}
+
+/* One "bytes=first-last", "bytes=first-" or "bytes=-suffix" against
+ * `size`, blanks allowed after it.  Anything we do not serve as a single
+ * range (several ranges, bad syntax) is ignored: the whole representation
+ * is a valid answer to a Range request. */
 int static_range_parse(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
 {
-	unsigned long long a = 0, b = 0;
-	int n = 0;
+	uint64_t first = 0, last = 0;
+	bool has_first, has_last;
 
-	if (strncasecmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+	if (strncasecmp(h, "bytes=", 6) != 0)
 		return STATIC_RANGE_NONE;
 	h += 6;
 	h += strspn(h, " \t");
-	if (*h == '-') {
-		if (sscanf(h, "-%llu%n", &b, &n) != 1 || h[n + strspn(h + n, " \t")] != '\0')
-			return STATIC_RANGE_NONE;
-		if (b == 0 || size == 0)
-			return STATIC_RANGE_UNSATISFIABLE;
-		*len = b > size ? size : b;
-		*off = size - *len;
-		return STATIC_RANGE_ONE;
-	}
-	if (sscanf(h, "%llu-%n", &a, &n) != 1)
+	has_first = take_pos(&h, &first);
+	if (*h != '-')
 		return STATIC_RANGE_NONE;
-	if (h[n] == '\0' || h[n] == ' ' || h[n] == '\t') {
-		b = size ? size - 1 : 0;
-	} else {
-		int m = 0;
-		if (sscanf(h + n, "%llu%n", &b, &m) != 1 || h[n + m] != '\0' || b < a)
-			return STATIC_RANGE_NONE;
-	}
-	if (a >= size)
+	h++;
+	has_last = take_pos(&h, &last);
+	if (h[strspn(h, " \t")] != '\0' || (!has_first && !has_last) ||
+	    (has_first && has_last && last < first))
+		return STATIC_RANGE_NONE;
+	if (!has_first)
+		return suffix_range(last, size, off, len);
+	if (first >= size)
 		return STATIC_RANGE_UNSATISFIABLE;
-	if (b >= size)
-		b = size - 1;
-	*off = a;
-	*len = b - a + 1;
+	if (!has_last || last >= size)
+		last = size - 1;
+	*off = first;
+	*len = last - first + 1;
 	return STATIC_RANGE_ONE;
 }
