@@ -105,8 +105,7 @@ static void check_item(const char *item, const struct net *n)
 	addr[len] = '\0';
 	FZ_CHECK(inet_pton(n->family, addr, buf) == 1);
 	if (slash)
-		FZ_CHECK(slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1) &&
-			 strlen(slash + 1) <= 3);
+		FZ_CHECK(slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1));
 	FZ_CHECK(n->bits <= (n->family == AF_INET ? 32u : 128u));
 	memset(&u, 0, sizeof(u));
 	if (n->family == AF_INET) {
