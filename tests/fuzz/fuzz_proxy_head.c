@@ -101,11 +101,9 @@ static size_t split_head(char *h, const char *method, const char *target, struct
 				       (size_t)(end - colon - 2) };
 		for (const char *c = f[n].value; c < end; c++)
 			FZ_CHECK(!(((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f));
-		char name[256];
-		FZ_CHECK(f[n].nlen < sizeof(name));
-		memcpy(name, line, f[n].nlen);
-		name[f[n].nlen] = '\0';
+		char *name = strndup(line, f[n].nlen);
 		FZ_CHECK(http_token_ok(name));
+		free(name);
 		n++;
 	}
 	FZ_CHECK(end == line && end[2] == '\0'); /* the empty line, last */
@@ -178,12 +176,12 @@ static void check_fields(const struct field *f, size_t n, struct idg_request *r,
 	check_identity(f, n, "X-Remote-User", r->user);
 	check_identity(f, n, "X-Remote-Principal", r->principal);
 	for (size_t i = 0; i < n; i++) {
-		char name[256];
-		memcpy(name, f[i].name, f[i].nlen);
-		name[f[i].nlen] = '\0';
+		char *name = strndup(f[i].name, f[i].nlen);
 		FZ_CHECK(!strchr(name, '_'));
-		if (gateways(name, f[i].nlen))
+		if (gateways(name, f[i].nlen)) {
+			free(name);
 			continue;
+		}
 		FZ_CHECK(!http_hop_by_hop(name));
 		FZ_CHECK(!proxy_request_header_dropped(name, connection));
 		for (size_t k = 0; o->strip && k < o->strip->n; k++) {
@@ -193,6 +191,7 @@ static void check_fields(const struct field *f, size_t n, struct idg_request *r,
 				*c = *c == '_' ? '-' : *c;
 			FZ_CHECK(strcasecmp(s, name) != 0);
 		}
+		free(name);
 	}
 }
 
