@@ -11,12 +11,12 @@
 #include "cgi_env.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "cgi_head.h"
 #include "uri.h"
 #include "util.h"
 
@@ -207,6 +207,18 @@ static int header_withheld(const char *name)
 	return 0;
 }
 
+/* A header name that makes a variable name: letters, digits and '-' (which
+ * becomes '_').  "X_A" and "X-A" would both be HTTP_X_A, and a token's
+ * other bytes ('.', '$', '`', '|', ...) would make a name no shell can
+ * name (POSIX: letters, digits, '_'), so names with any of them are left
+ * out, as Apache's http2env does. */
+static bool var_name_ok(const char *name, size_t len)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-";
+
+	return len >= 1 && len <= 255 && strspn(name, ok) == len;
+}
+
 static int add_header_var(struct cgi_env *e, struct idg_request *req, const char *name)
 {
 	size_t len = strlen(name);
@@ -214,8 +226,7 @@ static int add_header_var(struct cgi_env *e, struct idg_request *req, const char
 
 	if (strcasecmp(name, "Content-Type") == 0 || strcasecmp(name, "Content-Length") == 0)
 		return 0; /* they are CONTENT_TYPE and CONTENT_LENGTH */
-	/* "X_A" and "X-A" would both be HTTP_X_A: names with '_' are left out */
-	if (!cgi_is_token(name, len) || strchr(name, '_') || len > 255 || header_withheld(name)) {
+	if (!var_name_ok(name, len) || header_withheld(name)) {
 		e->dropped++;
 		return 0;
 	}

@@ -27,8 +27,9 @@ struct cgi_env {
 
 /* Build the whole environment of the program for req.  Values with a
  * control character are left out, never passed; so are Authorization,
- * Proxy-Authorization and Proxy (httpoxy) and header names that are not
- * tokens or hold '_' (HTTP_X_A could otherwise be forged by "X_A").
+ * Proxy-Authorization and Proxy (httpoxy) and header names of other
+ * than letters, digits and '-' (HTTP_X_A could otherwise be forged by
+ * "X_A", and "X.A" would make a variable no shell can name).
  * Returns 0, or -1 when out of memory. */
 int cgi_env_build(struct cgi_env *e, struct idg_request *req, const struct cgi_script *s);
 void cgi_env_free(struct cgi_env *e);

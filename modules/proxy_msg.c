@@ -92,6 +92,10 @@ static int parse_http(const char *s, struct proxy_backend *b, char *err, size_t 
 		b->port[n] = '\0';
 		p += 1 + n;
 	}
+	/* "[::1];8080/x" would make ";8080/x" the path, and every target sent
+	 * without its leading '/' */
+	if (*p && *p != '/')
+		return fail(err, len, "after the host come a port (:PORT), a path (/PATH) or nothing");
 	if (*p) {
 		if (!prefix_ok(p))
 			return fail(err, len, "the path has a character that must be percent-encoded");

@@ -2,6 +2,7 @@
 #include "spool_msg.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -145,6 +146,7 @@ int spool_length_status(const char *content_length, uint64_t max_size, uint64_t 
 {
 	uint64_t v = 0;
 	const char *p = content_length;
+	bool huge = false;
 
 	*length = 0;
 	if (!p)
@@ -154,11 +156,14 @@ int spool_length_status(const char *content_length, uint64_t max_size, uint64_t 
 	for (; *p >= '0' && *p <= '9'; p++) {
 		unsigned d = (unsigned)(*p - '0');
 		if (v > (UINT64_MAX - d) / 10)
-			return 413; /* more digits than any disk: over max_size */
-		v = v * 10 + d;
+			huge = true; /* more digits than any disk: over max_size */
+		else
+			v = v * 10 + d;
 	}
 	if (*p)
-		return 400;
+		return 400; /* not a number, however many digits it starts with */
+	if (huge)
+		return 413;
 	*length = v;
 	return v > max_size ? 413 : 0;
 }

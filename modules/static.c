@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "httputil.h"
 #include "idgate/module.h"
 #include "modroot.h"
+#include "static_cond.h"
 #include "static_mime.h"
 #include "uri.h"
 
@@ -107,35 +107,6 @@ static void make_validators(const struct stat *st, struct validators *v)
 	http_date(v->mtime, v->last_modified, sizeof(v->last_modified));
 }
 
-/* Does a list of entity-tags (If-Match / If-None-Match) name ours?  Weak
- * comparison ignores a W/ prefix; strong comparison refuses weak tags. */
-static int etag_listed(const char *list, const char *etag, int weak)
-{
-	size_t elen = strlen(etag);
-	const char *p = list;
-
-	while (*p) {
-		int is_weak = 0;
-		p += strspn(p, " \t,");
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0) {
-			is_weak = 1;
-			p += 2;
-		}
-		if (*p != '"')
-			return 0; /* malformed: treat as no match */
-		const char *end = strchr(p + 1, '"');
-		if (!end)
-			return 0;
-		if ((weak || !is_weak) && (size_t)(end + 1 - p) == elen &&
-		    strncmp(p, etag, elen) == 0)
-			return 1;
-		p = end + 1;
-	}
-	return 0;
-}
-
 /* RFC 9110 13.2.2 order: If-Match, If-Unmodified-Since, If-None-Match,
  * If-Modified-Since.  Returns 0 (go on), 304 or 412. */
 static int preconditions(struct idg_request *req, const struct validators *v)
@@ -146,58 +117,15 @@ static int preconditions(struct idg_request *req, const struct validators *v)
 	const char *ims = req->ops->header(req, "If-Modified-Since");
 	time_t t;
 
-	if (im && !etag_listed(im, v->etag, 0))
+	if (im && !static_etag_listed(im, v->etag, 0))
 		return 412;
 	if (!im && ius && (t = http_date_parse(ius)) != (time_t)-1 && v->mtime > t)
 		return 412;
 	if (inm)
-		return etag_listed(inm, v->etag, 1) ? 304 : 0;
+		return static_etag_listed(inm, v->etag, 1) ? 304 : 0;
 	if (ims && (t = http_date_parse(ims)) != (time_t)-1 && v->mtime <= t)
 		return 304;
 	return 0;
-}
-
-/* ---------------------------------------------------------------- ranges */
-
-enum { RANGE_NONE, RANGE_ONE, RANGE_UNSATISFIABLE };
-
-/* One "bytes=first-last" range against `size`.  Anything we do not serve
- * as a single range (several ranges, bad syntax) is ignored: the whole
- * representation is a valid answer to a Range request. */
-static int parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
-{
-	unsigned long long a = 0, b = 0;
-	int n = 0;
-
-	if (strncasecmp(h, "bytes=", 6) != 0 || strchr(h, ','))
-		return RANGE_NONE;
-	h += 6;
-	h += strspn(h, " \t");
-	if (*h == '-') {
-		if (sscanf(h, "-%llu%n", &b, &n) != 1 || h[n + strspn(h + n, " \t")] != '\0')
-			return RANGE_NONE;
-		if (b == 0 || size == 0)
-			return RANGE_UNSATISFIABLE;
-		*len = b > size ? size : b;
-		*off = size - *len;
-		return RANGE_ONE;
-	}
-	if (sscanf(h, "%llu-%n", &a, &n) != 1)
-		return RANGE_NONE;
-	if (h[n] == '\0' || h[n] == ' ' || h[n] == '\t') {
-		b = size ? size - 1 : 0;
-	} else {
-		int m = 0;
-		if (sscanf(h + n, "%llu%n", &b, &m) != 1 || h[n + m] != '\0' || b < a)
-			return RANGE_NONE;
-	}
-	if (a >= size)
-		return RANGE_UNSATISFIABLE;
-	if (b >= size)
-		b = size - 1;
-	*off = a;
-	*len = b - a + 1;
-	return RANGE_ONE;
 }
 
 /* If-Range: the range applies only to the representation named. */
@@ -239,14 +167,14 @@ static int send_file(struct idg_request *req, int fd, const struct stat *st, con
 		return IDG_OK;
 	}
 	if (range && strcmp(req->method, "GET") == 0 && if_range_holds(req, &v)) {
-		switch (parse_range(range, size, &off, &len)) {
-		case RANGE_ONE:
+		switch (static_range_parse(range, size, &off, &len)) {
+		case STATIC_RANGE_ONE:
 			status = 206;
 			snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)off,
 				 (unsigned long long)(off + len - 1), (unsigned long long)size);
 			req->ops->add_header(req, "Content-Range", cr);
 			break;
-		case RANGE_UNSATISFIABLE:
+		case STATIC_RANGE_UNSATISFIABLE:
 			snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
 			req->ops->set_status(req, 416);
 			req->ops->add_header(req, "Content-Range", cr);

@@ -91,25 +91,58 @@ void http_date(time_t t, char *buf, size_t len)
 		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/* The n digits at s as a number, or -1 unless all n are digits. */
+static int fixed_digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Which of the n three-letter names s starts with, or -1. */
+static int name_index(const char *s, const char (*names)[4], int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strncmp(s, names[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+static int days_in(int mon, int year)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return mon == 1 && leap ? 29 : days[mon];
+}
+
+/* An IMF-fixdate (RFC 9110 5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT", and
+ * nothing else: fixed widths, digits only, every field in range and a day
+ * its month has (sscanf took signs, blanks and single digits, and timegm()
+ * made 29 Feb 2005 into 1 Mar).  A date that names no time is no date. */
 time_t http_date_parse(const char *s)
 {
-	char wd[4], mon[4], tz[4];
-	int day, year, h, m, sec, n = 0;
 	struct tm tm = { 0 };
 
-	if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wd, &day, mon,
-		   &year, &h, &m, &sec, tz, &n) != 8 || s[n] != '\0' || strcmp(tz, "GMT") != 0)
+	if (strlen(s) != 29 || strncmp(s + 3, ", ", 2) != 0 || s[7] != ' ' || s[11] != ' ' ||
+	    s[16] != ' ' || s[19] != ':' || s[22] != ':' || strcmp(s + 25, " GMT") != 0 ||
+	    name_index(s, wdays, 7) < 0)
 		return (time_t)-1;
-	tm.tm_mon = -1;
-	for (int i = 0; i < 12; i++)
-		if (strcmp(mon, months[i]) == 0)
-			tm.tm_mon = i;
-	if (tm.tm_mon < 0 || day < 1 || day > 31 || h > 23 || m > 59 || sec > 60 || year < 1970)
+	tm.tm_mday = fixed_digits(s + 5, 2);
+	tm.tm_mon = name_index(s + 8, months, 12);
+	tm.tm_year = fixed_digits(s + 12, 4);
+	tm.tm_hour = fixed_digits(s + 17, 2);
+	tm.tm_min = fixed_digits(s + 20, 2);
+	tm.tm_sec = fixed_digits(s + 23, 2);
+	if (tm.tm_mon < 0 || tm.tm_year < 1970 || tm.tm_mday < 1 ||
+	    tm.tm_mday > days_in(tm.tm_mon, tm.tm_year) || tm.tm_hour < 0 || tm.tm_hour > 23 ||
+	    tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
 		return (time_t)-1;
-	tm.tm_mday = day;
-	tm.tm_year = year - 1900;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;
+	tm.tm_year -= 1900;
 	return timegm(&tm);
 }

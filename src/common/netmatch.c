@@ -35,9 +35,11 @@ static int parse_one(const char *item, struct net *n, const char **why)
 	}
 	n->bits = max;
 	if (slash) {
-		char *end;
-		unsigned long b = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || b > max) {
+		/* digits only: strtoul takes a sign, and "/-0" would be 0 bits,
+		 * every address */
+		size_t digits = strspn(slash + 1, "0123456789");
+		unsigned long b = digits ? strtoul(slash + 1, NULL, 10) : 0;
+		if (!digits || slash[1 + digits] || b > max) {
 			*why = "the prefix length is not a number up to 32 (IPv4) or 128 (IPv6)";
 			return -1;
 		}

@@ -24,13 +24,25 @@ static size_t span(const char *from, const char *to)
 	return to < from ? SIZE_MAX : (size_t)(to - from);
 }
 
+/* The parser wrote NUL over CR and LF and kept every other byte: a gap of
+ * the right length that holds another byte is not made of line ends.
+ * (A line that starts with NUL is an empty line to libmicrohttpd, so a
+ * bare LF, then NUL, a byte and LF, spans the four bytes of CRLF CRLF.) */
+static bool only_nuls(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 /* What separates one line's content from the next line: CRLF, two bytes
  * that the parser replaced with NUL.  A bare LF leaves one. */
 static int line_break(const char *end, const char *next, const char *malformed, const char **why)
 {
 	size_t gap = span(end, next);
 
-	if (gap == 2)
+	if (gap == 2 && only_nuls(end, 2))
 		return 0;
 	*why = gap == 1 ? WHY_BARE_LF : malformed;
 	return 400;
@@ -73,9 +85,9 @@ int hc_check_layout(const struct hc_head *h, const char **why)
 	}
 	/* the last line's CRLF, then the empty line's */
 	last = span(end, h->method + h->size);
-	if (last == 4)
+	if (last == 4 && only_nuls(end, 4))
 		return 0;
-	*why = last == 2 || last == 3 ? WHY_BARE_LF : "malformed request head";
+	*why = last >= 2 && last <= 4 ? WHY_BARE_LF : "malformed request head";
 	return 400;
 }
 

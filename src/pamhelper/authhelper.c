@@ -175,17 +175,15 @@ static int ask_pam(const struct question *q, char *message, size_t len)
 	return rc;
 }
 
-/* Decode and check one question; NULL if it is well-formed.  q->has_tag
- * says whether the frame carried a tag: a refused question still gets its
- * answer, so that the authenticator does not wait for it forever. */
-static const char *read_question(const struct wire_frame *f, struct question *q)
+const char *authhelper_read_question(const struct wire_frame *f, struct authm_question *q,
+				     bool *has_tag)
 {
-	if (authm_question_decode(f, &q->m, &q->has_tag) < 0)
+	if (authm_question_decode(f, q, has_tag) < 0)
 		return f->nfds ? "descriptor attached" : "malformed message";
-	if (!auth_user_name_ok(q->m.user))
+	if (!auth_user_name_ok(q->user))
 		return "not a valid user name";
-	if (strlen(q->m.rhost) > 64 ||
-	    (q->m.password && strlen(q->m.password) > AUTH_MAX_PASSWORD))
+	if (strlen(q->rhost) > AUTH_MAX_RHOST ||
+	    (q->password && strlen(q->password) > AUTH_MAX_PASSWORD))
 		return "field out of bounds";
 	return NULL;
 }
@@ -208,10 +206,10 @@ static void answer(uint64_t tag, int code, const char *message)
 static void serve_one(struct wire_frame *f, char *message, size_t len)
 {
 	struct question q = { .has_tag = false };
-	const char *bad = read_question(f, &q);
+	const char *bad = authhelper_read_question(f, &q.m, &q.has_tag);
 	int code;
 
-	wire_close_fds(f); /* none is expected: read_question refused any */
+	wire_close_fds(f); /* none is expected: a question with one is refused */
 	if (bad) {
 		log_msg(LOG_WARNING, "refused a question from the authenticator: %s", bad);
 		if (!q.has_tag)

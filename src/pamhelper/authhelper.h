@@ -11,6 +11,7 @@ struct config;
 
 #define AUTH_MAX_USER 64
 #define AUTH_MAX_PASSWORD 1024
+#define AUTH_MAX_RHOST 64
 
 /* Never returns.  `sock` carries requests from the authenticator, `ctl` goes
  * to the supervisor. */
@@ -27,5 +28,14 @@ __attribute__((noreturn)) void authhelper_main(const struct config *c, int sock,
  * So never a leading '-' (an option to whatever the name reaches), a
  * blank, a backslash, a quote, a control character or a non-ASCII byte. */
 bool auth_user_name_ok(const char *name);
+
+/* The helper's reading of one question from the authenticator: the codec
+ * (authmsg.h), then what its strings may be -- a valid user name, a host
+ * and a password within bounds.  NULL if it is well-formed, else why not.
+ * *has_tag says whether the frame carried a tag: a refused question still
+ * gets its answer, so that the authenticator does not wait for it forever.
+ * (An entry point of its own for tests/fuzz/fuzz_proto_auth.) */
+const char *authhelper_read_question(const struct wire_frame *f, struct authm_question *q,
+				     bool *has_tag);
 
 #endif

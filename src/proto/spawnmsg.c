@@ -102,13 +102,17 @@ void spawnm_exited_encode(struct wbuf *b, uint32_t status)
 	wb_u32(b, status);
 }
 
-/* What wait() can say: an exit code in the second byte, or a signal
- * (1-127, maybe with the core bit) in the first. */
+/* What wait() says of a child that ended: an exit code in the second
+ * byte, or a signal the kernel has (1 to SIGRTMAX, 64), maybe with the core
+ * bit, in the first.  (0x7f there marks a stopped child, which WUNTRACED
+ * alone reports: never an end.) */
 static bool wait_status_ok(uint32_t st)
 {
+	uint32_t sig = st & 0x7f;
+
 	if (st > 0xffff)
 		return false;
-	return (st & 0xff) == 0 || ((st >> 8) == 0 && (st & 0x7f) != 0);
+	return (st & 0xff) == 0 || ((st >> 8) == 0 && sig >= 1 && sig <= SPAWNM_MAX_SIGNAL);
 }
 
 int spawnm_exited_decode(const struct wire_frame *f, uint32_t *status)

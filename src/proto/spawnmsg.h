@@ -30,6 +30,7 @@
 #define SPAWN_MAX_ENV 256
 #define SPAWNM_FDS 4           /* reply socket, stdin, stdout, stderr */
 #define SPAWNM_MAX_ERRNO 4095
+#define SPAWNM_MAX_SIGNAL 64    /* Linux's SIGRTMAX */
 
 struct spawnm_request {
 	struct ident as;

@@ -194,20 +194,35 @@ static pid_t start_child(struct request *q)
 
 /* ---------------------------------------------------------------- requests */
 
-static bool uid_allowed(uint32_t id)
+static bool uid_allowed(const struct ident *self, const struct id_policy *ids, uint32_t id)
 {
-	return id == SP.self.uid || idpol_uid_ok(SP.ids, id);
+	return id == self->uid || idpol_uid_ok(ids, id);
 }
 
 /* The pool's own groups, or what the policy allows. */
-static bool gid_allowed(uint32_t id)
+static bool gid_allowed(const struct ident *self, const struct id_policy *ids, uint32_t id)
 {
-	if (id == SP.self.gid || idpol_gid_ok(SP.ids, id))
+	if (id == self->gid || idpol_gid_ok(ids, id))
 		return true;
-	for (size_t k = 0; k < SP.self.ngroups; k++)
-		if (id == SP.self.groups[k])
+	for (size_t k = 0; k < self->ngroups; k++)
+		if (id == self->groups[k])
 			return true;
 	return false;
+}
+
+const char *spawner_check_request(const struct wire_frame *f, const struct ident *self,
+				  const struct id_policy *ids, struct spawnm_request *m)
+{
+	if (spawnm_request_decode(f, m) < 0)
+		return "malformed request";
+	if (m->path[0] != '/' || m->cwd[0] != '/')
+		return "path and directory must be absolute";
+	if (!uid_allowed(self, ids, m->as.uid) || !gid_allowed(self, ids, m->as.gid))
+		return "identity outside the impersonation policy";
+	for (size_t i = 0; i < m->as.ngroups; i++)
+		if (!gid_allowed(self, ids, m->as.groups[i]))
+			return "group outside the impersonation policy";
+	return NULL;
 }
 
 /* Decode and check a request; NULL if fine, else why not.  The codec
@@ -215,9 +230,10 @@ static bool gid_allowed(uint32_t id)
 static const char *read_request(const struct wire_frame *f, struct request *q)
 {
 	static struct spawnm_request m; /* 5 KiB: off the small stack */
+	const char *bad = spawner_check_request(f, &SP.self, SP.ids, &m);
 
-	if (spawnm_request_decode(f, &m) < 0)
-		return "malformed request";
+	if (bad)
+		return bad;
 	q->fds = &f->fds[1];
 	q->exec_fd = m.exec_fd ? f->fds[SPAWNM_FDS] : -1;
 	q->as = m.as;
@@ -225,13 +241,6 @@ static const char *read_request(const struct wire_frame *f, struct request *q)
 	q->cwd = m.cwd;
 	memcpy(q->argv, m.argv, sizeof(q->argv));
 	memcpy(q->envp, m.envp, sizeof(q->envp));
-	if (q->path[0] != '/' || q->cwd[0] != '/')
-		return "path and directory must be absolute";
-	if (!uid_allowed(q->as.uid) || !gid_allowed(q->as.gid))
-		return "identity outside the impersonation policy";
-	for (size_t i = 0; i < q->as.ngroups; i++)
-		if (!gid_allowed(q->as.groups[i]))
-			return "group outside the impersonation policy";
 	return NULL;
 }
 

@@ -37,4 +37,11 @@ int spawn_wait(int reply, int timeout_ms, int *status);
 /* Kill the child's whole process group. */
 int spawn_kill(int reply);
 
+/* The spawner's reading of a W_SPAWN frame: the codec (spawnmsg.h), then
+ * absolute paths, and who the child may be -- `self` (the pool's uid, gid
+ * and groups) or what `ids` allows.  NULL if the request may be served,
+ * else why not.  (An entry point of its own for tests/fuzz/fuzz_proto_spawn.) */
+const char *spawner_check_request(const struct wire_frame *f, const struct ident *self,
+				  const struct id_policy *ids, struct spawnm_request *m);
+
 #endif

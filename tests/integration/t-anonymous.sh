@@ -101,11 +101,23 @@ check_eq "304 on If-None-Match" 304 "$(fetch inm "$B/www/hello.txt" -H "If-None-
 check_eq "304 has no body" 0 "$(body_size inm)"
 check_eq "304 keeps the etag" "$ETAG" "$(header inm ETag)"
 check_eq "If-Modified-Since 304" 304 "$(fetch ims "$B/www/hello.txt" -H "If-Modified-Since: $(header hello Last-Modified)")"
+# found by tests/fuzz/fuzz_static: a date that names no time is no date
+check_eq "If-Modified-Since with an hour of -1: ignored" 200 \
+	"$(fetch imsbad "$B/www/hello.txt" -H "If-Modified-Since: Fri, 31 Dec 2100 -1:00:00 GMT")"
+check_eq "If-Modified-Since on Feb 30: ignored" 200 \
+	"$(fetch imsfeb "$B/www/hello.txt" -H "If-Modified-Since: Sun, 30 Feb 2100 00:00:00 GMT")"
 check_eq "range 206" 206 "$(fetch range "$B/www/hello.txt" -r 0-4)"
 check_eq "range body" hello "$(cat "$T/range.body")"
 check_eq "range header" "bytes 0-4/11" "$(header range Content-Range)"
 check_eq "range 416" 416 "$(fetch r416 "$B/www/hello.txt" -r 50-60)"
 check_eq "range 416 header" "bytes */11" "$(header r416 Content-Range)"
+# found by tests/fuzz/fuzz_static: a range is digits only, then blanks at most
+check_eq "range with a sign: ignored" "200 hello world" \
+	"$(fetch rsign "$B/www/hello.txt" -H 'Range: bytes=+0-4') $(cat "$T/rsign.body")"
+check_eq "range with a byte after its blank: ignored" "200 hello world" \
+	"$(fetch rjunk "$B/www/hello.txt" -H 'Range: bytes=6- x') $(cat "$T/rjunk.body")"
+check_eq "range with a blank inside: ignored" "200 -" \
+	"$(fetch rblank "$B/www/hello.txt" -H 'Range: bytes=0- 4') $(header rblank Content-Range)-"
 check_eq "dir redirect" 301 "$(fetch dir "$B/www/dir?x=1")"
 check_eq "dir redirect location" "/www/dir/?x=1" "$(header dir Location)"
 check_eq "dir index" 200 "$(fetch idx "$B/www/dir/")"

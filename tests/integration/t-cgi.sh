@@ -57,6 +57,15 @@ echo "cwd=$(pwd -P)"
 echo "fd3=$(readlink /proc/$$/fd/3)"
 env | sort | sed 's/^/env:/'
 EOF
+# what a program that is no shell sees (a shell drops the names it cannot
+# name before its children see them)
+cgi names.cgi <<'EOF'
+#!/usr/bin/python3
+import os
+print("Content-Type: text/plain\n")
+for k in sorted(os.environ):
+    print("name:" + k)
+EOF
 cgi sha.cgi <<'EOF'
 #!/bin/sh
 printf 'Content-Type: text/plain\n\n'
@@ -277,6 +286,11 @@ check_eq "no HTTP_PROXY (httpoxy)" "(unset)" "$(envvar e1 HTTP_PROXY)"
 check_eq "no HTTP_AUTHORIZATION" "(unset)" "$(envvar e1 HTTP_AUTHORIZATION)"
 check_no_grep "no Negotiate token anywhere" "Negotiate [A-Za-z0-9+/=]{8}" "$T/e1.body"
 check_eq "no HTTP_X_SNEAKY (a name with '_')" "(unset)" "$(envvar e1 HTTP_X_SNEAKY)"
+# found by tests/fuzz/fuzz_cgi_env: a token may hold bytes no shell can name
+check_eq "names: 200" 200 "$(neg e1n alice "$B/cgi/names.cgi" -H 'X.Dot: 1' -H 'X$Y: 2' \
+	-H 'X-Fine: 3')"
+check_eq "only names a shell can name (no X.Dot, X\$Y)" "HTTP_X_FINE" \
+	"$(sed -n 's/^name:\(HTTP_X.*\)/\1/p' "$T/e1n.body" | paste -sd' ')"
 W1=$(pgrep -P "$IDG_PID" -x idgate-pool | head -1)
 check_eq "idgated's pool workers do have IDGATE_CANARY" 1 \
 	"$(tr '\0' '\n' <"/proc/$W1/environ" | grep -c '^IDGATE_CANARY=inherited$')"

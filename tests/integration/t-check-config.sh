@@ -131,6 +131,21 @@ check_eq "a missing keytab: start-up exits 1" 1 "$?"
 check_grep "and says so before starting anything" \
 	"^$T/kt.conf:6: \[server\] keytab $T/secret.keytab: No such file or directory$" "$T/err"
 
+# found by tests/fuzz/fuzz_confvalues: after [v6] comes :PORT, /PATH or nothing
+sed 's|^handler = whoami$|handler = proxy\nbackend = http://[::1];8080/app|' "$T/good.conf" \
+	>"$T/backend.conf"
+"$IDGATED" -t -c "$T/backend.conf" >"$T/out" 2>"$T/err"
+check_eq "a backend with ';' after its address: -t exits 1" 1 "$?"
+check_grep "and says what follows the address" \
+	"backend.conf:16: \[vdir /whoami\] handler .proxy.: backend: .http://\[::1\];8080/app.: after the host come a port" "$T/err"
+
+# found by tests/fuzz/fuzz_confvalues: a prefix length is digits only
+sed 's|^listen = 127.0.0.1:8080$|&\ntrusted_proxies = 10.0.0.0/8, 192.0.2.0/-0|' "$T/good.conf" \
+	>"$T/proxies.conf"
+"$IDGATED" -t -c "$T/proxies.conf" >"$T/out" 2>"$T/err"
+check_eq "a prefix length with a sign (/-0): -t exits 1" 1 "$?"
+check_grep "and names the item" "proxies.conf:3: .*trusted_proxies.*192.0.2.0/-0" "$T/err"
+
 check_eq "-V prints the version" "idgated 0.1.0" "$("$IDGATED" -V)"
 "$IDGATED" -x >/dev/null 2>&1
 check_eq "unknown option exits 2" 2 $?

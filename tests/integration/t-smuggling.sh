@@ -215,6 +215,13 @@ refused lf-end www "request smuggling: a line ends in a bare LF" \
 	"GET /www/lf-end-a HTTP/1.1\r\nHost: x\r\n\n"
 refused cr-value app "control character in a header field value" \
 	"GET /app/cr-value-a HTTP/1.1\r\nHost: x\r\nX-A: 1\r2\r\n\r\n"
+# found by tests/fuzz/fuzz_httpcheck: a line that starts with NUL ends the
+# head for libmicrohttpd, so a bare LF then "NUL SP LF" spans the 4 bytes
+# of CRLF CRLF (only a NUL right before a bare LF stays invisible)
+refused nul-sp-end app "request smuggling: a line ends in a bare LF" \
+	"GET /app/nul-sp-end-a HTTP/1.1\r\nHost: x\n\x00 \n"
+refused nul-x-end10 who "request smuggling: a line ends in a bare LF" \
+	"GET /who/nul-x-end10-a HTTP/1.0\n\x00x\n"
 
 # ---------------------------------------------------------------- bytes of the request-target
 for c in "tab:\t" "vt:\x0b" "soh:\x01" "sp: " "del:\x7f"; do

@@ -180,6 +180,30 @@ static void test_layout_nul(void **state)
 	free(s);
 }
 
+/* Found by fuzz_httpcheck: a line that starts with NUL is an empty line to
+ * libmicrohttpd, so "\n\0 \n" after the last line spans four bytes, as
+ * CRLF CRLF does; but the parser left a byte there that is not NUL.  (A
+ * NUL right before a bare LF leaves two NULs, as CRLF does: invisible.) */
+static void test_layout_nul_line(void **state)
+{
+	static const char *const heads[] = { "GET / HTTP/1.0\r\n\r\n", GET "Host: x\r\n\r\n" };
+	const char *why = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		struct sim *s = parse(heads[i]);
+		char *end = s->buf + (s->h.method - s->buf) + s->h.size;
+		assert_int_equal(hc_check_layout(&s->h, &why), 0);
+		end[-2] = ' '; /* as if it came as "\n\0 \n" */
+		assert_int_equal(hc_check_layout(&s->h, &why), 400);
+		assert_string_equal(why, BARE_LF);
+		end[-2] = 'x';
+		assert_int_equal(hc_check_layout(&s->h, &why), 400);
+		assert_string_equal(why, BARE_LF);
+		free(s);
+	}
+}
+
 static void test_fields(void **state)
 {
 	(void)state;
@@ -322,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_layout_nul),
+		cmocka_unit_test(test_layout_nul_line),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_authority),

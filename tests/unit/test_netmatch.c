@@ -71,6 +71,17 @@ static void test_refusals(void **state)
 	assert_int_equal(netlist_parse("10.0.0.0/", &l, &why, item, sizeof(item)), -1);
 	assert_int_equal(netlist_parse("10.0.0.0/8x", &l, &why, item, sizeof(item)), -1);
 	assert_null(l.v);
+	/* found by fuzz_confvalues: a prefix length is digits only (strtoul
+	 * took a sign: "/+28", and "/-0" was 0, the whole address space) */
+	const char *sign[] = { "10.0.0.0/+8", "10.0.0.0/-0", "::ffff:192.0.2.1/+28", "::1/-0",
+			       "10.0.0.0/\t8" };
+	for (size_t i = 0; i < sizeof(sign) / sizeof(sign[0]); i++) {
+		if (netlist_parse(sign[i], &l, &why, item, sizeof(item)) == 0)
+			fail_msg("'%s' accepted, %u bits", sign[i], l.v[0].bits);
+	}
+	assert_int_equal(netlist_parse("10.0.0.0/008", &l, &why, item, sizeof(item)), 0);
+	assert_int_equal(l.v[0].bits, 8);
+	netlist_free(&l);
 }
 
 int main(void)

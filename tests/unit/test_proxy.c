@@ -176,6 +176,15 @@ static void test_backend_parse(void **state)
 	}
 	assert_int_equal(proxy_backend_parse("https://h", &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "https backends are not supported"));
+	/* found by fuzz_confvalues: after a bracketed address comes a port, a
+	 * path or nothing (the path became ";8080/x", a target without its '/') */
+	const char *after[] = { "http://[::1];8080/x", "http://[::1]x", "http://[::1]api/",
+				"http://[::1]:8080x", "http://[::1]?a" };
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		if (proxy_backend_parse(after[i], &b, err, sizeof(err)) == 0)
+			fail_msg("'%s' accepted, its path '%s'", after[i], b.prefix ? b.prefix : "");
+		proxy_backend_free(&b);
+	}
 }
 
 /* proxy_target for the backend `spec`. */

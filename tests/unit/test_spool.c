@@ -254,6 +254,9 @@ static void test_length_status(void **state)
 	assert_int_equal(spool_length_status("1 ", 10, &n), 400);
 	assert_int_equal(spool_length_status("1k", 10, &n), 400);
 	assert_int_equal(spool_length_status("5, 5", 10, &n), 400);
+	/* found by fuzz_spool_meta: not a number, however many digits it starts with */
+	assert_int_equal(spool_length_status("99999999999999999999999999x", 10, &n), 400);
+	assert_int_equal(spool_length_status("18446744073709551616 ", UINT64_MAX, &n), 400);
 }
 
 static void test_errno_status(void **state)

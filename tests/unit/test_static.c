@@ -343,6 +343,72 @@ static void test_ranges(void **state)
 	assert_int_equal(f.len, 11);
 }
 
+/* Found by fuzz_static: an HTTP date is an IMF-fixdate (RFC 9110 5.6.7)
+ * that names a real time -- two digits for the day, hour, minute and
+ * second, four for the year, each in range, a day its month has -- or it
+ * is no date (the conditional header is then ignored); sscanf took signs,
+ * blanks and one digit, and timegm() made Feb 29 2005 into Mar 1. */
+static void test_http_date_strict(void **state)
+{
+	static const struct { const char *s; time_t t; } good[] = {
+		{ "Thu, 01 Jan 2026 00:00:00 GMT", 1767225600 },
+		{ "Sun, 29 Feb 2004 23:59:59 GMT", 1078099199 },
+		{ "Thu, 31 Dec 2026 23:59:60 GMT", 1798761600 },
+		{ "Mon, 01 Jan 1970 00:00:00 GMT", 0 },
+	};
+	static const char *const bad[] = {
+		"Sun, 29 Feb 2005 23:59:60 GMT", "Thu, 31 Apr 2026 00:00:00 GMT",
+		"Thu, 01 Jan 2026 -1:00:00 GMT", "Thu,  1 Jan 2026 00:00:00 GMT",
+		"Thu, 01 Jan 2026 0:00:00 GMT",  "Thu, +1 Jan 2026 00:00:00 GMT",
+		"Thu, 01 Jan 2026 00:-1:00 GMT", "Thu, 01 Jan 2026 00:00:-1 GMT",
+		"Thu, 00 Jan 2026 00:00:00 GMT", "Xyz, 01 Jan 2026 00:00:00 GMT",
+		"Thu,01 Jan 2026 00:00:00 GMT",  "Thu, 01 Jan 2026 00:00:00 GMT ",
+		"Thu, 01 Jan 1969 23:59:59 GMT", "Thu, 01 jan 2026 00:00:00 GMT",
+	};
+	char wrong[2048] = "";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (http_date_parse(good[i].s) != good[i].t)
+			snprintf(wrong + strlen(wrong), sizeof(wrong) - strlen(wrong),
+				 " '%s' refused;", good[i].s);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (http_date_parse(bad[i]) != (time_t)-1)
+			snprintf(wrong + strlen(wrong), sizeof(wrong) - strlen(wrong),
+				 " '%s' accepted;", bad[i]);
+	if (wrong[0])
+		fail_msg("dates:%s", wrong);
+}
+
+/* Found by fuzz_static: a range is digits only (RFC 9110 14.1.2), with
+ * blanks allowed after it whatever its form; a sign, a blank inside, or
+ * anything after the blanks, and the header is ignored (200, the whole
+ * file).  (libmicrohttpd trims a value's blanks; the module must not rely
+ * on it.) */
+static void test_ranges_strict(void **state)
+{
+	static const struct { const char *spec; int status; } cases[] = {
+		{ "bytes=6- x", 200 },    { "bytes=6-\tjunk", 200 }, { "bytes=+5-6", 200 },
+		{ "bytes=5-+6", 200 },    { "bytes=5- 6", 200 },      { "bytes=-+3", 200 },
+		{ "bytes=- 3", 200 },     { "bytes=5-\t6", 200 },     { "bytes=0-4 ", 206 },
+		{ "bytes=0-4\t", 206 },   { "bytes=-3 ", 206 },       { "bytes=6- ", 206 },
+		{ "bytes=18446744073709551616-", 416 }, { "bytes=0-18446744073709551616", 206 },
+	};
+	char wrong[1024] = "";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake f = { 0 };
+		hdr(&f, "Range", cases[i].spec);
+		int st = run(&f, "GET", "/hello.txt");
+		if (st != cases[i].status)
+			snprintf(wrong + strlen(wrong), sizeof(wrong) - strlen(wrong),
+				 " '%s' got %d (want %d);", cases[i].spec, st, cases[i].status);
+	}
+	if (wrong[0])
+		fail_msg("ranges:%s", wrong);
+}
+
 static void etag_of(char *buf, size_t len)
 {
 	struct fake f = { 0 };
@@ -448,6 +514,8 @@ int main(void)
 		cmocka_unit_test(test_confinement),
 		cmocka_unit_test(test_directories),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_ranges_strict),
+		cmocka_unit_test(test_http_date_strict),
 		cmocka_unit_test(test_conditionals),
 		cmocka_unit_test(test_caller_permissions),
 		cmocka_unit_test(test_init_errors),
