@@ -77,6 +77,7 @@ static int aead(bool seal, const uint8_t *key, const uint8_t *head, const uint8_
 
 int verdict_seal(const uint8_t key[VERDICT_KEY_LEN], const struct verdict *v, struct wbuf *out)
 {
+	static const uint8_t zero_tag[TAG_LEN];
 	struct wbuf plain;
 	uint8_t head[AT_CIPHER];
 	size_t n;
@@ -89,7 +90,8 @@ int verdict_seal(const uint8_t key[VERDICT_KEY_LEN], const struct verdict *v, st
 		goto done;
 	wb_init(out);
 	wb_bytes(out, head, sizeof(head));
-	wb_bytes(out, plain.p, plain.len + TAG_LEN); /* room for the ciphertext and tag */
+	wb_bytes(out, plain.p, plain.len); /* room for the ciphertext ... */
+	wb_bytes(out, zero_tag, TAG_LEN);    /* ... and the tag */
 	if (out->overflow)
 		goto done;
 	n = plain.len + TAG_LEN;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "authmsg.h"
+#include "authnmsg.h"
 #include "chkmsg.h"
 #include "ctlmsg.h"
 #include "ctlproto.h"
@@ -227,6 +228,48 @@ static void seeds_proto_ctl(void)
 	save_frame("proto_ctl", "pamsock", 7, W_CTL_PAMSOCK, 0, 1, &b);
 	wb_init(&b);
 	save_frame("proto_ctl", "ready", 7, W_CTL_READY, 0, 0, &b);
+}
+
+/* ---------------------------------------------------------------- proto_authn */
+
+static void seeds_proto_authn(void)
+{
+	struct authn_request q = {
+		.tag = 5, .conn_id = 0x100000007ull, .vdir = 2, .tls = 1, .request_id = "r1",
+		.method = "GET", .path = "/app/x", .client = "192.0.2.7",
+		.authorization = "Negotiate YIIBhgYGKwYBBQUCoIIBejCCAXag",
+		.cookies = { "a=1", "idgate_session=AQID" }, .ncookies = 2,
+	};
+	struct authn_reply r = {
+		.tag = 5, .status = 0, .outcome = M_AUTH_OK, .reason = "",
+		.hdrs = { { "WWW-Authenticate", "Negotiate oRQwEqADCgEAoQsGCSqGSIb3EgECAg==" } },
+		.nhdrs = 1, .principal = "alice@IDGATE.TEST", .user = "alice", .uid = 1000,
+		.gid = 100, .level = 2, .scheme = AUTHN_SCHEME_NEGOTIATE, .groups_left_out = "",
+		.verdict = "\x01verdict", .verdict_len = 8,
+	};
+	struct wbuf b;
+
+	wb_init(&b);
+	authn_request_encode(&b, &q);
+	save_frame("proto_authn", "request", 0 + 4 * 3, W_AUTHN_REQ, 0, 0, &b);
+	wb_init(&b);
+	authn_reply_encode(&b, &r);
+	save_frame("proto_authn", "reply", 1, W_AUTHN_REPLY, 0, 0, &b);
+	r = (struct authn_reply){ .tag = 6, .status = 401, .outcome = M_AUTH_NO_CREDENTIALS,
+				  .reason = "no credentials",
+				  .hdrs = { { "WWW-Authenticate", "Negotiate" } }, .nhdrs = 1,
+				  .groups_left_out = "" };
+	wb_init(&b);
+	authn_reply_encode(&b, &r);
+	save_frame("proto_authn", "reply-401", 1, W_AUTHN_REPLY, 0, 0, &b);
+	wb_init(&b);
+	authn_conn_end_encode(&b, 0x100000007ull);
+	save_frame("proto_authn", "conn-end", 2, W_AUTHN_CONN_END, 0, 0, &b);
+	/* (a real verdict's nonce is random: the seed is a head of one, with
+	 * the version; the fuzzer's seals make real ones) */
+	wb_init(&b);
+	wb_bytes(&b, "\x01\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b", 13);
+	save_frame("proto_authn", "verdict-head", 3, W_REQ_HEAD, 0, 0, &b);
 }
 
 /* ---------------------------------------------------------------- proto_auth */
@@ -682,6 +725,7 @@ int main(int argc, char **argv)
 	seeds_proto_req();
 	seeds_proto_ctl();
 	seeds_proto_auth();
+	seeds_proto_authn();
 	seeds_proto_spawn();
 	seeds_proto_chk();
 	seeds_ctlproto();
