@@ -222,13 +222,11 @@ static int seal_for_connection(const struct job *j, uint64_t end, struct wbuf *o
 
 /* ---------------------------------------------------------------- replies */
 
+/* a->scheme as the wire's enum: the names are authnmsg.c's */
 static uint32_t scheme_code(const struct auth_state *a)
 {
-	static const char *const names[] = { NULL, "Negotiate", "Basic", "Negotiate (session)",
-					     "Basic (session)" };
-
-	for (uint32_t i = 1; a->scheme && i < ARRAY_SIZE(names); i++)
-		if (strcmp(a->scheme, names[i]) == 0)
+	for (uint32_t i = AUTHN_SCHEME_NONE + 1; a->scheme && i < AUTHN_SCHEME_COUNT; i++)
+		if (strcmp(a->scheme, authn_scheme_name(i)) == 0)
 			return i;
 	return AUTHN_SCHEME_NONE;
 }

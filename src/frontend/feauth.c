@@ -91,11 +91,6 @@ static enum MHD_Result collect_cookie(void *cls, enum MHD_ValueKind kind, const 
 	return q->ncookies < AUTHN_MAX_COOKIES ? MHD_YES : MHD_NO;
 }
 
-static bool vdir_has_sessions(const struct vdir_conf *v)
-{
-	return v->session;
-}
-
 static int ask(struct fe_auth *a, const struct fe_auth_request *q, const char *authz)
 {
 	struct authn_request m = {
@@ -104,7 +99,7 @@ static int ask(struct fe_auth *a, const struct fe_auth_request *q, const char *a
 		.client = q->client, .authorization = authz,
 	};
 
-	if (vdir_has_sessions(q->v))
+	if (q->v->session) /* (the authenticator looks at cookies for nothing else) */
 		MHD_get_connection_values(q->conn, MHD_HEADER_KIND, collect_cookie, &m);
 	a->wait.conn = q->conn;
 	if (authn_ask(&a->wait, &m) < 0) {
