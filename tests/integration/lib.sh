@@ -259,6 +259,17 @@ json() {
 	$PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
+# start_recorder -- the raw recording backend (recorder.py): one line per
+# request it receives in $T/backend.log; its port in $BP; stopped at exit.
+start_recorder() {
+	$PY "$top_srcdir/tests/integration/recorder.py" "$T/backend.port" "$T/backend.log" \
+		2>"$T/recorder.err" &
+	at_exit "kill $! 2>/dev/null"
+	i=0
+	while [ ! -s "$T/backend.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	BP=$(cat "$T/backend.port")
+}
+
 # raw PORT REQUEST -- send bytes as they are (\r\n escapes allowed) and
 # print the whole answer, until the server closes the connection.
 raw() {

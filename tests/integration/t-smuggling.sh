@@ -17,12 +17,7 @@ mkdir -p "$T/www"
 printf 'hello' >"$T/www/hello.txt"
 chmod -R a+rX "$T/www"
 
-$PY "$top_srcdir/tests/integration/recorder.py" "$T/backend.port" "$T/backend.log" \
-	2>"$T/recorder.err" &
-at_exit "kill $! 2>/dev/null"
-i=0
-while [ ! -s "$T/backend.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-BP=$(cat "$T/backend.port")
+start_recorder
 
 cat >"$T/idgate.conf" <<EOF
 [server]
