@@ -64,6 +64,7 @@
 #include "relay.h"
 #include "route.h"
 #include "rundir.h"
+#include "silentclose.h"
 #include "uri.h"
 #include "util.h"
 #include "reqmsg.h"
@@ -99,6 +100,8 @@ struct fe_req {
 	char reason[1024];
 	bool routed, submitted, responded;
 	bool must_close;         /* the answer carries Connection: close */
+	bool said_close;         /* ... and it did */
+	bool body_read;          /* the whole body came in before the answer */
 	struct hc_verdict framing; /* how the body is delimited, once checked */
 	int deferred;            /* a refusal to answer in the final call */
 	const char *deferred_hdr;
@@ -109,6 +112,12 @@ struct fe_req {
 };
 
 /* One per event loop: its own daemons, one per listener. */
+/* The socket context: the authentication's state, and silentclose.h's. */
+struct fe_sock {
+	struct fe_conn *auth;
+	struct sc_conn sc;
+};
+
 struct fe_loop {
 	unsigned index;
 	pthread_t tid;
@@ -220,8 +229,10 @@ static enum MHD_Result queue(struct fe_req *r, struct MHD_Connection *conn, int 
 	/* challenges on a 401, the mutual-authentication token on success */
 	for (int i = 0; i < r->auth.nhdr; i++)
 		MHD_add_response_header(resp, r->auth.hdr_name[i], r->auth.hdr_value[i]);
-	if (r->must_close || atomic_load(&FE.draining))
+	if (r->must_close || atomic_load(&FE.draining)) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+		r->said_close = true;
+	}
 	ret = MHD_queue_response(conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	r->status = status;
@@ -382,11 +393,17 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	return hc->n > WIRE_MAX_HEADERS ? MHD_NO : MHD_YES;
 }
 
-static struct fe_conn *conn_state(struct MHD_Connection *conn)
+static struct fe_sock *conn_sock(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return ci ? ci->socket_context : NULL;
+}
+
+static struct fe_conn *conn_state(struct MHD_Connection *conn)
+{
+	const struct fe_sock *s = conn_sock(conn);
+	return s ? s->auth : NULL;
 }
 
 static uint64_t conn_id(struct MHD_Connection *conn)
@@ -477,6 +494,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	new_request_id(r->request_id);
 	client_address(r, conn);
 	r->tls = *(const bool *)cls; /* each listener's daemon passes its own flag */
+	struct fe_sock *s = conn_sock(conn);
+	if (s)
+		s->sc.in_request = true;
 	atomic_fetch_add(&FE.inflight, 1);
 	return r;
 }
@@ -791,6 +811,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			*upload_size = 0;
 			return MHD_YES;
 		}
+		r->body_read = true;
 		return respond_error(r, conn, r->deferred, r->deferred == 403 ? r->reason : NULL,
 				     r->deferred_hdr, r->deferred_hdr ? r->deferred_val : NULL);
 	}
@@ -802,6 +823,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		relay_upload(&r->rl, upload, upload_size);
 		return MHD_YES;
 	}
+	r->body_read = true;
 	return on_final(r, conn);
 }
 
@@ -864,6 +886,79 @@ static void write_logs(struct fe_req *r)
 	count_request(r, a.duration_us);
 }
 
+/* ---------------------------------------------------------------- what libmicrohttpd leaves unanswered */
+
+static enum MHD_Result find_close(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	bool *close = cls;
+
+	(void)kind;
+	if (key && value && strcasecmp(key, MHD_HTTP_HEADER_CONNECTION) == 0 &&
+	    strcasestr(value, "close"))
+		*close = true;
+	return MHD_YES;
+}
+
+/* Whether libmicrohttpd keeps the connection open after this answer (its
+ * keepalive_possible() and setup_reply_properties()); in doubt, no, and
+ * silentclose.c stays silent.  (A client that closed its side is seen
+ * there, at the socket.) */
+static bool kept_alive(const struct fe_req *r, struct MHD_Connection *conn,
+		       enum MHD_RequestTerminationCode toe)
+{
+	bool close = false;
+
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK || !r->responded || r->said_close ||
+	    !r->version || strcmp(r->version, "HTTP/1.1") != 0 || (has_body(r) && !r->body_read))
+		return false;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, find_close, &close);
+	return !close;
+}
+
+static void note_completed(const struct fe_req *r, struct MHD_Connection *conn,
+			   enum MHD_RequestTerminationCode toe)
+{
+	struct fe_sock *s = conn_sock(conn);
+
+	if (!s)
+		return;
+	s->sc.in_request = false;
+	s->sc.completed++;
+	s->sc.kept_alive = kept_alive(r, conn, toe);
+	s->sc.completed_ms = now_ms();
+	s->sc.mhd_answers = sc_mhd_answers();
+}
+
+/* A request line libmicrohttpd closed the connection on without a word
+ * (silentclose.h) is answered here, and logged as a refused request. */
+static void answer_silent_close(struct MHD_Connection *conn, const struct sc_conn *sc)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = ci ? ci->connect_fd : -1;
+	struct sc_probe probe = { .peek = sc_peek_fd, .tcp = sc_tcp_fd, .ctx = &fd };
+	struct fe_req *r;
+	size_t len;
+	char *body;
+
+	if (fd < 0 || !sc_answer_due(sc, &probe, now_ms(), sc_mhd_answers()))
+		return;
+	r = xcalloc(1, sizeof(*r));
+	r->t0_us = now_us();
+	r->t0_wall = time(NULL);
+	new_request_id(r->request_id);
+	client_address(r, conn);
+	set_reason(r, "malformed request line: no method and request-target (libmicrohttpd "
+		      "closes on it without an answer)");
+	body = http_error_body(400, NULL, &len);
+	r->bytes = sc_send_400(fd, r->request_id, body, len);
+	free(body);
+	r->status = 400;
+	write_logs(r);
+	free(r);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -872,6 +967,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)cls;
 	if (!r)
 		return;
+	note_completed(r, conn, toe);
 	if (r->submitted)
 		relay_done(&r->rl);
 	else
@@ -896,22 +992,37 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_sub(&FE.inflight, 1);
 }
 
+/* `cls`: the listener's TLS flag. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	(void)cls;
-	(void)conn;
+	struct fe_sock *s;
+
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_ctx = feauth_conn_new();
-	} else {
-		feauth_conn_free(*socket_ctx);
-		*socket_ctx = NULL;
+		s = xcalloc(1, sizeof(*s));
+		s->auth = feauth_conn_new();
+		s->sc.plain = !*(const bool *)cls;
+		s->sc.kept_alive = true; /* open, waiting for its first request */
+		*socket_ctx = s;
+		return;
 	}
+	s = *socket_ctx;
+	if (!s)
+		return;
+	if (!atomic_load(&FE.draining))
+		answer_silent_close(conn, &s->sc);
+	feauth_conn_free(s->auth);
+	free(s);
+	*socket_ctx = NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
+	/* transmit_error_response_len() of 0.9.75: its own answer to a
+	 * malformed request, written without a callback (silentclose.h) */
+	if (strncmp(fmt, "Error processing request", 24) == 0)
+		sc_note_mhd_answer();
 	log_vmsg(LOG_INFO, fmt, ap);
 }
 
@@ -942,7 +1053,12 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsign
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL);
 	OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, &FE.tls[i]);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
-	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, &FE.tls[i]);
+	/* on a plain listener: no shutdown() of the socket before the close is
+	 * reported, so that silentclose.c can still answer (and reads and
+	 * writes are tried before epoll says they would succeed) */
+	if (!s->listen[i].tls)
+		flags |= MHD_USE_TURBO;
 	if (s->listen[i].tls) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, FE.tls_cert_pem);

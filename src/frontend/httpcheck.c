@@ -91,6 +91,25 @@ int hc_check_layout(const struct hc_head *h, const char **why)
 	return 400;
 }
 
+/* ---------------------------------------------------------------- request line */
+
+/* libmicrohttpd 0.9.75 takes any bytes before the first space for a
+ * method (a tab, a CTL, a byte above 0x7f) and any HTTP/1.<digit> for a
+ * version, which it then treats as HTTP/1.1.  A hop that reads the line
+ * another way would frame what follows another way. */
+int hc_check_request_line(const struct hc_head *h, const char **why)
+{
+	if (!http_token_ok(h->method)) {
+		*why = "malformed request line: the method is not a token";
+		return 400;
+	}
+	if (strcmp(h->version, "HTTP/1.1") != 0 && strcmp(h->version, "HTTP/1.0") != 0) {
+		*why = "malformed request line: an HTTP/1 version other than 1.0 and 1.1";
+		return 400;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- fields and target */
 
 int hc_check_fields(const struct hc_field *f, size_t n, const char **why)
@@ -330,7 +349,8 @@ int hc_check_framing(const struct hc_head *h, struct hc_verdict *v)
 
 int hc_check_head(const struct hc_head *h, struct hc_verdict *v)
 {
-	if (hc_check_layout(h, &v->why) || hc_check_fields(h->fields, h->nfields, &v->why) ||
+	if (hc_check_layout(h, &v->why) || hc_check_request_line(h, &v->why) ||
+	    hc_check_fields(h->fields, h->nfields, &v->why) ||
 	    hc_check_target(h->target, h->target_len, &v->why) || hc_check_host(h, &v->why))
 		return 400;
 	return hc_check_framing(h, v);

@@ -46,6 +46,9 @@ struct hc_verdict {
  * which 0.9.75 appends to the field's name and moves out of the buffer),
  * no other byte that the parser skipped. */
 int hc_check_layout(const struct hc_head *h, const char **why);
+/* The method is a token (RFC 9110 9.1), the version HTTP/1.1 or HTTP/1.0:
+ * the library answered every other version itself (400 or 505). */
+int hc_check_request_line(const struct hc_head *h, const char **why);
 /* Names are tokens, values have no control character but HTAB. */
 int hc_check_fields(const struct hc_field *f, size_t n, const char **why);
 /* RFC 9112 3.2: no CTL, SP, DEL; and, strict, no byte above 0x7f. */
@@ -56,7 +59,8 @@ int hc_check_host(const struct hc_head *h, const char **why);
 /* RFC 9112 6: one Content-Length of digits, or one Transfer-Encoding that
  * is "chunked" in HTTP/1.1, never both.  Fills v->framing and v->length. */
 int hc_check_framing(const struct hc_head *h, struct hc_verdict *v);
-/* All of them, in that order. */
+/* All of them: the layout, the request line, fields, target, Host,
+ * framing. */
 int hc_check_head(const struct hc_head *h, struct hc_verdict *v);
 
 /* host[:port] with host a DNS name or an IPv4 address (letters, digits,

@@ -12,7 +12,7 @@
  * the checks and is skipped.
  *
  * Input: the bytes a client sent.  Properties: a head the checks let
- * through is, byte for byte, "method SP target SP HTTP/1.x CRLF
+ * through is, byte for byte, "token SP target SP HTTP/1.(0|1) CRLF
  * *(token ":" OWS value CRLF) CRLF" with no other CR, LF or NUL, a target
  * of visible ASCII, one Host (unless HTTP/1.0), and the framing they
  * report is the one its fields say, read again here independently.  The
@@ -219,13 +219,15 @@ static bool strict_head(const char *raw, size_t size, struct strict *st)
 		if (memchr(p, '\n', n) || memchr(p, '\0', n))
 			return false;
 		if (first) {
-			/* the method is not the edge's to check: route() answers 405
-			 * to any but the handler's (tokens), even with a CR in it */
 			const char *sp1 = memchr(p, ' ', n), *sp2;
 			if (!sp1 || sp1 == p || memchr(sp1, '\r', (size_t)(eol - sp1)))
 				return false;
+			for (const char *m = p; m < sp1; m++)
+				if (!tchar((unsigned char)*m))
+					return false;
 			sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
-			if (!sp2 || sp2 == sp1 + 1 || !version_ok(sp2 + 1, (size_t)(eol - sp2 - 1)))
+			if (!sp2 || sp2 == sp1 + 1 || (size_t)(eol - sp2 - 1) != 8 ||
+			    (strncmp(sp2 + 1, "HTTP/1.1", 8) != 0 && strncmp(sp2 + 1, "HTTP/1.0", 8) != 0))
 				return false;
 			for (const char *t = sp1 + 1; t < sp2; t++)
 				if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f)

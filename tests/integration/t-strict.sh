@@ -55,31 +55,36 @@ send() {
 	# (rawhttp.py's own failure shows as "none - error", its trace in NAME.err)
 }
 
-# refused NAME STATUS BYTES -- BYTES (with @ for a marker naming NAME, so
-# that the backend's log can be searched for it) followed by a good request
-# in the same write, on each listener: alone; pipelined behind a good
-# request; after a good request on a kept-alive connection.  Each time: the
-# good request before it is answered 200 and kept alive, BYTES gets exactly
-# one answer, STATUS with Connection: close, the connection is closed,
-# and the request behind it is never answered.  Nothing of it reaches the
-# backend.
+# refused NAME STATUS BYTES [silent-on-tls] -- BYTES (with {} for a marker
+# naming NAME, so that the backend's log can be searched for it) followed by
+# a good request in the same write, on each listener: alone; pipelined
+# behind a good request; after a good request on a kept-alive connection.
+# Each time: the good request before it is answered 200 and kept alive,
+# BYTES gets exactly one answer, STATUS with Connection: close, the
+# connection is closed, and the request behind it is never answered.
+# Nothing of it reaches the backend.  silent-on-tls: on the TLS listener
+# the connection is closed with no answer at all (libmicrohttpd 0.9.75 has
+# ended the TLS session before the front end hears of the close: see
+# docs/ARCHITECTURE.md), and still nothing is passed on.
 refused() {
 	name=$1
-	bad=$(printf '%s' "$3" | sed "s|@|$name-bad|g")
+	bad=$(printf '%s' "$3" | sed "s|{}|$name-bad|g")
 	behind="GET /app/$name-behind HTTP/1.1\r\nHost: x\r\n\r\n"
 	for l in plain tls; do
 		p=$PORT
 		[ $l = tls ] && p="--tls $TPORT"
 		good="GET /app/$name-ok-$l HTTP/1.1\r\nHost: x\r\n\r\n"
+		first="$2 close closed" after="200,$2 close closed" what="$2 with Connection: close"
+		if [ $l = tls ] && [ "${4:-}" = silent-on-tls ]; then
+			first="none - closed" after="200 - closed" what="no answer"
+		fi
 		# shellcheck disable=SC2086 # p is one or two words
-		check_eq "$name, $l, first request: $2 with Connection: close, closed" \
-			"$2 close closed" "$(send "$name-$l-1" $p "$T/$name-$l-1.out" "$bad$behind")"
-		check_eq "$name, $l, pipelined after a good request: 200, then $2, closed" \
-			"200,$2 close closed" \
-			"$(send "$name-$l-2" $p "$T/$name-$l-2.out" "$good$bad$behind")"
-		check_eq "$name, $l, on an idle kept-alive connection: 200, then $2, closed" \
-			"200,$2 close closed" \
-			"$(send "$name-$l-3" $p "$T/$name-$l-3.out" "$good" "$bad$behind")"
+		check_eq "$name, $l, first request: $what, closed" \
+			"$first" "$(send "$name-$l-1" $p "$T/$name-$l-1.out" "$bad$behind")"
+		check_eq "$name, $l, pipelined after a good request: 200, then $what, closed" \
+			"$after" "$(send "$name-$l-2" $p "$T/$name-$l-2.out" "$good$bad$behind")"
+		check_eq "$name, $l, on an idle kept-alive connection: 200, then $what, closed" \
+			"$after" "$(send "$name-$l-3" $p "$T/$name-$l-3.out" "$good" "$bad$behind")"
 	done
 	check_no_grep "$name: nothing of it reached the backend" "$name-(bad|behind)" \
 		"$T/backend.log"
@@ -104,44 +109,52 @@ for r in ok-a ok-b ok-c ok-d ok-e ok-f ok-g ok-h; do
 done
 
 # ---------------------------------------------------------------- the request line
-refused garbage 400 "GARBAGE-@\r\n\r\n"
-refused one-word 400 "GET/app/@\r\nHost: x\r\n\r\n"
-refused leading-sp 400 " GET /app/@ HTTP/1.1\r\nHost: x\r\n\r\n"
-refused leading-tab 400 "\tGET /app/@ HTTP/1.1\r\nHost: x\r\n\r\n"
-refused method-at 400 "G@T /app/@ HTTP/1.1\r\nHost: x\r\n\r\n"
-refused method-ctl 400 "GE\x01T /app/@ HTTP/1.1\r\nHost: x\r\n\r\n"
-refused method-8bit 400 "G\xc9T /app/@ HTTP/1.1\r\nHost: x\r\n\r\n"
-refused two-sp 400 "GET  /app/@ HTTP/1.1\r\nHost: x\r\n\r\n"
-refused trailing-sp 400 "GET /app/@ HTTP/1.1 \r\nHost: x\r\n\r\n"
-refused target-ctl 400 "GET /app/@\x01 HTTP/1.1\r\nHost: x\r\n\r\n"
-refused target-cr 400 "GET /app/@\rx HTTP/1.1\r\nHost: x\r\n\r\n"
-refused target-nul 400 "GET /app/@\x00x HTTP/1.1\r\nHost: x\r\n\r\n"
-refused no-version 400 "GET /app/@\r\nHost: x\r\n\r\n"
-refused http-1-2 400 "GET /app/@ HTTP/1.2\r\nHost: x\r\n\r\n"
-refused http-1-9 400 "GET /app/@ HTTP/1.9\r\nHost: x\r\n\r\n"
-refused http-9 400 "GET /app/@ HTTP/9\r\nHost: x\r\n\r\n"
-refused http-11-long 400 "GET /app/@ HTTP/1.10\r\nHost: x\r\n\r\n"
-refused foo-1-1 400 "GET /app/@ FOO/1.1\r\nHost: x\r\n\r\n"
-refused lower-http 400 "GET /app/@ http/1.1\r\nHost: x\r\n\r\n"
-refused http-2-0 505 "GET /app/@ HTTP/2.0\r\nHost: x\r\n\r\n"
-refused http-0-9 505 "GET /app/@ HTTP/0.9\r\nHost: x\r\n\r\n"
+refused garbage 400 "GARBAGE-{}\r\n\r\n" silent-on-tls
+# that answer is the front end's own (libmicrohttpd closes without one):
+# its request id names an audit line with the reason
+for c in garbage-plain-1 garbage-plain-3; do
+	grep -ao 'X-Request-Id: [0-9a-f]*' "$T/$c.out" | tail -n 1 >"$T/$c.hdr" # the 400's
+	check_eq "$c: the audit line of the 400" \
+		"400 malformed request line: no method and request-target (libmicrohttpd closes on it without an answer)" \
+		"$(audit "$c" 'str(j["status"]) + " " + j["reason"]')"
+done
+refused one-word 400 "GET/app/{}\r\nHost: x\r\n\r\n" silent-on-tls
+refused leading-sp 400 " GET /app/{} HTTP/1.1\r\nHost: x\r\n\r\n" silent-on-tls
+refused leading-tab 400 "\tGET /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
+refused method-at 400 "G@T /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
+refused method-ctl 400 "GE\x01T /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
+refused method-8bit 400 "G\xc9T /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
+refused two-sp 400 "GET  /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
+refused trailing-sp 400 "GET /app/{} HTTP/1.1 \r\nHost: x\r\n\r\n"
+refused target-ctl 400 "GET /app/{}\x01 HTTP/1.1\r\nHost: x\r\n\r\n"
+refused target-cr 400 "GET /app/{}\rx HTTP/1.1\r\nHost: x\r\n\r\n"
+refused target-nul 400 "GET /app/{}\x00x HTTP/1.1\r\nHost: x\r\n\r\n"
+refused no-version 400 "GET /app/{}\r\nHost: x\r\n\r\n"
+refused http-1-2 400 "GET /app/{} HTTP/1.2\r\nHost: x\r\n\r\n"
+refused http-1-9 400 "GET /app/{} HTTP/1.9\r\nHost: x\r\n\r\n"
+refused http-9 400 "GET /app/{} HTTP/9\r\nHost: x\r\n\r\n"
+refused http-11-long 400 "GET /app/{} HTTP/1.10\r\nHost: x\r\n\r\n"
+refused foo-1-1 400 "GET /app/{} FOO/1.1\r\nHost: x\r\n\r\n"
+refused lower-http 400 "GET /app/{} http/1.1\r\nHost: x\r\n\r\n"
+refused http-2-0 505 "GET /app/{} HTTP/2.0\r\nHost: x\r\n\r\n"
+refused http-0-9 505 "GET /app/{} HTTP/0.9\r\nHost: x\r\n\r\n"
 
 # ---------------------------------------------------------------- header lines
-refused no-colon 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A\r\n\r\n"
-refused sp-colon 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n"
-refused name-ctl 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX\x01A: 1\r\n\r\n"
-refused name-empty 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\n: 1\r\n\r\n"
-refused obs-fold 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n"
-refused value-nul 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A: 1\x002\r\n\r\n"
-refused value-cr 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A: 1\r2\r\n\r\n"
-refused value-lf 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A: 1\n2\r\n\r\n"
-refused value-del 400 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A: 1\x7f2\r\n\r\n"
+refused no-colon 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A\r\n\r\n"
+refused sp-colon 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n"
+refused name-ctl 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX\x01A: 1\r\n\r\n"
+refused name-empty 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\n: 1\r\n\r\n"
+refused obs-fold 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n"
+refused value-nul 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A: 1\x002\r\n\r\n"
+refused value-cr 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A: 1\r2\r\n\r\n"
+refused value-lf 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A: 1\n2\r\n\r\n"
+refused value-del 400 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A: 1\x7f2\r\n\r\n"
 
 # ---------------------------------------------------------------- over-long lines
 # (max_header_size = 4k: libmicrohttpd's buffer holds 4k + 16k)
 long=$(head -c 30000 /dev/zero | tr '\0' a)
-refused long-target 414 "GET /app/@$long HTTP/1.1\r\nHost: x\r\n\r\n"
-refused long-field 431 "GET /app/@ HTTP/1.1\r\nHost: x\r\nX-A: $long\r\n\r\n"
+refused long-target 414 "GET /app/{}$long HTTP/1.1\r\nHost: x\r\n\r\n"
+refused long-field 431 "GET /app/{} HTTP/1.1\r\nHost: x\r\nX-A: $long\r\n\r\n"
 # a whole, well-formed head above max_header_size is not malformed: 431,
 # and the connection goes on (the front end's own limit, encode_head)
 check_eq "a whole head above max_header_size: 431, the connection kept" "431,200 - open" \

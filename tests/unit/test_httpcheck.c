@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -204,6 +205,31 @@ static void test_layout_nul_line(void **state)
 	}
 }
 
+#define NOT_A_TOKEN "malformed request line: the method is not a token"
+#define BAD_VERSION "malformed request line: an HTTP/1 version other than 1.0 and 1.1"
+
+/* What libmicrohttpd lets through of a request line: any bytes before the
+ * first space as the method, HTTP/1.<any digit> as the version. */
+static void test_request_line(void **state)
+{
+	static const char *const methods[] = { "\tGET", "G@T", "GE\x01T", "G\xc9T", "GET\x7f",
+					       "G(T", "G/T", "G:T", "G\"T" };
+	char raw[64];
+
+	(void)state;
+	head_ok("BREW /a HTTP/1.1\r\nHost: x\r\n\r\n", HC_NO_BODY, 0);
+	head_ok("M-SEARCH.x!#$%&'*+^_`|~ /a HTTP/1.1\r\nHost: x\r\n\r\n", HC_NO_BODY, 0);
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		snprintf(raw, sizeof(raw), "%s /a HTTP/1.1\r\nHost: x\r\n\r\n", methods[i]);
+		head_bad(raw, NOT_A_TOKEN);
+	}
+	for (char d = '2'; d <= '9'; d++) {
+		snprintf(raw, sizeof(raw), "GET /a HTTP/1.%c\r\nHost: x\r\n\r\n", d);
+		head_bad(raw, BAD_VERSION);
+	}
+	head_bad("GET /a HTTP/1.2\r\n\r\n", BAD_VERSION);
+}
+
 static void test_fields(void **state)
 {
 	(void)state;
@@ -328,11 +354,13 @@ static void test_framing(void **state)
 }
 
 /* The first shape found names the refusal: the line structure, then the
- * fields, the target, Host, and the framing. */
+ * request line, the fields, the target, Host, and the framing. */
 static void test_order(void **state)
 {
 	(void)state;
-	head_bad("GET /a\tb HTTP/1.1\nHost: x\r\nHost: y\r\n\r\n", BARE_LF);
+	head_bad("G@T /a\tb HTTP/1.1\nHost: x\r\nHost: y\r\n\r\n", BARE_LF);
+	head_bad("G@T /a\tb HTTP/1.2\r\nHost: x\r\nX : 1\r\n\r\n", NOT_A_TOKEN);
+	head_bad("GET /a\tb HTTP/1.2\r\nHost: x\r\nX : 1\r\n\r\n", BAD_VERSION);
 	head_bad("GET /a\tb HTTP/1.1\r\nHost: x\r\nX : 1\r\n\r\n",
 		 "request smuggling: whitespace between a header field name and the colon");
 	head_bad("GET /a\tb HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
@@ -347,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_layout_nul),
 		cmocka_unit_test(test_layout_nul_line),
+		cmocka_unit_test(test_request_line),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_authority),
