@@ -5,8 +5,11 @@
 # request_timeout (408); 10 000 idle keep-alive connections are held and a
 # new one is still served (the front end's RSS is printed); out of
 # descriptors (EMFILE), the front end neither spins nor floods its log, and
-# serves again once connections close.  SLOWPEERS_CONNS: how many
-# connections for the second part (10000).
+# serves again once connections close; a KDC that is down fails
+# S4U2Proxy at once (502), a hung one after MIT krb5's own wait (measured:
+# every authentication waits with it), and a slow PAM stack holds only its
+# own Basic request.  SLOWPEERS_CONNS: how many connections for the many
+# peers part (10000).
 . "$(dirname "$0")/lib.sh"
 need_root
 
@@ -173,5 +176,135 @@ wait "$SECOND"
 check_eq "the connection that waited in the backlog is served" 200 "$(cat "$T/second.out")"
 check_eq "new connections are served again" 200 "$(fetch n4 "$B/who" -m 5)"
 check_eq "on the second listener too" 200 "$(fetch n5 "http://127.0.0.1:$PORT2/who" -m 5)"
+
+
+# ---------------------------------------------------------------- the KDC down or hung
+# S4U2Proxy asks the KDC from the authenticator, which is one thread: a
+# KDC that does not answer holds every authentication for as long as MIT
+# krb5 waits (measured and printed: no krb5.conf setting of MIT 1.20
+# bounds it); a KDC that is down fails at once.  Basic asks PAM in the
+# PAM helper, without blocking the authenticator: a slow password check
+# (pam_exec sleeping, as a pam_krb5 waiting for its KDC would) holds only
+# its own request.
+stop_idgated
+. "$top_srcdir/scripts/realm.sh"
+U=idgt$$
+REALM_LDAP=1 realm_create "$T/kdc" || finish
+realm_addprinc "${U}alice" pw-alice || finish
+realm_addprinc "${U}bob" pw-bob || finish
+realm_addservice HTTP/localhost "$T/http.keytab" || finish
+realm_addservice HTTP/backend.test "$T/backend.keytab" || finish
+realm_allow_delegation HTTP/localhost HTTP/backend.test || finish
+add_user "${U}alice"
+add_user "${U}carol"
+echo "${U}carol:pw-carol" | chpasswd
+realm_kinit "${U}alice" pw-alice "$T/alice.cc" || finish
+realm_kinit "${U}bob" pw-bob "$T/bob.cc" || finish
+SVC=idgate-slow-$$
+add_pam_service "$SVC" "auth requisite pam_exec.so quiet /bin/sleep 4
+auth required pam_unix.so
+account required pam_unix.so"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+	-keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 || { not_ok "openssl"; finish; }
+mkdir -p "$T/modules" "$T/b2"
+cp "$MODULES_DIR/whoami.so" "$MODULES_DIR/proxy.so" "$T/modules/"
+BPORT=$(free_port)
+cat >"$T/b2/idgate.conf" <<EOF
+[server]
+runtime_dir = $T/b2/run
+replay_cache_dir = $T/b2/run/rcache
+listen = 127.0.0.1:$BPORT
+user = idgate
+keytab = $T/backend.keytab
+pam_service =
+audit_log = $T/b2/audit.jsonl
+modules_dir = $T/modules
+[pool default]
+user = nobody
+group = nogroup
+[vdir /who]
+handler = whoami
+EOF
+start_backend_idgated "$T/b2/idgate.conf" "$T/b2/idgated.log" || finish
+cat >"$T/idgate.conf" <<EOF
+[server]
+runtime_dir = $T/run
+replay_cache_dir = $T/run/rcache
+listen = 127.0.0.1:$PORT
+listen = 127.0.0.1:$PORT2 tls
+tls_cert = $T/tls.crt
+tls_key = $T/tls.key
+user = idgate
+keytab = $T/http.keytab
+pam_service = $SVC
+audit_log = $AUDIT
+modules_dir = $T/modules
+[pool default]
+user = nobody
+group = nogroup
+[vdir /s4u]
+handler = proxy
+backend = http://localhost:$BPORT/
+backend_auth = negotiate
+backend_service = HTTP@backend.test
+s4u2proxy = true
+[vdir /who]
+handler = whoami
+auth = negotiate basic
+EOF
+start_idgated "$T/idgate.conf" || finish
+H="http://localhost:$PORT"
+# neg WHO NAME URL [curl args] -- prints "STATUS SECONDS"
+neg() {
+	who=$1
+	n=$2
+	url=$3
+	shift 3
+	KRB5CCNAME="$T/$who.cc" curl -s -g -D "$T/$n.hdr" -o "$T/$n.body" \
+		-w '%{http_code} %{time_total}' --negotiate -u : "$@" "$url"
+}
+check_eq "S4U2Proxy with the KDC up: 200" 200 "$(neg alice s0 "$H/s4u/who" --delegation none | cut -d' ' -f1)"
+# bob's ticket to the gateway, while the KDC answers: afterwards only the
+# gateway's own S4U2Proxy request needs the KDC
+check_eq "bob's Negotiate: 200" 200 "$(neg bob b0 "$H/who" | cut -d' ' -f1)"
+S4U_REASON="^s4u2proxy: .*Cannot contact any KDC for realm '$REALM' \(to HTTP@backend.test\)$"
+
+kill -STOP "$REALM_KDC_PID"
+neg bob hung "$H/s4u/who" --delegation none -m 60 >"$T/hung.out" &
+HUNG=$!
+sleep 1
+neg alice other "$H/who" -m 60 >"$T/other.out"
+wait "$HUNG"
+kill -CONT "$REALM_KDC_PID"
+echo "# KDC hung: S4U2Proxy answered '$(cat "$T/hung.out")'; an unrelated Negotiate request sent 1 s later '$(cat "$T/other.out")' (the authenticator waits for the KDC)"
+check_eq "KDC hung: S4U2Proxy fails 502" 502 "$(cut -d' ' -f1 "$T/hung.out")"
+check_eq "KDC hung: within MIT krb5's own bound (< 35 s)" yes \
+	"$(in_range "$(cut -d' ' -f2 "$T/hung.out")" 0 35)"
+audit_line hung
+json "$T/hung.audit" 'j["reason"]' >"$T/hung.reason"
+check_grep "KDC hung: the reason says the KDC could not be reached" "$S4U_REASON" "$T/hung.reason"
+check_eq "KDC hung: the unrelated request is served once it is over" 200 "$(cut -d' ' -f1 "$T/other.out")"
+
+kill "$REALM_KDC_PID"
+wait "$REALM_KDC_PID" 2>/dev/null
+REALM_KDC_PID=
+out=$(neg bob down "$H/s4u/who" --delegation none -m 60)
+check_eq "KDC down: S4U2Proxy fails 502" 502 "${out% *}"
+check_eq "KDC down: at once (< 3 s)" yes "$(in_range "${out#* }" 0 3)"
+audit_line down
+json "$T/down.audit" 'j["reason"]' >"$T/down.reason"
+check_grep "KDC down: the reason says the KDC could not be reached" "$S4U_REASON" "$T/down.reason"
+check_eq "KDC down: Negotiate needs no KDC: 200" 200 "$(neg alice other2 "$H/who" | cut -d' ' -f1)"
+
+# Basic through a PAM stack that takes 4 s (TLS only)
+S="https://localhost:$PORT2"
+curl -s -k -o /dev/null -w '%{http_code} %{time_total}' -u "${U}carol:pw-carol" "$S/who" >"$T/basic.out" &
+BASIC=$!
+sleep 1
+out=$(neg alice other3 "$H/who")
+check_eq "slow PAM: Negotiate meanwhile is served at once" "200 yes" "${out% *} $(in_range "${out#* }" 0 1)"
+wait "$BASIC"
+check_eq "slow PAM: Basic answered 200 after the PAM stack's 4 s" "200 yes" \
+	"$(cut -d' ' -f1 "$T/basic.out") $(in_range "$(cut -d' ' -f2 "$T/basic.out")" 3.9 10)"
 
 finish
