@@ -127,6 +127,7 @@ struct server_conf {
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	uint64_t idle_timeout_ms;
+	uint64_t header_timeout_ms; /* a request head, from its first byte; 0: no limit */
 	uint64_t max_header_size;
 	uint64_t request_timeout_ms;
 	uint64_t shutdown_timeout_ms;

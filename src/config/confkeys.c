@@ -552,6 +552,8 @@ static const struct conf_key server_keys[] = {
 	  .max = 1000000, .dflt = "0", .help = "connections per client address; 0: no limit" },
 	{ "idle_timeout", CONF_DURATION, 0, S(idle_timeout_ms), .dflt = "60s",
 	  .help = "how long a connection may stay silent" },
+	{ "header_timeout", CONF_DURATION, 0, S(header_timeout_ms), .dflt = "30s",
+	  .help = "how long a request head may take to come in, from its first byte; 0: no limit" },
 	{ "max_header_size", CONF_SIZE, 0, S(max_header_size), .min = 1024, .max = 1024 * 1024,
 	  .dflt = "16k", .help = "request line and headers (larger: 431)" },
 	{ "request_timeout", CONF_DURATION, 0, S(request_timeout_ms), .dflt = "5m",

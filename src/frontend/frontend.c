@@ -24,16 +24,19 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,6 +74,10 @@
 #include "wire.h"
 
 #define MAX_LISTENERS 64
+#define ACCEPT_BATCH 16          /* accepts a listener gets per turn of its loop */
+#define ACCEPT_PAUSE_MS 100      /* out of descriptors: accepting waits this long */
+#define ACCEPT_LOG_EVERY_MS 10000
+#define HEAD_SCAN_MS 1000        /* header_timeout's resolution */
 #define REQUEST_ID_MAX 64
 #define TLS_FILE_MAX (1 << 20) /* a certificate chain, a key */
 
@@ -111,20 +118,46 @@ struct fe_req {
 	enum m_refusal refusal;  /* why it was not impersonated (403), for metrics */
 };
 
-/* One per event loop: its own daemons, one per listener. */
-/* The socket context: the authentication's state, and silentclose.h's. */
+/* One per client connection (libmicrohttpd's socket context): what feauth
+ * keeps for it; how far its request head is, for header_timeout (a head's
+ * first byte is seen by the connection's count of received bytes,
+ * TCP_INFO: libmicrohttpd reads a head without telling us until it is
+ * whole, and the silence before it is idle_timeout's business); and
+ * silentclose.h's state. */
 struct fe_sock {
 	struct fe_conn *auth;
 	struct sc_conn sc;
+	struct fe_sock *prev, *next; /* the loop's connections */
+	int fd;
+	struct fe_loop *loop;    /* whose list it is in */
+	bool in_head;            /* between two requests, or reading a head */
+	bool head_timed_out;     /* closed by header_timeout */
+	uint64_t head_since_ms;  /* its first byte seen; 0: none yet */
+	uint64_t rx_mark;        /* bytes received when the last request ended */
 };
 
+/* One per event loop: its own daemons, one per listener.  The loop
+ * accepts connections itself and hands them to the daemon: out of
+ * descriptors, libmicrohttpd 0.9.75 retries accept() in a busy loop (on a
+ * listener with no connection yet) and logs every failure. */
 struct fe_loop {
 	unsigned index;
 	pthread_t tid;
 	struct MHD_Daemon *daemons[MAX_LISTENERS];
+	int listen_fds[MAX_LISTENERS];
+	bool watched[MAX_LISTENERS]; /* in accept_ep */
 	size_t ndaemons;
+	unsigned conn_limit;     /* per daemon (max_connections over the loops) */
+	int accept_ep;           /* the listeners that may accept now */
+	uint64_t accept_paused_until;
+	uint64_t accept_logged_ms;
+	unsigned accept_failures; /* since the last message */
+	struct fe_sock *socks;
+	uint64_t next_scan_ms;
 	bool quiesced;
 };
+
+static __thread struct fe_loop *this_loop;
 
 static struct {
 	const struct fe_args *args;
@@ -393,7 +426,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	return hc->n > WIRE_MAX_HEADERS ? MHD_NO : MHD_YES;
 }
 
-static struct fe_sock *conn_sock(struct MHD_Connection *conn)
+static struct fe_sock *sock_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -402,7 +435,7 @@ static struct fe_sock *conn_sock(struct MHD_Connection *conn)
 
 static struct fe_conn *conn_state(struct MHD_Connection *conn)
 {
-	const struct fe_sock *s = conn_sock(conn);
+	const struct fe_sock *s = sock_of(conn);
 	return s ? s->auth : NULL;
 }
 
@@ -459,6 +492,68 @@ static int encode_head(struct fe_req *r, struct MHD_Connection *conn)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- heads (header_timeout) */
+
+/* Bytes the connection has received so far; 0 if unknown (then only the
+ * request line, seen by on_uri, starts a head's time). */
+static uint64_t bytes_received(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+		return 0;
+	return ti.tcpi_bytes_received;
+}
+
+static void head_begun(struct fe_sock *s)
+{
+	if (s && s->in_head && !s->head_since_ms)
+		s->head_since_ms = now_ms();
+}
+
+/* A request is over: the next head's time starts with its first byte. */
+static void head_await(struct fe_sock *s)
+{
+	if (!s || !FE.c->server.header_timeout_ms)
+		return;
+	s->in_head = true;
+	s->head_since_ms = 0;
+	s->rx_mark = bytes_received(s->fd);
+}
+
+/* Close the connections whose head has taken longer than header_timeout:
+ * a slowloris client sends a byte now and then and is never silent long
+ * enough for idle_timeout.  No answer: after shutdown() libmicrohttpd
+ * closes the connection, and a request whose line came in is logged 408
+ * (unanswered()).  One message a scan at most. */
+static void cut_slow_heads(struct fe_loop *fl, uint64_t now)
+{
+	uint64_t limit = FE.c->server.header_timeout_ms;
+	unsigned cut = 0;
+
+	for (struct fe_sock *s = fl->socks; s && limit; s = s->next) {
+		if (!s->in_head)
+			continue;
+		if (!s->head_since_ms) {
+			if (bytes_received(s->fd) > s->rx_mark)
+				s->head_since_ms = now;
+			continue;
+		}
+		if (now - s->head_since_ms < limit)
+			continue;
+		s->in_head = false;
+		s->head_timed_out = true;
+		shutdown(s->fd, SHUT_RDWR);
+		cut++;
+	}
+	if (cut)
+		log_msg(LOG_INFO, "closed %u connections whose request head took longer than "
+			"header_timeout (%llu ms)", cut, (unsigned long long)limit);
+}
+
 /* ---------------------------------------------------------------- libmicrohttpd callbacks */
 
 static void client_address(struct fe_req *r, struct MHD_Connection *conn)
@@ -494,9 +589,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	new_request_id(r->request_id);
 	client_address(r, conn);
 	r->tls = *(const bool *)cls; /* each listener's daemon passes its own flag */
-	struct fe_sock *s = conn_sock(conn);
+	struct fe_sock *s = sock_of(conn);
 	if (s)
 		s->sc.in_request = true;
+	head_begun(s);
 	atomic_fetch_add(&FE.inflight, 1);
 	return r;
 }
@@ -789,6 +885,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->method = method;
 		r->version = version;
 		if (first) {
+			struct fe_sock *s = sock_of(conn);
+			if (s)
+				s->in_head = false;
 			take_incoming_request_id(r, conn);
 			take_log_headers(r, conn);
 			if (check_intake(r, conn))
@@ -821,7 +920,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_size) {
 		relay_upload(&r->rl, upload, upload_size);
-		return MHD_YES;
+		/* the relay gave up on a body that trickles in, and let its worker
+		 * go (408): no answer can be queued before the body is whole, so
+		 * the connection closes now (unanswered() logs the 408) */
+		return r->rl.fail_status == 408 ? MHD_NO : MHD_YES;
 	}
 	r->body_read = true;
 	return on_final(r, conn);
@@ -845,7 +947,18 @@ static void unanswered(struct fe_req *r, struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+	const struct fe_sock *s = sock_of(conn);
 
+	if (s && s->head_timed_out) {
+		r->status = 408;
+		set_reason(r, "request head not received within header_timeout");
+		return;
+	}
+	if (r->rl.fail_status == 408) { /* a slow body: relay.c */
+		r->status = 408;
+		set_reason(r, r->rl.reason);
+		return;
+	}
 	if (ci && ci->http_status >= 400) {
 		r->status = (int)ci->http_status;
 		set_reason(r, "malformed request, refused by libmicrohttpd");
@@ -919,7 +1032,7 @@ static bool kept_alive(const struct fe_req *r, struct MHD_Connection *conn,
 static void note_completed(const struct fe_req *r, struct MHD_Connection *conn,
 			   enum MHD_RequestTerminationCode toe)
 {
-	struct fe_sock *s = conn_sock(conn);
+	struct fe_sock *s = sock_of(conn);
 
 	if (!s)
 		return;
@@ -980,6 +1093,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 				      : "response not completed");
 	}
 	write_logs(r);
+	head_await(sock_of(conn));
 	feauth_free(&r->auth);
 	free(r->host);
 	free(r->user_agent);
@@ -992,6 +1106,42 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_sub(&FE.inflight, 1);
 }
 
+static struct fe_sock *sock_new(struct MHD_Connection *conn, bool tls)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct fe_sock *s = xcalloc(1, sizeof(*s));
+	struct fe_loop *fl = this_loop; /* its loop accepted it (accept_some) */
+
+	s->auth = feauth_conn_new();
+	s->sc.plain = !tls;
+	s->sc.kept_alive = true; /* open, waiting for its first request */
+	s->fd = ci ? ci->connect_fd : -1;
+	s->in_head = FE.c->server.header_timeout_ms != 0;
+	if (fl) {
+		s->loop = fl;
+		s->next = fl->socks;
+		if (fl->socks)
+			fl->socks->prev = s;
+		fl->socks = s;
+	}
+	return s;
+}
+
+static void sock_free(struct fe_sock *s)
+{
+	if (s->loop) {
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			s->loop->socks = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+	}
+	feauth_conn_free(s->auth);
+	free(s);
+}
+
 /* `cls`: the listener's TLS flag. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
@@ -999,20 +1149,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	struct fe_sock *s;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		s = xcalloc(1, sizeof(*s));
-		s->auth = feauth_conn_new();
-		s->sc.plain = !*(const bool *)cls;
-		s->sc.kept_alive = true; /* open, waiting for its first request */
-		*socket_ctx = s;
+		*socket_ctx = sock_new(conn, *(const bool *)cls);
 		return;
 	}
 	s = *socket_ctx;
 	if (!s)
 		return;
-	if (!atomic_load(&FE.draining))
+	if (!atomic_load(&FE.draining) && !s->head_timed_out)
 		answer_silent_close(conn, &s->sc);
-	feauth_conn_free(s->auth);
-	free(s);
+	sock_free(s);
 	*socket_ctx = NULL;
 }
 
@@ -1026,20 +1171,28 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_vmsg(LOG_INFO, fmt, ap);
 }
 
-/* ---------------------------------------------------------------- loops */
+/* ---------------------------------------------------------------- daemons */
+
+static unsigned conn_limit(const struct server_conf *s)
+{
+	unsigned limit = s->max_connections / FE.nloops;
+
+	return limit ? limit : 1;
+}
 
 static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsigned loop)
 {
 	const struct server_conf *s = &a->c->server;
-	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	unsigned limit = s->max_connections / FE.nloops;
+	/* the loop accepts (accept_some): the daemon gets its connections */
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 MHD_USE_NO_LISTEN_SOCKET;
 	struct MHD_OptionItem opts[16];
 	size_t n = 0;
 
+	(void)loop;
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* first, or MHD warns */
-	OPT(MHD_OPTION_LISTEN_SOCKET, a->listen_fds[i * FE.nloops + loop], NULL);
-	OPT(MHD_OPTION_CONNECTION_LIMIT, limit ? limit : 1, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, conn_limit(s), NULL);
 	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_connections_per_ip, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, (s->idle_timeout_ms + 999) / 1000, NULL);
 	/* headers live in this per-connection pool: it bounds what a client can
@@ -1071,27 +1224,145 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsign
 				MHD_OPTION_END);
 }
 
-/* After every batch of events: let libmicrohttpd run (it also takes the
- * connections that were resumed), and stop listening when draining. */
+/* ---------------------------------------------------------------- accepting */
+
+static bool daemon_full(const struct fe_loop *fl, size_t i)
+{
+	const union MHD_DaemonInfo *di =
+		MHD_get_daemon_info(fl->daemons[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return di && di->num_connections >= fl->conn_limit;
+}
+
+/* A listener is watched while its daemon can take a connection: a full
+ * one leaves the next in the listen backlog, as libmicrohttpd did. */
+static void watch_listener(struct fe_loop *fl, size_t i, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
+
+	if (fl->watched[i] == on || fl->listen_fds[i] < 0)
+		return;
+	if (epoll_ctl(fl->accept_ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fl->listen_fds[i], &ev) == 0)
+		fl->watched[i] = on;
+	else
+		log_msg(LOG_ERR, "cannot %s listening socket %zu: %m", on ? "watch" : "unwatch", i);
+}
+
+static bool out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+/* Accept what waits on listener i, a batch at most, each connection to the
+ * listener's daemon (which closes it if it cannot take it).  -1 when the
+ * process or the system is out of descriptors or memory: errno says. */
+static int accept_some(struct fe_loop *fl, size_t i)
+{
+	for (int k = 0; k < ACCEPT_BATCH && !daemon_full(fl, i); k++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int c = accept4(fl->listen_fds[i], (struct sockaddr *)&ss, &len,
+				SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0) {
+			MHD_add_connection(fl->daemons[i], c, (struct sockaddr *)&ss, len);
+			continue;
+		}
+		if (out_of_resources(errno))
+			return -1;
+		if (errno != ECONNABORTED && errno != EINTR && errno != EPROTO && errno != EPERM)
+			break; /* EAGAIN: none left */
+	}
+	return 0;
+}
+
+/* Out of descriptors: stop accepting for ACCEPT_PAUSE_MS (connections
+ * wait in the backlog) instead of failing accept() in a loop; said at
+ * most every ACCEPT_LOG_EVERY_MS, with how often it happened. */
+static void pause_accepting(struct fe_loop *fl, uint64_t now, int err)
+{
+	size_t open = 0;
+
+	for (size_t i = 0; i < fl->ndaemons; i++)
+		watch_listener(fl, i, false);
+	fl->accept_paused_until = now + ACCEPT_PAUSE_MS;
+	fl->accept_failures++;
+	if (fl->accept_logged_ms && now - fl->accept_logged_ms < ACCEPT_LOG_EVERY_MS)
+		return;
+	for (struct fe_sock *s = fl->socks; s; s = s->next)
+		open++;
+	log_msg(LOG_ERR, "cannot accept connections: %s (event loop %u holds %zu); accepting "
+		"pauses %d ms each time (%u times since the last message)", strerror(err),
+		fl->index, open, ACCEPT_PAUSE_MS, fl->accept_failures);
+	fl->accept_logged_ms = now;
+	fl->accept_failures = 0;
+}
+
+/* After every batch of events.  Milliseconds until accepting resumes, or -1. */
+static int run_accepts(struct fe_loop *fl, uint64_t now)
+{
+	struct epoll_event ev[MAX_LISTENERS];
+	int n;
+
+	if (fl->quiesced)
+		return -1;
+	if (fl->accept_paused_until > now)
+		return (int)(fl->accept_paused_until - now);
+	fl->accept_paused_until = 0;
+	for (size_t i = 0; i < fl->ndaemons; i++)
+		watch_listener(fl, i, !daemon_full(fl, i));
+	n = epoll_wait(fl->accept_ep, ev, MAX_LISTENERS, 0);
+	for (int k = 0; k < n; k++) {
+		if (accept_some(fl, (size_t)ev[k].data.u64) < 0) {
+			pause_accepting(fl, now, errno);
+			return ACCEPT_PAUSE_MS;
+		}
+	}
+	return -1;
+}
+
+/* Draining: the listening sockets close (the supervisor keeps its own
+ * for the next front end). */
+static void stop_accepting(struct fe_loop *fl)
+{
+	for (size_t i = 0; i < fl->ndaemons; i++) {
+		watch_listener(fl, i, false);
+		if (fl->listen_fds[i] >= 0)
+			close(fl->listen_fds[i]);
+		fl->listen_fds[i] = -1;
+	}
+	fl->quiesced = true;
+}
+
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* ---------------------------------------------------------------- loops */
+
+/* After every batch of events: accept, let libmicrohttpd run (it also
+ * takes the connections that were resumed), cut slow heads, and stop
+ * listening when draining. */
 static int loop_tick(void *arg)
 {
 	struct fe_loop *fl = arg;
 	MHD_UNSIGNED_LONG_LONG t;
-	int timeout = -1;
+	uint64_t now = now_ms();
+	int timeout;
 
-	if (atomic_load(&FE.draining) && !fl->quiesced) {
-		for (size_t i = 0; i < fl->ndaemons; i++) {
-			MHD_socket fd = MHD_quiesce_daemon(fl->daemons[i]);
-			if (fd != MHD_INVALID_SOCKET)
-				close(fd);
-		}
-		fl->quiesced = true;
+	if (atomic_load(&FE.draining) && !fl->quiesced)
+		stop_accepting(fl);
+	timeout = run_accepts(fl, now);
+	if (now >= fl->next_scan_ms) {
+		cut_slow_heads(fl, now);
+		fl->next_scan_ms = now + HEAD_SCAN_MS;
 	}
+	if (FE.c->server.header_timeout_ms)
+		timeout = min_timeout(timeout, (int)(fl->next_scan_ms - now));
 	for (size_t i = 0; i < fl->ndaemons; i++) {
 		MHD_run(fl->daemons[i]);
-		if (MHD_get_timeout(fl->daemons[i], &t) == MHD_YES &&
-		    (timeout < 0 || t < (MHD_UNSIGNED_LONG_LONG)timeout))
-			timeout = t > 1000 ? 1000 : (int)t;
+		if (MHD_get_timeout(fl->daemons[i], &t) == MHD_YES)
+			timeout = min_timeout(timeout, t > 1000 ? 1000 : (int)t);
 	}
 	return timeout;
 }
@@ -1102,8 +1373,13 @@ static void *loop_thread(void *arg)
 	const struct fe_args *a = FE.args;
 	struct rl_loop *l = relay_loop(fl->index);
 
+	this_loop = fl;
 	cpu_place_thread(a->c, fl->index);
 	metrics_bind_loop(fl->index);
+	fl->conn_limit = conn_limit(&a->c->server);
+	fl->accept_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (fl->accept_ep < 0 || relay_loop_watch(l, fl->accept_ep) < 0)
+		die("cannot watch the listening sockets: %m");
 	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++) {
 		struct MHD_Daemon *d = start_daemon(a, i, fl->index);
 		const union MHD_DaemonInfo *di;
@@ -1112,13 +1388,17 @@ static void *loop_thread(void *arg)
 		di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
 		if (!di || relay_loop_watch(l, di->epoll_fd) < 0)
 			die("cannot watch the HTTP daemon of %s", a->c->server.listen[i].text);
+		fl->listen_fds[fl->ndaemons] = a->listen_fds[i * FE.nloops + fl->index];
+		set_nonblock(fl->listen_fds[fl->ndaemons], true);
 		fl->daemons[fl->ndaemons++] = d;
 	}
 	relay_loop_set_tick(l, loop_tick, fl);
 	atomic_fetch_add(&FE.started, 1);
 	relay_loop_run(l);
+	stop_accepting(fl);
 	for (size_t i = 0; i < fl->ndaemons; i++)
 		MHD_stop_daemon(fl->daemons[i]);
+	close(fl->accept_ep);
 	return NULL;
 }
 

@@ -1078,8 +1078,29 @@ void relay_take_ctl_backlog(void)
 	on_ctl(&R.loops[0]);
 }
 
+/* A body still coming in at the deadline: the worker is let go now
+ * (REQ_ABORT), or a client trickling its body a byte at a time would hold
+ * it as long as it likes.  408 when the client is the slow one, 504 when
+ * the worker stopped reading (we wait to write to it).  The front end
+ * closes the connection at the client's next byte (or idle_timeout).
+ * Pool locked. */
+static void abandon_body(struct rl_state *rl, struct rl_chan *ch)
+{
+	bool worker_slow = rl->suspended && ch->out_armed;
+
+	fail(rl, worker_slow ? 504 : 408,
+	     worker_slow ? "pool worker did not read the request body within request_timeout"
+			 : "request body not received within request_timeout");
+	ch->req = NULL;
+	rl->chan = NULL;
+	if (ch->in_paused)
+		set_paused(ch, false);
+	send_end(ch, true); /* or on_writable sends it */
+}
+
 /* Requests nobody answered in time: 503 if still queued, 504 if a worker
- * has them.  Loop 0 runs it about once a second. */
+ * has them (408 if the client still sends the body).  Loop 0 runs it about
+ * once a second. */
 static void check_deadlines(void)
 {
 	uint64_t now = now_ms();
@@ -1099,7 +1120,10 @@ static void check_deadlines(void)
 			struct rl_state *rl = ch->req;
 			if (!rl || rl->st.recv != RL_RECV_WAIT || now < rl->deadline_ms)
 				continue;
-			fail(rl, 504, "pool worker did not answer within request_timeout");
+			if (rl->st.send == RL_SEND_BODY && chan_open(ch))
+				abandon_body(rl, ch);
+			else
+				fail(rl, 504, "pool worker did not answer within request_timeout");
 		}
 		pthread_mutex_unlock(&p->lock);
 	}

@@ -59,7 +59,8 @@ struct rl_state {
 	struct rl_proto st;        /* how far each side is (rlstate.h) */
 	bool suspended;            /* the libmicrohttpd connection is */
 	bool no_body;              /* the head says REQ_END_TOO */
-	int fail_status;           /* 502, 503 or 504 when failed before a head */
+	int fail_status;           /* 502, 503 or 504 when failed before a head; 408: the
+	                              body did not come in within request_timeout */
 	unsigned retry_after;      /* seconds, with 503 for a disabled pool */
 	uint64_t deadline_ms;
 	/* the encoded request head, until it is sent */
