@@ -839,7 +839,7 @@ static void test_keys_printed(void **state)
 		}
 	}
 	assert_null(line);
-	assert_int_equal(n, 50);
+	assert_int_equal(n, 51);
 	free(out);
 	/* the format, as t-man-keys and people read it */
 	f = open_memstream(&out, &len);
