@@ -163,30 +163,31 @@ __attribute__((noreturn)) static void drop_frontend(const char *why)
 	exit(1);
 }
 
+/* One question per wake-up: the channel is watched level-triggered, so
+ * another one waiting brings epoll_wait back at once, and the usual single
+ * question costs no second recvmsg that would only say EAGAIN. */
 static void on_frontend(unsigned loop)
 {
 	struct wire_frame f;
 	char name[48];
+	int rc = wire_recv(A.fe[loop], A.buf, &f, MSG_DONTWAIT);
 
-	for (int n = 0; n < 64; n++) {
-		int rc = wire_recv(A.fe[loop], A.buf, &f, MSG_DONTWAIT);
-		if (rc < 0 && errno == EAGAIN)
-			return;
-		if (rc == 0 || (rc < 0 && errno != EPROTO)) { /* (ECONNRESET: it died) */
-			log_msg(LOG_INFO, "the front end is gone: exiting");
-			exit(0);
-		}
-		if (rc < 0)
-			drop_frontend("sent a malformed frame");
-		if (!peer_accepts(&frontend_peer, f.type) || f.nfds) {
-			wire_close_fds(&f);
-			log_msg(LOG_ERR, "front end sent %s, which it never may",
-				peer_type_name(f.type, name, sizeof(name)));
-			drop_frontend("broke the protocol");
-		}
-		if (authjob_on_frame(&f, A.fe[loop]) < 0)
-			drop_frontend("sent a malformed question");
+	if (rc < 0 && errno == EAGAIN)
+		return;
+	if (rc == 0 || (rc < 0 && errno != EPROTO)) { /* (ECONNRESET: it died) */
+		log_msg(LOG_INFO, "the front end is gone: exiting");
+		exit(0);
 	}
+	if (rc < 0)
+		drop_frontend("sent a malformed frame");
+	if (!peer_accepts(&frontend_peer, f.type) || f.nfds) {
+		wire_close_fds(&f);
+		log_msg(LOG_ERR, "front end sent %s, which it never may",
+			peer_type_name(f.type, name, sizeof(name)));
+		drop_frontend("broke the protocol");
+	}
+	if (authjob_on_frame(&f, A.fe[loop]) < 0)
+		drop_frontend("sent a malformed question");
 }
 
 static void reread_keytab(int fd)

@@ -318,6 +318,11 @@ void authn_on_readable(unsigned loop)
 			lose_authenticator(c);
 			break;
 		}
+		/* nothing asked: a recvmsg now could only say EAGAIN (anything
+		 * else the authenticator sent keeps the level-triggered channel
+		 * readable, and comes at the next epoll_wait) */
+		if (!c->pending)
+			break;
 	}
 	c->resumed = false; /* this loop's own: its MHD_run comes next */
 	pthread_mutex_unlock(&c->lock);

@@ -79,7 +79,10 @@ struct rl_loop {
 	int (*tick)(void *arg);
 	void *tick_arg;
 	uint8_t *buf;
+	struct rl_peer *unwatched; /* waits to watch for a hang-up (watch_later) */
 };
+
+#define RL_WATCH_AFTER_MS 200
 
 static struct {
 	struct rl_loop *loops;
@@ -191,8 +194,63 @@ static void watch_peer(struct rl_state *rl)
 		rl->peer.epfd = cur_loop->epfd;
 }
 
+/* Watch it for a hang-up if it still waits RL_WATCH_AFTER_MS from now
+ * (watch_due, run by this loop); the loop's own thread, as watch_peer. */
+static void watch_later(struct rl_state *rl)
+{
+	struct rl_peer *p = &rl->peer;
+
+	if (p->epfd >= 0 || p->since_ms || rl->peer_gone || !cur_loop)
+		return;
+	p->rl = rl;
+	p->loop = cur_loop;
+	p->since_ms = now_ms();
+	p->prev = NULL;
+	p->next = cur_loop->unwatched;
+	if (p->next)
+		p->next->prev = p;
+	cur_loop->unwatched = p;
+}
+
+static void unlist_peer(struct rl_state *rl)
+{
+	struct rl_peer *p = &rl->peer;
+
+	if (!p->since_ms)
+		return;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		p->loop->unwatched = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->prev = p->next = NULL;
+	p->since_ms = 0;
+}
+
+/* The waits of loop l that are due for their watch; the epoll timeout
+ * until the next one is (-1: none). */
+static int watch_due(struct rl_loop *l)
+{
+	uint64_t now = now_ms();
+	int timeout = -1;
+
+	for (struct rl_peer *p = l->unwatched, *next; p; p = next) {
+		next = p->next;
+		if (now >= p->since_ms + RL_WATCH_AFTER_MS) {
+			struct rl_state *rl = p->rl;
+			unlist_peer(rl);
+			watch_peer(rl);
+		} else if (timeout < 0 || p->since_ms + RL_WATCH_AFTER_MS - now < (uint64_t)timeout) {
+			timeout = (int)(p->since_ms + RL_WATCH_AFTER_MS - now);
+		}
+	}
+	return timeout;
+}
+
 static void unwatch_peer(struct rl_state *rl)
 {
+	unlist_peer(rl);
 	if (rl->peer.epfd < 0)
 		return;
 	epoll_ctl(rl->peer.epfd, EPOLL_CTL_DEL, rl->peer.fd, NULL);
@@ -569,7 +627,7 @@ enum rl_result relay_await_head(struct rl_state *rl)
 	} else if (has_resp_head(rl)) {
 		res = RL_READY;
 	} else {
-		watch_peer(rl);
+		watch_later(rl);
 		res = suspend(rl);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -604,7 +662,7 @@ ssize_t relay_read(struct rl_state *rl, char *buf, size_t max)
 	} else if (rl->st.recv == RL_RECV_END) {
 		res = -1;
 	} else {
-		watch_peer(rl); /* a handler that writes nothing for a while */
+		watch_later(rl); /* a handler that writes nothing for a while */
 		suspend(rl);
 		res = 0;
 	}
@@ -854,6 +912,12 @@ static void on_readable(struct rl_chan *ch, bool hup)
 			break;
 		}
 		wire_close_fds(&f);
+		/* the answer is over and the channel idle: the worker sends nothing
+		 * before its next request, so no recvmsg that could only say
+		 * EAGAIN (a worker breaking that keeps the level-triggered channel
+		 * readable: the next epoll_wait brings it) */
+		if (!ch->req)
+			break;
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -1179,6 +1243,11 @@ void relay_loop_run(struct rl_loop *l)
 		timeout = l->tick ? l->tick(l->tick_arg) : -1;
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
+		if (l->unwatched) {
+			int w = watch_due(l);
+			if (w >= 0 && w < timeout)
+				timeout = w;
+		}
 		if (l->index == 0 && now_ms() >= next_check) {
 			check_deadlines();
 			authn_check_deadlines(now_ms());

@@ -43,11 +43,17 @@ struct rl_chunk {
 
 /* While a complete request waits for its worker, its client's socket is
  * watched for a hang-up (libmicrohttpd does not watch a suspended
- * connection), so that a handler working for a client that left is told. */
+ * connection), so that a handler working for a client that left is told.
+ * Only once it has waited RL_WATCH_AFTER_MS: most answers come sooner,
+ * and an epoll_ctl to add the watch and one to drop it would cost each of
+ * them two system calls. */
 struct rl_peer {
 	int kind;                  /* first: the loop's event source kind */
 	struct rl_state *rl;
 	int fd, epfd;              /* watched in epfd; -1: not watched */
+	struct rl_peer *prev, *next; /* in its loop's list of waits not yet watched */
+	struct rl_loop *loop;      /* whose list */
+	uint64_t since_ms;         /* in that list since; 0: not in it */
 };
 
 /* What the front end knows of one request while the relay works on it. */
