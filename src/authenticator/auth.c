@@ -35,7 +35,7 @@
 #include "throttle.h"
 #include "util.h"
 
-enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_FAIL_DELAY, PH_DONE };
+enum phase { PH_START = 0, PH_PAM_ACCT, PH_PAM_PASS, PH_FAIL_DELAY, PH_S4U, PH_DONE };
 
 #define MAX_SESSION_COOKIES 4 /* of our name in one request */
 
@@ -171,24 +171,33 @@ static void export_delegated(struct auth_state *a, gss_cred_id_t cred, const cha
 }
 
 /* Constrained delegation: not the proxy credential (it holds the gateway's
- * TGT), only the caller's ticket to the vdir's target, fetched here.  A
- * KDC that refuses is a failed upstream step: 502, with its words. */
-static int export_s4u_ticket(struct auth_state *a, gss_cred_id_t proxy,
-			     const struct auth_request *q)
+ * TGT), only the caller's ticket to the vdir's target, asked of the KDC on
+ * a thread of kdcq.c once the caller is authorized.  AUTH_SUSPENDED, or a
+ * status. */
+static int ask_s4u_ticket(struct auth_state *a, const struct auth_request *q)
 {
-	OM_uint32 minor;
-	gss_buffer_desc buf = GSS_C_EMPTY_BUFFER;
-	char why[400];
+	gss_cred_id_t proxy = a->s4u_proxy;
 
-	if (negotiate_s4u_ticket(proxy, q->v->s4u_target, &buf, why, sizeof(why)) < 0) {
+	a->s4u_proxy = GSS_C_NO_CREDENTIAL;
+	a->phase = PH_S4U;
+	if (kdcq_s4u(&a->wait, &a->s4u, proxy, q->v->s4u_target) == 0)
+		return AUTH_SUSPENDED;
+	a->outcome = M_AUTH_OK;
+	return deny(a, 502, "%s (to %s)", a->s4u.why, q->v->s4u_target);
+}
+
+/* The KDC's answer: a KDC that refuses, fails or does not answer in time
+ * is a failed upstream step (502, 504), with its words. */
+static int take_s4u_ticket(struct auth_state *a, const struct auth_request *q)
+{
+	a->phase = PH_DONE;
+	if (a->s4u.status) {
 		a->outcome = M_AUTH_OK;
-		return deny(a, 502, "%s (to %s)", why, q->v->s4u_target);
+		return deny(a, a->s4u.status, "%s (to %s)", a->s4u.why, q->v->s4u_target);
 	}
-	a->deleg = xmalloc(buf.length);
-	memcpy(a->deleg, buf.value, buf.length);
-	a->deleg_len = buf.length;
-	explicit_bzero(buf.value, buf.length);
-	gss_release_buffer(&minor, &buf);
+	a->deleg = a->s4u.blob;
+	a->deleg_len = a->s4u.len;
+	a->s4u.blob = NULL;
 	return 0;
 }
 
@@ -267,10 +276,12 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 				      res.deleg != GSS_C_NO_CREDENTIAL && !res.proxy_cred);
 	if (res.deleg != GSS_C_NO_CREDENTIAL &&
 	    vdir_takes_credentials(q->v, a->level, q->v->impersonate != IMPERSONATE_FALSE)) {
-		if (!res.proxy_cred)
+		if (!res.proxy_cred) {
 			export_delegated(a, res.deleg, q->client);
-		else if ((st = export_s4u_ticket(a, res.deleg, q)) != 0)
-			goto done;
+		} else { /* asked of the KDC once authorized (finish) */
+			a->s4u_proxy = res.deleg;
+			res.deleg = GSS_C_NO_CREDENTIAL;
+		}
 	}
 	a->anonymous = res.anonymous;
 	if (!res.anonymous) {
@@ -283,7 +294,6 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 		add_header(a, "WWW-Authenticate", "Negotiate %s", res.out_token);
 	if (cfg->server.connection_auth)
 		keep_for_connection(q->ac, a, res.lifetime);
-done:
 	neg_result_free(&res); /* releases the delegated credentials: exported or unwanted */
 	return st;
 }
@@ -754,6 +764,8 @@ static int finish(struct auth_state *a, const struct auth_request *q)
 
 	a->phase = PH_DONE;
 	st = authorize(a, q->v);
+	if (st == 0 && a->s4u_proxy != GSS_C_NO_CREDENTIAL)
+		return ask_s4u_ticket(a, q);
 	if (st == 0)
 		issue_cookie(a, q);
 	return st;
@@ -778,6 +790,8 @@ static int auth_step(struct auth_state *a, const struct auth_request *q)
 		break;
 	case PH_FAIL_DELAY:
 		return a->wait.answered ? a->held_status : AUTH_SUSPENDED;
+	case PH_S4U: /* (no session cookie where the KDC is asked: session_applies) */
+		return a->wait.answered ? take_s4u_ticket(a, q) : AUTH_SUSPENDED;
 	case PH_PAM_ACCT:
 		if (!a->wait.answered)
 			return AUTH_SUSPENDED;
@@ -801,7 +815,15 @@ int auth_run(struct auth_state *a, const struct auth_request *q)
 
 void auth_state_free(struct auth_state *a)
 {
+	OM_uint32 minor;
+
 	pamq_forget(&a->wait);
+	kdcq_forget(&a->wait);
+	if (a->s4u_proxy != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &a->s4u_proxy);
+	if (a->s4u.blob)
+		explicit_bzero(a->s4u.blob, a->s4u.len);
+	free(a->s4u.blob);
 	end_attempt(a, THROTTLE_ABANDONED, NULL); /* the request ended before PAM's answer */
 	drop_password(a);
 	free(a->principal);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "authnmsg.h"
+#include "kdcq.h"
 #include "pamq.h"
 
 struct vdir_conf;
@@ -65,6 +66,10 @@ struct auth_state {
 	 * the caller's TGT and its session key, a secret; wiped when freed */
 	unsigned char *deleg;
 	size_t deleg_len;
+	/* constrained delegation: the accepted context's proxy credential
+	 * until the KDC is asked (kdcq.h), and its answer */
+	gss_cred_id_t s4u_proxy;
+	struct kdcq_answer s4u;
 };
 
 struct auth_request {

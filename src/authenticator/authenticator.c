@@ -14,9 +14,12 @@
  *
  * It runs as its own user (authenticator_user), with no capability,
  * no_new_privs, not dumpable, under a seccomp filter that refuses exec,
- * every set*id call, ptrace and namespaces.  One thread: an accept is tens
- * of microseconds, and nothing here blocks (PAM answers come back on the
- * helper's socket, fail delays are timers of the loop).
+ * every set*id call, ptrace and namespaces.  One thread runs the loop: an
+ * accept is tens of microseconds, and nothing there blocks (PAM answers
+ * come back on the helper's socket, fail delays are timers of the loop).
+ * The KDC, which can be slow or hung, is asked on threads of their own
+ * (kdcq.c, constrained delegation), started when first needed: the loop
+ * goes on, and a question the KDC leaves unanswered fails at its deadline.
  *
  * Peers: what it accepts from each (anything else, or a malformed
  * message: logged, and the peer dropped -- dropping the front end or the
@@ -50,6 +53,7 @@
 #include "confine.h"
 #include "ctlmsg.h"
 #include "iddrop.h"
+#include "kdcq.h"
 #include "log.h"
 #include "negotiate.h"
 #include "pamq.h"
@@ -59,7 +63,7 @@
 #include "util.h"
 #include "wire.h"
 
-enum src { SRC_CTL = 1, SRC_PAM, SRC_SIG, SRC_FE /* + the front end's loop */ };
+enum src { SRC_CTL = 1, SRC_PAM, SRC_SIG, SRC_KDC, SRC_FE /* + the front end's loop */ };
 
 static const uint16_t from_supervisor[] = { W_CTL_PAMSOCK, W_CTL_KEYTAB };
 static const uint16_t from_frontend[] = { W_AUTHN_REQ, W_AUTHN_CONN_END };
@@ -238,6 +242,9 @@ static void on_event(uint32_t what)
 	case SRC_PAM:
 		pamq_on_readable();
 		break;
+	case SRC_KDC:
+		kdcq_on_readable();
+		break;
 	case SRC_CTL:
 		if (on_supervisor() < 0) {
 			log_msg(LOG_INFO, "the supervisor's channel closed: exiting");
@@ -259,6 +266,9 @@ __attribute__((noreturn)) static void run(void)
 
 	for (;;) {
 		int timeout = pamq_run_timers(now_ms());
+		int kdc = kdcq_run_timers(now_ms());
+		if (kdc >= 0 && (timeout < 0 || kdc < timeout))
+			timeout = kdc;
 		int n = epoll_wait(A.epfd, ev, 16, timeout);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %m");
@@ -283,6 +293,10 @@ static void setup_loop(struct authn_args *a)
 	set_nonblock(A.ctl, true);
 	watch(A.ctl, SRC_CTL);
 	watch(A.sigfd, SRC_SIG);
+	int kfd = kdcq_init();
+	if (kfd < 0)
+		die("cannot set up the loop: eventfd: %m");
+	watch(kfd, SRC_KDC);
 	A.fe = a->fe;
 	A.nfe = a->nfe;
 	for (unsigned i = 0; i < a->nfe; i++) {

@@ -809,44 +809,45 @@ static int s4u_fetch(gss_cred_id_t proxy, gss_name_t target, char *why, size_t l
 }
 
 /* A service whose keys we hold: the evidence ticket's server */
-static bool ours(krb5_const_principal server)
+static bool ours(krb5_context k, krb5_const_principal server)
 {
 	krb5_keytab_entry e;
 
-	if (krb5_kt_get_entry(kt_ctx, kt_mem, server, 0, 0, &e) != 0)
+	if (krb5_kt_get_entry(k, kt_mem, server, 0, 0, &e) != 0)
 		return false;
-	krb5_free_keytab_entry_contents(kt_ctx, &e);
+	krb5_free_keytab_entry_contents(k, &e);
 	return true;
 }
 
 /* From `full` (everything the proxy credential holds), only the tickets
  * whose client is the caller and whose server is neither a TGS nor one of
  * ours: those S4U2Proxy obtained.  The count copied, or -1. */
-static int copy_service_tickets(krb5_ccache full, krb5_ccache clean, krb5_const_principal caller)
+static int copy_service_tickets(krb5_context k, krb5_ccache full, krb5_ccache clean,
+				krb5_const_principal caller)
 {
 	krb5_cc_cursor cur;
 	krb5_creds c;
 	int n = 0;
 
-	if (krb5_cc_start_seq_get(kt_ctx, full, &cur))
+	if (krb5_cc_start_seq_get(k, full, &cur))
 		return -1;
-	while (krb5_cc_next_cred(kt_ctx, full, &cur, &c) == 0) {
-		bool tgs = krb5_princ_size(kt_ctx, c.server) == 2 &&
+	while (krb5_cc_next_cred(k, full, &cur, &c) == 0) {
+		bool tgs = krb5_princ_size(k, c.server) == 2 &&
 			   component_is(c.server, 0, KRB5_TGS_NAME);
-		if (!krb5_is_config_principal(kt_ctx, c.server) && !tgs && !ours(c.server) &&
-		    krb5_principal_compare(kt_ctx, c.client, caller) &&
-		    krb5_cc_store_cred(kt_ctx, clean, &c) == 0)
+		if (!krb5_is_config_principal(k, c.server) && !tgs && !ours(k, c.server) &&
+		    krb5_principal_compare(k, c.client, caller) &&
+		    krb5_cc_store_cred(k, clean, &c) == 0)
 			n++;
-		krb5_free_cred_contents(kt_ctx, &c);
+		krb5_free_cred_contents(k, &c);
 	}
-	krb5_cc_end_seq_get(kt_ctx, full, &cur);
+	krb5_cc_end_seq_get(k, full, &cur);
 	return n;
 }
 
 /* The caller's ticket to `target` alone, as a credential exported into
  * *blob (gss_export_cred: a MEMORY cache travels with its contents). */
-static int export_clean(krb5_ccache clean, gss_name_t caller, gss_buffer_t blob, char *why,
-			size_t len)
+static int export_clean(krb5_context k, krb5_ccache clean, gss_name_t caller, gss_buffer_t blob,
+			char *why, size_t len)
 {
 	OM_uint32 major, minor;
 	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
@@ -854,7 +855,7 @@ static int export_clean(krb5_ccache clean, gss_name_t caller, gss_buffer_t blob,
 	gss_key_value_element_desc el = { "ccache", ccname };
 	gss_key_value_set_desc store = { 1, &el };
 
-	snprintf(ccname, sizeof(ccname), "MEMORY:%s", krb5_cc_get_name(kt_ctx, clean));
+	snprintf(ccname, sizeof(ccname), "MEMORY:%s", krb5_cc_get_name(k, clean));
 	major = gss_acquire_cred_from(&minor, caller, GSS_C_INDEFINITE, GSS_C_NO_OID_SET,
 				      GSS_C_INITIATE, &store, &cred, NULL, NULL);
 	if (!GSS_ERROR(major))
@@ -869,7 +870,8 @@ static int export_clean(krb5_ccache clean, gss_name_t caller, gss_buffer_t blob,
 }
 
 /* The caller the proxy credential speaks for, as a krb5 principal. */
-static int caller_principal(gss_cred_id_t proxy, gss_name_t *name, krb5_principal *princ)
+static int caller_principal(krb5_context k, gss_cred_id_t proxy, gss_name_t *name,
+			    krb5_principal *princ)
 {
 	OM_uint32 minor;
 	gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
@@ -880,15 +882,15 @@ static int caller_principal(gss_cred_id_t proxy, gss_name_t *name, krb5_principa
 	    GSS_ERROR(gss_display_name(&minor, *name, &text, NULL)))
 		return -1;
 	copy = strndup(text.value, text.length);
-	if (copy && krb5_parse_name(kt_ctx, copy, princ) == 0)
+	if (copy && krb5_parse_name(k, copy, princ) == 0)
 		rc = 0;
 	free(copy);
 	gss_release_buffer(&minor, &text);
 	return rc;
 }
 
-int negotiate_s4u_ticket(gss_cred_id_t proxy, const char *target, gss_buffer_t blob, char *why,
-			 size_t len)
+int negotiate_s4u_ticket(krb5_context k, gss_cred_id_t proxy, const char *target,
+			 gss_buffer_t blob, char *why, size_t len)
 {
 	OM_uint32 minor;
 	gss_name_t tname = GSS_C_NO_NAME, caller = GSS_C_NO_NAME;
@@ -898,27 +900,27 @@ int negotiate_s4u_ticket(gss_cred_id_t proxy, const char *target, gss_buffer_t b
 
 	if (import_service(target, &tname, why, len) < 0 || s4u_fetch(proxy, tname, why, len) < 0)
 		goto done;
-	if (caller_principal(proxy, &caller, &cprinc) < 0 ||
-	    krb5_cc_new_unique(kt_ctx, "MEMORY", NULL, &full) ||
-	    krb5_cc_new_unique(kt_ctx, "MEMORY", NULL, &clean) ||
-	    krb5_cc_initialize(kt_ctx, full, cprinc) || krb5_cc_initialize(kt_ctx, clean, cprinc) ||
+	if (caller_principal(k, proxy, &caller, &cprinc) < 0 ||
+	    krb5_cc_new_unique(k, "MEMORY", NULL, &full) ||
+	    krb5_cc_new_unique(k, "MEMORY", NULL, &clean) ||
+	    krb5_cc_initialize(k, full, cprinc) || krb5_cc_initialize(k, clean, cprinc) ||
 	    gss_krb5_copy_ccache(&minor, proxy, full) != GSS_S_COMPLETE) {
 		snprintf(why, len, "s4u2proxy: cannot read the proxy credential");
 		goto done;
 	}
-	if (copy_service_tickets(full, clean, cprinc) < 1) {
+	if (copy_service_tickets(k, full, clean, cprinc) < 1) {
 		snprintf(why, len, "s4u2proxy: the KDC gave no ticket for %s", target);
 		goto done;
 	}
-	rc = export_clean(clean, caller, blob, why, len);
+	rc = export_clean(k, clean, caller, blob, why, len);
 done:
 	if (cprinc)
-		krb5_free_principal(kt_ctx, cprinc);
+		krb5_free_principal(k, cprinc);
 	/* memory caches live until destroyed, not closed */
 	if (full)
-		krb5_cc_destroy(kt_ctx, full);
+		krb5_cc_destroy(k, full);
 	if (clean)
-		krb5_cc_destroy(kt_ctx, clean);
+		krb5_cc_destroy(k, clean);
 	gss_release_name(&minor, &tname);
 	gss_release_name(&minor, &caller);
 	return rc;

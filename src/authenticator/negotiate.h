@@ -3,6 +3,7 @@
 #define IDGATE_NEGOTIATE_H
 
 #include <gssapi/gssapi.h>
+#include <krb5.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -59,9 +60,10 @@ void neg_result_free(struct neg_result *res);
  * credential holding that ticket alone into *blob (gss_export_cred's
  * buffer; the caller wipes and releases it).  Whoever imports it can reach
  * `target` as the caller and nothing else: never the gateway's TGT.  0, or
- * -1 with why. */
-int negotiate_s4u_ticket(gss_cred_id_t proxy, const char *target, gss_buffer_t blob, char *why,
-			 size_t len);
+ * -1 with why.  It talks to the KDC, and so runs on a thread of kdcq.c
+ * with a krb5 context `k` of that thread's own. */
+int negotiate_s4u_ticket(krb5_context k, gss_cred_id_t proxy, const char *target,
+			 gss_buffer_t blob, char *why, size_t len);
 void negotiate_delete_context(gss_ctx_id_t *ctx);
 
 /* The keytab changed (fd: the file, open for reading): the acceptor's
