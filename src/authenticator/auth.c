@@ -26,6 +26,7 @@
 #include "authhelper.h"
 #include "authnmsg.h"
 #include "base64.h"
+#include "challenge.h"
 #include "config.h"
 #include "levels.h"
 #include "idgate/module.h"
@@ -107,24 +108,19 @@ static void add_header(struct auth_state *a, const char *name, const char *fmt, 
 	a->hdr_value[a->nhdr++] = v;
 }
 
-static bool basic_offered(const struct auth_request *q)
-{
-	return (q->v->auth & AUTH_BASIC) && q->tls;
-}
-
 /* 401 with the challenges this vdir offers on this listener; `outcome`
  * says why, for the metrics (enum m_auth). */
 static int challenge(struct auth_state *a, const struct auth_request *q, int outcome,
 		     const char *why)
 {
+	const char *c[CHALLENGE_MAX];
+	int n = challenges(q->v->auth & AUTH_NEGOTIATE, q->v->auth & AUTH_BASIC, q->tls, c);
+
 	a->outcome = outcome;
 	if (!a->reason[0])
 		snprintf(a->reason, sizeof(a->reason), "%s", why);
-	if (q->v->auth & AUTH_NEGOTIATE)
-		add_header(a, "WWW-Authenticate", "Negotiate");
-	if (basic_offered(q))
-		add_header(a, "WWW-Authenticate",
-			   "Basic realm=\"idgate\", charset=\"UTF-8\"");
+	for (int i = 0; i < n; i++)
+		add_header(a, CHALLENGE_HEADER, "%s", c[i]);
 	return 401;
 }
 

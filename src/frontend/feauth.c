@@ -193,6 +193,33 @@ static int take_answer(struct fe_auth *a, const struct fe_auth_request *q)
 	return 0;
 }
 
+/* No credentials at all -- no Authorization header, no session cookie to
+ * look at (a vdir without sessions), on a connection the authenticator
+ * knows nothing of (never asked about, so no identity kept for it): the
+ * authenticator could only challenge, as this does (challenge.h).  true
+ * when answered here. */
+static bool challenge_here(struct fe_auth *a, const struct fe_auth_request *q,
+			   const char *authz)
+{
+	const char *c[CHALLENGE_MAX];
+	int n;
+
+	if (authz || q->v->session || q->fc->told)
+		return false;
+	n = challenges(q->v->auth & AUTH_NEGOTIATE, q->v->auth & AUTH_BASIC, q->tls, c);
+	for (int i = 0; i < n; i++) {
+		/* (libmicrohttpd copies them: they are never written to) */
+		a->own_name[i] = (char *)CHALLENGE_HEADER;
+		a->own_value[i] = (char *)c[i];
+	}
+	a->hdr_name = a->own_name;
+	a->hdr_value = a->own_value;
+	a->nhdr = n;
+	a->outcome = M_AUTH_NO_CREDENTIALS;
+	a->reason = "no credentials";
+	return true;
+}
+
 int feauth_run(struct fe_auth *a, const struct fe_auth_request *q)
 {
 	const char *authz;
@@ -204,6 +231,8 @@ int feauth_run(struct fe_auth *a, const struct fe_auth_request *q)
 	verdict_digest(authz, a->authz_digest);
 	if (!authz && (q->v->auth & AUTH_NEGOTIATE) && take_conn_verdict(a, q))
 		return 0;
+	if (challenge_here(a, q, authz))
+		return 401;
 	return ask(a, q, authz);
 }
 

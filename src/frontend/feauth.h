@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "challenge.h"
 #include "authn.h"
 #include "verdict.h"
 
@@ -66,6 +67,8 @@ struct fe_auth {
 	size_t verdict_len;
 	uint8_t authz_digest[VERDICT_DIGEST_LEN];
 	uint8_t *verdict_copy;    /* a connection verdict, copied for this request */
+	/* the headers of a challenge made here (challenge_here) */
+	char *own_name[CHALLENGE_MAX], *own_value[CHALLENGE_MAX];
 };
 
 struct fe_auth_request {

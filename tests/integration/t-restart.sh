@@ -273,6 +273,13 @@ KRB5CCNAME="$T/alice.cc" curl -s -m 60 -o /dev/null -w '%{http_code} %{time_tota
 WAITER=$!
 sleep 1
 check_eq "a stopped authenticator: anonymous requests are served meanwhile" 200 "$(code "$H/anon")"
+# nothing to decide without credentials: the front end challenges itself
+curl -s -m 5 -D "$T/nocred.hdr" -o /dev/null -w '%{http_code} %{time_total}' "$H/who" \
+	>"$T/nocred"
+check_eq "and a request without credentials is challenged at once (401, < 2 s)" "401 yes" \
+	"$(awk '{ print $1, ($2 < 2) ? "yes" : "no: " $2 }' "$T/nocred")"
+check_eq "with the vdir's challenge" "WWW-Authenticate: Negotiate" \
+	"$(grep -i '^WWW-Authenticate:' "$T/nocred.hdr" | tr -d '\r')"
 wait $WAITER
 kill -CONT "$AN4"
 check_eq "a question it never answers: 503 after 30 s" "503 yes" \
