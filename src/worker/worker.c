@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -951,6 +952,21 @@ static void start_threads(struct worker_args *a)
 	}
 }
 
+/* The pool's mark of the verdicts its workers took (trust.h), shared with
+ * the supervisor, which reads it when this worker dies. */
+static uint64_t *map_taken(int fd)
+{
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		die("cannot map the pool's mark of verdicts taken: %m");
+	return p;
+}
+
 void worker_main(struct worker_args *a)
 {
 	char role[96];
@@ -959,7 +975,8 @@ void worker_main(struct worker_args *a)
 
 	W.c = a->c;
 	W.pool = a->pool;
-	trust_init(a->verdict_key, now_ms());
+	trust_init(a->verdict_key, a->trust_since_ms ? a->trust_since_ms : now_ms(),
+		   map_taken(a->taken_fd));
 	explicit_bzero((void *)a->verdict_key, VERDICT_KEY_LEN); /* ours is trust.c's */
 	snprintf(role, sizeof(role), "pool %s", a->pool->name);
 	log_set_role(role);
