@@ -82,7 +82,6 @@
 #include "privsep.h"
 #include "respawn.h"
 #include "sbuf.h"
-#include "trust.h"
 #include "util.h"
 #include "verdict.h"
 #include "wire.h"
@@ -1148,7 +1147,7 @@ static void on_worker_ready(struct child *w)
 	reply_ready(w);
 }
 
-/* The latest verdict a worker of the pool took (trust.h).  Read, not
+/* The latest verdict a worker of the pool took (worker/trust.h).  Read, not
  * mapped: a mapping would pass to every child we fork.  One that cannot be
  * read counts as taken now. */
 static uint64_t pool_taken(const struct pool_health *h)
@@ -1177,7 +1176,7 @@ static void worker_failed(struct generation *g, struct child *ch)
 	g->health[ch->pool].restarts++;
 	/* its successor refuses the verdicts it may have taken, and serves
 	 * the requests authenticated for it since (trust.h) */
-	ch->trust_since_ms = trust_boundary(pool_taken(&g->health[ch->pool]), now_ms());
+	ch->trust_since_ms = verdict_trust_boundary(pool_taken(&g->health[ch->pool]), now_ms());
 	if (start_worker(g, ch->pool) < 0)
 		log_msg(LOG_ERR, "%s: cannot restart it: %m", ch->name);
 	tell_pool_state(g, ch->pool);

@@ -41,11 +41,6 @@ void trust_init(const uint8_t key[VERDICT_KEY_LEN], uint64_t started_ms, uint64_
 	T.taken = taken;
 }
 
-uint64_t trust_boundary(uint64_t taken, uint64_t now)
-{
-	return (taken < now ? taken : now) + 1;
-}
-
 /* A request verdict made at `issued` is taken: the pool's mark rises to
  * it (trust.h), before anything is done on its word. */
 static void note_taken(uint64_t issued)

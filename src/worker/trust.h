@@ -18,7 +18,8 @@ struct vdir_conf;
  * pool may have taken them, and this one cannot know which.  It is the
  * worker's start, or, for a worker started because its predecessor died,
  * the moment after the latest verdict any worker of the pool took
- * (`taken`, below; the supervisor reads it when one dies, trust_boundary):
+ * (`taken`, below; the supervisor reads it when one dies,
+ * verdict_trust_boundary):
  * a verdict made later was never presented to one, and the requests that
  * waited for the new worker are served.
  *
@@ -26,11 +27,6 @@ struct vdir_conf;
  * supervisor: each request verdict a worker takes raises it to the
  * verdict's time before its handler runs. */
 void trust_init(const uint8_t key[VERDICT_KEY_LEN], uint64_t started_ms, uint64_t *taken);
-/* The start time (above) for a worker whose predecessor died at `now`, the
- * latest verdict a worker of the pool took being `taken`: just after it,
- * but never after `now` (a worker cannot have taken a verdict made after
- * its death; a bigger `taken` is a worker's lie). */
-uint64_t trust_boundary(uint64_t taken, uint64_t now);
 /* Open q's verdict into plain (WIRE_MAX_PAYLOAD bytes; the caller wipes
  * it when the request ends) and fill q's caller from it: principal, user,
  * uid, gid, auth_type, creds, and the level (the lower of the head's and

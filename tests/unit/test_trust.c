@@ -71,7 +71,7 @@ static void test_the_mark_follows_what_is_taken(void **state)
 
 	/* the worker dies now: its successor refuses what it took, and takes
 	 * what it did not take, made since */
-	trust_init(key, trust_boundary(taken, now), &taken);
+	trust_init(key, verdict_trust_boundary(taken, now), &taken);
 	assert_int_equal(present(now - 100, 5, why), -1);
 	assert_string_equal(why, "verdict refused: made before this worker started");
 	assert_int_equal(present(now - 99, 6, why), 0);
@@ -81,11 +81,11 @@ static void test_the_mark_follows_what_is_taken(void **state)
 static void test_the_boundary(void **state)
 {
 	(void)state;
-	assert_int_equal(trust_boundary(1000, 5000), 1001);
-	assert_int_equal(trust_boundary(0, 5000), 1);             /* nothing taken yet */
-	assert_int_equal(trust_boundary(4999, 5000), 5000);
-	assert_int_equal(trust_boundary(7000, 5000), 5001);       /* a lie: not past the death */
-	assert_int_equal(trust_boundary(UINT64_MAX, 5000), 5001); /* no mark: the death */
+	assert_int_equal(verdict_trust_boundary(1000, 5000), 1001);
+	assert_int_equal(verdict_trust_boundary(0, 5000), 1);             /* nothing taken yet */
+	assert_int_equal(verdict_trust_boundary(4999, 5000), 5000);
+	assert_int_equal(verdict_trust_boundary(7000, 5000), 5001);       /* a lie: not past the death */
+	assert_int_equal(verdict_trust_boundary(UINT64_MAX, 5000), 5001); /* no mark: the death */
 }
 
 int main(void)
