@@ -132,14 +132,14 @@ WITHIN="(, [0-9]+ times? in a row within 10 s of its start)?"
 
 # under_load NAME PID PATH AUTH -- bench/load on PATH (AUTH: none or
 # negotiate) for 4 s over $CONNS connections; PID killed with SIGKILL once
-# 200 requests have been answered.  One line per request in $T/NAME.log
+# 100 requests have been answered.  One line per request in $T/NAME.log
 # ("MS STATUS"), the kill's time in $T/NAME.at.
 under_load() {
 	"$LOAD" -p "$PORT" -u "$3" -c "$CONNS" -n 50 -d 4 -a "$4" -T 2000 \
 		-o "$T/$1.log" >"$T/$1.out" 2>"$T/$1.err" &
 	lpid=$!
 	i=0
-	while [ "$(line_count "$T/$1.log")" -lt 200 ] && [ $i -lt 200 ]; do
+	while [ "$(line_count "$T/$1.log")" -lt 100 ] && [ $i -lt 200 ]; do
 		sleep 0.05
 		i=$((i + 1))
 	done
@@ -165,25 +165,25 @@ EOF
 }
 
 # check_load NAME STATUS PATH REASON -- the run NAME on PATH: killed after
-# 200 requests, and ended by itself; the requests that failed did so with
+# 100 requests, and ended by itself; the requests that failed did so with
 # STATUS only (none hung), at most $CONNS of them, none before the kill,
-# and their audit lines say REASON; more than 100 were served after the
+# and their audit lines say REASON; more than 50 were served after the
 # last failure.
 check_load() {
 	log="$T/$1.log"
 	at=$(cat "$T/$1.at")
 	echo "# $1: killed after $(cat "$T/$1.before") requests; $(line_count "$log") in all;" \
 		"failed: $(awk -v at="$at" '$2 != "200" && n++ < 8 { printf "%s(%+d ms) ", $2, $1 - at }' "$log")"
-	check_eq "$1: the kill came under load (after 200 requests, not after the run)" yes \
-		"$(n=$(cat "$T/$1.before"); [ "$n" -ge 200 ] && [ "$n" -lt "$(line_count "$log")" ] && echo yes || echo "no: after $n of $(line_count "$log")")"
+	check_eq "$1: the kill came under load (after 100 requests, not after the run)" yes \
+		"$(n=$(cat "$T/$1.before"); [ "$n" -ge 100 ] && [ "$n" -lt "$(line_count "$log")" ] && echo yes || echo "no: after $n of $(line_count "$log")")"
 	check_eq "$1: the other statuses: $2 only" "$2" \
 		"$(awk '$2 != "200" { print $2 }' "$log" | sort -u | paste -sd' ')"
 	check_eq "$1: at most $CONNS failed (those in flight)" yes \
 		"$(n=$(awk '$2 != "200"' "$log" | wc -l); [ "$n" -ge 1 ] && [ "$n" -le "$CONNS" ] && echo yes || echo "no: $n")"
 	check_eq "$1: none failed before the kill" "" "$(awk -v at="$at" '$2 != "200" && $1 < at' "$log" | head -3)"
 	check_eq "$1: the audit says why" "$(awk '$2 != "200"' "$log" | wc -l) $2 $4" "$(failures "$3")"
-	check_eq "$1: served after the last failure (more than 100, all 200)" yes \
-		"$(awk '$2 != "200" { n = 0; next } { n++ } END { print (n > 100 ? "yes" : "no: " n) }' "$log")"
+	check_eq "$1: served after the last failure (more than 50, all 200)" yes \
+		"$(awk '$2 != "200" { n = 0; next } { n++ } END { print (n > 50 ? "yes" : "no: " n) }' "$log")"
 	check_eq "$1: idgated and its front end go on" "yes $FE" \
 		"$(kill -0 "$IDG_PID" 2>/dev/null && echo yes) $(child_pid idgate-front)"
 }
