@@ -22,6 +22,7 @@
 need_root
 
 PORT=$(free_port)
+TPORT=$(free_port)
 APORT=$(free_port)
 SOCK="$T/run/control"
 SVC=idgate-test-$$
@@ -35,7 +36,12 @@ realm_addprinc "${U}alice" pw-alice || finish
 realm_addservice HTTP/localhost "$T/http.keytab" || finish
 realm_kinit "${U}alice" pw-alice "$T/alice.cc" || finish
 add_user "${U}alice"
-add_pam_service "$SVC" "account required pam_unix.so"
+PASSWORD="Correct-Horse-$$"
+echo "${U}alice:$PASSWORD" | chpasswd
+add_pam_service "$SVC" "auth required pam_unix.so
+account required pam_unix.so"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+	-keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 || { not_ok "openssl"; finish; }
 ALICE=$(id -u "${U}alice")
 NOBODY=$(id -u nobody)
 KRB5CCNAME="$T/alice.cc"
@@ -63,6 +69,9 @@ cat >"$T/idgate.conf" <<EOF
 runtime_dir = $T/run
 replay_cache_dir = $T/run/rcache
 listen = 127.0.0.1:$PORT
+listen = 127.0.0.1:$TPORT tls
+tls_cert = $T/tls.crt
+tls_key = $T/tls.key
 admin_listen = 127.0.0.1:$APORT
 user = idgate
 keytab = $T/http.keytab
@@ -89,6 +98,9 @@ group = nogroup
 threads = 1
 [vdir /who]
 handler = whoami
+[vdir /basic]
+handler = whoami
+auth = basic
 [vdir /anon]
 handler = whoami
 auth = anonymous
@@ -192,6 +204,7 @@ check_eq "anonymous: 200" 200 "$(fetch a0 "$H/anon")"
 check_eq "Negotiate: 200" 200 "$(neg n0 "$H/who")"
 check_eq "impersonated: 200" 200 "$(neg i0 "$H/imp")"
 check_eq "cgi: 200" 200 "$(fetch c0 "$H/cgi/id.cgi")"
+check_eq "Basic (TLS): 200" 200 "$(fetch b0 "https://localhost:$TPORT/basic" -k -u "${U}alice:$PASSWORD")"
 
 # check_worker NAME POOL OLD HOW -- pool POOL's worker OLD ended as HOW (a
 # regex of the supervisor's words); the log says so and why its requests
@@ -298,7 +311,8 @@ check_eq "spawner: after the kill: a program runs, as the pool" "200 uid=$NOBODY
 # Negotiate with account_cache = 0: every request asks PAM for the account,
 # which takes 20 ms now (the helper reads its PAM stack at each question):
 # there are questions in flight at the helper when it dies
-add_pam_service "$SVC" "account required pam_exec.so quiet /bin/sleep 0.02
+add_pam_service "$SVC" "auth required pam_unix.so
+account required pam_exec.so quiet /bin/sleep 0.02
 account required pam_unix.so"
 P1=$(child_pid idgate-pam)
 AN=$(child_pid idgate-authn)
@@ -315,6 +329,8 @@ check_grep "pam: which serves" "supervisor: PAM helper \(pid $P2\) serves again 
 check_eq "pam: the same authenticator" "$AN" "$(child_pid idgate-authn)"
 check_eq "pam: after the kill: Negotiate 200, the caller" "200 ${U}alice" \
 	"$(neg n1 "$H/who") $(json "$T/n1.body" 'j["user"]')"
+check_eq "pam: after the kill: Basic 200, the caller (the new helper checks passwords)" \
+	"200 ${U}alice" "$(fetch b1 "https://localhost:$TPORT/basic" -k -u "${U}alice:$PASSWORD") $(json "$T/b1.body" 'j["user"]')"
 check_no_grep "no verdict was refused" "verdict refused" "$IDG_LOG"
 
 finish
