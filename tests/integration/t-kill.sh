@@ -331,6 +331,33 @@ check_eq "pam: after the kill: Negotiate 200, the caller" "200 ${U}alice" \
 	"$(neg n1 "$H/who") $(json "$T/n1.body" 'j["user"]')"
 check_eq "pam: after the kill: Basic 200, the caller (the new helper checks passwords)" \
 	"200 ${U}alice" "$(fetch b1 "https://localhost:$TPORT/basic" -k -u "${U}alice:$PASSWORD") $(json "$T/b1.body" 'j["user"]')"
+
+# ---------------------------------------------------------------- no PAM helper for a while
+# a helper that dies at once again and again is started again after a
+# wait (respawn.h: the third death in a row within 10 s, 1 s); the
+# questions asked meanwhile wait for the next helper and are answered
+i=0
+while ! grep -q "PAM helper (pid [0-9]*) killed by signal 9 (Killed), [0-9]* times in a row within 10 s of its start; restarting it in 1 s" "$IDG_LOG" &&
+	[ $i -lt 8 ]; do
+	P=$(child_pid idgate-pam)
+	[ -n "$P" ] && kill -9 "$P"
+	j=0
+	while [ "$(child_pid idgate-pam)" = "$P" ] && [ $j -lt 100 ]; do sleep 0.01; j=$((j + 1)); done
+	i=$((i + 1))
+done
+check_eq "pam: no helper for 1 s (killed at once again and again)" "" "$(child_pid idgate-pam)"
+fetch b2 "https://localhost:$TPORT/basic" -k -u "${U}alice:$PASSWORD" -w '%{http_code} %{time_total}' >"$T/b2.out" &
+B2=$!
+neg n2 "$H/who" -w '%{http_code} %{time_total}' >"$T/n2.out"
+wait $B2
+check_eq "pam: meanwhile, Basic and Negotiate wait for the next helper: 200, 200" \
+	"200 ${U}alice yes 200 ${U}alice yes" \
+	"$(for r in b2 n2; do set -- $(cat "$T/$r.out"); printf '%s %s %s ' "$1" "$(json "$T/$r.body" 'j["user"]')" \
+		"$(awk -v t="$2" 'BEGIN { print (t >= 0.2 ? "yes" : "no: " t " s") }')"; done | sed 's/ $//')"
+i=0
+while [ -z "$(child_pid idgate-pam)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check_grep "pam: a helper serves again" "supervisor: PAM helper \(pid $(child_pid idgate-pam)\) serves again" \
+	"$IDG_LOG"
 check_no_grep "no verdict was refused" "verdict refused" "$IDG_LOG"
 
 finish
