@@ -143,11 +143,11 @@ metric() {
 WITHIN="(, [0-9]+ times? in a row within 10 s of its start)?"
 
 # under_load NAME PID PATH AUTH -- bench/load on PATH (AUTH: none or
-# negotiate) for 4 s over $CONNS connections; PID killed with SIGKILL once
+# negotiate) for 6 s over $CONNS connections; PID killed with SIGKILL once
 # 100 requests have been answered.  One line per request in $T/NAME.log
 # ("MS STATUS"), the kill's time in $T/NAME.at.
 under_load() {
-	"$LOAD" -p "$PORT" -u "$3" -c "$CONNS" -n 50 -d 4 -a "$4" -T 2000 \
+	"$LOAD" -p "$PORT" -u "$3" -c "$CONNS" -n 50 -d 6 -a "$4" -T 3000 \
 		-o "$T/$1.log" >"$T/$1.out" 2>"$T/$1.err" &
 	lpid=$!
 	i=0
