@@ -522,7 +522,6 @@ static bool owns_child(struct wreq *r, int child, size_t *at)
 static int op_child_wait(struct idg_request *pub, int child, int timeout_ms, int *status)
 {
 	size_t i;
-
 	int rc;
 
 	if (!owns_child((struct wreq *)pub, child, &i))
@@ -536,7 +535,6 @@ static int op_child_wait(struct idg_request *pub, int child, int timeout_ms, int
 static int op_child_kill(struct idg_request *pub, int child)
 {
 	size_t i;
-
 	int rc;
 
 	if (!owns_child((struct wreq *)pub, child, &i))
