@@ -2,7 +2,7 @@
  *
  *   load -p PORT [-H HOST] [-u PATH] [-c CONNS] [-n REQS_PER_CONN] [-d SECONDS]
  *        [-a none|negotiate|once|session] [-T TOKENS] [-t THREADS] [-D]
- *        [-g CPU_FILE] [-P SERVER_PID]
+ *        [-g CPU_FILE] [-P SERVER_PID] [-o FILE]
  *   load -p PORT -I N [-d SECONDS] [-u PATH]        (idle connections)
  *
  * Keeps CONNS connections open at once (non-blocking sockets in one epoll
@@ -25,6 +25,12 @@
  * The run ends early, and says so, when the tokens run out.  -D delegates
  * the client's TGT with every token (GSS_C_DELEG_FLAG: the ticket must be
  * forwardable).  Credentials come from KRB5CCNAME.
+ *
+ * -o FILE: one line per request as it ends, "MS STATUS", MS the wall
+ * clock (CLOCK_REALTIME) in milliseconds and STATUS the answer's status,
+ * 000 for a broken connection (not for a retry, which is sent again) and
+ * hung for one still unanswered 10 s after the run (the fault tests: which
+ * requests failed, how, and when, against the moment of a kill).
  *
  * Server CPU: -g names a cgroup file holding the server's CPU time
  * (cgroup v1 cpuacct.usage in ns, or cgroup v2 cpu.stat's usage_usec);
@@ -81,6 +87,8 @@ static enum mode mode = AUTH_NONE;
 static OM_uint32 req_flags = GSS_C_MUTUAL_FLAG;
 static gss_name_t target;
 static char cookie[4096];
+static FILE *req_log; /* -o */
+static pthread_mutex_t req_log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The token pool, filled before the run and taken from by all threads. */
 static char **tokens;
@@ -432,6 +440,19 @@ static void record(struct loop *l, double secs)
 	l->lat[l->n++] = secs;
 }
 
+/* -o: one request ended with STATUS ("000": broken, "hung"). */
+static void log_request(const char *status)
+{
+	struct timespec ts;
+
+	if (!req_log)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&req_log_lock);
+	fprintf(req_log, "%lld %s\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, status);
+	pthread_mutex_unlock(&req_log_lock);
+}
+
 /* The head is complete: status, how much body follows, who closes. */
 static void parse_head(struct conn *c)
 {
@@ -482,10 +503,12 @@ static int read_some(struct conn *c)
  * Any other break is an error. */
 static void broken(struct loop *l, int ep, struct conn *c)
 {
-	if (c->done > 0 && c->in_len == 0)
+	if (c->done > 0 && c->in_len == 0) {
 		l->retries++;
-	else
+	} else {
 		l->errors++;
+		log_request("000");
+	}
 	end_conn(l, ep, c);
 }
 
@@ -510,9 +533,13 @@ static void write_some(struct loop *l, int ep, struct conn *c)
 
 static void on_response(struct loop *l, int ep, struct conn *c)
 {
+	char code[16];
+
 	record(l, now() - c->t0);
 	if (c->status < 200 || c->status > 299)
 		l->errors++;
+	snprintf(code, sizeof(code), "%03d", c->status < 0 ? 0 : c->status);
+	log_request(code);
 	c->done++;
 	if (c->close_after || c->server_closes || !build_request(c)) {
 		end_conn(l, ep, c);
@@ -573,6 +600,8 @@ static void *run_loop(void *arg)
 			on_event(l, ep, evs[i].data.ptr, evs[i].events);
 		if (now() > deadline + 10) {
 			l->errors += (size_t)l->active;
+			for (int i = 0; i < l->active; i++)
+				log_request("hung");
 			break;
 		}
 	}
@@ -687,7 +716,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: load -p PORT [-H host] [-u path] [-c conns] [-n per-conn] "
 			"[-d seconds] [-a none|negotiate|once|session] [-T tokens] [-t threads] [-D] "
-			"[-g cgroup-cpu-file] [-P server-pid] | -p PORT -I N [-d seconds]\n");
+			"[-g cgroup-cpu-file] [-P server-pid] [-o request-log] | -p PORT -I N [-d seconds]\n");
 	exit(2);
 }
 
@@ -695,7 +724,7 @@ static void parse_args(int argc, char **argv, size_t *want_tokens)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:H:u:c:n:d:a:T:t:g:P:I:D")) != -1) {
+	while ((opt = getopt(argc, argv, "p:H:u:c:n:d:a:T:t:g:P:I:Do:")) != -1) {
 		switch (opt) {
 		case 'D': req_flags |= GSS_C_DELEG_FLAG; break;
 		case 'p': port = atoi(optarg); break;
@@ -709,6 +738,11 @@ static void parse_args(int argc, char **argv, size_t *want_tokens)
 		case 'g': cpu_file = optarg; break;
 		case 'P': server_pid = atol(optarg); break;
 		case 'I': idle_conns = atoi(optarg); break;
+		case 'o':
+			if (!(req_log = fopen(optarg, "w")))
+				die(optarg);
+			setvbuf(req_log, NULL, _IOLBF, 0); /* read while the run goes on */
+			break;
 		case 'a':
 			mode = strcmp(optarg, "negotiate") == 0 ? AUTH_EVERY
 			       : strcmp(optarg, "once") == 0	? AUTH_ONCE
@@ -806,6 +840,8 @@ int main(int argc, char **argv)
 	double secs = now() - t0, ccpu = client_cpu() - c0, busy = machine_busy() - b0;
 	struct server_usage u1 = server_usage();
 	report(lp, secs, u0, u1, ccpu, b0 < 0 ? -1 : busy);
+	if (req_log && fclose(req_log) != 0)
+		die("-o");
 	size_t errors = 0;
 	for (int i = 0; i < nthreads; i++)
 		errors += lp[i].errors;

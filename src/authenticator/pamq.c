@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@ static int sock = -1;
 static uint64_t next_tag = 1;
 static struct pamq_wait *pending;
 static struct pamq_wait *held;   /* in no order (a handful) */
+static struct pamq_wait *parked; /* asked while there was no helper; in no order */
 static uint8_t buf[WIRE_MAX_FRAME];
 
 int pamq_socket(void)
@@ -35,13 +37,68 @@ static void finish(struct pamq_wait *w, int code, const char *message)
 	w->resume(w);
 }
 
-/* Everything outstanding fails: the helper is gone. */
+/* Everything outstanding fails: the helper is gone.  (The list is taken
+ * first: a resumed owner may ask again, of the next helper.) */
 static void fail_all(void)
 {
-	while (pending) {
-		struct pamq_wait *w = pending;
-		pending = w->next;
+	struct pamq_wait *list = pending;
+
+	pending = NULL;
+	while (list) {
+		struct pamq_wait *w = list;
+		list = w->next;
 		finish(w, -1, "PAM helper unavailable");
+	}
+}
+
+static void add_pending(struct pamq_wait *w)
+{
+	w->pending = true;
+	w->next = pending;
+	pending = w;
+}
+
+/* A parked question's copy holds the password of a Basic question. */
+static void drop_question(struct pamq_wait *w)
+{
+	if (w->question)
+		explicit_bzero(w->question, w->question_len);
+	free(w->question);
+	w->question = NULL;
+	w->question_len = 0;
+	w->parked = false;
+}
+
+/* No helper to ask: the question waits for the next one (pamq.h). */
+static void park(struct pamq_wait *w, uint16_t op, const struct wbuf *b)
+{
+	w->question = xmalloc(b->len);
+	memcpy(w->question, b->p, b->len);
+	w->question_len = b->len;
+	w->question_op = op;
+	w->parked = true;
+	w->until_ms = now_ms() + PAMQ_HELPER_WAIT_MS;
+	w->next = parked;
+	parked = w;
+}
+
+/* A helper has come: the questions that waited for one are asked of it
+ * (one it cannot take fails, as if it had been asked of it). */
+static void send_parked(void)
+{
+	struct pamq_wait *list = parked;
+
+	parked = NULL;
+	while (list) {
+		struct pamq_wait *w = list;
+		int rc = wire_send(sock, w->question_op, 0, w->question, w->question_len, NULL, 0,
+				   MSG_DONTWAIT);
+		list = w->next;
+		drop_question(w);
+		if (rc == 0)
+			add_pending(w);
+		else
+			finish(w, -1, "PAM helper unavailable");
 	}
 }
 
@@ -52,8 +109,12 @@ void pamq_set_socket(int fd)
 	sock = fd;
 	set_nonblock(fd, true);
 	fail_all();
+	send_parked();
 }
 
+/* A question that cannot be sent waits for the next helper, unless this
+ * one is merely busy (EAGAIN): there is none, or it has died and its
+ * hang-up is read next (then the supervisor starts another). */
 int pamq_ask(struct pamq_wait *w, const char *user, const char *rhost, const char *password)
 {
 	struct authm_question q = { .op = password ? W_AUTH_PASS : W_AUTH_ACCT, .user = user,
@@ -65,13 +126,16 @@ int pamq_ask(struct pamq_wait *w, const char *user, const char *rhost, const cha
 	w->tag = q.tag = next_tag++;
 	w->answered = false;
 	authm_question_encode(&b, &q);
-	if (sock >= 0 && !b.overflow &&
-	    wire_send(sock, q.op, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) == 0) {
-		w->pending = true;
-		w->next = pending;
-		pending = w;
+	if (b.overflow)
+		goto done;
+	if (sock >= 0 && wire_send(sock, q.op, 0, b.p, b.len, NULL, 0, MSG_DONTWAIT) == 0) {
+		add_pending(w);
+		rc = 0;
+	} else if (sock < 0 || errno != EAGAIN) {
+		park(w, q.op, &b);
 		rc = 0;
 	}
+done:
 	explicit_bzero(b.p, b.cap);
 	wb_free(&b);
 	return rc;
@@ -93,6 +157,9 @@ void pamq_forget(struct pamq_wait *w)
 		unlink_wait(&pending, w);
 	if (w->held)
 		unlink_wait(&held, w);
+	if (w->parked)
+		unlink_wait(&parked, w);
+	drop_question(w);
 	w->pending = false;
 	w->held = false;
 }
@@ -107,34 +174,52 @@ int pamq_hold(struct pamq_wait *w, unsigned delay_ms)
 	return 0;
 }
 
-/* The due ones are taken off the list first: resuming one may end it, or
- * hold another. */
-int pamq_run_timers(uint64_t now)
+/* Move the entries of *list that are due at `now` to *due; *next: the
+ * earliest time of those left, if earlier (0: none yet). */
+static void take_due(struct pamq_wait **list, uint64_t now, struct pamq_wait **due,
+		     uint64_t *next)
 {
-	struct pamq_wait *due = NULL, *w;
-	uint64_t next = 0;
-
-	for (struct pamq_wait **pp = &held; *pp;) {
-		w = *pp;
+	for (struct pamq_wait **pp = list; *pp;) {
+		struct pamq_wait *w = *pp;
 		if (w->until_ms > now) {
-			if (!next || w->until_ms < next)
-				next = w->until_ms;
+			if (!*next || w->until_ms < *next)
+				*next = w->until_ms;
 			pp = &w->next;
 			continue;
 		}
 		*pp = w->next;
-		w->held = false;
-		w->next = due;
-		due = w;
+		w->next = *due;
+		*due = w;
 	}
+}
+
+/* The due ones are taken off their lists first: resuming one may end it,
+ * or hold or park another. */
+int pamq_run_timers(uint64_t now)
+{
+	struct pamq_wait *due = NULL, *expired = NULL, *w;
+	uint64_t next = 0;
+	bool resumed = false;
+
+	take_due(&held, now, &due, &next);
+	take_due(&parked, now, &expired, &next);
 	while (due) {
 		w = due;
 		due = w->next;
+		w->held = false;
 		w->answered = true;
+		resumed = true;
 		w->resume(w);
 	}
-	if (held && !next)
-		return 0; /* a hold made by a resume above: look again at once */
+	while (expired) {
+		w = expired;
+		expired = w->next;
+		drop_question(w);
+		resumed = true;
+		finish(w, -1, "no PAM helper came in time");
+	}
+	if (resumed)
+		return 0; /* what a resume above held or parked: look again at once */
 	return next ? (int)(next - now) : -1;
 }
 

@@ -1,18 +1,32 @@
 /* pamq.h -- the authenticator's questions to the PAM helper, asked
  * without blocking its loop, and Basic's fail delay: a question waits in a
  * list until its answer (or its time) comes, and its owner is resumed
- * through w->resume. */
+ * through w->resume.
+ *
+ * A helper that dies fails the questions it held (code -1): they were its
+ * in-flight requests.  A question asked while there is no helper -- it
+ * died, and the supervisor is starting the next one, whose socket comes
+ * with pamq_set_socket -- waits for that one, at most
+ * PAMQ_HELPER_WAIT_MS, rather than failing at once: a restart fails only
+ * what was in flight. */
 #ifndef IDGATE_PAMQ_H
 #define IDGATE_PAMQ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define PAMQ_HELPER_WAIT_MS 5000
 
 struct pamq_wait {
 	uint64_t tag;
 	bool pending;       /* asked, not answered yet */
 	bool held;          /* held by pamq_hold, not released yet */
-	uint64_t until_ms;  /* held: when it is released */
+	bool parked;        /* asked while there was no helper: waits for one */
+	uint64_t until_ms;  /* held: when it is released; parked: when it fails */
+	uint8_t *question;  /* parked: the encoded question (wiped: a password) */
+	size_t question_len;
+	uint16_t question_op;
 	bool answered;      /* answered, or released */
 	int code;           /* PAM result code; -1: the helper failed */
 	char message[200];
@@ -21,11 +35,11 @@ struct pamq_wait {
 };
 
 /* The helper's socket, from the supervisor (replaces an earlier one: what
- * waited on that one fails). */
+ * waited on that one fails; the parked questions are sent on it). */
 void pamq_set_socket(int fd);
 int pamq_socket(void);
-/* Send the question.  0, or -1 (helper unavailable).  password NULL: an
- * account check. */
+/* Send the question, or park it while there is no helper.  0, or -1 (the
+ * helper is busy: its socket is full).  password NULL: an account check. */
 int pamq_ask(struct pamq_wait *w, const char *user, const char *rhost, const char *password);
 /* Release w after delay_ms (w->answered true again; code and message are
  * left as they are).  0. */
@@ -34,7 +48,8 @@ int pamq_hold(struct pamq_wait *w, unsigned delay_ms);
 void pamq_forget(struct pamq_wait *w);
 /* The helper's socket is readable. */
 void pamq_on_readable(void);
-/* Release what is due; milliseconds until the next release, or -1. */
+/* Release what is due, and fail the parked questions no helper came for;
+ * milliseconds until the next of those, or -1. */
 int pamq_run_timers(uint64_t now);
 
 #endif

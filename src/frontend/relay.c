@@ -897,8 +897,10 @@ static void on_readable(struct rl_chan *ch, bool hup)
 		if (rc < 0 && errno == EAGAIN)
 			break;
 		if (rc <= 0) {
-			chan_dead(ch, rc == 0 ? "pool worker closed the channel"
-					      : "bad frame from pool worker");
+			/* a worker that dies with frames of ours unread resets
+			 * the channel: closed all the same */
+			chan_dead(ch, rc == 0 || errno == ECONNRESET ? "pool worker closed the channel"
+								     : "bad frame from pool worker");
 			break;
 		}
 		const char *bad = on_frame(ch, &f);

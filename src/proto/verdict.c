@@ -20,6 +20,11 @@ int verdict_new_key(uint8_t key[VERDICT_KEY_LEN])
 	return gnutls_rnd(GNUTLS_RND_KEY, key, VERDICT_KEY_LEN) < 0 ? -1 : 0;
 }
 
+uint64_t verdict_trust_boundary(uint64_t taken, uint64_t now)
+{
+	return (taken < now ? taken : now) + 1;
+}
+
 int verdict_new_id(struct verdict *v)
 {
 	return gnutls_rnd(GNUTLS_RND_NONCE, v->id, VERDICT_ID_LEN) < 0 ? -1 : 0;

@@ -78,4 +78,10 @@ int verdict_seal(const uint8_t key[VERDICT_KEY_LEN], const struct verdict *v, st
 int verdict_open(const uint8_t key[VERDICT_KEY_LEN], const void *sealed, size_t len,
 		 uint8_t *plain, struct verdict *v, char *why, size_t whylen);
 
+/* Where a worker whose predecessor died at `now` starts trusting request
+ * verdicts (trust.h), the latest verdict a worker of its pool took being
+ * made at `taken`: just after it, but never after `now` (no worker takes a
+ * verdict made after its death; a bigger `taken` is a worker's lie). */
+uint64_t verdict_trust_boundary(uint64_t taken, uint64_t now);
+
 #endif

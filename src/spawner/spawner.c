@@ -90,6 +90,7 @@ struct step_error {
 };
 
 struct request {
+	pid_t spawner;   /* our pid: the child's parent until it execs */
 	struct ident as;
 	const char *path, *cwd;
 	char *argv[SPAWN_MAX_ARGS + 1];
@@ -140,6 +141,21 @@ static void drop_for_good(struct request *q)
 		child_fail(q, "a new session keyring");
 }
 
+/* A spawner killed with SIGKILL (or its worker: the spawner dies with it)
+ * kills none of its children, and their requests have failed: the kernel
+ * kills the program then.  Set after the identity drop, which clears it;
+ * a spawner that died before is seen in the parent pid.  (The program's
+ * own children are its business: they lose their pipes to the worker.) */
+static void die_with_spawner(struct request *q)
+{
+	if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(q, "PR_SET_PDEATHSIG");
+	if (syscall(SYS_getppid) != q->spawner) {
+		errno = ESRCH;
+		child_fail(q, "the spawner is gone");
+	}
+}
+
 static int run_child(void *arg)
 {
 	struct request *q = arg;
@@ -155,6 +171,7 @@ static int run_child(void *arg)
 	setsid();
 	place_fds(q);
 	drop_for_good(q);
+	die_with_spawner(q);
 	if (chdir(q->cwd) < 0)
 		child_fail(q, "chdir");
 	if (q->exec_fd < 0) {
@@ -176,6 +193,7 @@ static pid_t start_child(struct request *q)
 	int status;
 
 	q->fail.err = 0;
+	q->spawner = getpid();
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = clone(run_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, q);

@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -122,6 +123,8 @@ struct child {
 	struct generation *gen;
 	uint32_t tag;      /* ROLE_WORKER: names its channels at the front end */
 	uint64_t started_ms;
+	uint64_t trust_since_ms; /* ROLE_WORKER: for its next start, when its predecessor
+				    died (worker_failed); 0: that start */
 	int reply_fd;      /* an idgatectl waiting for this worker to be ready */
 	uint32_t reply_old_pid;
 	struct respawn rs; /* not ROLE_WORKER: when it is started again (respawn.h) */
@@ -133,6 +136,8 @@ struct pool_health {
 	bool disabled;     /* rapid_fail */
 	bool stopped;      /* idgatectl pool stop */
 	uint64_t restarts; /* workers restarted after a failure */
+	int taken_fd;      /* the mark its workers keep of the verdicts they took
+			      (trust.h), read when one dies: a memfd, -1 */
 };
 
 /* A recycled or stopped worker that finishes its requests, or a peer of a
@@ -469,8 +474,10 @@ done:
 	return rc;
 }
 
-static pid_t spawn_worker(struct generation *g, struct pool_conf *pool, int *chans, int ctl_child)
+static pid_t spawn_worker(struct generation *g, struct pool_conf *pool, int *chans, int ctl_child,
+			  uint64_t trust_since_ms)
 {
+	int taken_fd = g->health[pool - g->c->pools].taken_fd;
 	bool ns = pool->impersonates && privsep_privileged();
 	int up[2] = { -1, -1 }, down[2] = { -1, -1 };
 	pid_t pid;
@@ -491,17 +498,19 @@ static pid_t spawn_worker(struct generation *g, struct pool_conf *pool, int *cha
 	}
 	const uint8_t *key = take_verdict_key(g);
 	child_setup();
-	int *keep = xcalloc(pool->threads + 3, sizeof(int));
+	int *keep = xcalloc(pool->threads + 4, sizeof(int));
 	memcpy(keep, chans, pool->threads * sizeof(int));
 	keep[pool->threads] = ctl_child;
 	keep[pool->threads + 1] = up[1];
 	keep[pool->threads + 2] = down[0];
-	close_fds_except(keep, pool->threads + 3);
+	keep[pool->threads + 3] = taken_fd;
+	close_fds_except(keep, pool->threads + 4);
 	free(keep);
 	struct worker_args a = { .c = g->c, .pool = pool, .channels = chans,
 				 .nchannels = pool->threads, .ctl = ctl_child,
 				 .ns_to_parent = up[1], .ns_from_parent = down[0],
-				 .verdict_key = key };
+				 .verdict_key = key, .trust_since_ms = trust_since_ms,
+				 .taken_fd = taken_fd };
 	worker_main(&a);
 }
 
@@ -543,7 +552,8 @@ static int start_worker(struct generation *g, unsigned i)
 	w->ctl = ctl[0];
 	w->tag = ++tag;
 	w->started_ms = now_ms();
-	w->pid = spawn_worker(g, pool, theirs, ctl[1]);
+	w->pid = spawn_worker(g, pool, theirs, ctl[1], w->trust_since_ms);
+	w->trust_since_ms = 0;
 	close(ctl[1]);
 	for (size_t k = 0; k < n; k++)
 		close(theirs[k]);
@@ -704,6 +714,21 @@ static bool need_authenticator(const struct config *c)
 	return false;
 }
 
+/* A pool's mark of verdicts taken (trust.h): 8 zero bytes in a memfd,
+ * which only the pool's workers get.  -1 (logged): none is kept, and a
+ * dead worker's successor refuses every verdict made before its death. */
+static int open_taken_mark(const char *pool)
+{
+	int fd = memfd_create("idgate-taken", MFD_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, sizeof(uint64_t)) == 0)
+		return fd;
+	log_msg(LOG_WARNING, "pool %s: cannot keep a mark of verdicts taken: %m", pool);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static void setup_children(struct generation *g)
 {
 	const struct config *c = g->c;
@@ -711,6 +736,8 @@ static void setup_children(struct generation *g)
 	g->nkids = 1 + c->npools + (need_authenticator(c) ? 1 : 0) + (need_auth_helper(c) ? 1 : 0);
 	g->kids = xcalloc(g->nkids, sizeof(*g->kids));
 	g->health = xcalloc(c->npools, sizeof(*g->health));
+	for (size_t i = 0; i < c->npools; i++)
+		g->health[i].taken_fd = open_taken_mark(c->pools[i].name);
 	for (size_t i = 0; i < g->nkids; i++) {
 		g->kids[i].ctl = -1;
 		g->kids[i].reply_fd = -1;
@@ -761,8 +788,11 @@ static void gen_free(struct generation *g)
 	}
 	free(g->failed);
 	msgq_clear(&g->feq);
-	for (size_t i = 0; g->health && i < g->c->npools; i++)
+	for (size_t i = 0; g->health && i < g->c->npools; i++) {
 		free(g->health[i].fails);
+		if (g->health[i].taken_fd >= 0)
+			close(g->health[i].taken_fd);
+	}
 	if (g->audit_fd >= 0)
 		close(g->audit_fd);
 	if (g->access_fd >= 0)
@@ -1117,6 +1147,18 @@ static void on_worker_ready(struct child *w)
 	reply_ready(w);
 }
 
+/* The latest verdict a worker of the pool took (worker/trust.h).  Read, not
+ * mapped: a mapping would pass to every child we fork.  One that cannot be
+ * read counts as taken now. */
+static uint64_t pool_taken(const struct pool_health *h)
+{
+	uint64_t v;
+
+	if (h->taken_fd < 0 || pread(h->taken_fd, &v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		return UINT64_MAX;
+	return v;
+}
+
 static void worker_failed(struct generation *g, struct child *ch)
 {
 	const struct pool_conf *pc = &g->c->pools[ch->pool];
@@ -1132,6 +1174,9 @@ static void worker_failed(struct generation *g, struct child *ch)
 		return;
 	}
 	g->health[ch->pool].restarts++;
+	/* its successor refuses the verdicts it may have taken, and serves
+	 * the requests authenticated for it since (trust.h) */
+	ch->trust_since_ms = verdict_trust_boundary(pool_taken(&g->health[ch->pool]), now_ms());
 	if (start_worker(g, ch->pool) < 0)
 		log_msg(LOG_ERR, "%s: cannot restart it: %m", ch->name);
 	tell_pool_state(g, ch->pool);

@@ -26,17 +26,33 @@ struct idset {
 static struct {
 	uint8_t key[VERDICT_KEY_LEN];
 	uint64_t started_ms;
+	uint64_t *taken; /* shared with the pool's workers and the supervisor, or NULL */
 	pthread_mutex_t lock;
 	struct idset sets[2];
 	unsigned cur;
 	uint64_t turned_ms;
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-void trust_init(const uint8_t key[VERDICT_KEY_LEN], uint64_t started_ms)
+void trust_init(const uint8_t key[VERDICT_KEY_LEN], uint64_t started_ms, uint64_t *taken)
 {
 	memcpy(T.key, key, VERDICT_KEY_LEN);
 	T.started_ms = started_ms;
 	T.turned_ms = started_ms;
+	T.taken = taken;
+}
+
+/* A request verdict made at `issued` is taken: the pool's mark rises to
+ * it (trust.h), before anything is done on its word. */
+static void note_taken(uint64_t issued)
+{
+	uint64_t seen;
+
+	if (!T.taken)
+		return;
+	seen = __atomic_load_n(T.taken, __ATOMIC_ACQUIRE);
+	while (seen < issued && !__atomic_compare_exchange_n(T.taken, &seen, issued, false,
+							     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
 }
 
 /* ---------------------------------------------------------------- seen ids */
@@ -134,6 +150,7 @@ static int check_request_binding(const struct verdict *v, const struct wire_req 
 		return refuse(why, len, "made before this worker started");
 	if (!first_use(v->id, now))
 		return refuse(why, len, "used before (a replay)");
+	note_taken(v->issued_ms);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,6 +59,7 @@
 #include "wire.h"
 
 #define MAX_RESP_HEADERS 100
+#define SPAWNER_HUP_WAIT_MS 1000 /* check_spawner() */
 
 struct wthread {
 	int fd;
@@ -424,6 +427,38 @@ static void op_log(struct idg_request *pub, enum idg_log_level level, const char
 
 /* ---------------------------------------------------------------- children */
 
+/* The spawner died (kill -9, a crash): this worker can start no program
+ * any more, nor another spawner (it forks one only while it is small and
+ * single-threaded, at its start), so it exits at once and the supervisor
+ * starts a new one.  Whichever thread sees it first -- the main thread on
+ * SIGCHLD, or a request's thread whose spawn or wait found the spawner's
+ * socket closed -- ends the process: every request on this worker then
+ * fails alike (502 from the front end, as on any worker that dies), never
+ * with the module's own answer to a failed spawn (500). */
+__attribute__((noreturn)) static void spawner_died(void)
+{
+	static atomic_flag dying = ATOMIC_FLAG_INIT;
+
+	if (atomic_flag_test_and_set(&dying))
+		for (;;)
+			pause(); /* the first one exits for all */
+	log_msg(LOG_ERR, "the spawner died; the worker restarts");
+	_exit(1);
+}
+
+/* A spawn, wait or kill failed as when the spawner is gone (its socket
+ * or a reply socket closed): is it?  The kernel closes a dead process's
+ * descriptors one by one, so its socket's hang-up may follow the reply
+ * socket's by a moment: wait for it that long.  (A spawner that lives
+ * never closes a socket a request waits on.) */
+static void check_spawner(void)
+{
+	struct pollfd p = { .fd = W.spawner, .events = 0 }; /* (hang-up only) */
+
+	if (poll(&p, 1, SPAWNER_HUP_WAIT_MS) == 1 && (p.revents & (POLLHUP | POLLERR)))
+		spawner_died();
+}
+
 static int open_null(int fd, int flags)
 {
 	return fd >= 0 ? fd : open("/dev/null", flags | O_CLOEXEC);
@@ -462,6 +497,8 @@ static int op_spawn(struct idg_request *pub, const struct idg_spawn *s)
 		if (fds[i] >= 0 && fds[i] != (i == 0 ? s->stdin_fd : i == 1 ? s->stdout_fd : s->stderr_fd))
 			close(fds[i]);
 	if (child < 0) {
+		if (saved == EPIPE) /* spawn_start: "the spawner is gone", "did not answer" */
+			check_spawner();
 		op_set_reason(pub, "spawn %s: %s", s->path, why);
 		errno = saved;
 		return -1;
@@ -485,19 +522,27 @@ static bool owns_child(struct wreq *r, int child, size_t *at)
 static int op_child_wait(struct idg_request *pub, int child, int timeout_ms, int *status)
 {
 	size_t i;
+	int rc;
 
 	if (!owns_child((struct wreq *)pub, child, &i))
 		return -1;
-	return spawn_wait(child, timeout_ms, status);
+	rc = spawn_wait(child, timeout_ms, status);
+	if (rc < 0)
+		check_spawner();
+	return rc;
 }
 
 static int op_child_kill(struct idg_request *pub, int child)
 {
 	size_t i;
+	int rc;
 
 	if (!owns_child((struct wreq *)pub, child, &i))
 		return -1;
-	return spawn_kill(child);
+	rc = spawn_kill(child);
+	if (rc < 0 && errno != EAGAIN)
+		check_spawner();
+	return rc;
 }
 
 static void op_child_release(struct idg_request *pub, int child)
@@ -905,6 +950,21 @@ static void start_threads(struct worker_args *a)
 	}
 }
 
+/* The pool's mark of the verdicts its workers took (trust.h), shared with
+ * the supervisor, which reads it when this worker dies. */
+static uint64_t *map_taken(int fd)
+{
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		die("cannot map the pool's mark of verdicts taken: %m");
+	return p;
+}
+
 void worker_main(struct worker_args *a)
 {
 	char role[96];
@@ -913,7 +973,8 @@ void worker_main(struct worker_args *a)
 
 	W.c = a->c;
 	W.pool = a->pool;
-	trust_init(a->verdict_key, now_ms());
+	trust_init(a->verdict_key, a->trust_since_ms ? a->trust_since_ms : now_ms(),
+		   map_taken(a->taken_fd));
 	explicit_bzero((void *)a->verdict_key, VERDICT_KEY_LEN); /* ours is trust.c's */
 	snprintf(role, sizeof(role), "pool %s", a->pool->name);
 	log_set_role(role);
@@ -937,10 +998,8 @@ void worker_main(struct worker_args *a)
 	if (ctlm_send_ready(a->ctl) < 0)
 		die("cannot report readiness: %m");
 	while (sigwait(&set, &sig) != 0 || sig == SIGHUP || sig == SIGCHLD) {
-		if (sig == SIGCHLD && waitpid(-1, NULL, WNOHANG) > 0) {
-			log_msg(LOG_ERR, "the spawner died; the worker restarts");
-			exit(1);
-		}
+		if (sig == SIGCHLD && waitpid(-1, NULL, WNOHANG) > 0)
+			spawner_died();
 	}
 	/* the front end has drained by now; wake threads blocked on recv */
 	atomic_store(&W.stopping, true);

@@ -19,6 +19,10 @@ struct worker_args {
 	int ns_from_parent; /* (pipe ends), -1 otherwise */
 	const uint8_t *verdict_key; /* VERDICT_KEY_LEN bytes: opens the authenticator's
 				       verdicts (verdict.h) */
+	uint64_t trust_since_ms;    /* request verdicts made before are refused (trust.h);
+				       0: before this worker's start */
+	int taken_fd;               /* the pool's mark of the verdicts its workers took
+				       (trust.h): 8 bytes to map shared; -1: none */
 };
 
 __attribute__((noreturn)) void worker_main(struct worker_args *a);

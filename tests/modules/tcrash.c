@@ -1,6 +1,7 @@
 /* tcrash.c -- a handler that crashes on request, for the failure tests:
  * query "segv" dies of SIGSEGV, "abort" aborts, "slow" answers after
- * 1.5 s; anything else answers "alive". */
+ * 1.5 s, "busy" after 20 ms (a request that is on its worker for a while:
+ * t-kill's load); anything else answers "alive". */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ static int crash_handle(void *ctx, struct idg_request *req)
 		abort();
 	if (strcmp(req->query, "slow") == 0)
 		usleep(1500 * 1000);
+	if (strcmp(req->query, "busy") == 0)
+		usleep(20 * 1000);
 	req->ops->set_status(req, 200);
 	req->ops->set_length(req, sizeof(body) - 1);
 	return req->ops->write(req, body, sizeof(body) - 1) == 0 ? IDG_OK : IDG_ERROR;
