@@ -54,6 +54,7 @@ static void fail_all(void)
 static void add_pending(struct pamq_wait *w)
 {
 	w->pending = true;
+	w->until_ms = now_ms() + PAMQ_ANSWER_MS;
 	w->next = pending;
 	pending = w;
 }
@@ -197,12 +198,13 @@ static void take_due(struct pamq_wait **list, uint64_t now, struct pamq_wait **d
  * or hold or park another. */
 int pamq_run_timers(uint64_t now)
 {
-	struct pamq_wait *due = NULL, *expired = NULL, *w;
+	struct pamq_wait *due = NULL, *expired = NULL, *late = NULL, *w;
 	uint64_t next = 0;
 	bool resumed = false;
 
 	take_due(&held, now, &due, &next);
 	take_due(&parked, now, &expired, &next);
+	take_due(&pending, now, &late, &next); /* (their answers, if they come, match nothing) */
 	while (due) {
 		w = due;
 		due = w->next;
@@ -217,6 +219,15 @@ int pamq_run_timers(uint64_t now)
 		drop_question(w);
 		resumed = true;
 		finish(w, -1, "no PAM helper came in time");
+	}
+	while (late) {
+		char why[64];
+		w = late;
+		late = w->next;
+		resumed = true;
+		snprintf(why, sizeof(why), "PAM did not answer within %u s", PAMQ_ANSWER_MS / 1000);
+		log_msg(LOG_WARNING, "question %llu: %s", (unsigned long long)w->tag, why);
+		finish(w, -1, why);
 	}
 	if (resumed)
 		return 0; /* what a resume above held or parked: look again at once */

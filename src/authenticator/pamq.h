@@ -8,7 +8,10 @@
  * died, and the supervisor is starting the next one, whose socket comes
  * with pamq_set_socket -- waits for that one, at most
  * PAMQ_HELPER_WAIT_MS, rather than failing at once: a restart fails only
- * what was in flight. */
+ * what was in flight.  A question the helper has not answered within
+ * PAMQ_ANSWER_MS fails (code -1, 503 for its request): a PAM stack that
+ * waits for a hung KDC (pam_krb5) or directory holds its request that
+ * long, not the front end's 30 s. */
 #ifndef IDGATE_PAMQ_H
 #define IDGATE_PAMQ_H
 
@@ -17,13 +20,14 @@
 #include <stdint.h>
 
 #define PAMQ_HELPER_WAIT_MS 5000
+#define PAMQ_ANSWER_MS 10000
 
 struct pamq_wait {
 	uint64_t tag;
 	bool pending;       /* asked, not answered yet */
 	bool held;          /* held by pamq_hold, not released yet */
 	bool parked;        /* asked while there was no helper: waits for one */
-	uint64_t until_ms;  /* held: when it is released; parked: when it fails */
+	uint64_t until_ms;  /* held: when it is released; parked or pending: when it fails */
 	uint8_t *question;  /* parked: the encoded question (wiped: a password) */
 	size_t question_len;
 	uint16_t question_op;

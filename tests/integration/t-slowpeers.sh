@@ -8,7 +8,8 @@
 # serves again once connections close; a KDC that is down fails
 # S4U2Proxy at once (502), a hung one at the authenticator's deadline for
 # the KDC (504 after 10 s, kdcq.h) while every other authentication goes
-# on, and a slow PAM stack holds only its own Basic request.  SLOWPEERS_CONNS: how many connections for the many
+# on, and a slow PAM stack holds only its own Basic request (one that does
+# not answer fails it at 10 s, 503).  SLOWPEERS_CONNS: how many connections for the many
 # peers part (10000).
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -207,7 +208,11 @@ echo "${U}carol:pw-carol" | chpasswd
 realm_kinit "${U}alice" pw-alice "$T/alice.cc" || finish
 realm_kinit "${U}bob" pw-bob "$T/bob.cc" || finish
 SVC=idgate-slow-$$
-add_pam_service "$SVC" "auth requisite pam_exec.so quiet /bin/sleep 4
+# the PAM stack sleeps as long as $T/pam-sleep says
+printf '#!/bin/sh\nexec sleep "$(cat %s)"\n' "$T/pam-sleep" >"$T/pam-sleep.sh"
+chmod 755 "$T/pam-sleep.sh"
+echo 4 >"$T/pam-sleep"
+add_pam_service "$SVC" "auth requisite pam_exec.so quiet $T/pam-sleep.sh
 auth required pam_unix.so
 account required pam_unix.so"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
@@ -318,5 +323,16 @@ check_eq "slow PAM: Negotiate meanwhile is served at once" "200 yes" "${out% *} 
 wait "$BASIC"
 check_eq "slow PAM: Basic answered 200 after the PAM stack's 4 s" "200 yes" \
 	"$(cut -d' ' -f1 "$T/basic.out") $(in_range "$(cut -d' ' -f2 "$T/basic.out")" 3.9 10)"
+
+# a PAM stack that does not answer (a pam_krb5 waiting for a hung KDC):
+# its request fails at the authenticator's deadline for PAM, 10 s (503)
+echo 14 >"$T/pam-sleep"
+out=$(curl -s -k -D "$T/pamhung.hdr" -o /dev/null -w '%{http_code} %{time_total}' -m 40 \
+	-u "${U}carol:pw-carol" "$S/who")
+check_eq "hung PAM: Basic fails 503 at 10 s" "503 yes" "${out% *} $(in_range "${out#* }" 9.5 13)"
+audit_line pamhung
+check_eq "hung PAM: the audit says PAM did not answer" "basic: PAM did not answer within 10 s" \
+	"$(json "$T/pamhung.audit" 'j["reason"]')"
+echo 0 >"$T/pam-sleep"
 
 finish
