@@ -12,7 +12,11 @@
  *
  * Properties: a configuration that loads has its vdirs normalised, unique
  * and sorted longest first, each with a pool and a handler; one that
- * does not has at least one error. */
+ * does not has at least one error.
+ *
+ * The users and groups a configuration names are looked up through
+ * nsscache.c, which asks NSS once per name (a third of the time went to
+ * reading /etc/passwd and systemd's userdb for every input). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
