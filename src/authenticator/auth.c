@@ -19,13 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "acctcache.h"
+#include "authhdr.h"
 #include "authhelper.h"
 #include "authnmsg.h"
-#include "base64.h"
 #include "challenge.h"
 #include "config.h"
 #include "levels.h"
@@ -333,32 +332,14 @@ static int throttled(struct auth_state *a, const struct throttle_verdict *v)
 	return 429;
 }
 
-/* User and password from the header, checked.  0 or 401. */
+/* User and password from the header, checked (authhdr.c).  0 or 401. */
 static int parse_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
 {
-	size_t n;
-	char *raw, *colon;
-	int st = 0;
+	const char *why;
 
-	raw = (char *)base64_decode(b64, &n);
-	if (!raw)
-		return challenge(a, q, M_AUTH_BAD_TOKEN, "basic: credentials are not valid base64");
-	colon = strchr(raw, ':');
-	if (!colon || strlen(raw) != n) {
-		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: malformed credentials");
-		goto done;
-	}
-	*colon = '\0';
-	if (!auth_user_name_ok(raw) || strlen(colon + 1) > AUTH_MAX_PASSWORD) {
-		st = challenge(a, q, M_AUTH_BAD_TOKEN, "basic: not a valid user name");
-		goto done;
-	}
-	a->localname = xstrdup(raw);
-	a->password = xstrdup(colon + 1);
-done:
-	explicit_bzero(raw, n);
-	free(raw);
-	return st;
+	if (authhdr_basic(b64, &a->localname, &a->password, &why) < 0)
+		return challenge(a, q, M_AUTH_BAD_TOKEN, why);
+	return 0;
 }
 
 static int start_basic(struct auth_state *a, const struct auth_request *q, const char *b64)
@@ -727,7 +708,8 @@ static void issue_cookie(struct auth_state *a, const struct auth_request *q)
 
 static int start(struct auth_state *a, const struct auth_request *q)
 {
-	const char *h = q->in->authorization;
+	const char *h = q->in->authorization, *creds;
+	enum authhdr_scheme scheme;
 
 	if (!h) {
 		if ((q->v->auth & AUTH_NEGOTIATE) && take_from_connection(a, q->ac))
@@ -736,10 +718,11 @@ static int start(struct auth_state *a, const struct auth_request *q)
 			return 0;
 		return challenge(a, q, M_AUTH_NO_CREDENTIALS, "no credentials");
 	}
-	if (strncasecmp(h, "Negotiate ", 10) == 0 && (q->v->auth & AUTH_NEGOTIATE))
-		return run_negotiate(a, q, h + 10 + strspn(h + 10, " "));
-	if (strncasecmp(h, "Basic ", 6) == 0 && (q->v->auth & AUTH_BASIC))
-		return start_basic(a, q, h + 6 + strspn(h + 6, " "));
+	scheme = authhdr_scheme(h, &creds);
+	if (scheme == AUTHHDR_NEGOTIATE && (q->v->auth & AUTH_NEGOTIATE))
+		return run_negotiate(a, q, creds);
+	if (scheme == AUTHHDR_BASIC && (q->v->auth & AUTH_BASIC))
+		return start_basic(a, q, creds);
 	return challenge(a, q, M_AUTH_SCHEME, "authentication scheme not offered here");
 }
 
