@@ -7,7 +7,10 @@
  * the supervisor prepared, then becomes [server] user with no capability.
  *
  * Peers: what it accepts from each (anything else: logged, the peer dropped)
- *   the network  HTTP/1.1 (libmicrohttpd, then httpcheck.c's strict checks)
+ *   the network  on a proxy listener, a PROXY v2 header from a sender of
+ *                proxy_protocol_from first (proxyproto.c; anything else:
+ *                audited, closed); HTTP/1.1 (libmicrohttpd, then
+ *                httpcheck.c's strict checks)
  *   supervisor   CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE, STATS_QUERY,
  *                LOGS (relay.c, from_supervisor; dropping it: we exit)
  *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c,
