@@ -103,6 +103,7 @@ struct fe_req {
 	char client_request_id[REQUEST_ID_MAX + 1]; /* an untrusted client's X-Request-Id */
 	bool trusted_peer;       /* [server] trusted_proxies */
 	char client[INET6_ADDRSTRLEN];
+	char proxy[INET6_ADDRSTRLEN]; /* who named the client (a PROXY header); "": nobody */
 	unsigned client_port;
 	bool tls;
 	uint64_t t0_us;
@@ -138,6 +139,7 @@ struct fe_sock {
 	int fd;
 	struct fe_loop *loop;    /* whose list it is in */
 	bool proxied_tls;        /* the sender says the client spoke TLS to it */
+	char sender[INET6_ADDRSTRLEN]; /* the header's sender; "": no header */
 	uint64_t header_bytes;   /* the PROXY header's, read before libmicrohttpd's */
 	bool in_head;            /* between two requests, or reading a head */
 	bool head_timed_out;     /* closed by header_timeout */
@@ -164,6 +166,7 @@ struct fe_pending {
  * thread of their own). */
 struct fe_handover {
 	bool tls;
+	const struct sockaddr *sender;
 	uint64_t consumed;       /* the header's bytes, read before the daemon's */
 };
 
@@ -598,18 +601,26 @@ static void cut_slow_heads(struct fe_loop *fl, uint64_t now)
 
 /* ---------------------------------------------------------------- libmicrohttpd callbacks */
 
-static void address_text(struct fe_req *r, const struct sockaddr *sa)
+/* "-" for an address that is not IP; *port if not NULL. */
+static void sockaddr_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN], unsigned *port)
 {
-	snprintf(r->client, sizeof(r->client), "-");
+	snprintf(out, INET6_ADDRSTRLEN, "-");
 	if (sa && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, r->client, sizeof(r->client));
-		r->client_port = ntohs(in->sin_port);
+		inet_ntop(AF_INET, &in->sin_addr, out, INET6_ADDRSTRLEN);
+		if (port)
+			*port = ntohs(in->sin_port);
 	} else if (sa && sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, r->client, sizeof(r->client));
-		r->client_port = ntohs(in6->sin6_port);
+		inet_ntop(AF_INET6, &in6->sin6_addr, out, INET6_ADDRSTRLEN);
+		if (port)
+			*port = ntohs(in6->sin6_port);
 	}
+}
+
+static void address_text(struct fe_req *r, const struct sockaddr *sa)
+{
+	sockaddr_text(sa, r->client, &r->client_port);
 }
 
 /* On a proxy listener libmicrohttpd holds the address the trusted
@@ -625,6 +636,9 @@ static void client_address(struct fe_req *r, struct MHD_Connection *conn)
 
 	address_text(r, sa);
 	r->trusted_peer = sa && netlist_has(&FE.c->server.trusted_proxies, sa);
+	const struct fe_sock *s = sock_of(conn);
+	if (s)
+		memcpy(r->proxy, s->sender, sizeof(r->proxy));
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -1026,7 +1040,7 @@ static void write_logs(struct fe_req *r)
 {
 	const struct fe_auth *au = &r->auth;
 	struct audit_rec a = {
-		.request_id = r->request_id, .client = r->client,
+		.request_id = r->request_id, .client = r->client, .proxy = r->proxy,
 		.client_request_id = r->client_request_id,
 		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
 		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
@@ -1191,6 +1205,7 @@ static struct fe_sock *sock_new(struct MHD_Connection *conn, const struct fe_lis
 	s->in_head = FE.c->server.header_timeout_ms != 0;
 	if (lst->proxy && handover) {
 		s->proxied_tls = handover->tls;
+		sockaddr_text(handover->sender, s->sender, NULL);
 		s->header_bytes = s->rx_mark = handover->consumed; /* not a head's bytes */
 	} else if (lst->proxy) {
 		/* never served with the sender's address as the client's */
@@ -1387,7 +1402,8 @@ static void pending_refuse(struct fe_loop *fl, struct fe_pending *p, const char 
  * for AF_UNSPEC and AF_UNIX, which name no IP client). */
 static void pending_hand_over(struct fe_loop *fl, struct fe_pending *p, const struct pp2_info *in)
 {
-	struct fe_handover h = { .tls = in->ssl, .consumed = in->len };
+	struct fe_handover h = { .tls = in->ssl, .sender = (const struct sockaddr *)&p->peer,
+				 .consumed = in->len };
 	const struct sockaddr *addr = (const struct sockaddr *)(in->has_addr ? &in->src : &p->peer);
 	socklen_t addrlen = in->has_addr ? in->addrlen : p->peerlen;
 

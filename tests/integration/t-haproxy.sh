@@ -177,8 +177,10 @@ check_eq "via HAProxy (TCP): the audit line's tls" False "$(json "$T/tcp.audit" 
 wait_lines "$T/access.log" 0
 check_eq "via HAProxy (TCP): the access log's client" "$CLIENT" \
 	"$(grep -F "GET /cgi/env.cgi" "$T/access.log" | tail -1 | cut -d' ' -f1)"
-check_eq "via HAProxy (TCP): HAProxy's address is in no field of the audit line but Host" "[]" \
-	"$(json "$T/tcp.audit" '[k for k, v in j.items() if "127.0.0.1" in str(v) and k != "host"]')"
+check_eq "via HAProxy (TCP): the audit line's proxy: HAProxy, who named the client" 127.0.0.1 \
+	"$(json "$T/tcp.audit" 'j["proxy"]')"
+check_eq "via HAProxy (TCP): HAProxy's address is in no other field but Host" "[]" \
+	"$(json "$T/tcp.audit" '[k for k, v in j.items() if "127.0.0.1" in str(v) and k not in ("host", "proxy")]')"
 
 check_eq "via HAProxy (HTTPS terminated): 200" 200 \
 	"$(fetch term "https://127.0.0.1:$HS/cgi/env.cgi" -k --interface $CLIENT)"
@@ -271,8 +273,8 @@ refused() {
 	out=$(pp "$2" "$3")
 	check_eq "$1: closed without an answer" "closed -" "$(echo "$out" | cut -d' ' -f1,2)"
 	wait_lines "$T/audit.jsonl" "$n"
-	check_eq "$1: audited" "400 $2 $4; connection closed without an answer" \
-		"$(last_audit 'str(j["status"]) + " " + j["client"] + " " + j["reason"]')"
+	check_eq "$1: audited, the sender as the client" "400 $2 None $4; connection closed without an answer" \
+		"$(last_audit 'str(j["status"]) + " " + j["client"] + " " + str(j.get("proxy")) + " " + j["reason"]')"
 }
 refused "no PROXY header" 127.0.0.1 none "PROXY protocol: no PROXY protocol v2 signature"
 refused "a version 1 header" 127.0.0.1 v1 \
@@ -308,7 +310,8 @@ check_eq "HAProxy from an untrusted address: audited with its address" \
 # what a trusted sender says is taken as it says it
 check_eq "a trusted sender names an IPv4 client" "200 REMOTE_ADDR=198.51.100.7" \
 	"$(pp 127.0.0.1 v4 | cut -d' ' -f1,2)"
-check_eq "... and the audit line says it" 198.51.100.7 "$(last_audit 'j["client"]')"
+check_eq "... and the audit line says it, and who named it" "198.51.100.7 127.0.0.1" \
+	"$(last_audit 'j["client"] + " " + j["proxy"]')"
 check_eq "a trusted sender names an IPv6 client" "200 REMOTE_ADDR=2001:db8::7" \
 	"$(pp 127.0.0.1 v6 | cut -d' ' -f1,2)"
 check_eq "LOCAL (the sender's own connection): its own address" "200 REMOTE_ADDR=127.0.0.1" \
@@ -324,9 +327,21 @@ check_eq "a direct TLS connection to the tls proxy listener: refused" 000 \
 check_eq "/health: 200 while serving" "200 ok" "$(fetch h1 "http://127.0.0.1:$AP/health") $(cat "$T/h1.body")"
 check_eq "/health: HEAD" 200 "$(fetch h1h "http://127.0.0.1:$AP/health" -I)"
 check_eq "/health: POST 405" 405 "$(fetch h1p "http://127.0.0.1:$AP/health" -d x)"
+# pool_stopped POOL -- 1 once the front end's metrics say the pool is stopped
+pool_stopped() {
+	curl -s "http://127.0.0.1:$AP/metrics" |
+		awk -v m="idgate_pool_state{pool=\"$1\",state=\"stopped\"}" '$1 == m { print $2 }'
+}
 CTL pool stop default >/dev/null
+i=0
+until [ "$(pool_stopped default)" = 1 ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check_eq "the front end knows pool default is stopped" 1 "$(pool_stopped default)"
 check_eq "/health: one pool stopped: 200" 200 "$(fetch h2 "http://127.0.0.1:$AP/health")"
 CTL pool stop other >/dev/null
+# (the front end learns a pool's state from the supervisor just after
+# idgatectl has its answer)
+i=0
+until [ "$(fetch h3 "http://127.0.0.1:$AP/health")" = 503 ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "/health: every pool stopped: 503 and why" \
 	"503 every pool is disabled (rapid_fail) or stopped" \
 	"$(fetch h3 "http://127.0.0.1:$AP/health") $(cat "$T/h3.body")"
@@ -372,7 +387,8 @@ check_eq "haproxy keeps the server UP through the reload" UP "$(server_status id
 # draining: SIGTERM to idgated with a slow request in flight
 slow_request slow
 kill -TERM "$IDG_PID"
-sleep 0.5
+i=0
+until [ "$(fetch h5 "http://127.0.0.1:$AP/health")" = 503 ] || [ $i -gt 30 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "/health while draining: 503 and why" "503 draining: idgated is stopping" \
 	"$(fetch h5 "http://127.0.0.1:$AP/health") $(cat "$T/h5.body")"
 check_eq "haproxy marks the draining server DOWN" DOWN "$(wait_status idg_tcp DOWN)"

@@ -614,6 +614,17 @@ static void test_vdir_values(void **state)
 	EXPECT(BASE POOL "[vdir /a]\nauth = negotiate basic\n",
 	       "t.conf:8: [vdir /a] auth: basic sends passwords, so it needs a tls listener (or a "
 	       "proxy listener behind a proxy that terminates TLS)");
+	{
+		/* a proxy listener is enough: TLS a trusted proxy terminated counts */
+		struct diag d = { 0 };
+		struct config *c = load(BASE "listen = 127.0.0.1:8080 proxy\n"
+					"proxy_protocol_from = 127.0.0.1\n" POOL
+					"[vdir /a]\nauth = negotiate basic\n", &d, false);
+		assert_non_null(c);
+		assert_int_equal(d.nerrors, 0);
+		config_free(c);
+		diag_free(&d);
+	}
 	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\nauth = negotiate\n",
 	       "t.conf:9: [vdir /a] key 'auth' repeated (first at line 8)");
 }
