@@ -10,7 +10,8 @@
 # source address, a forged header), a header cut short, a version 1
 # header, one that never ends.  Basic only over TLS: refused through
 # HAProxy's plain TCP, allowed where HAProxy says (SSL TLV) the client
-# spoke TLS to it.  GET /health on admin_listen: 200, 503 when every pool
+# spoke TLS to it.  header_timeout counts from the head's first byte, not
+# the PROXY header's.  GET /health on admin_listen: 200, 503 when every pool
 # is stopped, 503 while idgated drains after SIGTERM with a slow request
 # in flight (which still completes) -- and HAProxy's httpchk marks the
 # server DOWN and UP again from it (its stats socket says so).
@@ -73,6 +74,7 @@ audit_log = $T/audit.jsonl
 access_log = $T/access.log
 modules_dir = $MODULES_DIR
 shutdown_timeout = 20s
+header_timeout = 2s
 [pool default]
 user = nobody
 group = nogroup
@@ -322,6 +324,50 @@ check_eq "... and the audit line's tls" True "$(last_audit 'j["tls"]')"
 check_eq "no SSL TLV: HTTPS unset" "HTTPS=" "$(pp 127.0.0.1 v4 | cut -d' ' -f4)"
 check_eq "a direct TLS connection to the tls proxy listener: refused" 000 \
 	"$(fetch dtls "https://localhost:$PT/cgi/env.cgi" -k -m 5)"
+
+# header_timeout counts from a head's first byte, not the PROXY header's:
+# a client silent for longer than it (idle_timeout's business) is served
+check_eq "a client silent for 3.5 s through HAProxy, then a request: 200 (header_timeout 2 s)" 200 \
+	"$($PY - "$HF" "$CLIENT" <<'PYEOF'
+import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[2], 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+time.sleep(3.5)
+data = b""
+try:
+    s.sendall(b"GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    s.settimeout(10)
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        data += c
+except OSError:
+    pass
+print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") else "closed")
+PYEOF
+)"
+
+# ... and still cuts a head that trickles in through HAProxy
+out=$($PY - "$HF" "$CLIENT" <<'PYEOF'
+import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[2], 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+t0 = time.time()
+try:
+    s.sendall(b"GET /other HTTP/1.1\r\n")
+    for _ in range(20):
+        time.sleep(0.5)
+        s.sendall(b"X")
+    print("open")
+except OSError:
+    print("closed %.1f" % (time.time() - t0))
+PYEOF
+)
+check_eq "a head trickling in through HAProxy is closed after header_timeout ($out)" yes \
+	"$($PY -c 'import sys; a = sys.argv[1].split(); print("yes" if a[0] == "closed" and 1.9 <= float(a[1]) < 6.5 else "no")' "$out")"
 
 # ---------------------------------------------------------------- /health
 check_eq "/health: 200 while serving" "200 ok" "$(fetch h1 "http://127.0.0.1:$AP/health") $(cat "$T/h1.body")"
