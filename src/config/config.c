@@ -459,6 +459,10 @@ static void resolve_listen(struct conf_parser *p)
 
 	for (size_t i = 0; i < s->nlisten; i++) {
 		struct listen_conf *l = &s->listen[i];
+		if (l->proxy && s->proxy_protocol_from.n == 0)
+			cerr(p, l->line,
+				   "[server] listen: '%s' reads a PROXY header: set proxy_protocol_from "
+				   "(who may send one), or every connection is refused", l->text);
 		if (!l->tls)
 			continue;
 		if (!s->tls_cert || !s->tls_key) {
@@ -669,10 +673,12 @@ static void resolve_pools(struct conf_parser *p)
 		pool_identity(p, &c->pools[i]);
 }
 
+/* TLS of our own, or a proxy listener: the TLS a trusted proxy
+ * terminated (its PROXY header's SSL TLV) counts too. */
 static bool tls_listener_exists(const struct server_conf *s)
 {
 	for (size_t i = 0; i < s->nlisten; i++)
-		if (s->listen[i].tls)
+		if (s->listen[i].tls || s->listen[i].proxy)
 			return true;
 	return false;
 }
@@ -703,7 +709,8 @@ static void check_vdir_auth(struct conf_parser *p, struct vdir_conf *v)
 			   "for a handler that runs as the caller", v->path);
 	if ((v->auth & AUTH_BASIC) && !tls_listener_exists(&p->c->server))
 		cerr(p, line,
-			   "[vdir %s] auth: basic sends passwords, so it needs a tls listener",
+			   "[vdir %s] auth: basic sends passwords, so it needs a tls listener "
+			   "(or a proxy listener behind a proxy that terminates TLS)",
 			   v->path);
 	if (v->require == REQUIRE_GROUP) {
 		size_t n = str_list_len(v->require_names);
@@ -1108,6 +1115,7 @@ void config_free(struct config *c)
 	free(s->runtime_dir);
 	free(s->replay_cache_dir);
 	netlist_free(&s->trusted_proxies);
+	netlist_free(&s->proxy_protocol_from);
 	free(s->ccache_dir);
 	free(s->admin_listen.text);
 	for (size_t i = 0; i < c->npools; i++) {

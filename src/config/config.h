@@ -32,6 +32,7 @@ struct listen_conf {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool tls;
+	bool proxy;  /* a PROXY protocol v2 header comes first ([server] proxy_protocol_from) */
 	char *text;  /* as written, for messages */
 	int line;
 };
@@ -142,6 +143,7 @@ struct server_conf {
 	int runtime_dir_line;
 	char *replay_cache_dir;    /* KRB5RCACHEDIR of the authenticator */
 	struct netlist trusted_proxies; /* whose X-Request-Id is taken */
+	struct netlist proxy_protocol_from; /* whose PROXY header names the client */
 	char *ccache_dir;          /* runtime_dir/ccache */
 	/* operations: idgatectl's socket ("" : none; default runtime_dir/control)
 	 * and the metrics listener */

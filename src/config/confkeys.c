@@ -250,7 +250,25 @@ static int set_sockaddr(struct listen_conf *l, const char *addr, unsigned long p
 	return 0;
 }
 
-/* "ADDR:PORT [tls]" with ADDR an IPv4 literal, [IPv6], or '*'. */
+/* The words after the address: "tls", "proxy", each once, in any order. */
+static int parse_listen_flags(char *flags, struct listen_conf *l, const char **why)
+{
+	char *save = NULL;
+
+	for (char *w = strtok_r(flags, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		bool *flag = strcmp(w, "tls") == 0 ? &l->tls : strcmp(w, "proxy") == 0 ? &l->proxy
+										: NULL;
+		if (!flag || *flag) {
+			*why = flag ? "'tls' or 'proxy' given twice"
+				    : "expected ADDRESS:PORT optionally followed by 'tls' and 'proxy'";
+			return -1;
+		}
+		*flag = true;
+	}
+	return 0;
+}
+
+/* "ADDR:PORT [tls] [proxy]" with ADDR an IPv4 literal, [IPv6], or '*'. */
 static int parse_listen(const char *value, struct listen_conf *l, const char **why)
 {
 	char *copy = xstrdup(value), *addr = copy, *port, *flag, *end;
@@ -261,12 +279,8 @@ static int parse_listen(const char *value, struct listen_conf *l, const char **w
 	flag = addr + strcspn(addr, " \t");
 	if (*flag) {
 		*flag++ = '\0';
-		flag += strspn(flag, " \t");
-		if (strcmp(flag, "tls") != 0) {
-			*why = "expected ADDRESS:PORT optionally followed by 'tls'";
+		if (parse_listen_flags(flag, l, why) < 0)
 			goto done;
-		}
-		l->tls = true;
 	}
 	if ((skip = split_port(addr, &port, why)) < 0)
 		goto done;
@@ -338,6 +352,8 @@ static int set_admin_listen(const struct conf_set *s)
 	a->line = s->line;
 	if (a->tls)
 		return bad_value(s, "the admin listener has no tls: keep it on loopback");
+	if (a->proxy)
+		return bad_value(s, "the admin listener reads no PROXY header: keep it on loopback");
 	return 0;
 }
 
@@ -359,18 +375,28 @@ static int set_tls_priorities(const struct conf_set *s)
 	return set_string(s);
 }
 
-static int set_trusted_proxies(const struct conf_set *s)
+/* An address list (netmatch.h) replacing *l. */
+static int set_netlist(const struct conf_set *s, struct netlist *l)
 {
-	struct server_conf *sc = s->base;
 	const char *bad;
 	char item[128];
 
-	netlist_free(&sc->trusted_proxies);
-	if (netlist_parse(s->value, &sc->trusted_proxies, &bad, item, sizeof(item)) < 0) {
+	netlist_free(l);
+	if (netlist_parse(s->value, l, &bad, item, sizeof(item)) < 0) {
 		conf_error(s->p, s->line, "[%s] %s: '%s': %s", s->sect, s->k->name, item, bad);
 		return -1;
 	}
 	return 0;
+}
+
+static int set_trusted_proxies(const struct conf_set *s)
+{
+	return set_netlist(s, &((struct server_conf *)s->base)->trusted_proxies);
+}
+
+static int set_proxy_protocol_from(const struct conf_set *s)
+{
+	return set_netlist(s, &((struct server_conf *)s->base)->proxy_protocol_from);
 }
 
 static int set_rapid_fail(const struct conf_set *s)
@@ -504,8 +530,9 @@ static const struct conf_word samesite_words[] = {
 
 /* In the order of idgate.conf(5). */
 static const struct conf_key server_keys[] = {
-	{ "listen", CONF_CUSTOM, CONF_REPEAT, .set = set_listen, .type = "address [tls]",
-	  .dflt = "127.0.0.1:8080", .help = "where HTTP is served; tls: HTTPS (tls_cert, tls_key)" },
+	{ "listen", CONF_CUSTOM, CONF_REPEAT, .set = set_listen, .type = "address [tls] [proxy]",
+	  .dflt = "127.0.0.1:8080",
+	  .help = "where HTTP is served; tls: HTTPS (tls_cert, tls_key); proxy: PROXY v2 first" },
 	{ "tls_cert", CONF_PATH, 0, S(tls_cert),
 	  .help = "PEM certificate (chain) of the tls listeners" },
 	{ "tls_key", CONF_PATH, 0, S(tls_key), .help = "PEM private key of tls_cert" },
@@ -576,6 +603,9 @@ static const struct conf_key server_keys[] = {
 	  .dflt = "refuse", .help = "when the audit log cannot be written: refuse requests or not" },
 	{ "trusted_proxies", CONF_CUSTOM, CONF_EMPTY, .set = set_trusted_proxies,
 	  .type = "networks", .dflt = "", .help = "clients whose X-Request-Id is taken" },
+	{ "proxy_protocol_from", CONF_CUSTOM, CONF_EMPTY, .set = set_proxy_protocol_from,
+	  .type = "networks", .dflt = "",
+	  .help = "who may send a PROXY v2 header on a proxy listener (name the client)" },
 	{ "replay_cache_dir", CONF_PATH, 0, S(replay_cache_dir),
 	  .dflt = IDGATE_STATE_DIR "/rcache", .help = "the front end's Kerberos replay cache" },
 	{ "control_socket", CONF_PATH, CONF_EMPTY, S(control_socket), .max = 99,

@@ -2,6 +2,7 @@
 #include "admin.h"
 
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static void (*render_fn)(struct sbuf *out);
+static const char *(*health_fn)(void);
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
 			     char *body, size_t len, const char *allow)
@@ -40,6 +42,17 @@ static enum MHD_Result plain(struct MHD_Connection *conn, unsigned status, const
 		     allow);
 }
 
+/* For a load balancer's check (HAProxy's option httpchk): 200 "ok" while
+ * serving, 503 with the reason while not. */
+static enum MHD_Result health(struct MHD_Connection *conn)
+{
+	const char *why = health_fn();
+	char text[160];
+
+	snprintf(text, sizeof(text), "%s\n", why ? why : "ok");
+	return plain(conn, why ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, text, NULL);
+}
+
 static enum MHD_Result on_admin_request(void *cls, struct MHD_Connection *conn,
 					const char *url, const char *method,
 					const char *version, const char *upload,
@@ -58,10 +71,12 @@ static enum MHD_Result on_admin_request(void *cls, struct MHD_Connection *conn,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(url, "/metrics") != 0)
-		return plain(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n", NULL);
+	if (strcmp(url, "/metrics") != 0 && strcmp(url, "/health") != 0)
+		return plain(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /health\n", NULL);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return plain(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+	if (strcmp(url, "/health") == 0)
+		return health(conn);
 	sb_init(&b);
 	render_fn(&b);
 	return reply(conn, MHD_HTTP_OK, METRICS_TYPE, b.s, b.len, NULL);
@@ -73,13 +88,15 @@ static void admin_log(void *cls, const char *fmt, va_list ap)
 	log_vmsg(LOG_INFO, fmt, ap);
 }
 
-struct MHD_Daemon *admin_start(int fd, void (*render)(struct sbuf *out))
+struct MHD_Daemon *admin_start(int fd, void (*render)(struct sbuf *out),
+			       const char *(*unhealthy)(void))
 {
 	/* ITC: MHD_quiesce_daemon() needs it with an internal thread */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_USE_ITC;
 
 	render_fn = render;
+	health_fn = unhealthy;
 	/* a handful of scrapers: few connections, small memory, short patience */
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_admin_request, NULL,
 				MHD_OPTION_EXTERNAL_LOGGER, admin_log, NULL,

@@ -101,6 +101,8 @@ char *audit_format(const struct audit_rec *a, int64_t ms)
 	if (a->client_request_id && *a->client_request_id)
 		put_key(&b, "client_request_id", a->client_request_id);
 	put_key(&b, "client", a->client);
+	if (a->proxy && *a->proxy)
+		put_key(&b, "proxy", a->proxy);
 	put_key(&b, "method", a->method);
 	put_key(&b, "path", a->path);
 	put_key(&b, "vdir", a->vdir);

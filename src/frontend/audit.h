@@ -9,6 +9,7 @@ struct audit_rec {
 	const char *request_id;
 	const char *client_request_id; /* X-Request-Id of an untrusted client, or NULL/"" */
 	const char *client;
+	const char *proxy;     /* the sender of the PROXY header that named client, or NULL/"" */
 	const char *method;
 	const char *path;
 	const char *vdir;      /* NULL: none matched */

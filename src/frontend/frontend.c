@@ -7,7 +7,10 @@
  * the supervisor prepared, then becomes [server] user with no capability.
  *
  * Peers: what it accepts from each (anything else: logged, the peer dropped)
- *   the network  HTTP/1.1 (libmicrohttpd, then httpcheck.c's strict checks)
+ *   the network  on a proxy listener, a PROXY v2 header from a sender of
+ *                proxy_protocol_from first (proxyproto.c; anything else:
+ *                audited, closed); HTTP/1.1 (libmicrohttpd, then
+ *                httpcheck.c's strict checks)
  *   supervisor   CHANNELS, AUTHSOCK, POOL_STATE, POOL_RETIRE, STATS_QUERY,
  *                LOGS (relay.c, from_supervisor; dropping it: we exit)
  *   pool worker  RESP_HEAD, RESP_BODY, RESP_END on each channel (relay.c,
@@ -64,6 +67,7 @@
 #include "netmatch.h"
 #include "modload.h"
 #include "privsep.h"
+#include "proxyproto.h"
 #include "relay.h"
 #include "route.h"
 #include "rundir.h"
@@ -78,6 +82,8 @@
 #define ACCEPT_PAUSE_MS 100      /* out of descriptors: accepting waits this long */
 #define ACCEPT_LOG_EVERY_MS 10000
 #define HEAD_SCAN_MS 1000        /* header_timeout's resolution */
+#define PROXY_HEADER_MS 3000     /* a PROXY header comes whole within this, or the
+                                    connection is closed */
 #define REQUEST_ID_MAX 64
 #define TLS_FILE_MAX (1 << 20) /* a certificate chain, a key */
 
@@ -97,6 +103,7 @@ struct fe_req {
 	char client_request_id[REQUEST_ID_MAX + 1]; /* an untrusted client's X-Request-Id */
 	bool trusted_peer;       /* [server] trusted_proxies */
 	char client[INET6_ADDRSTRLEN];
+	char proxy[INET6_ADDRSTRLEN]; /* who named the client (a PROXY header); "": nobody */
 	unsigned client_port;
 	bool tls;
 	uint64_t t0_us;
@@ -123,18 +130,47 @@ struct fe_req {
  * first byte is seen by the connection's count of received bytes,
  * TCP_INFO: libmicrohttpd reads a head without telling us until it is
  * whole, and the silence before it is idle_timeout's business); and
- * silentclose.h's state. */
+ * silentclose.h's state.  On a proxy listener, what the trusted sender's
+ * PROXY header said (libmicrohttpd has the client's address it named). */
 struct fe_sock {
 	struct fe_conn *auth;
 	struct sc_conn sc;
 	struct fe_sock *prev, *next; /* the loop's connections */
 	int fd;
 	struct fe_loop *loop;    /* whose list it is in */
+	bool proxied_tls;        /* the sender says the client spoke TLS to it */
+	char sender[INET6_ADDRSTRLEN]; /* the header's sender; "": no header */
+	uint64_t header_bytes;   /* the PROXY header's, read before libmicrohttpd's */
 	bool in_head;            /* between two requests, or reading a head */
 	bool head_timed_out;     /* closed by header_timeout */
 	uint64_t head_since_ms;  /* its first byte seen; 0: none yet */
 	uint64_t rx_mark;        /* bytes received when the last request ended */
 };
+
+/* A connection accepted on a proxy listener from a trusted sender, until
+ * its PROXY header is whole (then libmicrohttpd gets it) or is refused,
+ * or PROXY_HEADER_MS pass.  Its descriptor is in the loop's pending_ep. */
+struct fe_pending {
+	struct fe_pending *prev, *next;
+	int fd;
+	size_t listener;
+	struct sockaddr_storage peer; /* the sender */
+	socklen_t peerlen;
+	uint64_t deadline_ms;
+	size_t have;
+	uint8_t buf[PP2_MAX_LEN];
+};
+
+/* What a PROXY header said, for sock_new() while MHD_add_connection()
+ * reports the connection (on the loop's own thread: the daemons have no
+ * thread of their own). */
+struct fe_handover {
+	bool tls;
+	const struct sockaddr *sender;
+	uint64_t consumed;       /* the header's bytes, read before the daemon's */
+};
+
+static __thread const struct fe_handover *handover;
 
 /* One per event loop: its own daemons, one per listener.  The loop
  * accepts connections itself and hands them to the daemon: out of
@@ -155,6 +191,15 @@ struct fe_loop {
 	struct fe_sock *socks;
 	uint64_t next_scan_ms;
 	bool quiesced;
+	int pending_ep;          /* the proxy listeners' connections reading a header */
+	struct fe_pending *pending;
+	unsigned npending[MAX_LISTENERS];
+};
+
+/* Each listener's daemon passes its own to the callbacks. */
+struct fe_listener {
+	bool tls;
+	bool proxy;
 };
 
 static __thread struct fe_loop *this_loop;
@@ -167,7 +212,7 @@ static struct {
 	atomic_bool draining;
 	atomic_size_t inflight;
 	atomic_uint started;
-	bool tls[MAX_LISTENERS];
+	struct fe_listener lst[MAX_LISTENERS];
 	char *tls_cert_pem, *tls_key_pem; /* until every loop's daemons have started */
 	struct MHD_Daemon *admin; /* the metrics listener, or NULL */
 } FE;
@@ -556,23 +601,44 @@ static void cut_slow_heads(struct fe_loop *fl, uint64_t now)
 
 /* ---------------------------------------------------------------- libmicrohttpd callbacks */
 
+/* "-" for an address that is not IP; *port if not NULL. */
+static void sockaddr_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN], unsigned *port)
+{
+	snprintf(out, INET6_ADDRSTRLEN, "-");
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, out, INET6_ADDRSTRLEN);
+		if (port)
+			*port = ntohs(in->sin_port);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, out, INET6_ADDRSTRLEN);
+		if (port)
+			*port = ntohs(in6->sin6_port);
+	}
+}
+
+static void address_text(struct fe_req *r, const struct sockaddr *sa)
+{
+	sockaddr_text(sa, r->client, &r->client_port);
+}
+
+/* On a proxy listener libmicrohttpd holds the address the trusted
+ * sender's PROXY header named (accept_proxied): the client's, for the
+ * logs, the handlers, PAM and max_connections_per_ip alike.  Its
+ * X-Request-Id is taken only if that client is a trusted proxy itself:
+ * HAProxy in TCP mode passes the client's headers on untouched. */
 static void client_address(struct fe_req *r, struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	snprintf(r->client, sizeof(r->client), "-");
-	if (sa && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, r->client, sizeof(r->client));
-		r->client_port = ntohs(in->sin_port);
-	} else if (sa && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, r->client, sizeof(r->client));
-		r->client_port = ntohs(in6->sin6_port);
-	}
+	address_text(r, sa);
 	r->trusted_peer = sa && netlist_has(&FE.c->server.trusted_proxies, sa);
+	const struct fe_sock *s = sock_of(conn);
+	if (s)
+		memcpy(r->proxy, s->sender, sizeof(r->proxy));
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -588,8 +654,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->t0_wall = time(NULL);
 	new_request_id(r->request_id);
 	client_address(r, conn);
-	r->tls = *(const bool *)cls; /* each listener's daemon passes its own flag */
 	struct fe_sock *s = sock_of(conn);
+	/* TLS of our own, or the TLS a trusted proxy terminated */
+	r->tls = ((const struct fe_listener *)cls)->tls || (s && s->proxied_tls);
 	if (s)
 		s->sc.in_request = true;
 	head_begun(s);
@@ -973,7 +1040,7 @@ static void write_logs(struct fe_req *r)
 {
 	const struct fe_auth *au = &r->auth;
 	struct audit_rec a = {
-		.request_id = r->request_id, .client = r->client,
+		.request_id = r->request_id, .client = r->client, .proxy = r->proxy,
 		.client_request_id = r->client_request_id,
 		.method = r->method ? r->method : "-", .path = r->path ? r->path : r->raw_uri,
 		.vdir = r->v ? r->v->path : NULL, .pool = r->v ? r->v->pool->name : NULL,
@@ -1043,19 +1110,37 @@ static void note_completed(const struct fe_req *r, struct MHD_Connection *conn,
 	s->sc.mhd_answers = sc_mhd_answers();
 }
 
+/* The socket as silentclose.c asks about it: a PROXY header's bytes are
+ * not the client's. */
+struct fe_probe_ctx {
+	int fd;                  /* first: sc_peek_fd reads it */
+	uint64_t skip;
+};
+
+static bool tcp_past_header(void *ctx, struct sc_tcp *t)
+{
+	const struct fe_probe_ctx *c = ctx;
+
+	if (!sc_tcp_fd((void *)&c->fd, t))
+		return false;
+	t->received = t->received > c->skip ? t->received - c->skip : 0;
+	return true;
+}
+
 /* A request line libmicrohttpd closed the connection on without a word
  * (silentclose.h) is answered here, and logged as a refused request. */
-static void answer_silent_close(struct MHD_Connection *conn, const struct sc_conn *sc)
+static void answer_silent_close(struct MHD_Connection *conn, const struct fe_sock *s)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	int fd = ci ? ci->connect_fd : -1;
-	struct sc_probe probe = { .peek = sc_peek_fd, .tcp = sc_tcp_fd, .ctx = &fd };
+	struct fe_probe_ctx pc = { .fd = ci ? ci->connect_fd : -1, .skip = s->header_bytes };
+	struct sc_probe probe = { .peek = sc_peek_fd, .tcp = tcp_past_header, .ctx = &pc };
+	int fd = pc.fd;
 	struct fe_req *r;
 	size_t len;
 	char *body;
 
-	if (fd < 0 || !sc_answer_due(sc, &probe, now_ms(), sc_mhd_answers()))
+	if (fd < 0 || !sc_answer_due(&s->sc, &probe, now_ms(), sc_mhd_answers()))
 		return;
 	r = xcalloc(1, sizeof(*r));
 	r->t0_us = now_us();
@@ -1106,7 +1191,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_sub(&FE.inflight, 1);
 }
 
-static struct fe_sock *sock_new(struct MHD_Connection *conn, bool tls)
+static struct fe_sock *sock_new(struct MHD_Connection *conn, const struct fe_listener *lst)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -1114,10 +1199,21 @@ static struct fe_sock *sock_new(struct MHD_Connection *conn, bool tls)
 	struct fe_loop *fl = this_loop; /* its loop accepted it (accept_some) */
 
 	s->auth = feauth_conn_new();
-	s->sc.plain = !tls;
+	s->sc.plain = !lst->tls;
 	s->sc.kept_alive = true; /* open, waiting for its first request */
 	s->fd = ci ? ci->connect_fd : -1;
 	s->in_head = FE.c->server.header_timeout_ms != 0;
+	if (lst->proxy && handover) {
+		s->proxied_tls = handover->tls;
+		sockaddr_text(handover->sender, s->sender, NULL);
+		s->header_bytes = s->rx_mark = handover->consumed; /* not a head's bytes */
+	} else if (lst->proxy) {
+		/* never served with the sender's address as the client's */
+		log_msg(LOG_ERR, "a connection of a proxy listener came without its PROXY header: "
+			"closed");
+		if (s->fd >= 0)
+			shutdown(s->fd, SHUT_RDWR);
+	}
 	if (fl) {
 		s->loop = fl;
 		s->next = fl->socks;
@@ -1142,21 +1238,21 @@ static void sock_free(struct fe_sock *s)
 	free(s);
 }
 
-/* `cls`: the listener's TLS flag. */
+/* `cls`: the listener's struct fe_listener. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct fe_sock *s;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_ctx = sock_new(conn, *(const bool *)cls);
+		*socket_ctx = sock_new(conn, cls);
 		return;
 	}
 	s = *socket_ctx;
 	if (!s)
 		return;
 	if (!atomic_load(&FE.draining) && !s->head_timed_out)
-		answer_silent_close(conn, &s->sc);
+		answer_silent_close(conn, s);
 	sock_free(s);
 	*socket_ctx = NULL;
 }
@@ -1204,9 +1300,9 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsign
 	 * target, and answers a missing Host before check_intake() can give the
 	 * audit log a reason; check_intake() refuses both, and more, with 400 */
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL);
-	OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, &FE.tls[i]);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, &FE.lst[i]);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
-	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, &FE.tls[i]);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, &FE.lst[i]);
 	/* on a plain listener: no shutdown() of the socket before the close is
 	 * reported, so that silentclose.c can still answer (and reads and
 	 * writes are tried before epoll says they would succeed) */
@@ -1226,12 +1322,18 @@ static struct MHD_Daemon *start_daemon(const struct fe_args *a, size_t i, unsign
 
 /* ---------------------------------------------------------------- accepting */
 
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* Connections waiting for their PROXY header count as the daemon's. */
 static bool daemon_full(const struct fe_loop *fl, size_t i)
 {
 	const union MHD_DaemonInfo *di =
 		MHD_get_daemon_info(fl->daemons[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 
-	return di && di->num_connections >= fl->conn_limit;
+	return (di ? di->num_connections : 0) + fl->npending[i] >= fl->conn_limit;
 }
 
 /* A listener is watched while its daemon can take a connection: a full
@@ -1253,9 +1355,165 @@ static bool out_of_resources(int err)
 	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
+/* ---------------------------------------------------------------- PROXY headers */
+
+/* A connection refused before any HTTP: closed without an answer (the
+ * sender is a proxy, or someone pretending), and audited with the
+ * sender's address and why. */
+static void refuse_connection(int fd, const struct sockaddr *sender, const char *why)
+{
+	struct fe_req *r = xcalloc(1, sizeof(*r));
+
+	close(fd);
+	r->t0_us = now_us();
+	r->t0_wall = time(NULL);
+	new_request_id(r->request_id);
+	address_text(r, sender);
+	snprintf(r->reason, sizeof(r->reason), "%s; connection closed without an answer", why);
+	r->status = 400;
+	write_logs(r);
+	free(r);
+}
+
+static void pending_unlink(struct fe_loop *fl, struct fe_pending *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		fl->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	fl->npending[p->listener]--;
+	epoll_ctl(fl->pending_ep, EPOLL_CTL_DEL, p->fd, NULL);
+}
+
+static void pending_refuse(struct fe_loop *fl, struct fe_pending *p, const char *why)
+{
+	char text[256];
+
+	pending_unlink(fl, p);
+	snprintf(text, sizeof(text), "PROXY protocol: %s", why);
+	refuse_connection(p->fd, (struct sockaddr *)&p->peer, text);
+	free(p);
+}
+
+/* The header is whole: the connection goes to the listener's daemon with
+ * the client's address the header named (the sender's own for LOCAL, and
+ * for AF_UNSPEC and AF_UNIX, which name no IP client). */
+static void pending_hand_over(struct fe_loop *fl, struct fe_pending *p, const struct pp2_info *in)
+{
+	struct fe_handover h = { .tls = in->ssl, .sender = (const struct sockaddr *)&p->peer,
+				 .consumed = in->len };
+	const struct sockaddr *addr = (const struct sockaddr *)(in->has_addr ? &in->src : &p->peer);
+	socklen_t addrlen = in->has_addr ? in->addrlen : p->peerlen;
+
+	pending_unlink(fl, p);
+	handover = &h;
+	MHD_add_connection(fl->daemons[p->listener], p->fd, addr, addrlen); /* closes it on failure */
+	handover = NULL;
+	free(p);
+}
+
+/* Read on, never past the header: what follows (the request, a
+ * ClientHello) stays in the socket for libmicrohttpd. */
+static void pending_read(struct fe_loop *fl, struct fe_pending *p)
+{
+	struct pp2_info in;
+
+	for (;;) {
+		enum pp2_status st = pp2_parse(p->buf, p->have, &in);
+		ssize_t n;
+
+		if (st != PP2_MORE) {
+			if (st == PP2_DONE)
+				pending_hand_over(fl, p, &in);
+			else
+				pending_refuse(fl, p, in.why);
+			return;
+		}
+		n = recv(p->fd, p->buf + p->have, in.need - p->have, 0);
+		if (n > 0) {
+			p->have += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* the rest comes later, or PROXY_HEADER_MS pass */
+		pending_refuse(fl, p, n == 0 ? "the sender closed before the header was whole"
+					  : "cannot read the header");
+		return;
+	}
+}
+
+/* A connection of a proxy listener: only a trusted sender may name the
+ * client, so anyone else is refused before a byte is read. */
+static void accept_proxied(struct fe_loop *fl, size_t i, int fd, const struct sockaddr_storage *ss,
+			   socklen_t len)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	struct fe_pending *p;
+
+	if (!netlist_has(&FE.c->server.proxy_protocol_from, (const struct sockaddr *)ss)) {
+		refuse_connection(fd, (const struct sockaddr *)ss,
+				  "PROXY protocol: the sender is not in proxy_protocol_from");
+		return;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->fd = fd;
+	p->listener = i;
+	memcpy(&p->peer, ss, len);
+	p->peerlen = len;
+	p->deadline_ms = now_ms() + PROXY_HEADER_MS;
+	p->next = fl->pending;
+	if (fl->pending)
+		fl->pending->prev = p;
+	fl->pending = p;
+	fl->npending[i]++;
+	ev.data.ptr = p;
+	if (epoll_ctl(fl->pending_ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		pending_refuse(fl, p, "cannot watch the connection");
+		return;
+	}
+	pending_read(fl, p); /* HAProxy sends the header at once: it is often here */
+}
+
+/* Headers that came in, and those that did not come in time.  Milliseconds
+ * until the next deadline, or -1. */
+static int run_pending(struct fe_loop *fl, uint64_t now)
+{
+	struct epoll_event ev[ACCEPT_BATCH];
+	int n = epoll_wait(fl->pending_ep, ev, ACCEPT_BATCH, 0), timeout = -1;
+
+	for (int k = 0; k < n; k++)
+		pending_read(fl, ev[k].data.ptr);
+	for (struct fe_pending *p = fl->pending, *next; p; p = next) {
+		next = p->next;
+		if (p->deadline_ms <= now)
+			pending_refuse(fl, p, "no whole header within 3 s");
+		else
+			timeout = min_timeout(timeout, (int)(p->deadline_ms - now));
+	}
+	return timeout;
+}
+
+/* Draining: what has not sent its header is closed, as the backlog is. */
+static void drop_pending(struct fe_loop *fl)
+{
+	while (fl->pending) {
+		struct fe_pending *p = fl->pending;
+		pending_unlink(fl, p);
+		close(p->fd);
+		free(p);
+	}
+}
+
+/* ---------------------------------------------------------------- accepting (2) */
+
 /* Accept what waits on listener i, a batch at most, each connection to the
- * listener's daemon (which closes it if it cannot take it).  -1 when the
- * process or the system is out of descriptors or memory: errno says. */
+ * listener's daemon (which closes it if it cannot take it), or, on a proxy
+ * listener, to accept_proxied.  -1 when the process or the system is out
+ * of descriptors or memory: errno says. */
 static int accept_some(struct fe_loop *fl, size_t i)
 {
 	for (int k = 0; k < ACCEPT_BATCH && !daemon_full(fl, i); k++) {
@@ -1263,6 +1521,10 @@ static int accept_some(struct fe_loop *fl, size_t i)
 		socklen_t len = sizeof(ss);
 		int c = accept4(fl->listen_fds[i], (struct sockaddr *)&ss, &len,
 				SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0 && FE.lst[i].proxy) {
+			accept_proxied(fl, i, c, &ss, len);
+			continue;
+		}
 		if (c >= 0) {
 			MHD_add_connection(fl->daemons[i], c, (struct sockaddr *)&ss, len);
 			continue;
@@ -1330,12 +1592,8 @@ static void stop_accepting(struct fe_loop *fl)
 			close(fl->listen_fds[i]);
 		fl->listen_fds[i] = -1;
 	}
+	drop_pending(fl);
 	fl->quiesced = true;
-}
-
-static int min_timeout(int a, int b)
-{
-	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
 /* ---------------------------------------------------------------- loops */
@@ -1352,7 +1610,7 @@ static int loop_tick(void *arg)
 
 	if (atomic_load(&FE.draining) && !fl->quiesced)
 		stop_accepting(fl);
-	timeout = run_accepts(fl, now);
+	timeout = min_timeout(run_accepts(fl, now), run_pending(fl, now));
 	if (now >= fl->next_scan_ms) {
 		cut_slow_heads(fl, now);
 		fl->next_scan_ms = now + HEAD_SCAN_MS;
@@ -1378,7 +1636,9 @@ static void *loop_thread(void *arg)
 	metrics_bind_loop(fl->index);
 	fl->conn_limit = conn_limit(&a->c->server);
 	fl->accept_ep = epoll_create1(EPOLL_CLOEXEC);
-	if (fl->accept_ep < 0 || relay_loop_watch(l, fl->accept_ep) < 0)
+	fl->pending_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (fl->accept_ep < 0 || relay_loop_watch(l, fl->accept_ep) < 0 || fl->pending_ep < 0 ||
+	    relay_loop_watch(l, fl->pending_ep) < 0)
 		die("cannot watch the listening sockets: %m");
 	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++) {
 		struct MHD_Daemon *d = start_daemon(a, i, fl->index);
@@ -1399,6 +1659,7 @@ static void *loop_thread(void *arg)
 	for (size_t i = 0; i < fl->ndaemons; i++)
 		MHD_stop_daemon(fl->daemons[i]);
 	close(fl->accept_ep);
+	close(fl->pending_ep);
 	return NULL;
 }
 
@@ -1461,6 +1722,16 @@ static void render_metrics(struct sbuf *out)
 	metrics_render(out, &live);
 }
 
+/* /health on admin_listen: why not 200, or NULL. */
+static const char *unhealthy(void)
+{
+	if (atomic_load(&FE.draining))
+		return "draining: idgated is stopping";
+	if (metrics_every_pool_off())
+		return "every pool is disabled (rapid_fail) or stopped";
+	return NULL;
+}
+
 /* A TLS file, whole, from a descriptor the supervisor opened: from its
  * start (pread), since a restarted front end reads the same open file. */
 static char *read_tls_file(int fd, const char *key, const char *path)
@@ -1511,7 +1782,8 @@ static void start_loops(const struct fe_args *a)
 	FE.nloops = config_loops(a->c);
 	FE.loops = xcalloc(FE.nloops, sizeof(*FE.loops));
 	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++)
-		FE.tls[i] = a->c->server.listen[i].tls;
+		FE.lst[i] = (struct fe_listener){ .tls = a->c->server.listen[i].tls,
+						  .proxy = a->c->server.listen[i].proxy };
 	metrics_init(a->c, FE.nloops);
 	authn_init(FE.nloops);
 	if (relay_init(a->c, a->ctl, FE.nloops) < 0)
@@ -1542,14 +1814,21 @@ static void drop_privileges(const struct config *c)
 		die("cannot become user %s: %s", c->server.user, err);
 }
 
-static void drain_and_exit(const struct config *c)
+/* SIGTERM: a new front end replaces this one (a reload), and answers
+ * admin_listen (scrapes, /health) from now on.  SIGINT: the instance
+ * stops (the supervisor's own SIGTERM); this front end keeps answering
+ * admin_listen while it drains, /health with 503, so that a load balancer
+ * sends the next requests elsewhere. */
+static void drain_and_exit(const struct config *c, bool instance_stops)
 {
 	uint64_t deadline = now_ms() + c->server.shutdown_timeout_ms;
 
 	atomic_store(&FE.draining, true);
 	relay_wake_all();
-	admin_stop(FE.admin); /* the next front end answers scrapes now */
-	FE.admin = NULL;
+	if (!instance_stops) {
+		admin_stop(FE.admin);
+		FE.admin = NULL;
+	}
 	while (atomic_load(&FE.inflight) > 0 && now_ms() < deadline)
 		usleep(10000);
 	if (atomic_load(&FE.inflight) > 0)
@@ -1558,6 +1837,7 @@ static void drain_and_exit(const struct config *c)
 	relay_stop();
 	for (unsigned i = 0; i < FE.nloops; i++)
 		pthread_join(FE.loops[i].tid, NULL);
+	admin_stop(FE.admin);
 	log_msg(LOG_INFO, "stopped");
 	exit(0);
 }
@@ -1580,7 +1860,7 @@ void frontend_main(struct fe_args *a)
 	block_child_signals(&set);
 	read_tls_files(a);
 	start_loops(a);
-	if (a->admin_fd >= 0 && !(FE.admin = admin_start(a->admin_fd, render_metrics)))
+	if (a->admin_fd >= 0 && !(FE.admin = admin_start(a->admin_fd, render_metrics, unhealthy)))
 		die("cannot serve admin_listen %s", c->server.admin_listen.text);
 	if (ctlm_send_ready(a->ctl) < 0)
 		die("cannot report readiness: %m");
@@ -1589,6 +1869,6 @@ void frontend_main(struct fe_args *a)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGTERM || sig == SIGINT)
-			drain_and_exit(c);
+			drain_and_exit(c, sig == SIGINT);
 	}
 }

@@ -184,6 +184,16 @@ void metrics_pool_state(unsigned pool, uint32_t state, uint64_t restarts)
 	atomic_store(&M.pools[pool].restarts, restarts);
 }
 
+bool metrics_every_pool_off(void)
+{
+	for (size_t p = 0; p < M.npools; p++) {
+		uint32_t st = atomic_load(&M.pools[p].state);
+		if (st != CTL_STATE_DISABLED && st != CTL_STATE_STOPPED)
+			return false;
+	}
+	return M.npools > 0;
+}
+
 uint64_t metrics_pool_requests(unsigned pool)
 {
 	uint64_t n = 0;

@@ -57,6 +57,8 @@ void metrics_count(const struct m_request *m);
 void metrics_count_basic(enum m_basic what);
 /* From the supervisor (W_CTL_POOL_STATE). */
 void metrics_pool_state(unsigned pool, uint32_t state, uint64_t restarts);
+/* Every pool disabled by rapid_fail or stopped (idgatectl): 503 for all. */
+bool metrics_every_pool_off(void);
 /* Requests answered for vdirs of the pool. */
 uint64_t metrics_pool_requests(unsigned pool);
 /* The exposition text (text/plain; version=0.0.4). */

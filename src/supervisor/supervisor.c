@@ -937,12 +937,14 @@ static int gen_wait_ready(struct generation *g)
 
 /* The front end drains first; the others stop when it is gone.  A
  * generation with no child left (its front end waits to be restarted) is
- * freed now: the caller must not use g afterwards. */
+ * freed now: the caller must not use g afterwards.  The front end learns
+ * which drain it is: SIGTERM, another takes its place (a reload); SIGINT,
+ * idgated stops (its admin_listen answers /health 503 while it drains). */
 static void gen_retire(struct generation *g)
 {
 	g->retiring = true;
 	if (FE(g)->pid > 0)
-		kill(FE(g)->pid, SIGTERM);
+		kill(FE(g)->pid, S.stopping ? SIGINT : SIGTERM);
 	else
 		gen_kill(g, SIGTERM);
 	if (!gen_alive(g))

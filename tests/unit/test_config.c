@@ -90,6 +90,9 @@ static void test_full_valid(void **state)
 		"listen = 127.0.0.1:8080   # inline comment\n"
 		"listen = [::1]:8443 tls\n"
 		"listen = *:9090 ; semicolon comment\n"
+		"listen = 127.0.0.1:8081 proxy\n"
+		"listen = 127.0.0.1:8444 proxy\ttls\n"
+		"proxy_protocol_from = 127.0.0.2 10.1.0.0/16\n"
 		"tls_cert = %s\n"
 		"tls_key = %s\n"
 		"keytab = %s\n"
@@ -135,7 +138,14 @@ static void test_full_valid(void **state)
 	assert_int_equal(config_check_modules(c, &d), 0);
 
 	const struct server_conf *s = &c->server;
-	assert_int_equal(s->nlisten, 3);
+	assert_int_equal(s->nlisten, 5);
+	assert_false(s->listen[0].proxy);
+	assert_false(s->listen[1].proxy);
+	assert_true(s->listen[3].proxy);
+	assert_false(s->listen[3].tls);
+	assert_true(s->listen[4].proxy);
+	assert_true(s->listen[4].tls);
+	assert_int_equal(s->proxy_protocol_from.n, 2);
 	assert_string_equal(s->listen[0].text, "127.0.0.1:8080");
 	assert_int_equal(s->listen[0].addr.ss_family, AF_INET);
 	assert_false(s->listen[0].tls);
@@ -488,7 +498,14 @@ static void test_server_values(void **state)
 	EXPECT(BASE "listen = [::1:80\n",
 	       "t.conf:4: [server] listen: '[::1:80': IPv6 address must be written [ADDRESS]:PORT");
 	EXPECT(BASE "listen = [::1]:80 ssl\n",
-	       "t.conf:4: [server] listen: '[::1]:80 ssl': expected ADDRESS:PORT optionally followed by 'tls'");
+	       "t.conf:4: [server] listen: '[::1]:80 ssl': expected ADDRESS:PORT optionally followed by 'tls' and 'proxy'");
+	EXPECT(BASE "listen = 127.0.0.1:80 proxy proxy\nproxy_protocol_from = 127.0.0.1\n",
+	       "t.conf:4: [server] listen: '127.0.0.1:80 proxy proxy': 'tls' or 'proxy' given twice");
+	EXPECT(BASE "listen = 127.0.0.1:80 proxyv2\n",
+	       "t.conf:4: [server] listen: '127.0.0.1:80 proxyv2': expected ADDRESS:PORT optionally followed by 'tls' and 'proxy'");
+	EXPECT(BASE "listen = 127.0.0.1:80 proxy\n",
+	       "t.conf:4: [server] listen: '127.0.0.1:80 proxy' reads a PROXY header: set "
+	       "proxy_protocol_from (who may send one), or every connection is refused");
 	EXPECT(BASE "listen = 127.0.0.1:80\nlisten = 127.0.0.1:80\n",
 	       "t.conf:5: [server] listen: '127.0.0.1:80' repeated (first at line 4)");
 	EXPECT(BASE "listen = 127.0.0.1:443 tls\n",
@@ -595,7 +612,19 @@ static void test_vdir_values(void **state)
 	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\nimpersonate = true\n",
 	       "t.conf:9: [vdir /a] impersonate = true: an anonymous caller cannot be impersonated (auth = anonymous)");
 	EXPECT(BASE POOL "[vdir /a]\nauth = negotiate basic\n",
-	       "t.conf:8: [vdir /a] auth: basic sends passwords, so it needs a tls listener");
+	       "t.conf:8: [vdir /a] auth: basic sends passwords, so it needs a tls listener (or a "
+	       "proxy listener behind a proxy that terminates TLS)");
+	{
+		/* a proxy listener is enough: TLS a trusted proxy terminated counts */
+		struct diag d = { 0 };
+		struct config *c = load(BASE "listen = 127.0.0.1:8080 proxy\n"
+					"proxy_protocol_from = 127.0.0.1\n" POOL
+					"[vdir /a]\nauth = negotiate basic\n", &d, false);
+		assert_non_null(c);
+		assert_int_equal(d.nerrors, 0);
+		config_free(c);
+		diag_free(&d);
+	}
 	EXPECT(BASE POOL "[vdir /a]\nauth = anonymous\nauth = negotiate\n",
 	       "t.conf:9: [vdir /a] key 'auth' repeated (first at line 8)");
 }
@@ -695,6 +724,11 @@ static void test_value_kinds(void **state)
 	EXPECT(BASE "admin_listen = 127.0.0.1:9100 tls\n",
 	       "t.conf:4: [server] admin_listen: '127.0.0.1:9100 tls': the admin listener has no "
 	       "tls: keep it on loopback");
+	EXPECT(BASE "admin_listen = 127.0.0.1:9100 proxy\n",
+	       "t.conf:4: [server] admin_listen: '127.0.0.1:9100 proxy': the admin listener reads no "
+	       "PROXY header: keep it on loopback");
+	EXPECT(BASE "proxy_protocol_from = 10.0.0.0/8 haproxy.example\n",
+	       "t.conf:4: [server] proxy_protocol_from: 'haproxy.example': not an IPv4 or IPv6 address");
 	EXPECT(BASE "admin_listen = 9100\n",
 	       "t.conf:4: [server] admin_listen: '9100': expected ADDRESS:PORT");
 	EXPECT(BASE "trusted_proxies = 10.0.0.0/8, proxy.example\n",
@@ -839,7 +873,7 @@ static void test_keys_printed(void **state)
 		}
 	}
 	assert_null(line);
-	assert_int_equal(n, 51);
+	assert_int_equal(n, 52);
 	free(out);
 	/* the format, as t-man-keys and people read it */
 	f = open_memstream(&out, &len);
@@ -853,7 +887,7 @@ static void test_keys_printed(void **state)
 	assert_non_null(strstr(out, "\npool\tthreads\tuint 1..1024\t\"8\"\t"));
 	assert_non_null(strstr(out, "\nvdir\tsession_samesite\tenum Lax|Strict|None (any case)\t"
 				    "\"Lax\"\t"));
-	const char first[] = "server\tlisten\taddress [tls], repeatable\t\"127.0.0.1:8080\"\t";
+	const char first[] = "server\tlisten\taddress [tls] [proxy], repeatable\t\"127.0.0.1:8080\"\t";
 	assert_true(strncmp(out, first, strlen(first)) == 0);
 	free(out);
 }

@@ -64,6 +64,13 @@ static void test_audit_line(void **state)
 	assert_non_null(strstr(line, ",\"host\":null,\"user_agent\":null,\"auth\":\"Negotiate\","
 				     "\"tls\":true}"));
 	assert_null(strstr(line, "reason"));
+	assert_null(strstr(line, "proxy"));
+	free(line);
+	/* a client named by a PROXY header: who named it follows */
+	a.client = "203.0.113.7";
+	a.proxy = "10.0.0.2";
+	line = audit_format(&a, 1795219200123LL);
+	assert_non_null(strstr(line, ",\"client\":\"203.0.113.7\",\"proxy\":\"10.0.0.2\",\"method\""));
 	free(line);
 }
 
