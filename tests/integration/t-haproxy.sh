@@ -58,6 +58,7 @@ printf 'Content-Type: text/plain\n\nslow done\n'
 EOF
 chmod 755 "$C/env.cgi" "$C/slow.cgi"
 
+start_recorder  # a proxy vdir's backend: what the gateway tells it of the client
 cat >"$T/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/run
@@ -91,6 +92,10 @@ auth = basic
 [vdir /other]
 pool = other
 handler = whoami
+auth = anonymous
+[vdir /px]
+handler = proxy
+backend = http://127.0.0.1:$BP/
 auth = anonymous
 EOF
 start_idgated "$T/idgate.conf" || finish
@@ -173,6 +178,12 @@ check_eq "haproxy's httpchk of GET /health: the server is UP" UP "$(wait_status 
 check_eq "via HAProxy (TCP): 200" 200 "$(fetch tcp "http://127.0.0.1:$HF/cgi/env.cgi" --interface $CLIENT)"
 check_eq "via HAProxy (TCP): REMOTE_ADDR is the client's" "REMOTE_ADDR=$CLIENT" \
 	"$(grep REMOTE_ADDR "$T/tcp.body")"
+check_eq "via HAProxy (TCP), to a proxy vdir: 200" 200 \
+	"$(fetch tcppx "http://127.0.0.1:$HF/px/who-$$" --interface $CLIENT)"
+grep "^GET /who-$$ " "$T/backend.log" | tr '\t' '\n' >"$T/tcppx.seen"
+check_eq "the backend is told the client's address (X-Forwarded-For)" \
+	"X-Forwarded-For: $CLIENT" "$(grep -i '^X-Forwarded-For:' "$T/tcppx.seen" | tr -d '\r')"
+check_grep "and in Forwarded" "^Forwarded: .*for=\"?$CLIENT" "$T/tcppx.seen"
 check_eq "via HAProxy (TCP): no HTTPS" "HTTPS=" "$(grep HTTPS "$T/tcp.body")"
 check_eq "via HAProxy (TCP): the audit line's client" "$CLIENT" "$(audit tcp 'j["client"]')"
 check_eq "via HAProxy (TCP): the audit line's tls" False "$(json "$T/tcp.audit" 'j["tls"]')"
