@@ -113,6 +113,9 @@ finish() {
 	echo "$PASSES passed, $FAILS failed"
 	if [ "$FAILS" -ne 0 ] || [ "$PASSES" -eq 0 ]; then
 		echo "--- idgated log"; cat "$IDG_LOG" 2>/dev/null | tail -50
+		# a sanitizer report is often older than the last 50 lines
+		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$IDG_LOG" \
+			2>/dev/null | head -120
 		exit 1
 	fi
 	exit 0
