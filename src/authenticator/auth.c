@@ -165,22 +165,6 @@ static void export_delegated(struct auth_state *a, gss_cred_id_t cred, const cha
 	gss_release_buffer(&minor, &buf);
 }
 
-/* Constrained delegation: not the proxy credential (it holds the gateway's
- * TGT), only the caller's ticket to the vdir's target, asked of the KDC on
- * a thread of kdcq.c once the caller is authorized.  AUTH_SUSPENDED, or a
- * status. */
-static int ask_s4u_ticket(struct auth_state *a, const struct auth_request *q)
-{
-	gss_cred_id_t proxy = a->s4u_proxy;
-
-	a->s4u_proxy = GSS_C_NO_CREDENTIAL;
-	a->phase = PH_S4U;
-	if (kdcq_s4u(&a->wait, &a->s4u, proxy, q->v->s4u_target) == 0)
-		return AUTH_SUSPENDED;
-	a->outcome = M_AUTH_OK;
-	return deny(a, 502, "%s (to %s)", a->s4u.why, q->v->s4u_target);
-}
-
 /* The KDC's answer: a KDC that refuses, fails or does not answer in time
  * is a failed upstream step (502, 504), with its words. */
 static int take_s4u_ticket(struct auth_state *a, const struct auth_request *q)
@@ -194,6 +178,21 @@ static int take_s4u_ticket(struct auth_state *a, const struct auth_request *q)
 	a->deleg_len = a->s4u.len;
 	a->s4u.blob = NULL;
 	return 0;
+}
+
+/* Constrained delegation: not the proxy credential (it holds the gateway's
+ * TGT), only the caller's ticket to the vdir's target, asked of the KDC on
+ * a thread of kdcq.c once the caller is authorized.  AUTH_SUSPENDED, or a
+ * status. */
+static int ask_s4u_ticket(struct auth_state *a, const struct auth_request *q)
+{
+	gss_cred_id_t proxy = a->s4u_proxy;
+
+	a->s4u_proxy = GSS_C_NO_CREDENTIAL;
+	a->phase = PH_S4U;
+	if (kdcq_s4u(&a->wait, &a->s4u, proxy, q->v->s4u_target) == 0)
+		return AUTH_SUSPENDED;
+	return take_s4u_ticket(a, q); /* kdcq_s4u said 502 and why */
 }
 
 void auth_drop_delegated(struct auth_state *a)
