@@ -157,6 +157,16 @@ static void set_pam(int fd)
 	watch(fd, SRC_PAM);
 }
 
+/* _exit: the KDC question threads (kdcq.c) may be inside MIT krb5, waiting
+ * for a KDC, and exit() would run krb5's and GnuTLS's destructors under
+ * their feet.  Nothing of ours needs to run at exit (the replay cache is
+ * written as each ticket is taken). */
+__attribute__((noreturn)) static void leave(int status)
+{
+	fflush(NULL);
+	_exit(status);
+}
+
 /* Without its front end this process serves nobody: it ends, and the
  * supervisor starts a new one with channels to the front end that runs
  * (or, in a reload, to none: the generation is stopping). */
@@ -164,7 +174,7 @@ __attribute__((noreturn)) static void drop_frontend(const char *why)
 {
 	log_msg(LOG_ERR, "front end %s: dropping its channels and its %zu questions; exiting",
 		why, authjob_count());
-	exit(1);
+	leave(1);
 }
 
 /* One question per wake-up: the channel is watched level-triggered, so
@@ -180,7 +190,7 @@ static void on_frontend(unsigned loop)
 		return;
 	if (rc == 0 || (rc < 0 && errno != EPROTO)) { /* (ECONNRESET: it died) */
 		log_msg(LOG_INFO, "the front end is gone: exiting");
-		exit(0);
+		leave(0);
 	}
 	if (rc < 0)
 		drop_frontend("sent a malformed frame");
@@ -248,13 +258,13 @@ static void on_event(uint32_t what)
 	case SRC_CTL:
 		if (on_supervisor() < 0) {
 			log_msg(LOG_INFO, "the supervisor's channel closed: exiting");
-			exit(0);
+			leave(0);
 		}
 		break;
 	case SRC_SIG:
 		if (read(A.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			log_msg(LOG_INFO, "stopped");
-			exit(0);
+			leave(0);
 		}
 		break;
 	}
