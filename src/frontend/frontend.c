@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received */
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <sched.h>
@@ -59,6 +60,7 @@
 #include "cpu.h"
 #include "httpcheck.h"
 #include "httputil.h"
+#include "tlsclose.h"
 #include "iddrop.h"
 #include "idpolicy.h"
 #include "levels.h"
@@ -1127,9 +1129,29 @@ static bool tcp_past_header(void *ctx, struct sc_tcp *t)
 	return true;
 }
 
+/* The 400 through the TLS session: the bytes the client took, or 0. */
+static size_t send_400_tls(gnutls_session_t tls, int fd, const char *request_id, const char *body,
+			   size_t len)
+{
+	char msg[SC_HEAD_MAX + 1024];
+	size_t n;
+	ssize_t sent;
+
+	sc_drain(fd); /* its records: nobody reads them, and a reset could lose the 400 */
+	n = sc_head_400(msg, sizeof(msg), request_id, len);
+	if (!n || len > sizeof(msg) - n)
+		return 0;
+	memcpy(msg + n, body, len);
+	/* a session whose handshake never ended, or that failed, refuses */
+	sent = gnutls_record_send(tls, msg, n + len);
+	return sent > 0 ? (size_t)sent : 0;
+}
+
 /* A request line libmicrohttpd closed the connection on without a word
- * (silentclose.h) is answered here, and logged as a refused request. */
-static void answer_silent_close(struct MHD_Connection *conn, const struct fe_sock *s)
+ * (silentclose.h) is answered here, and logged as a refused request: on
+ * the socket, or through `tls` (NULL on a plain listener). */
+static void answer_silent_close(struct MHD_Connection *conn, const struct fe_sock *s,
+				gnutls_session_t tls)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -1150,11 +1172,30 @@ static void answer_silent_close(struct MHD_Connection *conn, const struct fe_soc
 	set_reason(r, "malformed request line: no method and request-target (libmicrohttpd "
 		      "closes on it without an answer)");
 	body = http_error_body(400, NULL, &len);
-	r->bytes = sc_send_400(fd, r->request_id, body, len);
+	r->bytes = tls ? send_400_tls(tls, fd, r->request_id, body, len)
+		       : sc_send_400(fd, r->request_id, body, len);
 	free(body);
 	r->status = 400;
-	write_logs(r);
+	if (!tls || r->bytes) /* not a session that could not carry it (a failed handshake) */
+		write_logs(r);
 	free(r);
+}
+
+/* tlsclose.h's hook: libmicrohttpd is about to end this TLS session.  The
+ * session's pointer is the library's connection (it sets it, and the
+ * front end uses GnuTLS through it alone). */
+static void before_tls_bye(gnutls_session_t session)
+{
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci;
+	const struct fe_sock *s;
+
+	if (!conn || atomic_load(&FE.draining) || tlsclose_peer_closed(session))
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	s = ci ? ci->socket_context : NULL;
+	if (s && !s->sc.plain && !s->head_timed_out)
+		answer_silent_close(conn, s, session);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -1201,6 +1242,7 @@ static struct fe_sock *sock_new(struct MHD_Connection *conn, const struct fe_lis
 	s->auth = feauth_conn_new();
 	s->sc.plain = !lst->tls;
 	s->sc.kept_alive = true; /* open, waiting for its first request */
+	s->sc.mhd_answers = sc_mhd_answers();
 	s->fd = ci ? ci->connect_fd : -1;
 	s->in_head = FE.c->server.header_timeout_ms != 0;
 	if (lst->proxy && handover) {
@@ -1251,8 +1293,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	s = *socket_ctx;
 	if (!s)
 		return;
-	if (!atomic_load(&FE.draining) && !s->head_timed_out)
-		answer_silent_close(conn, s);
+	if (s->sc.plain && !atomic_load(&FE.draining) && !s->head_timed_out)
+		answer_silent_close(conn, s, NULL);
 	sock_free(s);
 	*socket_ctx = NULL;
 }
@@ -1764,6 +1806,10 @@ static void read_tls_files(const struct fe_args *a)
 		return;
 	FE.tls_cert_pem = read_tls_file(a->tls_cert_fd, "tls_cert", a->c->server.tls_cert);
 	FE.tls_key_pem = read_tls_file(a->tls_key_fd, "tls_key", a->c->server.tls_key);
+	/* the malformed request line's 400 on a TLS listener */
+	if (tlsclose_install(before_tls_bye) < 0)
+		log_msg(LOG_WARNING, "GnuTLS's gnutls_bye not found: on TLS listeners a malformed "
+			"request line is closed without an answer");
 }
 
 /* libmicrohttpd has parsed the key into GnuTLS's structures when each

@@ -7,7 +7,9 @@
  *   its own 400/505/414 on the request line  written (a first request), or
  *                                          its log line on this thread
  *   a request line without a space, or starting with one: none of these,
- *                                          and data came just now */
+ *                                          and data came just now
+ * On a TLS listener the answer goes out through the session, from
+ * tlsclose.h's hook, before the library ends it. */
 #include "silentclose.h"
 
 #include <errno.h>
@@ -44,13 +46,31 @@ static bool first_line_refused(const struct sc_probe *p)
 	return t.received > 0 && t.written == 0 && t.last_recv_ms < SC_RECENT_MS;
 }
 
+/* On a TLS listener the library wrote its handshake, so the bytes written
+ * say nothing: its log line says whether it answered; and the client is
+ * still there (a client that closed, with close_notify or a FIN, is not
+ * answered), and sent something just now or just after the last answer. */
+static bool tls_line_refused(const struct sc_conn *c, const struct sc_probe *p, uint64_t now_ms,
+			     uint64_t mhd_answers_now)
+{
+	struct sc_tcp t;
+
+	if (mhd_answers_now != c->mhd_answers || p->peek(p->ctx) != SC_PEEK_OPEN)
+		return false;
+	if (c->completed && now_ms - c->completed_ms < SC_RECENT_MS)
+		return true;
+	return p->tcp(p->ctx, &t) && t.last_recv_ms < SC_RECENT_MS;
+}
+
 bool sc_answer_due(const struct sc_conn *c, const struct sc_probe *p, uint64_t now_ms,
 		   uint64_t mhd_answers_now)
 {
 	struct sc_tcp t;
 
-	if (!c->plain || c->in_request || !c->kept_alive)
+	if (c->in_request || !c->kept_alive)
 		return false;
+	if (!c->plain)
+		return tls_line_refused(c, p, now_ms, mhd_answers_now);
 	if (c->completed == 0)
 		return first_line_refused(p);
 	/* after an answer: what the client sent next (pipelined behind the
@@ -87,7 +107,7 @@ bool sc_tcp_fd(void *ctx, struct sc_tcp *t)
 	return true;
 }
 
-static void drain(int fd)
+void sc_drain(int fd)
 {
 	char buf[16384];
 	size_t total = 0;
@@ -97,22 +117,30 @@ static void drain(int fd)
 		total += (size_t)n;
 }
 
-size_t sc_send_400(int fd, const char *request_id, const char *body, size_t body_len)
+size_t sc_head_400(char *head, size_t cap, const char *request_id, size_t body_len)
 {
-	char head[512], date[64];
+	char date[64];
 	int n;
-	ssize_t sent;
 
-	drain(fd);
 	http_date(time(NULL), date, sizeof(date));
-	n = snprintf(head, sizeof(head),
+	n = snprintf(head, cap,
 		     "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nDate: %s\r\n"
 		     "Content-Type: text/html; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
 		     "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n",
 		     date, request_id, body_len);
-	if (n < 0 || (size_t)n >= sizeof(head))
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+size_t sc_send_400(int fd, const char *request_id, const char *body, size_t body_len)
+{
+	char head[SC_HEAD_MAX];
+	size_t n;
+	ssize_t sent;
+
+	sc_drain(fd);
+	if (!(n = sc_head_400(head, sizeof(head), request_id, body_len)))
 		return 0;
-	struct iovec iov[2] = { { head, (size_t)n }, { (void *)body, body_len } };
+	struct iovec iov[2] = { { head, n }, { (void *)body, body_len } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
 	sent = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return sent > 0 ? (size_t)sent : 0;

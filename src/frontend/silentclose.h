@@ -6,9 +6,10 @@
  * connection closed.  So the front end keeps a little per connection (the
  * callbacks it does get), asks the kernel about the socket when the
  * connection closes, and infers that case; then it writes a 400 itself.
- * Only on a plain listener: on a TLS one the library has ended the TLS
- * session (close_notify, gnutls_deinit) before the close is reported, so
- * nothing can be written any more (docs/ARCHITECTURE.md). */
+ * On a TLS listener the library has ended the TLS session (close_notify,
+ * gnutls_deinit) before the close is reported, so the front end asks just
+ * before it ends the session instead (tlsclose.h), and writes the answer
+ * through it. */
 #ifndef IDGATE_SILENTCLOSE_H
 #define IDGATE_SILENTCLOSE_H
 
@@ -27,7 +28,7 @@ struct sc_conn {
 	bool kept_alive;         /* the last answer left the connection open */
 	unsigned completed;      /* requests completed */
 	uint64_t completed_ms;   /* when the last one completed (now_ms()) */
-	uint64_t mhd_answers;    /* sc_mhd_answers() then */
+	uint64_t mhd_answers;    /* sc_mhd_answers() then (or when it began) */
 };
 
 enum sc_peek { SC_PEEK_OPEN, SC_PEEK_EOF, SC_PEEK_GONE };
@@ -50,7 +51,10 @@ struct sc_probe {
  * followed an answer that kept the connection open (the client is still
  * there and sent it just after the answer or just now, and the library
  * answered no malformed request on this thread meanwhile: its own 400,
- * 505 or 414 are written without a callback). */
+ * 505 or 414 are written without a callback).  On a TLS listener (its
+ * handshake was written): the library answered nothing since the last
+ * answer, or since the connection began, and the client is still there
+ * and sent something just now or just after the last answer. */
 bool sc_answer_due(const struct sc_conn *c, const struct sc_probe *p, uint64_t now_ms,
 		   uint64_t mhd_answers);
 
@@ -68,5 +72,12 @@ uint64_t sc_mhd_answers(void);
  * a 400 with Connection: close, `body` and the request id.  The bytes of
  * the answer, or 0 when the client could not take it. */
 size_t sc_send_400(int fd, const char *request_id, const char *body, size_t body_len);
+
+/* Its head alone (for a TLS session): its length, 0 if it did not fit. */
+#define SC_HEAD_MAX 512
+size_t sc_head_400(char *head, size_t cap, const char *request_id, size_t body_len);
+
+/* Read and drop what the client sent, up to 256 KiB. */
+void sc_drain(int fd);
 
 #endif

@@ -31,6 +31,7 @@ listen = 127.0.0.1:$TPORT tls
 tls_cert = $T/tls.crt
 tls_key = $T/tls.key
 max_header_size = 4k
+idle_timeout = 3s
 user = idgate
 pam_service =
 audit_log = $AUDIT
@@ -55,17 +56,16 @@ send() {
 	# (rawhttp.py's own failure shows as "none - error", its trace in NAME.err)
 }
 
-# refused NAME STATUS BYTES [silent-on-tls] -- BYTES (with {} for a marker
+# refused NAME STATUS BYTES -- BYTES (with {} for a marker
 # naming NAME, so that the backend's log can be searched for it) followed by
 # a good request in the same write, on each listener: alone; pipelined
 # behind a good request; after a good request on a kept-alive connection.
 # Each time: the good request before it is answered 200 and kept alive,
 # BYTES gets exactly one answer, STATUS with Connection: close, the
 # connection is closed, and the request behind it is never answered.
-# Nothing of it reaches the backend.  silent-on-tls: on the TLS listener
-# the connection is closed with no answer at all (libmicrohttpd 0.9.75 has
-# ended the TLS session before the front end hears of the close: see
-# docs/ARCHITECTURE.md), and still nothing is passed on.
+# Nothing of it reaches the backend.  (libmicrohttpd 0.9.75 closes the
+# connection on a request line without a space without a word; the front
+# end answers for it: silentclose.h, tlsclose.h.)
 refused() {
 	name=$1
 	bad=$(printf '%s' "$3" | sed "s|{}|$name-bad|g")
@@ -75,9 +75,6 @@ refused() {
 		[ $l = tls ] && p="--tls $TPORT"
 		good="GET /app/$name-ok-$l HTTP/1.1\r\nHost: x\r\n\r\n"
 		first="$2 close closed" after="200,$2 close closed" what="$2 with Connection: close"
-		if [ $l = tls ] && [ "${4:-}" = silent-on-tls ]; then
-			first="none - closed" after="200 - closed" what="no answer"
-		fi
 		# shellcheck disable=SC2086 # p is one or two words
 		check_eq "$name, $l, first request: $what, closed" \
 			"$first" "$(send "$name-$l-1" $p "$T/$name-$l-1.out" "$bad$behind")"
@@ -109,17 +106,17 @@ for r in ok-a ok-b ok-c ok-d ok-e ok-f ok-g ok-h; do
 done
 
 # ---------------------------------------------------------------- the request line
-refused garbage 400 "GARBAGE-{}\r\n\r\n" silent-on-tls
+refused garbage 400 "GARBAGE-{}\r\n\r\n"
 # that answer is the front end's own (libmicrohttpd closes without one):
 # its request id names an audit line with the reason
-for c in garbage-plain-1 garbage-plain-3; do
+for c in garbage-plain-1 garbage-plain-3 garbage-tls-1 garbage-tls-3; do
 	grep -ao 'X-Request-Id: [0-9a-f]*' "$T/$c.out" | tail -n 1 >"$T/$c.hdr" # the 400's
 	check_eq "$c: the audit line of the 400" \
 		"400 malformed request line: no method and request-target (libmicrohttpd closes on it without an answer)" \
 		"$(audit "$c" 'str(j["status"]) + " " + j["reason"]')"
 done
-refused one-word 400 "GET/app/{}\r\nHost: x\r\n\r\n" silent-on-tls
-refused leading-sp 400 " GET /app/{} HTTP/1.1\r\nHost: x\r\n\r\n" silent-on-tls
+refused one-word 400 "GET/app/{}\r\nHost: x\r\n\r\n"
+refused leading-sp 400 " GET /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
 refused leading-tab 400 "\tGET /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
 refused method-at 400 "G@T /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
 refused method-ctl 400 "GE\x01T /app/{} HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -161,6 +158,23 @@ check_eq "a whole head above max_header_size: 431, the connection kept" "431,200
 	"$(send big-head "$PORT" "$T/big-head.out" \
 	"GET /app/big-head-a HTTP/1.1\r\nHost: x\r\nX-A: $(head -c 5000 /dev/zero | tr '\0' a)\r\n\r\nGET /app/big-head-b HTTP/1.1\r\nHost: x\r\n\r\n")"
 check_no_grep "the 431 request did not reach the backend" "big-head-a" "$T/backend.log"
+
+# ---------------------------------------------------------------- TLS closes that are not malformed lines
+# the front end answers a TLS request line from just before libmicrohttpd
+# ends the session (tlsclose.h): a session ended for another reason gets
+# no 400 and no audit line -- the client's close_notify, its FIN, the idle
+# timeout (3 s here), a client that never spoke TLS
+malformed_before=$(grep -c 'malformed request line' "$AUDIT")
+check_eq "TLS: the client's close_notify: the server's, and closed" "alert closed" \
+	"$($PY "$top_srcdir/tests/integration/tlsprobe.py" "$TPORT" notify)"
+check_eq "TLS: the client's FIN right after the handshake: close_notify, closed" "alert closed" \
+	"$($PY "$top_srcdir/tests/integration/tlsprobe.py" "$TPORT" fin)"
+check_eq "TLS: a connection silent past idle_timeout: close_notify, closed" "alert closed" \
+	"$($PY "$top_srcdir/tests/integration/tlsprobe.py" "$TPORT" idle)"
+check_eq "TLS: a request in clear text on the TLS listener: no answer in clear text, closed" \
+	"nothing closed" "$($PY "$top_srcdir/tests/integration/tlsprobe.py" "$TPORT" plain)"
+check_eq "none of them logged as a malformed request line" "$malformed_before" \
+	"$(grep -c 'malformed request line' "$AUDIT")"
 
 check_eq "still serving" "200 - open" \
 	"$(send after "$PORT" "$T/after.out" "GET /app/after HTTP/1.1\r\nHost: x\r\n\r\n")"
