@@ -44,32 +44,47 @@ def read_raw(s, wait):
         return data, "reset"
 
 
+def handshake(raw):
+    """TLS 1.2 through memory BIOs: OpenSSL never reads from the socket, so
+    whatever the server sends after the handshake stays there to be seen
+    (an SSLSocket could swallow the server's close_notify in its shutdown).
+    TLS 1.2: no session tickets come after the handshake to be mistaken
+    for an answer."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            raw.sendall(out.read())
+            chunk = raw.recv(65536)
+            if not chunk:
+                raise SystemExit("the server closed during the handshake")
+            inc.write(chunk)
+    raw.sendall(out.read())
+    return tls, out
+
+
 def main():
     port, mode = int(sys.argv[1]), sys.argv[2]
     raw = socket.create_connection(("127.0.0.1", port))
     if mode == "plain":
         raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        data, end = read_raw(raw, 1.5)
     else:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        # TLS 1.2: no session tickets arrive after the handshake to be
-        # mistaken for an answer
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        tls = ctx.wrap_socket(raw, server_hostname="localhost")
+        tls, out = handshake(raw)
         if mode == "notify":
-            tls.setblocking(False)
             try:
-                tls.unwrap()  # sends close_notify; the server's may not be there yet
+                tls.unwrap()  # writes close_notify, then wants the server's
             except ssl.SSLWantReadError:
                 pass
-            raw = socket.socket(fileno=tls.detach())
-            raw.setblocking(True)
-        else:
-            raw = socket.socket(fileno=tls.detach())  # the TLS state goes: raw bytes from here
-            if mode == "fin":
-                raw.shutdown(socket.SHUT_WR)
-        data, end = read_raw(raw, 10 if mode == "idle" else 1.5)
+            raw.sendall(out.read())  # the TCP connection stays open
+        elif mode == "fin":
+            raw.shutdown(socket.SHUT_WR)  # no close_notify
+    data, end = read_raw(raw, 10 if mode == "idle" else 1.5)
     print(",".join(records(data)) or "nothing", end)
 
 
