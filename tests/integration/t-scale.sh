@@ -197,9 +197,10 @@ check_eq "outside, no ldap in it" 0 "$($OUTSIDE grep -c ldap /etc/nsswitch.conf)
 
 # ---------------------------------------------------------------- two gateways
 # gateway_conf X ADDR PORT ADMIN -- $T/X/idgate.conf: everything of its own
-# but the keytab and the session key file
+# but the session key file; its keytab is a copy of the site's
 gateway_conf() {
 	mkdir -p "$T/$1"
+	install -m 600 "$T/www.keytab" "$T/$1/http.keytab"
 	cat >"$T/$1/idgate.conf" <<EOF
 [server]
 runtime_dir = $T/$1/run
@@ -208,7 +209,7 @@ listen = $2:$3 proxy
 proxy_protocol_from = 127.0.0.1
 admin_listen = $2:$4
 user = idgate
-keytab = $T/www.keytab
+keytab = $T/$1/http.keytab
 acceptor = HTTP/$NAME@$REALM
 session_key_file = $T/session.key
 pam_service = $SVC
@@ -255,6 +256,8 @@ start_gateway a || finish
 start_gateway b || finish
 check_eq "A and B: two runtime directories, two control sockets" "yes yes" \
 	"$([ -S "$T/a/run/control" ] && echo yes) $([ -S "$T/b/run/control" ] && echo yes)"
+check_eq "one keytab: the same bytes on both" same \
+	"$(cmp -s "$T/a/http.keytab" "$T/b/http.keytab" && echo same)"
 check_eq "each locks its own pid file" "$a_PID $b_PID" \
 	"$(cat "$T/a/run/idgated.pid") $(cat "$T/b/run/idgated.pid")"
 
@@ -393,13 +396,14 @@ check_eq "both gateways took the cookie" "yes yes" \
 # sent again, as browsers do: a retry, not a failure).
 na=$(line_count "$T/a/audit.jsonl")
 nb=$(line_count "$T/b/audit.jsonl")
+LAUNCH=$(now_ms)
 load_run roll1 -u /who -a negotiate -c 4 -n 1 -d 10 -T 50000 &
 L1=$!
 load_run roll2 -u /who -a negotiate -c 2 -n 50 -d 10 -T 50000 &
 L2=$!
 # (the tokens are made before the run: wait for its first requests)
 i=0
-until [ -s "$T/roll1.log" ] && [ -s "$T/roll2.log" ] || [ $i -gt 300 ]; do
+until [ -s "$T/roll1.log" ] && [ -s "$T/roll2.log" ] || [ $i -gt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
@@ -435,7 +439,7 @@ RQ1=$(line_count "$T/roll1.log")
 RQ2=$(line_count "$T/roll2.log")
 START=$(sort -n "$T/roll1.log" "$T/roll2.log" | head -1 | cut -d' ' -f1)
 LAST=$(sort -n "$T/roll1.log" "$T/roll2.log" | tail -1 | cut -d' ' -f1)
-echo "# rolling reload: $RQ1 requests (one per connection, 4 at a time) $(statuses roll1);" \
+echo "# rolling reload: 2 x 50000 tokens made in $((START - LAUNCH)) ms; $RQ1 requests (one per connection, 4 at a time) $(statuses roll1);" \
 	"$RQ2 requests (kept alive, 2 at a time) $(statuses roll2), retries $(field roll2 retries);" \
 	"A reloaded at +$((RA - START)) ms, its old generation gone at +$((GA - START)) ms;" \
 	"B reloaded at +$((RB - START)) ms, gone at +$((GB - START)) ms; the run ended at +$((LAST - START)) ms"
@@ -460,6 +464,62 @@ echo "# rolling reload: A's audit: $AUA; B's audit: $AUB"
 check_eq "the gateways' audit lines: as many as the requests, all 200" "$((RQ1 + RQ2))" \
 	"$(($(count_of "$AUA" 200) + $(count_of "$AUB" 200)))"
 check_eq "and no other status" "$((RQ1 + RQ2))" "$(count_all "$AUA $AUB")"
+
+# ---------------------------------------------------------------- the site's key rotated
+# docs/SCALING.md's procedure: a new key in the KDC, the old one kept
+# (cpw -randkey -keepold), every key exported (ktadd -norandkey), the file
+# copied to each host in turn (a copy beside it, then mv: the gateway
+# never reads half a file); no reload: each gateway's supervisor sees the
+# file change and its authenticator takes the new key (keywatch.c).
+SVCP="HTTP/$NAME@$REALM"
+realm_admin "cpw -randkey -keepold $SVCP" &&
+	realm_admin "ktadd -k $T/www.keytab.new -norandkey $SVCP" || { cat "$T/kdc/kadmin.log"; finish; }
+realm_kinit "$LU" "pw-$LU" "$T/lu3.cc" || finish
+# (by host-based name, as curl asks: the ticket it keeps in the cache)
+kvno_of() { KRB5CCNAME="$T/$1.cc" kvno -S HTTP "$NAME" 2>&1 | sed -n 's/.*kvno = \([0-9]*\).*/\1/p'; }
+check_eq "a ticket from before: kvno 2; one from now: kvno 3" "2 3" "$(kvno_of lu) $(kvno_of lu3)"
+# new GW NAME -- a request pinned to gateway GW with the kvno 3 ticket
+new() {
+	(
+		KRB5CCNAME="$T/lu3.cc"
+		export KRB5CCNAME
+		port=$HA
+		[ "$1" = b ] && port=$HB
+		via "$2" "$port" /who --negotiate -u :
+	)
+}
+# takes GW -- wait (up to 5 s) until GW accepts the kvno 3 ticket; prints
+# the milliseconds that took
+takes() {
+	t0=$(now_ms)
+	i=0
+	until [ "$(new "$1" "take$1")" = 200 ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	echo $(($(now_ms) - t0))
+}
+# copy_to GW -- the new keytab to gateway GW, as root's 0600 file
+copy_to() { install -m 600 "$T/www.keytab.new" "$T/$1/http.keytab.tmp" && mv -f "$T/$1/http.keytab.tmp" "$T/$1/http.keytab"; }
+for g in a b; do
+	check_eq "before the copy, $g refuses the kvno 3 ticket (401)" 401 "$(new $g "k3$g")"
+	check_eq "and says why" "Cannot find key for $SVCP kvno 3 in keytab" \
+		"$(AUDIT="$T/$g/audit.jsonl" audit "k3$g" 'j["reason"]' | grep -o "Cannot find key for $SVCP kvno 3 in keytab")"
+done
+copy_to a
+KA=$(takes a)
+check_eq "the keytab copied to A: A takes the kvno 3 ticket" 200 "$(new a ka)"
+check_eq "B, without the copy yet, still refuses it" 401 "$(new b kb0)"
+copy_to b
+KB=$(takes b)
+check_eq "copied to B: B takes it" 200 "$(new b kb)"
+echo "# key rotation: A served the new key $KA ms after its copy, B $KB ms after its own"
+check_eq "each within 3 s of its copy (looked at once a second; a loaded machine)" "yes yes" \
+	"$([ "$KA" -le 3000 ] && echo yes) $([ "$KB" -le 3000 ] && echo yes)"
+for g in a b; do
+	port=$HA
+	[ $g = b ] && port=$HB
+	check_eq "$g still takes the kvno 2 ticket (the old key kept)" 200 \
+		"$(via "old$g" "$port" /who --negotiate -u :)"
+	check_eq "$g: no reload for it (one, the rolling one)" 1 "$(grep -c 'supervisor: reloading' "$T/$g/idgated.log")"
+done
 
 # ---------------------------------------------------------------- kill -9 of B under load
 # B's processes: its supervisor and every descendant
