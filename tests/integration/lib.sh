@@ -308,10 +308,11 @@ print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") else "none")
 EOF
 }
 
-# haproxy_status SOCKET BACKEND SERVER -- UP, DOWN, ... as the stats socket
-# of a HAProxy of the test says of SERVER in BACKEND
+# haproxy_status SOCKET BACKEND SERVER [FIELD] -- UP, DOWN, ... as the stats
+# socket of a HAProxy of the test says of SERVER in BACKEND (or FIELD of
+# its "show stat" line: wredis, the connections redispatched from it)
 haproxy_status() {
-	$PY - "$1" "$2" "$3" <<'EOF'
+	$PY - "$1" "$2" "$3" "${4:-status}" <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -327,7 +328,7 @@ head = lines[0].lstrip("# ").split(",")
 for l in lines[1:]:
     f = dict(zip(head, l.split(",")))
     if f.get("pxname") == sys.argv[2] and f.get("svname") == sys.argv[3]:
-        print(f["status"].split(" ")[0])
+        print(f[sys.argv[4]].split(" ")[0])
 EOF
 }
 

@@ -267,8 +267,11 @@ check_eq "each locks its own pid file" "$a_PID $b_PID" \
 cat >"$T/haproxy.cfg" <<EOF
 global
 	stats socket $T/haproxy.sock mode 600 level admin
+	log stderr format raw local0 info
 defaults
 	mode tcp
+	log global
+	option tcplog
 	timeout connect 2s
 	timeout client 30s
 	timeout server 30s
@@ -634,8 +637,14 @@ echo "# kill -9 of B: after $BEFORE requests; $KREQ in all ($(statuses kill)); f
 	"$(awk -v d="$DOWN_AT" '$1 > d' "$T/kill.log" | wc -l) requests after that"
 check_eq "the kill came under load (not after the run)" yes \
 	"$([ "$BEFORE" -ge 200 ] && [ "$BEFORE" -lt "$KREQ" ] && echo yes)"
-check_eq "failed: at most the $CONNS in flight" yes \
-	"$([ "$FAILED" -le $CONNS ] && echo yes || echo "no: $FAILED")"
+# Bound: each client's request in flight on B, and at most one more per
+# client -- in the few ms between B failing its requests in flight (its
+# authenticator ends with the supervisor) and its front end's exit closing
+# the listening sockets, a client's next connection can still land on B
+# (seen under ASan, where an exit takes tens of ms: 6 of 4 connections);
+# after that B refuses, and HAProxy sends the connection to A.
+check_eq "failed: at most 2 per connection (those in flight on B, and one more)" yes \
+	"$([ "$FAILED" -le $((2 * CONNS)) ] && echo yes || echo "no: $FAILED")"
 check_eq "the failures: broken connections only (000)" "" \
 	"$(awk '$2 != "200" && $2 != "000" { print $2 }' "$T/kill.log" | sort -u)"
 check_eq "none failed before the kill" "" "$(awk -v at="$KAT" '$2 != "200" && $1 < at' "$T/kill.log")"
