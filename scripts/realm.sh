@@ -97,6 +97,52 @@ realm_ldap() {
 		-w "$REALM_LDAP_PW" "$@"
 }
 
+# realm_slapd_config DIR [LDIF...] -- the start of a cn=config LDIF for a
+# throwaway slapd (realm_ldap_start; t-scale's accounts): its pid and args
+# files in DIR, back_mdb, the core, cosine and nis schemas and the schema
+# files named, a cn=config that nobody can reach; the database's entry,
+# {1}mdb, follows.
+realm_slapd_config() {
+	cat <<EOF
+dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: $1/slapd.pid
+olcArgsFile: $1/slapd.args
+
+dn: cn=module{0},cn=config
+objectClass: olcModuleList
+cn: module{0}
+olcModulePath: /usr/lib/ldap
+olcModuleLoad: back_mdb
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+include: file://$REALM_LDAP_SCHEMA_DIR/core.ldif
+
+include: file://$REALM_LDAP_SCHEMA_DIR/cosine.ldif
+
+include: file://$REALM_LDAP_SCHEMA_DIR/nis.ldif
+
+EOF
+	shift
+	for f in "$@"; do printf 'include: file://%s\n\n' "$f"; done
+	cat <<EOF
+dn: olcDatabase={-1}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {-1}frontend
+
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+olcAccess: to * by * none
+
+EOF
+}
+
 # slapd for realm_create with REALM_LDAP=1: cn=config and the base entries
 # are written offline with slapadd (faster and simpler than ldapadd to a
 # running server), then slapd runs in the foreground (-d 0: no debug
@@ -131,41 +177,9 @@ realm_ldap_start() {
 	# may read one; the KDC's and kadmind's entries may read and write all
 	# the rest; anonymous clients see nothing.  cn=config is not reachable
 	# over the network at all (no rootdn, no access).
-	cat >"$d/slapd-config.ldif" <<EOF
-dn: cn=config
-objectClass: olcGlobal
-cn: config
-olcPidFile: $d/slapd.pid
-olcArgsFile: $d/slapd.args
-
-dn: cn=module{0},cn=config
-objectClass: olcModuleList
-cn: module{0}
-olcModulePath: /usr/lib/ldap
-olcModuleLoad: back_mdb
-
-dn: cn=schema,cn=config
-objectClass: olcSchemaConfig
-cn: schema
-
-include: file://$REALM_LDAP_SCHEMA_DIR/core.ldif
-
-include: file://$REALM_LDAP_SCHEMA_DIR/cosine.ldif
-
-include: file://$REALM_LDAP_SCHEMA_DIR/nis.ldif
-
-include: file://$d/kerberos.ldif
-
-dn: olcDatabase={-1}frontend,cn=config
-objectClass: olcDatabaseConfig
-objectClass: olcFrontendConfig
-olcDatabase: {-1}frontend
-
-dn: olcDatabase={0}config,cn=config
-objectClass: olcDatabaseConfig
-olcDatabase: {0}config
-olcAccess: to * by * none
-
+	{
+		realm_slapd_config "$d" "$d/kerberos.ldif"
+		cat <<EOF
 dn: olcDatabase={1}mdb,cn=config
 objectClass: olcDatabaseConfig
 objectClass: olcMdbConfig
@@ -180,6 +194,7 @@ olcDbIndex: krbPrincipalName eq,pres,sub
 olcAccess: to attrs=userPassword by anonymous auth by * none
 olcAccess: to * by dn.exact="$kdc_dn" write by dn.exact="$kadmind_dn" write by * none
 EOF
+	} >"$d/slapd-config.ldif"
 	cat >"$d/slapd-base.ldif" <<EOF
 dn: $REALM_LDAP_SUFFIX
 objectClass: dcObject

@@ -86,6 +86,8 @@
 #define HEAD_SCAN_MS 1000        /* header_timeout's resolution */
 #define PROXY_HEADER_MS 3000     /* a PROXY header comes whole within this, or the
                                     connection is closed */
+#define DRAIN_FRESH_MS 2000      /* a draining front end waits this long at most for the
+                                    first request of connections it had accepted */
 #define REQUEST_ID_MAX 64
 #define TLS_FILE_MAX (1 << 20) /* a certificate chain, a key */
 
@@ -147,6 +149,7 @@ struct fe_sock {
 	bool head_timed_out;     /* closed by header_timeout */
 	uint64_t head_since_ms;  /* its first byte seen; 0: none yet */
 	uint64_t rx_mark;        /* bytes received when the last request ended */
+	bool fresh;              /* no request begun yet: counted in FE.fresh */
 };
 
 /* A connection accepted on a proxy listener from a trusted sender, until
@@ -213,6 +216,7 @@ static struct {
 	unsigned nloops;
 	atomic_bool draining;
 	atomic_size_t inflight;
+	atomic_size_t fresh; /* connections that have not begun a request (fe_sock.fresh, pending) */
 	atomic_uint started;
 	struct fe_listener lst[MAX_LISTENERS];
 	char *tls_cert_pem, *tls_key_pem; /* until every loop's daemons have started */
@@ -473,6 +477,15 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	return hc->n > WIRE_MAX_HEADERS ? MHD_NO : MHD_YES;
 }
 
+/* Its first request has begun, or it closes. */
+static void sock_not_fresh(struct fe_sock *s)
+{
+	if (s && s->fresh) {
+		s->fresh = false;
+		atomic_fetch_sub(&FE.fresh, 1);
+	}
+}
+
 static struct fe_sock *sock_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -663,6 +676,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		s->sc.in_request = true;
 	head_begun(s);
 	atomic_fetch_add(&FE.inflight, 1);
+	sock_not_fresh(s);
 	return r;
 }
 
@@ -1245,6 +1259,8 @@ static struct fe_sock *sock_new(struct MHD_Connection *conn, const struct fe_lis
 	s->sc.mhd_answers = sc_mhd_answers();
 	s->fd = ci ? ci->connect_fd : -1;
 	s->in_head = FE.c->server.header_timeout_ms != 0;
+	s->fresh = true;
+	atomic_fetch_add(&FE.fresh, 1);
 	if (lst->proxy && handover) {
 		s->proxied_tls = handover->tls;
 		sockaddr_text(handover->sender, s->sender, NULL);
@@ -1268,6 +1284,7 @@ static struct fe_sock *sock_new(struct MHD_Connection *conn, const struct fe_lis
 
 static void sock_free(struct fe_sock *s)
 {
+	sock_not_fresh(s);
 	if (s->loop) {
 		if (s->prev)
 			s->prev->next = s->next;
@@ -1427,6 +1444,7 @@ static void pending_unlink(struct fe_loop *fl, struct fe_pending *p)
 		p->next->prev = p->prev;
 	fl->npending[p->listener]--;
 	epoll_ctl(fl->pending_ep, EPOLL_CTL_DEL, p->fd, NULL);
+	atomic_fetch_sub(&FE.fresh, 1);
 }
 
 static void pending_refuse(struct fe_loop *fl, struct fe_pending *p, const char *why)
@@ -1449,10 +1467,12 @@ static void pending_hand_over(struct fe_loop *fl, struct fe_pending *p, const st
 	const struct sockaddr *addr = (const struct sockaddr *)(in->has_addr ? &in->src : &p->peer);
 	socklen_t addrlen = in->has_addr ? in->addrlen : p->peerlen;
 
+	atomic_fetch_add(&FE.fresh, 1); /* (a draining front end must never see 0 between) */
 	pending_unlink(fl, p);
 	handover = &h;
 	MHD_add_connection(fl->daemons[p->listener], p->fd, addr, addrlen); /* closes it on failure */
 	handover = NULL;
+	atomic_fetch_sub(&FE.fresh, 1);
 	free(p);
 }
 
@@ -1512,6 +1532,7 @@ static void accept_proxied(struct fe_loop *fl, size_t i, int fd, const struct so
 		fl->pending->prev = p;
 	fl->pending = p;
 	fl->npending[i]++;
+	atomic_fetch_add(&FE.fresh, 1);
 	ev.data.ptr = p;
 	if (epoll_ctl(fl->pending_ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		pending_refuse(fl, p, "cannot watch the connection");
@@ -1539,7 +1560,7 @@ static int run_pending(struct fe_loop *fl, uint64_t now)
 	return timeout;
 }
 
-/* Draining: what has not sent its header is closed, as the backlog is. */
+/* The front end stops: what has not sent its header yet is closed. */
 static void drop_pending(struct fe_loop *fl)
 {
 	while (fl->pending) {
@@ -1625,7 +1646,9 @@ static int run_accepts(struct fe_loop *fl, uint64_t now)
 }
 
 /* Draining: the listening sockets close (the supervisor keeps its own
- * for the next front end). */
+ * for the next front end: what waits in their backlog goes to it).  The
+ * connections already accepted stay: their first request is served
+ * (drain_and_exit waits for them a while). */
 static void stop_accepting(struct fe_loop *fl)
 {
 	for (size_t i = 0; i < fl->ndaemons; i++) {
@@ -1634,7 +1657,6 @@ static void stop_accepting(struct fe_loop *fl)
 			close(fl->listen_fds[i]);
 		fl->listen_fds[i] = -1;
 	}
-	drop_pending(fl);
 	fl->quiesced = true;
 }
 
@@ -1698,6 +1720,7 @@ static void *loop_thread(void *arg)
 	atomic_fetch_add(&FE.started, 1);
 	relay_loop_run(l);
 	stop_accepting(fl);
+	drop_pending(fl);
 	for (size_t i = 0; i < fl->ndaemons; i++)
 		MHD_stop_daemon(fl->daemons[i]);
 	close(fl->accept_ep);
@@ -1860,6 +1883,25 @@ static void drop_privileges(const struct config *c)
 		die("cannot become user %s: %s", c->server.user, err);
 }
 
+/* Whether the drain goes on: requests in flight, until shutdown_timeout;
+ * and connections accepted before the drain that have not begun their
+ * first request (HAProxy writes its PROXY header and the client's request
+ * apart; a client writes its request just after connect()), for
+ * DRAIN_FRESH_MS at most: closed unanswered, they would fail requests
+ * that no client has seen an answer to, and that it may not send again.
+ * A kept-alive connection between two requests is not waited for: its
+ * last answer said nothing of closing, and HTTP lets a server close it
+ * (clients send a request again when a kept-alive connection closes). */
+static bool still_draining(uint64_t start, uint64_t deadline)
+{
+	uint64_t now = now_ms();
+
+	if (now >= deadline)
+		return false;
+	return atomic_load(&FE.inflight) > 0 ||
+	       (atomic_load(&FE.fresh) > 0 && now < start + DRAIN_FRESH_MS);
+}
+
 /* SIGTERM: a new front end replaces this one (a reload), and answers
  * admin_listen (scrapes, /health) from now on.  SIGINT: the instance
  * stops (the supervisor's own SIGTERM); this front end keeps answering
@@ -1867,7 +1909,7 @@ static void drop_privileges(const struct config *c)
  * sends the next requests elsewhere. */
 static void drain_and_exit(const struct config *c, bool instance_stops)
 {
-	uint64_t deadline = now_ms() + c->server.shutdown_timeout_ms;
+	uint64_t start = now_ms(), deadline = start + c->server.shutdown_timeout_ms;
 
 	atomic_store(&FE.draining, true);
 	relay_wake_all();
@@ -1875,7 +1917,7 @@ static void drain_and_exit(const struct config *c, bool instance_stops)
 		admin_stop(FE.admin);
 		FE.admin = NULL;
 	}
-	while (atomic_load(&FE.inflight) > 0 && now_ms() < deadline)
+	while (still_draining(start, deadline))
 		usleep(10000);
 	if (atomic_load(&FE.inflight) > 0)
 		log_msg(LOG_WARNING, "shutdown_timeout reached with %zu requests in flight",

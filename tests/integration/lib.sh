@@ -307,3 +307,38 @@ while True:
 print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") else "none")
 EOF
 }
+
+# haproxy_status SOCKET BACKEND SERVER [FIELD] -- UP, DOWN, ... as the stats
+# socket of a HAProxy of the test says of SERVER in BACKEND (or FIELD of
+# its "show stat" line: wredis, the connections redispatched from it)
+haproxy_status() {
+	$PY - "$1" "$2" "$3" "${4:-status}" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"show stat\n")
+data = b""
+while True:
+    c = s.recv(65536)
+    if not c:
+        break
+    data += c
+lines = data.decode().splitlines()
+head = lines[0].lstrip("# ").split(",")
+for l in lines[1:]:
+    f = dict(zip(head, l.split(",")))
+    if f.get("pxname") == sys.argv[2] and f.get("svname") == sys.argv[3]:
+        print(f[sys.argv[4]].split(" ")[0])
+EOF
+}
+
+# haproxy_wait SOCKET BACKEND SERVER STATUS -- up to 10 s for SERVER to
+# have STATUS; prints what it saw last
+haproxy_wait() {
+	i=0
+	while [ "$(haproxy_status "$1" "$2" "$3")" != "$4" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	haproxy_status "$1" "$2" "$3"
+}

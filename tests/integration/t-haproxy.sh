@@ -146,32 +146,9 @@ i=0
 until [ -S "$T/haproxy.sock" ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
 
 # server_status BACKEND -- UP, DOWN, ... as HAProxy's stats socket says
-server_status() {
-	$PY - "$T/haproxy.sock" "$1" <<'PYEOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(b"show stat\n")
-data = b""
-while True:
-    c = s.recv(65536)
-    if not c:
-        break
-    data += c
-lines = data.decode().splitlines()
-head = lines[0].lstrip("# ").split(",")
-for l in lines[1:]:
-    f = dict(zip(head, l.split(",")))
-    if f.get("pxname") == sys.argv[2] and f.get("svname") == "idg":
-        print(f["status"].split(" ")[0])
-PYEOF
-}
+server_status() { haproxy_status "$T/haproxy.sock" "$1" idg; }
 # wait_status BACKEND STATUS -- up to 10 s; prints what it saw last
-wait_status() {
-	i=0
-	while [ "$(server_status "$1")" != "$2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	server_status "$1"
-}
+wait_status() { haproxy_wait "$T/haproxy.sock" "$1" idg "$2"; }
 check_eq "haproxy's httpchk of GET /health: the server is UP" UP "$(wait_status idg_tcp UP)"
 
 # ---------------------------------------------------------------- the client's address
