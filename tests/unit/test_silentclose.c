@@ -79,10 +79,6 @@ static void test_first_line(void **state)
 	f = garbage;
 	f.tcp_ok = false;
 	assert_false(due(&c, &f, 0));
-	f = garbage;
-	c.plain = false; /* TLS: the session is gone already */
-	assert_false(due(&c, &f, 0));
-	assert_int_equal(f.tcps + f.peeks, 0);
 	c = fresh;
 	c.in_request = true; /* closed during a request: its completion logged it */
 	assert_false(due(&c, &f, 0));
@@ -120,6 +116,39 @@ static void test_after_answer(void **state)
 	c.kept_alive = false; /* closed after its answer (Connection: close, HTTP/1.0...) */
 	assert_false(due(&c, &f, 7));
 	assert_int_equal(f.peeks + f.tcps, 0);
+}
+
+/* On a TLS listener (tlsclose.h: asked just before the library ends the
+ * session): the handshake was written, so only the library's log line
+ * says whether it answered; a client that closed is not answered. */
+static void test_tls(void **state)
+{
+	struct fake f = garbage;
+	struct sc_conn c = { .kept_alive = true, .mhd_answers = 7 };
+
+	(void)state;
+	f.tcp.written = 1500; /* the handshake */
+	f.tcp.received = 600;
+	assert_true(due(&c, &f, 7)); /* the first line, just now */
+	assert_false(due(&c, &f, 8)); /* the library answered it (400, 505, 414) */
+	f.peek = SC_PEEK_EOF;         /* a FIN after the handshake */
+	assert_false(due(&c, &f, 7));
+	f.peek = SC_PEEK_GONE;
+	assert_false(due(&c, &f, 7));
+	f.peek = SC_PEEK_OPEN;
+	f.tcp.last_recv_ms = 5000; /* the idle timeout */
+	assert_false(due(&c, &f, 7));
+	f.tcp_ok = false;
+	assert_false(due(&c, &f, 7));
+	/* after an answer that kept it open: pipelined behind it */
+	c.completed = 1;
+	c.completed_ms = NOW - 100;
+	assert_true(due(&c, &f, 7));
+	c.kept_alive = false;
+	assert_false(due(&c, &f, 7));
+	c.kept_alive = true;
+	c.in_request = true;
+	assert_false(due(&c, &f, 7));
 }
 
 /* The probe and the answer on a real connected pair (a socketpair: no
@@ -166,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_line),
 		cmocka_unit_test(test_after_answer),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_mhd_answers),
 	};
