@@ -91,8 +91,17 @@ check_eq "json: restarts" "0 0 0" "$(st '" ".join(str(p["restarts"]) for p in j[
 
 # ---------------------------------------------------------------- recycle
 OLD=$(worker_of a)
-curl -s -o "$T/slow.body" -w '%{http_code}' "$B/a?slow" >"$T/slow.code" &
+# a request on the old worker through the recycle and the status after it
+# (5 s: under ASan on a loaded machine those steps took more than the 1.5 s
+# of ?slow, and the old worker had drained before status was asked)
+curl -s -o "$T/slow.body" -w '%{http_code}' "$B/a?hold" >"$T/slow.code" &
 SLOW=$!
+i=0
+while [ "$(st 'j["pools"][0]["busy"]')" != 1 ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check_eq "the held request is on pool a's worker (busy 1)" 1 "$(st 'j["pools"][0]["busy"]')"
 seq 1 200 | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' "$B/a" >"$T/load" &
 LOAD=$!
 sleep 0.3

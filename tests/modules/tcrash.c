@@ -1,7 +1,9 @@
 /* tcrash.c -- a handler that crashes on request, for the failure tests:
  * query "segv" dies of SIGSEGV, "abort" aborts, "slow" answers after
- * 1.5 s, "busy" after 20 ms (a request that is on its worker for a while:
- * t-kill's load); anything else answers "alive". */
+ * 1.5 s, "hold" after 5 s (a request still on its worker however slowly a
+ * loaded machine runs the test's next steps), "busy" after 20 ms (a
+ * request that is on its worker for a while: t-kill's load); anything
+ * else answers "alive". */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@ static int crash_handle(void *ctx, struct idg_request *req)
 		abort();
 	if (strcmp(req->query, "slow") == 0)
 		usleep(1500 * 1000);
+	if (strcmp(req->query, "hold") == 0)
+		usleep(5000 * 1000);
 	if (strcmp(req->query, "busy") == 0)
 		usleep(20 * 1000);
 	req->ops->set_status(req, 200);
