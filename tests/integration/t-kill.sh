@@ -257,7 +257,9 @@ gauge() { # gauge NAME N -- wait (10 s) until pool one's gauge NAME is N
 	while [ "$(metric "$1{pool=\"one\"}")" != "$2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	metric "$1{pool=\"one\"}"
 }
-curl -s -m 20 -o /dev/null -w '%{http_code}' --negotiate -u : "$H/one?slow" >"$T/one.slow" &
+# (?hold: 5 s on the worker -- ?slow's 1.5 s can end before three
+# Negotiate requests are queued on a loaded machine under ASan)
+curl -s -m 20 -o /dev/null -w '%{http_code}' --negotiate -u : "$H/one?hold" >"$T/one.slow" &
 CLIENTS=$!
 check_eq "one: a slow request holds the only thread" 1 "$(gauge idgate_pool_busy_threads 1)"
 for n in 1 2 3; do
