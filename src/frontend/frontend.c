@@ -1201,13 +1201,11 @@ static void answer_silent_close(struct MHD_Connection *conn, const struct fe_soc
 static void before_tls_bye(gnutls_session_t session)
 {
 	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
-	const union MHD_ConnectionInfo *ci;
 	const struct fe_sock *s;
 
 	if (!conn || atomic_load(&FE.draining) || tlsclose_peer_closed(session))
 		return;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	s = ci ? ci->socket_context : NULL;
+	s = sock_of(conn);
 	if (s && !s->sc.plain && !s->head_timed_out)
 		answer_silent_close(conn, s, session);
 }
