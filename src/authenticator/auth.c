@@ -239,8 +239,8 @@ static int run_negotiate(struct auth_state *a, const struct auth_request *q, con
 	struct neg_result res;
 	int st = 0;
 
-	negotiate_accept(&q->ac->partial, token, cfg->server.max_header_size, q->v->module_s4u,
-			 &res);
+	negotiate_accept(&q->ac->partial, &q->ac->partial_apreq, token,
+			 cfg->server.max_header_size, q->v->module_s4u, &res);
 	if (res.status == NEG_CONTINUE) {
 		a->outcome = M_AUTH_CONTINUE;
 		snprintf(a->reason, sizeof(a->reason), "negotiate: exchange continues");

@@ -24,6 +24,7 @@ struct config;
  * (IIS's authPersistNonNTLM, mod_auth_gssapi's GssapiConnectionBound). */
 struct auth_conn {
 	gss_ctx_id_t partial;
+	bool partial_apreq; /* a leg of `partial` passed an authenticator through the replay cache */
 	char *principal;    /* NULL: none kept (or anonymous) */
 	char *localname;
 	bool anonymous;     /* the anonymous principal */

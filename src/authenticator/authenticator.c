@@ -89,23 +89,30 @@ static bool negotiate_used(const struct config *c)
 	return false;
 }
 
-/* MIT's replay cache lives where KRB5RCACHEDIR says (else /var/tmp, which
- * systemd's PrivateTmp= empties at every stop: a token captured before a
- * restart could be replayed right after it).  Ours survives restarts and
- * belongs to the authenticator's user alone. */
+/* The replay cache (replay.c) lives in replay_cache_dir, which survives
+ * restarts (/var/tmp, krb5's default, is emptied by systemd's PrivateTmp=
+ * at every stop: a token captured before a restart could be replayed
+ * right after it) and belongs to the authenticator's user alone.  Made
+ * now, as root; the file in it is opened once this process is that user.
+ * MIT's own cache is off (each credential says rcache "none:"; the
+ * variable is for any credential that would not). */
 static void place_replay_cache(const struct config *c)
 {
-	const char *dir = c->server.replay_cache_dir;
 	char err[PATH_MAX + 200];
 
-	if (rundir_make_private(dir, c->server.auth_uid, c->server.auth_gid, err,
-				sizeof(err)) < 0) {
-		if (privsep_privileged())
-			die("%s", err);
-		log_msg(LOG_WARNING, "%s: the replay cache stays where krb5 puts it", err);
-		return;
-	}
-	setenv("KRB5RCACHEDIR", dir, 1);
+	if (rundir_make_private(c->server.replay_cache_dir, c->server.auth_uid,
+				c->server.auth_gid, err, sizeof(err)) < 0)
+		die("%s", err);
+	setenv("KRB5RCACHETYPE", "none", 1);
+}
+
+static void open_replay_cache(const struct config *c)
+{
+	char err[PATH_MAX + 200];
+
+	if (negotiate_used(c) &&
+	    negotiate_open_replay_cache(c->server.replay_cache_dir, err, sizeof(err)) < 0)
+		die("%s", err);
 }
 
 /* The keys are read now, while the files may still be readable only by
@@ -325,6 +332,7 @@ void authenticator_main(struct authn_args *a)
 	authjob_init(c, a->verdict_key);
 	load_keys(c);
 	confine_self(c);
+	open_replay_cache(c);
 	auth_init(c);
 	setup_loop(a);
 	if (ctlm_send_ready(a->ctl) < 0)

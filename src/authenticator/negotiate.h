@@ -14,6 +14,9 @@ struct config;
 
 enum neg_status { NEG_OK = 0, NEG_CONTINUE = 1, NEG_FAILED = -1 };
 
+/* AP-REQs a token may hold (one is what clients send) */
+#define NEG_MAX_APREQ 8
+
 /* Why a token was refused, as a small fixed class (for metrics). */
 enum neg_failure {
 	NEG_FAIL_TOKEN = 0,     /* malformed, oversized, defective, anything else */
@@ -47,11 +50,16 @@ int negotiate_load_keys(const struct config *c, char *err, size_t errlen);
 /* Accept one token (base64 as sent, at most max_b64 characters).  *ctx
  * carries a multi-leg context between requests of one connection: pass
  * GSS_C_NO_CONTEXT first; it is kept on NEG_CONTINUE and cleared
- * otherwise.  `s4u`: accept with credentials that can also initiate, so
- * that a forwardable ticket yields a constrained-delegation proxy
- * credential in res->deleg. */
-void negotiate_accept(gss_ctx_id_t *ctx, const char *b64, size_t max_b64, bool s4u,
-		      struct neg_result *res);
+ * otherwise; *saw_apreq goes with it (a leg passed a Kerberos
+ * authenticator through the replay cache: no context completes without
+ * one).  `s4u`: accept with credentials that can also initiate, so that a
+ * forwardable ticket yields a constrained-delegation proxy credential in
+ * res->deleg. */
+void negotiate_accept(gss_ctx_id_t *ctx, bool *saw_apreq, const char *b64, size_t max_b64,
+		      bool s4u, struct neg_result *res);
+/* The replay cache (replay.c) in dir, its entries kept two clock skews
+ * (krb5.conf's clockskew); MIT's own is not used.  0 or -1 with err. */
+int negotiate_open_replay_cache(const char *dir, char *err, size_t errlen);
 void neg_result_free(struct neg_result *res);
 
 /* Constrained delegation where the keys are: with the proxy credential of

@@ -9,8 +9,10 @@
  * The acceptor is real: a keytab with the key of HTTP/fuzz.test@FUZZ.TEST
  * (from a fixed password, the same the seed tokens' KDC used:
  * negotiate-seeds.sh), a krb5.conf of this target's own with a clock skew
- * of 10 years (the seeds stay valid), no replay cache, no KDC (accepting
- * needs none), all in this target's own directory.
+ * of 10 years (the seeds stay valid), no KDC (accepting needs none), all
+ * in this target's own directory; idgate's replay cache (replay.c, with
+ * apreq.c finding the authenticators) starts empty for every input, so a
+ * seed is accepted each time it comes.
  *
  * Input: a byte (bit 0: the tokens are raw bytes, which this target
  * encodes, rather than text as sent; bits 1-2: max_header_size), then up
@@ -31,6 +33,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "negotiate.h"
+#include "replay.h"
 
 #define SERVICE "HTTP/fuzz.test@FUZZ.TEST"
 #define PASSWORD "idgate-fuzz-only"
@@ -59,6 +62,17 @@ static void make_keytab(const char *name)
 	krb5_free_principal(k, p);
 	krb5_kt_close(k, kt);
 	krb5_free_context(k);
+}
+
+/* A new, empty replay cache in the target's directory. */
+static void forget_replays(void)
+{
+	char err[300];
+
+	replay_close();
+	unlink(REPLAY_FILE);
+	if (negotiate_open_replay_cache(".", err, sizeof(err)) < 0)
+		fz_fail("%s", err);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -90,6 +104,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	c.server.acceptor = "";
 	if (negotiate_load_keys(&c, err, sizeof(err)) < 0)
 		fz_fail("negotiate_load_keys: %s", err);
+	forget_replays();
 	return 0;
 }
 
@@ -125,13 +140,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t how = fz_u8(&z);
 	size_t max = limits[(how >> 1) & 3];
 	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+	bool saw_apreq = false;
 
+	forget_replays();
 	for (int leg = 0; leg < 3 && z.left; leg++) {
 		struct neg_result r;
 		size_t n;
 		char *tok = fz_leg_str(&z, &n);
 		char *b64 = how & 1 ? base64_encode(tok, n) : strdup(tok);
-		negotiate_accept(&ctx, b64, max, false, &r);
+		negotiate_accept(&ctx, &saw_apreq, b64, max, false, &r);
 		check_result(&r, ctx, b64, max);
 		neg_result_free(&r);
 		free(b64);

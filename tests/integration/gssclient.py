@@ -18,6 +18,10 @@ authentication token, and run a SPNEGO exchange of two legs.
         must answer 401 + Negotiate <token>), then the krb5 token in a
         NegTokenResp on the same connection; print both statuses and the
         body of the second answer
+  rewrap TOKEN --form krb5|ms|longlen|apreq
+        the AP-REQ of a SPNEGO token (base64) in another framing: a raw
+        krb5 token, SPNEGO with Microsoft's krb5 OID, a non-minimal length,
+        or bare
 
 Credentials come from KRB5CCNAME, configuration from KRB5_CONFIG."""
 
@@ -126,6 +130,56 @@ def cmd_twoleg(a):
     sys.stdout.write(body.decode(errors="replace"))
 
 
+KRB5_DER = bytes.fromhex("06092a864886f712010202")
+KRB5_MS_DER = bytes.fromhex("06092a864882f712010202")
+SPNEGO_DER = bytes.fromhex("06062b0601050502")
+
+
+def der_tlv(buf, at):
+    """(tag, content start, end) of the DER element at buf[at]."""
+    n = buf[at + 1]
+    if n < 0x80:
+        return buf[at], at + 2, at + 2 + n
+    k = n & 0x7F
+    length = int.from_bytes(buf[at + 2:at + 2 + k], "big")
+    return buf[at], at + 2 + k, at + 2 + k + length
+
+
+def ap_req_of(token):
+    """The AP-REQ of a SPNEGO token's krb5 mechanism token."""
+    j = token.index(KRB5_DER + b"\x01\x00")
+    for p in range(j - 2, max(j - 7, -1), -1):
+        if token[p] == 0x60:
+            _, start, end = der_tlv(token, p)
+            if start == j:
+                return token[j + len(KRB5_DER) + 2:end]
+    raise SystemExit("no krb5 token in it")
+
+
+def spnego_init(mech_der, inner):
+    mech_types = der(0x30, mech_der)
+    return der(0x60, SPNEGO_DER + der(0xA0, der(0x30, der(0xA0, mech_types) +
+                                                 der(0xA2, der(0x04, inner)))))
+
+
+def cmd_rewrap(a):
+    """The same AP-REQ (the same authenticator) in another framing that MIT
+    also accepts: a replay cache must not tell them apart."""
+    ap_req = ap_req_of(base64.b64decode(a.url))
+    if a.form == "krb5":  # a raw krb5 GSS token, no SPNEGO
+        out = der(0x60, KRB5_DER + b"\x01\x00" + ap_req)
+    elif a.form == "ms":  # Microsoft's krb5 OID, in SPNEGO
+        out = spnego_init(KRB5_MS_DER, der(0x60, KRB5_MS_DER + b"\x01\x00" + ap_req))
+    elif a.form == "longlen":  # the AP-REQ's length in a non-minimal long form
+        _, start, end = der_tlv(ap_req, 0)
+        body = ap_req[start:end]
+        ap_req = bytes([ap_req[0], 0x84]) + len(body).to_bytes(4, "big") + body
+        out = spnego_init(KRB5_DER, der(0x60, KRB5_DER + b"\x01\x00" + ap_req))
+    else:  # "apreq": the bare AP-REQ
+        out = ap_req
+    print(b64(out))
+
+
 def cmd_persist(a):
     ctx = context(a.target, a.mech, a.flags)
     conn, path = connect(a.url)
@@ -145,14 +199,16 @@ def cmd_persist(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["token", "get", "twoleg", "persist"])
+    p.add_argument("cmd", choices=["token", "get", "twoleg", "persist", "rewrap"])
     p.add_argument("url", nargs="?")
     p.add_argument("--target", default="HTTP@localhost")
     p.add_argument("--mech", default="spnego", choices=["spnego", "krb5"])
     p.add_argument("--flags", default="")
     p.add_argument("--header", action="append")
+    p.add_argument("--form", default="krb5", choices=["krb5", "ms", "longlen", "apreq"])
     a = p.parse_args()
-    {"token": cmd_token, "get": cmd_get, "twoleg": cmd_twoleg, "persist": cmd_persist}[a.cmd](a)
+    {"token": cmd_token, "get": cmd_get, "twoleg": cmd_twoleg, "persist": cmd_persist,
+     "rewrap": cmd_rewrap}[a.cmd](a)
 
 
 if __name__ == "__main__":
