@@ -41,9 +41,11 @@ static void check_mit(const uint8_t *data, size_t size, const struct apreq_ciphe
 
 		if (decode_krb5_ap_req(&d, &req) != 0)
 			continue;
+		/* an empty ciphertext's data is NULL: no memcmp on it */
 		for (size_t i = 0; i < stored; i++)
 			seen |= out[i].len == req->authenticator.ciphertext.length &&
-				memcmp(out[i].p, req->authenticator.ciphertext.data, out[i].len) == 0;
+				(out[i].len == 0 ||
+				 memcmp(out[i].p, req->authenticator.ciphertext.data, out[i].len) == 0);
 		krb5_free_ap_req(NULL, req);
 		FZ_CHECK(seen);
 	}
