@@ -38,6 +38,7 @@ keytab = $T/http.keytab
 pam_service =
 audit_log = $(dirname "$1")/audit.jsonl
 runtime_dir = $(dirname "$1")/run
+replay_cache_dir = $(dirname "$1")/rcache
 modules_dir = $IDGATE_BUILD/modules/.libs
 max_connections = 16384
 connection_auth = true
