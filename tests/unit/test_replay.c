@@ -182,20 +182,31 @@ static void grows_and_others_follow(void **state)
  * the next one gets it (robust mutex), and what they accepted stays. */
 static void killed_holder_stops_nobody(void **state)
 {
+	int first[2];
+	char c = 0;
+
 	(void)state;
+	assert_int_equal(pipe(first), 0);
 	for (int round = 0; round < 10; round++) {
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
-			for (unsigned i = 0;; i++)
+			for (unsigned i = 0;; i++) {
 				accept_n(2000000 + (unsigned)round * 100000 + i);
+				if (i == 0 && write(first[1], &c, 1) != 1)
+					_exit(2);
+			}
 		}
+		/* its first one is in, then it is killed somewhere in the others */
+		assert_int_equal(read(first[0], &c, 1), 1);
 		usleep(2000 + (useconds_t)round * 700);
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, NULL, 0), pid);
 		assert_int_equal(accept_n(2000000 + (unsigned)round * 100000), REPLAY_SEEN);
 		assert_int_equal(accept_n(3000000 + (unsigned)round), REPLAY_FRESH);
 	}
+	close(first[0]);
+	close(first[1]);
 }
 
 static void not_ours_is_made_anew(void **state)
