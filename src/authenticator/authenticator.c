@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,18 @@ static void place_replay_cache(const struct config *c)
 				c->server.auth_gid, err, sizeof(err)) < 0)
 		die("%s", err);
 	setenv("KRB5RCACHETYPE", "none", 1);
+}
+
+/* Like the front end's loops and the workers (cpu.h): a question from a
+ * loop does not preempt the loop that is about to wait for its answer
+ * anyway -- one switch instead of two.  (Measured, bench/run: Negotiate
+ * on every request 7 µs of CPU less.) */
+static void schedule_as_batch(const struct config *c)
+{
+	struct sched_param sp = { 0 };
+
+	if (c->server.cpu_affinity && sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+		log_msg(LOG_WARNING, "cannot become SCHED_BATCH: %m");
 }
 
 static void open_replay_cache(const struct config *c)
@@ -331,6 +344,7 @@ void authenticator_main(struct authn_args *a)
 	A.c = c;
 	authjob_init(c, a->verdict_key);
 	load_keys(c);
+	schedule_as_batch(c);
 	confine_self(c);
 	open_replay_cache(c);
 	auth_init(c);
