@@ -713,13 +713,8 @@ static int reserve_authenticators(const unsigned char *tok, size_t len, struct r
 			 "negotiate: the token holds more than %d Kerberos AP-REQs", NEG_MAX_APREQ);
 		return -1;
 	}
-	for (size_t i = 0; i < found; i++) {
-		replay_tag_of(c[i].p, c[i].len, &tags[*n]);
-		bool twice = false;
-		for (size_t k = 0; k < *n; k++)
-			twice |= memcmp(tags[k].b, tags[*n].b, REPLAY_TAG_LEN) == 0;
-		*n += !twice;
-	}
+	for (*n = 0; *n < found; (*n)++)
+		replay_tag_of(c[*n].p, c[*n].len, &tags[*n]);
 	switch (replay_reserve(tags, *n, err, sizeof(err))) {
 	case REPLAY_FRESH:
 		return 0;

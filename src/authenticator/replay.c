@@ -181,6 +181,27 @@ static struct head *map_existing(int fd, char *err, size_t len)
 	return h;
 }
 
+static struct slot *slots_of(struct head *h)
+{
+	return (struct slot *)((char *)h + HEAD_SIZE);
+}
+
+/* h, mapped from fd, becomes this process's table. */
+static void adopt(struct head *h, int fd)
+{
+	struct stat st;
+
+	R.h = h;
+	R.s = slots_of(h);
+	R.maplen = file_size(h->nslots);
+	R.dev = 0;
+	R.ino = 0;
+	if (fstat(fd, &st) == 0) {
+		R.dev = st.st_dev;
+		R.ino = st.st_ino;
+	}
+}
+
 /* Map R.path, making it if it is missing or not ours.  0 or -1 with err. */
 static int map_path(char *err, size_t len)
 {
@@ -204,20 +225,11 @@ static int map_path(char *err, size_t len)
 		else
 			h = make_table(fd, MIN_SLOTS, salt, err, len);
 	}
-	if (h) {
-		struct stat st;
-		fstat(fd, &st);
-		R.dev = st.st_dev;
-		R.ino = st.st_ino;
-	}
+	if (h)
+		adopt(h, fd);
 	flock(fd, LOCK_UN); /* explicitly: the mapping keeps the file, and its flock, open */
 	close(fd);
-	if (!h)
-		return -1;
-	R.h = h;
-	R.s = (struct slot *)((char *)h + HEAD_SIZE);
-	R.maplen = file_size(h->nslots);
-	return 0;
+	return h ? 0 : -1;
 }
 
 static void unmap(void)
@@ -360,8 +372,6 @@ static int rebuild(uint64_t nslots, uint32_t now, char *err, size_t len)
 	char tmp[PATH_MAX + 16];
 	struct head *old = R.h, *h;
 	struct slot *s;
-	dev_t dev = 0;
-	ino_t ino = 0;
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.%d", R.path, (int)getpid());
@@ -371,19 +381,13 @@ static int rebuild(uint64_t nslots, uint32_t now, char *err, size_t len)
 		return -1;
 	}
 	h = make_table(fd, nslots, old->salt, err, len);
-	if (h) {
-		struct stat st;
-		fstat(fd, &st);
-		dev = st.st_dev;
-		ino = st.st_ino;
-	}
-	close(fd);
 	if (!h) {
+		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	/* filled before anyone can open it by its name */
-	s = (struct slot *)((char *)h + HEAD_SIZE);
+	s = slots_of(h);
 	for (uint64_t i = 0; i < old->nslots; i++)
 		if (R.s[i].expires > now)
 			put(s, nslots, &h->used, (const struct replay_tag *)R.s[i].tag,
@@ -391,17 +395,15 @@ static int rebuild(uint64_t nslots, uint32_t now, char *err, size_t len)
 	if (rename(tmp, R.path) < 0) {
 		snprintf(err, len, "replay cache: rename %s: %s", tmp, strerror(errno));
 		munmap(h, file_size(nslots));
+		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	old->moved = 1;
 	pthread_mutex_unlock(&old->lock);
 	unmap();
-	R.h = h;
-	R.s = s;
-	R.maplen = file_size(nslots);
-	R.dev = dev;
-	R.ino = ino;
+	adopt(h, fd);
+	close(fd);
 	return 0;
 }
 

@@ -48,7 +48,8 @@ enum replay_answer {
 };
 
 /* Reserve every tag, atomically: REPLAY_SEEN (nothing reserved) if any is
- * there already, live or reserved. */
+ * there already, live or reserved.  A tag may come twice in t (the same
+ * ciphertext at two places of a token): it is one entry. */
 enum replay_answer replay_reserve(const struct replay_tag *t, size_t n, char *err, size_t len);
 /* MIT accepted the token: the reserved tags live their full time. */
 void replay_confirm(const struct replay_tag *t, size_t n);

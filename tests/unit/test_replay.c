@@ -92,6 +92,19 @@ static void reserved_is_seen_and_released_is_free(void **state)
 	assert_int_equal(replay_reserve(&t, 1, err, sizeof(err)), REPLAY_SEEN);
 }
 
+/* The same ciphertext twice in one token is one authenticator, not a
+ * replay of itself. */
+static void a_tag_twice_in_one_token(void **state)
+{
+	struct replay_tag same[2] = { tag_n(9), tag_n(9) };
+	char err[200];
+
+	(void)state;
+	assert_int_equal(replay_reserve(same, 2, err, sizeof(err)), REPLAY_FRESH);
+	replay_confirm(same, 2);
+	assert_int_equal(replay_reserve(&same[0], 1, err, sizeof(err)), REPLAY_SEEN);
+}
+
 static void survives_a_restart(void **state)
 {
 	char err[200];
@@ -241,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(once_then_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(reserved_is_seen_and_released_is_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_tag_twice_in_one_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(survives_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(expires_after_two_skews, setup, teardown),
 		cmocka_unit_test_setup_teardown(shared_between_processes, setup, teardown),
