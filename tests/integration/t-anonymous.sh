@@ -21,6 +21,9 @@ ln -s ../outside.txt "$T/www/link_up"
 ln -s /etc/passwd "$T/www/link_abs"
 ln -s hello.txt "$T/www/link_in"
 head -c 3000000 /dev/urandom >"$T/www/big.bin"
+# the front end sends files up to 16 KiB from a buffer, with the head
+head -c 16384 /dev/urandom >"$T/www/edge.bin"
+head -c 16385 /dev/urandom >"$T/www/edge1.bin"
 chmod -R a+rX "$T/www" "$T/files"
 chmod 600 "$T/www/private.txt"
 
@@ -128,6 +131,15 @@ check_eq "404 is html" "text/html; charset=utf-8" "$(header nope Content-Type)"
 check_eq "symlink inside root" 200 "$(fetch lin "$B/www/link_in")"
 check_eq "big file" 200 "$(fetch big "$B/www/big.bin")"
 check_eq "big file bytes" "$(sha256sum <"$T/www/big.bin")" "$(sha256sum <"$T/big.body")"
+check_eq "16 KiB file" "200 16384" "$(fetch edge "$B/www/edge.bin") $(body_size edge)"
+check_eq "16 KiB file bytes" "$(sha256sum <"$T/www/edge.bin")" "$(sha256sum <"$T/edge.body")"
+check_eq "16 KiB + 1 file" "200 16385" "$(fetch edge1 "$B/www/edge1.bin") $(body_size edge1)"
+check_eq "16 KiB + 1 file bytes" "$(sha256sum <"$T/www/edge1.bin")" "$(sha256sum <"$T/edge1.body")"
+check_eq "range inside a small file" "206 world" \
+	"$(fetch rmid "$B/www/hello.txt" -r 6-10) $(cat "$T/rmid.body")"
+check_eq "range inside a 16 KiB file" \
+	"$(dd if="$T/www/edge.bin" bs=1 skip=1000 count=3000 2>/dev/null | sha256sum)" \
+	"$(fetch redge "$B/www/edge.bin" -r 1000-3999 >/dev/null; sha256sum <"$T/redge.body")"
 if is_root; then
 	check_eq "0600 root file is forbidden to the pool user" 403 "$(fetch priv "$B/www/private.txt")"
 fi
