@@ -6,7 +6,8 @@
  * itself, whatever the request path looked like.  Files are opened by the
  * handler thread, so under impersonation the permission checks are the
  * caller's (EACCES -> 403).  The body leaves through send_fd(): the front
- * end sendfile()s the descriptor, and the bytes never cross our IPC. */
+ * end sends from the descriptor, and the bytes never cross our IPC
+ * (files up to 16 KiB go with the response head: see worker.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

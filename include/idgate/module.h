@@ -186,8 +186,10 @@ struct idg_request_ops {
 	/* Write body bytes; sends the head first if needed.  0 or -1 (errno;
 	 * ECONNRESET when the client went away). */
 	int (*write)(struct idg_request *req, const void *buf, size_t len);
-	/* Send `length` bytes of `fd` from `offset` as the whole body, without
-	 * copying them through idgated (sendfile).  The module keeps its fd. */
+	/* Send `length` bytes of `fd` from `offset` as the whole body: the
+	 * descriptor goes to the front end, which sends the bytes from it
+	 * (ranges up to 16 KiB are read here and go with the head: cheaper
+	 * than passing a descriptor).  The module keeps its fd. */
 	int (*send_fd)(struct idg_request *req, int fd, uint64_t offset, uint64_t length);
 	/* Why the request failed or was denied; goes to the audit log. */
 	void (*set_reason)(struct idg_request *req, const char *fmt, ...)

@@ -90,8 +90,7 @@
                                     first request of connections it had accepted */
 #define REQUEST_ID_MAX 64
 #define TLS_FILE_MAX (1 << 20) /* a certificate chain, a key */
-#define FE_SMALL_FILE_MAX (16 * 1024) /* sent from a buffer, with its head (below): at
-                                        most this much held per response */
+#define FE_ONE_SEND_MAX (64 * 1024) /* a whole body up to this leaves with its head */
 
 enum stage { STAGE_HEAD = 0, STAGE_BODY };
 
@@ -374,46 +373,24 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-/* A small file leaves in one send with its head: libmicrohttpd sends a
- * buffer's body together with the head, a descriptor's after it -- one
- * TCP segment instead of two, one wakeup of the client instead of two.
- * NULL if it cannot be read (the descriptor's way then fails as it would). */
-static struct MHD_Response *small_file_response(int fd, uint64_t off, uint64_t len)
-{
-	struct MHD_Response *resp;
-	char *buf = xmalloc(len ? (size_t)len : 1);
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, (size_t)len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	resp = MHD_create_response_from_buffer((size_t)len, buf, MHD_RESPMEM_MUST_FREE);
-	if (!resp)
-		free(buf);
-	return resp;
-}
-
 static struct MHD_Response *worker_response(struct fe_req *r)
 {
 	struct rl_state *rl = &r->rl;
 	struct MHD_Response *resp;
 	uint64_t len = rl->resp.length;
+	void *body;
+	size_t n;
 
-	if (rl->resp_fd >= 0 && len <= FE_SMALL_FILE_MAX) {
-		resp = small_file_response(rl->resp_fd, rl->resp.fd_offset, len);
-		if (resp) {
-			close(rl->resp_fd);
-			rl->resp_fd = -1;
-			r->bytes = len;
-			return resp;
-		}
+	/* A body that came whole with the head (small files do: the worker's
+	 * send_fd) leaves in one send with it: libmicrohttpd sends a buffer's
+	 * body together with the head, a callback's or a descriptor's after
+	 * it -- a second TCP segment and a second wakeup of the client. */
+	if (rl->resp_fd < 0 && (body = relay_take_body(rl, FE_ONE_SEND_MAX, &n))) {
+		resp = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(body);
+		r->bytes = n;
+		return resp;
 	}
 	if (rl->resp_fd >= 0) {
 		resp = MHD_create_response_from_fd_at_offset64(len, rl->resp_fd,

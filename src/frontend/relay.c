@@ -670,6 +670,28 @@ ssize_t relay_read(struct rl_state *rl, char *buf, size_t max)
 	return res;
 }
 
+void *relay_take_body(struct rl_state *rl, size_t max, size_t *len)
+{
+	struct rl_pool *p = rl->pool;
+	uint8_t *body = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (rl->st.recv != RL_RECV_END || rl->resp.length == WIRE_LEN_UNKNOWN ||
+	    rl->resp.length > max || rl->buffered != rl->resp.length)
+		goto done;
+	body = xmalloc(rl->buffered ? rl->buffered : 1);
+	for (struct rl_chunk *c = rl->first; c; c = c->next) {
+		memcpy(body + n, c->data + c->off, c->len - c->off);
+		n += c->len - c->off;
+	}
+	free_chunks(rl);
+	*len = n;
+done:
+	pthread_mutex_unlock(&p->lock);
+	return body;
+}
+
 static void unqueue(struct rl_pool *p, struct rl_state *rl)
 {
 	struct rl_state **pp = &p->q_head, *prev = NULL;
@@ -1301,8 +1323,6 @@ static int init_loop(struct rl_loop *l, unsigned i)
 
 int relay_init(const struct config *c, int ctl, unsigned nloops)
 {
-	pthread_mutexattr_t attr;
-
 	R.nloops = nloops;
 	R.loops = xcalloc(nloops, sizeof(*R.loops));
 	for (unsigned i = 0; i < nloops; i++)
@@ -1310,13 +1330,8 @@ int relay_init(const struct config *c, int ctl, unsigned nloops)
 			return -1;
 	R.npools = c->npools;
 	R.pools = xcalloc(c->npools, sizeof(*R.pools));
-	pthread_mutexattr_init(&attr);
-	/* The loops hold a pool's lock for microseconds (a send to the worker
-	 * at most), on other CPUs: a waiter spins instead of sleeping in the
-	 * kernel and being woken (two system calls and two context switches). */
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	for (size_t i = 0; i < c->npools; i++) {
-		pthread_mutex_init(&R.pools[i].lock, &attr);
+		pthread_mutex_init(&R.pools[i].lock, NULL);
 		R.pools[i].index = (unsigned)i;
 		R.pools[i].name = c->pools[i].name;
 		R.pools[i].qmax = c->server.queue;

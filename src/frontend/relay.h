@@ -139,6 +139,10 @@ enum rl_result relay_upload(struct rl_state *rl, const char *data, size_t *len);
 enum rl_result relay_await_head(struct rl_state *rl);
 /* Content reader: >0 bytes copied; 0 suspended; -1 end; -2 error. */
 ssize_t relay_read(struct rl_state *rl, char *buf, size_t max);
+/* The whole body, when it has all come (RL_RECV_END), has the announced
+ * length and that is at most max: the buffered chunks joined in one
+ * allocation (the caller frees it), and they are gone; else NULL. */
+void *relay_take_body(struct rl_state *rl, size_t max, size_t *len);
 /* The request is over (any way): release the channel, free buffers. */
 void relay_done(struct rl_state *rl);
 

@@ -59,6 +59,7 @@
 #include "wire.h"
 
 #define MAX_RESP_HEADERS 100
+#define SMALL_FILE_INLINE (16 * 1024) /* send_fd(): copied, not passed, up to this */
 #define SPAWNER_HUP_WAIT_MS 1000 /* check_spawner() */
 
 struct wthread {
@@ -388,10 +389,32 @@ static int op_write(struct idg_request *pub, const void *buf, size_t len)
 	return 0;
 }
 
+/* A small file goes in the head's frame: for the front end, a copy of 16
+ * KiB at most is cheaper than a descriptor -- no SCM_RIGHTS, no fstat,
+ * pread and close there.  NOT_READ if it cannot be read whole (then the
+ * descriptor goes, and the front end's read fails as it would). */
+#define NOT_READ (-2)
+static int send_file_inline(struct wreq *r, int fd, uint64_t offset, uint64_t length)
+{
+	uint8_t buf[SMALL_FILE_INLINE];
+	size_t got = 0;
+
+	while (got < length) {
+		ssize_t n = pread(fd, buf + got, (size_t)length - got, (off_t)(offset + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NOT_READ;
+		got += (size_t)n;
+	}
+	return send_head(r, W_RESP_INLINE, -1, 0, buf, got);
+}
+
 static int op_send_fd(struct idg_request *pub, int fd, uint64_t offset, uint64_t length)
 {
 	struct wreq *r = (struct wreq *)pub;
 	struct stat st;
+	int rc;
 
 	if (r->head_sent || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    offset > (uint64_t)st.st_size || length > (uint64_t)st.st_size - offset) {
@@ -399,6 +422,9 @@ static int op_send_fd(struct idg_request *pub, int fd, uint64_t offset, uint64_t
 		return -1;
 	}
 	r->length = (int64_t)length;
+	if (!r->head_only && length <= SMALL_FILE_INLINE &&
+	    (rc = send_file_inline(r, fd, offset, length)) != NOT_READ)
+		return rc;
 	return send_head(r, W_RESP_FD | W_RESP_END_TOO, fd, offset, NULL, 0);
 }
 
