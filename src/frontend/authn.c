@@ -129,6 +129,7 @@ static void finish(struct chan *c, struct authn_wait *w, const struct authn_repl
 		w->ans.reason = xstrdup(why);
 	}
 	MHD_resume_connection(w->conn);
+	relay_kick();
 	c->resumed = true;
 }
 

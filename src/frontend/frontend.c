@@ -200,6 +200,11 @@ struct fe_loop {
 	int pending_ep;          /* the proxy listeners' connections reading a header */
 	struct fe_pending *pending;
 	unsigned npending[MAX_LISTENERS];
+	/* The tick polls only what epoll reported (or what is due): each of
+	 * these is an epoll_wait() of its own, and two turns of the loop a
+	 * request would otherwise make eight of them. */
+	struct rl_watch *accept_w, *pending_w, *daemon_w[MAX_LISTENERS];
+	uint64_t daemon_due_ms[MAX_LISTENERS]; /* libmicrohttpd's timeout */
 };
 
 /* Each listener's daemon passes its own to the callbacks. */
@@ -1483,6 +1488,7 @@ static void pending_hand_over(struct fe_loop *fl, struct fe_pending *p, const st
 	pending_unlink(fl, p);
 	handover = &h;
 	MHD_add_connection(fl->daemons[p->listener], p->fd, addr, addrlen); /* closes it on failure */
+	relay_kick();
 	handover = NULL;
 	atomic_fetch_sub(&FE.fresh, 1);
 	free(p);
@@ -1558,8 +1564,10 @@ static void accept_proxied(struct fe_loop *fl, size_t i, int fd, const struct so
 static int run_pending(struct fe_loop *fl, uint64_t now)
 {
 	struct epoll_event ev[ACCEPT_BATCH];
-	int n = epoll_wait(fl->pending_ep, ev, ACCEPT_BATCH, 0), timeout = -1;
+	int n = 0, timeout = -1;
 
+	if (relay_watch_fired(fl->pending_w))
+		n = epoll_wait(fl->pending_ep, ev, ACCEPT_BATCH, 0);
 	for (int k = 0; k < n; k++)
 		pending_read(fl, ev[k].data.ptr);
 	for (struct fe_pending *p = fl->pending, *next; p; p = next) {
@@ -1602,6 +1610,7 @@ static int accept_some(struct fe_loop *fl, size_t i)
 		}
 		if (c >= 0) {
 			MHD_add_connection(fl->daemons[i], c, (struct sockaddr *)&ss, len);
+			relay_kick();
 			continue;
 		}
 		if (out_of_resources(errno))
@@ -1645,8 +1654,10 @@ static int run_accepts(struct fe_loop *fl, uint64_t now)
 	if (fl->accept_paused_until > now)
 		return (int)(fl->accept_paused_until - now);
 	fl->accept_paused_until = 0;
-	for (size_t i = 0; i < fl->ndaemons; i++)
+	for (size_t i = 0; i < fl->ndaemons; i++) /* (a listener watched again: the next turn) */
 		watch_listener(fl, i, !daemon_full(fl, i));
+	if (!relay_watch_fired(fl->accept_w))
+		return -1;
 	n = epoll_wait(fl->accept_ep, ev, MAX_LISTENERS, 0);
 	for (int k = 0; k < n; k++) {
 		if (accept_some(fl, (size_t)ev[k].data.u64) < 0) {
@@ -1676,12 +1687,16 @@ static void stop_accepting(struct fe_loop *fl)
 
 /* After every batch of events: accept, let libmicrohttpd run (it also
  * takes the connections that were resumed), cut slow heads, and stop
- * listening when draining. */
+ * listening when draining.  Each daemon runs when its epoll descriptor
+ * fired, when this loop resumed or added a connection (relay_kick: a
+ * resume from another thread wakes the daemon's descriptor), or when its
+ * own timeout is due -- 0 while it has work left from the last run. */
 static int loop_tick(void *arg)
 {
 	struct fe_loop *fl = arg;
 	MHD_UNSIGNED_LONG_LONG t;
 	uint64_t now = now_ms();
+	bool kicked;
 	int timeout;
 
 	if (atomic_load(&FE.draining) && !fl->quiesced)
@@ -1693,10 +1708,15 @@ static int loop_tick(void *arg)
 	}
 	if (FE.c->server.header_timeout_ms)
 		timeout = min_timeout(timeout, (int)(fl->next_scan_ms - now));
+	kicked = relay_loop_kicked(relay_loop(fl->index));
 	for (size_t i = 0; i < fl->ndaemons; i++) {
-		MHD_run(fl->daemons[i]);
-		if (MHD_get_timeout(fl->daemons[i], &t) == MHD_YES)
+		if (relay_watch_fired(fl->daemon_w[i]) || kicked || now >= fl->daemon_due_ms[i])
+			MHD_run(fl->daemons[i]);
+		fl->daemon_due_ms[i] = UINT64_MAX;
+		if (MHD_get_timeout(fl->daemons[i], &t) == MHD_YES) {
 			timeout = min_timeout(timeout, t > 1000 ? 1000 : (int)t);
+			fl->daemon_due_ms[i] = now + (t > 1000 ? 1000 : t);
+		}
 	}
 	return timeout;
 }
@@ -1713,8 +1733,8 @@ static void *loop_thread(void *arg)
 	fl->conn_limit = conn_limit(&a->c->server);
 	fl->accept_ep = epoll_create1(EPOLL_CLOEXEC);
 	fl->pending_ep = epoll_create1(EPOLL_CLOEXEC);
-	if (fl->accept_ep < 0 || relay_loop_watch(l, fl->accept_ep) < 0 || fl->pending_ep < 0 ||
-	    relay_loop_watch(l, fl->pending_ep) < 0)
+	if (fl->accept_ep < 0 || !(fl->accept_w = relay_loop_watch(l, fl->accept_ep)) ||
+	    fl->pending_ep < 0 || !(fl->pending_w = relay_loop_watch(l, fl->pending_ep)))
 		die("cannot watch the listening sockets: %m");
 	for (size_t i = 0; i < a->c->server.nlisten && i < MAX_LISTENERS; i++) {
 		struct MHD_Daemon *d = start_daemon(a, i, fl->index);
@@ -1722,7 +1742,7 @@ static void *loop_thread(void *arg)
 		if (!d)
 			die("cannot serve %s", a->c->server.listen[i].text);
 		di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
-		if (!di || relay_loop_watch(l, di->epoll_fd) < 0)
+		if (!di || !(fl->daemon_w[fl->ndaemons] = relay_loop_watch(l, di->epoll_fd)))
 			die("cannot watch the HTTP daemon of %s", a->c->server.listen[i].text);
 		fl->listen_fds[fl->ndaemons] = a->listen_fds[i * FE.nloops + fl->index];
 		set_nonblock(fl->listen_fds[fl->ndaemons], true);

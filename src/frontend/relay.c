@@ -43,6 +43,11 @@ struct src {
 	enum src_kind kind;
 };
 
+struct rl_watch {
+	enum src_kind kind; /* first: epoll data points here */
+	bool fired;
+};
+
 struct rl_chan {
 	enum src_kind kind;  /* first: epoll data points here */
 	int fd;
@@ -75,7 +80,8 @@ struct rl_pool {
 struct rl_loop {
 	unsigned index;
 	int epfd, wakefd;
-	struct src wake_src, watch_src, auth_src;
+	struct src wake_src, auth_src;
+	bool kicked;   /* relay_kick() */
 	int (*tick)(void *arg);
 	void *tick_arg;
 	uint8_t *buf;
@@ -148,11 +154,28 @@ static bool resp_over(const struct rl_state *rl)
 
 /* ---------------------------------------------------------------- helpers */
 
+static void wake_loop(struct rl_loop *l)
+{
+	uint64_t one = 1;
+
+	if (write(l->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_msg(LOG_ERR, "wake: %m");
+}
+
+/* The front end's daemons have no listening socket, and libmicrohttpd
+ * then has no wakeup of its own for a resume: the loop that runs the
+ * connection is kicked (when it is this one) or woken, and runs it.  (A
+ * channel of another loop serves a request when its own loop has none
+ * free; its answer used to wait for the home loop's next event.) */
 static void resume(struct rl_state *rl)
 {
 	if (rl->suspended) {
 		rl->suspended = false;
 		MHD_resume_connection(rl->conn);
+		if (rl->home && rl->home != cur_loop)
+			wake_loop(rl->home);
+		else
+			relay_kick();
 	}
 }
 
@@ -541,6 +564,7 @@ enum rl_result relay_submit(struct rl_state *rl, unsigned pool)
 		return RL_UNAVAILABLE;
 	}
 	rl->pool = p;
+	rl->home = cur_loop;
 	rl->resp_fd = -1;
 	rl->deadline_ms = now_ms() + R.request_timeout_ms;
 	ch = pop_free(p);
@@ -1231,14 +1255,16 @@ static void handle_event(struct rl_loop *l, const struct epoll_event *ev)
 	case SRC_AUTH:
 		authn_on_readable(l->index);
 		break;
-	case SRC_WAKE: {
+	case SRC_WAKE: { /* another thread resumed a connection of ours */
 		uint64_t v;
 		if (read(l->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			log_msg(LOG_ERR, "wake: %m");
+		l->kicked = true;
 		break;
 	}
 	case SRC_WATCH:
-		break; /* the tick runs libmicrohttpd */
+		((struct rl_watch *)s)->fired = true; /* for the tick */
+		break;
 	case SRC_PEER:
 		on_peer_hangup((struct rl_peer *)s);
 		break;
@@ -1286,9 +1312,38 @@ static int add_src(struct rl_loop *l, int fd, struct src *s)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int relay_loop_watch(struct rl_loop *l, int fd)
+struct rl_watch *relay_loop_watch(struct rl_loop *l, int fd)
 {
-	return add_src(l, fd, &l->watch_src);
+	struct rl_watch *w = xcalloc(1, sizeof(*w)); /* for the process's life */
+
+	w->kind = SRC_WATCH;
+	if (add_src(l, fd, (struct src *)w) < 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+bool relay_watch_fired(struct rl_watch *w)
+{
+	bool fired = w->fired;
+
+	w->fired = false;
+	return fired;
+}
+
+void relay_kick(void)
+{
+	if (cur_loop)
+		cur_loop->kicked = true;
+}
+
+bool relay_loop_kicked(struct rl_loop *l)
+{
+	bool kicked = l->kicked;
+
+	l->kicked = false;
+	return kicked;
 }
 
 void relay_loop_set_tick(struct rl_loop *l, int (*tick)(void *), void *arg)
@@ -1314,7 +1369,6 @@ static int init_loop(struct rl_loop *l, unsigned i)
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->wake_src.kind = SRC_WAKE;
-	l->watch_src.kind = SRC_WATCH;
 	l->auth_src.kind = SRC_AUTH;
 	if (l->epfd < 0 || l->wakefd < 0 || add_src(l, l->wakefd, &l->wake_src) < 0)
 		return -1;
@@ -1346,11 +1400,8 @@ int relay_init(const struct config *c, int ctl, unsigned nloops)
 
 void relay_wake_all(void)
 {
-	uint64_t one = 1;
-
 	for (unsigned i = 0; i < R.nloops; i++)
-		if (write(R.loops[i].wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_msg(LOG_ERR, "wake: %m");
+		wake_loop(&R.loops[i]);
 }
 
 void relay_stop(void)

@@ -61,6 +61,7 @@ struct rl_state {
 	struct rl_pool *pool;
 	struct rl_chan *chan;      /* bound channel, or NULL */
 	struct MHD_Connection *conn;
+	struct rl_loop *home;      /* the loop that runs conn (set by relay_submit) */
 	struct rl_state *qnext;    /* in the pool's wait queue */
 	struct rl_proto st;        /* how far each side is (rlstate.h) */
 	bool suspended;            /* the libmicrohttpd connection is */
@@ -103,8 +104,16 @@ struct rl_loop *relay_loop(unsigned i);
 unsigned relay_nloops(void);
 /* The event loop the calling thread runs (0 for any other thread). */
 unsigned relay_current_loop(void);
-/* Wake the loop when fd is readable (e.g. libmicrohttpd's epoll fd). */
-int relay_loop_watch(struct rl_loop *l, int fd);
+/* Wake the loop when fd is readable (e.g. libmicrohttpd's epoll fd): the
+ * tick then finds relay_watch_fired() true.  NULL on failure. */
+struct rl_watch *relay_loop_watch(struct rl_loop *l, int fd);
+/* Whether epoll reported w's descriptor since the last call (and clears it). */
+bool relay_watch_fired(struct rl_watch *w);
+/* This loop resumed a connection (or gave libmicrohttpd one): its tick
+ * runs libmicrohttpd even if no descriptor of it fired. */
+void relay_kick(void);
+/* Whether relay_kick() was called on loop l since the last call (clears it). */
+bool relay_loop_kicked(struct rl_loop *l);
 /* After every batch of events the loop calls tick(arg); it returns how
  * long the loop may sleep at most, in ms (-1: no limit). */
 void relay_loop_set_tick(struct rl_loop *l, int (*tick)(void *arg), void *arg);
