@@ -1688,9 +1688,11 @@ static void stop_accepting(struct fe_loop *fl)
 /* After every batch of events: accept, let libmicrohttpd run (it also
  * takes the connections that were resumed), cut slow heads, and stop
  * listening when draining.  Each daemon runs when its epoll descriptor
- * fired, when this loop resumed or added a connection (relay_kick: a
- * resume from another thread wakes the daemon's descriptor), or when its
- * own timeout is due -- 0 while it has work left from the last run. */
+ * fired, when this loop resumed or added a connection or another thread
+ * woke it after resuming one of its connections (relay_kick, and the
+ * relay's wake: libmicrohttpd has no wakeup of its own for our daemons,
+ * which have no listening socket), or when its own timeout is due -- 0
+ * while it has work left from the last run. */
 static int loop_tick(void *arg)
 {
 	struct fe_loop *fl = arg;
