@@ -37,7 +37,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +50,7 @@
 #include "auth.h"
 #include "authjob.h"
 #include "config.h"
+#include "cpu.h"
 #include "confine.h"
 #include "ctlmsg.h"
 #include "iddrop.h"
@@ -113,10 +113,8 @@ static void place_replay_cache(const struct config *c)
  * on every request 7 µs of CPU less.) */
 static void schedule_as_batch(const struct config *c)
 {
-	struct sched_param sp = { 0 };
-
-	if (c->server.cpu_affinity && sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
-		log_msg(LOG_WARNING, "cannot become SCHED_BATCH: %m");
+	if (c->server.cpu_affinity)
+		cpu_batch_thread();
 }
 
 static void open_replay_cache(const struct config *c)

@@ -10,10 +10,17 @@
 #include "config.h"
 #include "log.h"
 
+void cpu_batch_thread(void)
+{
+	struct sched_param sp = { 0 };
+
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+		log_msg(LOG_WARNING, "cannot make a thread SCHED_BATCH: %m");
+}
+
 void cpu_place_thread(const struct config *c, unsigned loop)
 {
 	int cpu = config_loop_cpu(c, loop);
-	struct sched_param sp = { 0 };
 	cpu_set_t set;
 
 	if (cpu < 0)
@@ -22,6 +29,5 @@ void cpu_place_thread(const struct config *c, unsigned loop)
 	CPU_SET(cpu, &set);
 	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
 		log_msg(LOG_WARNING, "cannot pin a thread to CPU %d", cpu);
-	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
-		log_msg(LOG_WARNING, "cannot make a thread SCHED_BATCH: %m");
+	cpu_batch_thread();
 }

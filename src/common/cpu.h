@@ -9,5 +9,7 @@ struct config;
  * wakeup from its peer does not preempt a thread that is about to block
  * anyway (one switch instead of two).  Nothing with cpu_affinity = false. */
 void cpu_place_thread(const struct config *c, unsigned loop);
+/* Make the calling thread SCHED_BATCH (the second half of the above). */
+void cpu_batch_thread(void);
 
 #endif

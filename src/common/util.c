@@ -133,6 +133,24 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, off + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 int fd_replace(int target, int fd)
 {
 	return dup3(fd, target, O_CLOEXEC) == target ? 0 : -1;

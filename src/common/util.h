@@ -27,6 +27,9 @@ size_t str_list_len(char *const *list);
 
 /* Write all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* Read len bytes from offset off (pread), retrying on EINTR and short
+ * reads: how many came (fewer at the end of the file), or -1. */
+ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
 /* Make descriptor `target` refer to the file `fd` refers to, at once for
  * every thread (dup3): a write already under way ends in the old file,
  * the next one goes to the new.  `fd` stays open.  0 or -1. */

@@ -1716,8 +1716,9 @@ static int loop_tick(void *arg)
 			MHD_run(fl->daemons[i]);
 		fl->daemon_due_ms[i] = UINT64_MAX;
 		if (MHD_get_timeout(fl->daemons[i], &t) == MHD_YES) {
-			timeout = min_timeout(timeout, t > 1000 ? 1000 : (int)t);
-			fl->daemon_due_ms[i] = now + (t > 1000 ? 1000 : t);
+			t = t > 1000 ? 1000 : t;
+			timeout = min_timeout(timeout, (int)t);
+			fl->daemon_due_ms[i] = now + t;
 		}
 	}
 	return timeout;
@@ -1836,22 +1837,15 @@ static const char *unhealthy(void)
 static char *read_tls_file(int fd, const char *key, const char *path)
 {
 	struct stat st;
-	size_t got = 0;
+	ssize_t got;
 	char *buf;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX)
 		die("%s %s: not a regular file of at most %d bytes", key, path, TLS_FILE_MAX);
 	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die("%s %s: %m", key, path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	got = pread_full(fd, buf, (size_t)st.st_size, 0);
+	if (got < 0)
+		die("%s %s: %m", key, path);
 	buf[got] = '\0';
 	close(fd);
 	return buf;

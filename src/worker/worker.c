@@ -397,17 +397,10 @@ static int op_write(struct idg_request *pub, const void *buf, size_t len)
 static int send_file_inline(struct wreq *r, int fd, uint64_t offset, uint64_t length)
 {
 	uint8_t buf[SMALL_FILE_INLINE];
-	size_t got = 0;
 
-	while (got < length) {
-		ssize_t n = pread(fd, buf + got, (size_t)length - got, (off_t)(offset + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return NOT_READ;
-		got += (size_t)n;
-	}
-	return send_head(r, W_RESP_INLINE, -1, 0, buf, got);
+	if (pread_full(fd, buf, (size_t)length, (off_t)offset) != (ssize_t)length)
+		return NOT_READ;
+	return send_head(r, W_RESP_INLINE, -1, 0, buf, (size_t)length);
 }
 
 static int op_send_fd(struct idg_request *pub, int fd, uint64_t offset, uint64_t length)
