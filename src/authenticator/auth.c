@@ -623,6 +623,22 @@ static void ignore_cookie(struct auth_state *a, const struct auth_request *q,
 		   samesite_name(q->v->samesite));
 }
 
+/* Until when the cookie a request brought authenticates, on the clock
+ * verdicts use, and which cookie it was: a session verdict (verdict.h)
+ * lasts no longer, and names it. */
+static void note_cookie(struct auth_state *a, const struct session_claims *c,
+			int64_t lifetime_s, const char *val, size_t len)
+{
+	struct timespec wall;
+	int64_t left_ms;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	left_ms = session_good_until(c, lifetime_s) * 1000 -
+		  ((int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+	a->session_end_ms = left_ms > 0 ? now_ms() + (uint64_t)left_ms : 0;
+	verdict_digest_bytes(val, len, a->session_digest);
+}
+
 static void take_claims(struct auth_state *a, struct session_claims *c)
 {
 	a->principal = c->principal;
@@ -654,6 +670,7 @@ static bool take_from_session(struct auth_state *a, const struct auth_request *q
 			log_msg(LOG_DEBUG, "session: %s authenticated by cookie for vdir %s "
 				"(level %s, %lld s left)", c.principal ? c.principal : "(anonymous)",
 				q->v->path, level_name(c.level), (long long)(c.expires - now));
+			note_cookie(a, &c, (int64_t)q->v->session_lifetime_s, cs.vals[i], cs.lens[i]);
 			take_claims(a, &c);
 			return true;
 		}

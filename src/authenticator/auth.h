@@ -12,6 +12,7 @@
 #include "authnmsg.h"
 #include "kdcq.h"
 #include "pamq.h"
+#include "verdict.h"
 
 struct vdir_conf;
 struct config;
@@ -48,6 +49,8 @@ struct auth_state {
 	 * (a session cookie first made by that scheme), or NULL */
 	const char *scheme;
 	bool by_session;          /* authenticated by a session cookie */
+	uint64_t session_end_ms;  /* by_session: when it stops opening (now_ms()) */
+	uint8_t session_digest[VERDICT_DIGEST_LEN]; /* by_session: SHA-256 of its value */
 	bool by_connection;       /* by the identity kept for the connection */
 	int64_t fresh_until;      /* Unix time until which the credentials this
 				   * request brought are good; 0: it brought none */

@@ -190,26 +190,48 @@ static int seal_for_request(const struct job *j, struct wbuf *out)
 	return verdict_seal(J.key, &v, out);
 }
 
-/* connection_auth: the identity the connection keeps, for this vdir, until
- * the context ends or the account check is due again.  0 when there is
- * none to give. */
-static uint64_t conn_verdict_end(const struct job *j)
+/* A kept verdict ends at `end` (0: none), and never after account_cache:
+ * PAM and `require` are asked again then.  0 when there is none to give. */
+static uint64_t kept_until(uint64_t end)
 {
-	const struct auth_conn *ac = j->conn ? &j->conn->ac : &j->own;
-	uint64_t now = now_ms(), end = ac->expires_ms;
+	uint64_t now = now_ms(), cache = J.c->server.account_cache_ms;
 
-	if (!J.c->server.connection_auth || !end || j->a.by_session || !J.c->server.account_cache_ms)
+	if (!end || !cache)
 		return 0;
-	if (end > now + J.c->server.account_cache_ms)
-		end = now + J.c->server.account_cache_ms;
+	if (end > now + cache)
+		end = now + cache;
 	return end > now ? end : 0;
 }
 
-static int seal_for_connection(const struct job *j, uint64_t end, struct wbuf *out)
+/* connection_auth: the identity the connection keeps, for this vdir, until
+ * the context ends or the account check is due again. */
+static uint64_t conn_verdict_end(const struct job *j)
 {
-	struct verdict v = { .kind = VERDICT_CONNECTION, .vdir = j->in.vdir,
-			     .conn_id = j->in.conn_id };
+	const struct auth_conn *ac = j->conn ? &j->conn->ac : &j->own;
 
+	if (!J.c->server.connection_auth || j->a.by_session)
+		return 0;
+	return kept_until(ac->expires_ms);
+}
+
+/* A session cookie's caller, for this vdir, to whoever brings the same
+ * cookie again before it expires or the account check is due: the front
+ * end stops asking for each request (verdict.h, VERDICT_SESSION). */
+static uint64_t session_verdict_end(const struct job *j)
+{
+	return j->a.by_session ? kept_until(j->a.session_end_ms) : 0;
+}
+
+/* A verdict later requests may use: VERDICT_CONNECTION names the
+ * connection, VERDICT_SESSION the cookie. */
+static int seal_kept(const struct job *j, uint32_t kind, uint64_t end, struct wbuf *out)
+{
+	struct verdict v = { .kind = kind, .vdir = j->in.vdir };
+
+	if (kind == VERDICT_CONNECTION)
+		v.conn_id = j->in.conn_id;
+	else
+		memcpy(v.authz_digest, j->a.session_digest, VERDICT_DIGEST_LEN);
 	verdict_who(&v, &j->a);
 	if (v.level > IDG_LEVEL_IMPERSONATION)
 		v.level = IDG_LEVEL_IMPERSONATION; /* credentials stay with their request */
@@ -218,6 +240,26 @@ static int seal_for_connection(const struct job *j, uint64_t end, struct wbuf *o
 	if (verdict_new_id(&v) < 0)
 		return -1;
 	return verdict_seal(J.key, &v, out);
+}
+
+/* The verdict later requests may use instead of asking, if any. */
+static void add_kept_verdict(const struct job *j, struct authn_reply *r, struct wbuf *out)
+{
+	uint64_t end;
+	uint32_t kind = VERDICT_CONNECTION;
+
+	if (!(end = conn_verdict_end(j))) {
+		if (!(end = session_verdict_end(j)))
+			return;
+		kind = VERDICT_SESSION;
+	}
+	if (seal_kept(j, kind, end, out) < 0)
+		return;
+	r->conn_verdict = out->p;
+	r->conn_verdict_len = out->len;
+	r->conn_expires_ms = end;
+	if (kind == VERDICT_SESSION)
+		r->session_digest = j->a.session_digest;
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -266,7 +308,6 @@ static void reply(struct job *j, int st)
 				 .basic_events = j->a.basic_events, .reason = j->a.reason,
 				 .nhdrs = (uint32_t)j->a.nhdr, .groups_left_out = "" };
 	struct wbuf b, rv = { 0 }, cv = { 0 };
-	uint64_t end;
 
 	for (int i = 0; i < j->a.nhdr; i++)
 		r.hdrs[i] = (struct authn_header){ j->a.hdr_name[i], j->a.hdr_value[i] };
@@ -278,11 +319,8 @@ static void reply(struct job *j, int st)
 		}
 		r.verdict = rv.p;
 		r.verdict_len = rv.len;
-		if (r.status == 0 && (end = conn_verdict_end(j)) && seal_for_connection(j, end, &cv) == 0) {
-			r.conn_verdict = cv.p;
-			r.conn_verdict_len = cv.len;
-			r.conn_expires_ms = end;
-		}
+		if (r.status == 0)
+			add_kept_verdict(j, &r, &cv);
 	}
 	wb_init(&b);
 	authn_reply_encode(&b, &r);

@@ -409,13 +409,18 @@ static enum session_verdict unseal(const struct session_keys *k, const struct se
 	return v;
 }
 
+int64_t session_good_until(const struct session_claims *c, int64_t max_lifetime)
+{
+	if (max_lifetime >= 0 && c->expires - c->issued > max_lifetime)
+		return c->issued + max_lifetime;
+	return c->expires;
+}
+
 static enum session_verdict check_times(const struct session_claims *c, int64_t now,
 					int64_t max_lifetime)
 {
-	int64_t until = c->expires;
+	int64_t until = session_good_until(c, max_lifetime);
 
-	if (max_lifetime >= 0 && until - c->issued > max_lifetime)
-		until = c->issued + max_lifetime;
 	if (c->issued > now + SESSION_CLOCK_SKEW)
 		return SESSION_FUTURE;
 	return now >= until ? SESSION_EXPIRED : SESSION_OK;

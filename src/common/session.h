@@ -105,6 +105,9 @@ enum session_verdict session_open(const struct session_keys *k, const struct ses
 				  const char *v, size_t n, int64_t now, int64_t max_lifetime,
 				  struct session_claims *out);
 const char *session_verdict_text(enum session_verdict v);
+/* The Unix second at which a cookie that opened stops opening (its
+ * expiry, or max_lifetime after it was issued if that is sooner). */
+int64_t session_good_until(const struct session_claims *c, int64_t max_lifetime);
 void session_claims_free(struct session_claims *c);
 
 /* The values of the cookies called `name` in one Cookie header (RFC 6265

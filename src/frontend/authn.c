@@ -99,6 +99,9 @@ static void take_answer(struct authn_answer *a, const struct authn_reply *m)
 	a->conn_verdict = dup_bytes(m->conn_verdict, m->conn_verdict_len);
 	a->conn_verdict_len = m->conn_verdict_len;
 	a->conn_expires_ms = m->conn_expires_ms;
+	a->cookie_verdict = m->session_digest != NULL;
+	if (a->cookie_verdict)
+		memcpy(a->session_digest, m->session_digest, AUTHN_DIGEST_LEN);
 }
 
 void authn_answer_free(struct authn_answer *a)

@@ -36,21 +36,13 @@ struct fe_conn *feauth_conn_new(void)
 	return fc;
 }
 
-static void who_free(struct fe_who *w)
-{
-	free(w->principal);
-	free(w->user);
-	free(w->groups_left_out);
-	memset(w, 0, sizeof(*w));
-}
-
 static void forget_conn_verdict(struct fe_conn *fc)
 {
 	free(fc->cv);
 	fc->cv = NULL;
 	fc->cv_len = 0;
 	fc->cv_end = 0;
-	who_free(&fc->who);
+	fe_who_free(&fc->who);
 }
 
 void feauth_conn_free(struct fe_conn *fc)
@@ -80,8 +72,8 @@ char *feauth_strip_session_cookies(const char *cookie)
 
 /* ---------------------------------------------------------------- asking */
 
-static enum MHD_Result collect_cookie(void *cls, enum MHD_ValueKind kind, const char *key,
-				      const char *value)
+static enum MHD_Result collect_cookie_header(void *cls, enum MHD_ValueKind kind,
+					     const char *key, const char *value)
 {
 	struct authn_request *q = cls;
 
@@ -100,7 +92,7 @@ static int ask(struct fe_auth *a, const struct fe_auth_request *q, const char *a
 	};
 
 	if (q->v->session) /* (the authenticator looks at cookies for nothing else) */
-		MHD_get_connection_values(q->conn, MHD_HEADER_KIND, collect_cookie, &m);
+		MHD_get_connection_values(q->conn, MHD_HEADER_KIND, collect_cookie_header, &m);
 	a->wait.conn = q->conn;
 	if (authn_ask(&a->wait, &m) < 0) {
 		a->outcome = M_AUTH_UNAVAILABLE;
@@ -126,6 +118,14 @@ static void take_who(struct fe_auth *a, const struct fe_who *w)
 	a->groups_left_out = w->groups_left_out ? w->groups_left_out : "";
 }
 
+/* A verdict kept from an earlier answer serves this request. */
+static void use_kept(struct fe_auth *a, const struct fe_who *w, int outcome)
+{
+	take_who(a, w);
+	a->outcome = outcome;
+	a->reason = "";
+}
+
 /* connection_auth: the connection verdict of a later request, for this
  * vdir and still in time.  true when taken. */
 static bool take_conn_verdict(struct fe_auth *a, const struct fe_auth_request *q)
@@ -134,14 +134,43 @@ static bool take_conn_verdict(struct fe_auth *a, const struct fe_auth_request *q
 
 	if (!fc->cv || fc->cv_vdir != q->v->index || now_ms() >= fc->cv_end)
 		return false;
-	take_who(a, &fc->who);
 	a->verdict_copy = xmalloc(fc->cv_len);
 	memcpy(a->verdict_copy, fc->cv, fc->cv_len);
 	a->verdict = a->verdict_copy;
 	a->verdict_len = fc->cv_len;
-	a->outcome = M_AUTH_OK;
-	a->reason = "";
+	use_kept(a, &fc->who, M_AUTH_OK);
 	return true;
+}
+
+/* A session cookie this front end has seen authenticate, for this vdir
+ * and client address and still in time (sesscache.h): the head names it
+ * by its digest, which the worker checks against the verdict.  true when
+ * taken. */
+static bool take_session_verdict(struct fe_auth *a, const struct fe_auth_request *q)
+{
+	struct authn_request cookies = { .ncookies = 0 };
+	const char *vals[AUTHN_MAX_COOKIES];
+	size_t lens[AUTHN_MAX_COOKIES], n;
+	uint8_t digest[VERDICT_DIGEST_LEN];
+	const struct sesscache_key k = { q->v->index, digest, q->client };
+	uint64_t now = now_ms();
+
+	MHD_get_connection_values(q->conn, MHD_HEADER_KIND, collect_cookie_header, &cookies);
+	for (uint32_t h = 0; h < cookies.ncookies; h++) {
+		n = session_cookie_values(cookies.cookies[h], q->v->session_cookie, vals, lens,
+					  AUTHN_MAX_COOKIES);
+		for (size_t i = 0; i < n; i++) {
+			verdict_digest_bytes(vals[i], lens[i], digest);
+			if (!sesscache_get(&k, now, &a->verdict_copy, &a->verdict_len,
+					   &a->who_copy))
+				continue;
+			a->verdict = a->verdict_copy;
+			memcpy(a->authz_digest, digest, VERDICT_DIGEST_LEN);
+			use_kept(a, &a->who_copy, M_AUTH_SESSION);
+			return true;
+		}
+	}
+	return false;
 }
 
 static struct fe_who who_of(const struct authn_answer *ans)
@@ -153,21 +182,28 @@ static struct fe_who who_of(const struct authn_answer *ans)
 	};
 }
 
-static void keep_conn_verdict(struct fe_conn *fc, const struct authn_answer *ans,
-			      uint32_t vdir)
+/* The verdict the answer gives later requests: the connection's, or the
+ * session cookie's (for any connection). */
+static void keep_verdict(const struct fe_auth_request *q, const struct authn_answer *ans)
 {
+	struct fe_conn *fc = q->fc;
+	struct fe_who who = who_of(ans);
+	const struct sesscache_key k = { q->v->index, ans->session_digest, q->client };
+
 	forget_conn_verdict(fc);
 	if (!ans->conn_verdict)
 		return;
+	if (ans->cookie_verdict) {
+		sesscache_put(&k, ans->conn_verdict, ans->conn_verdict_len, ans->conn_expires_ms,
+			      &who);
+		return;
+	}
 	fc->cv = xmalloc(ans->conn_verdict_len);
 	memcpy(fc->cv, ans->conn_verdict, ans->conn_verdict_len);
 	fc->cv_len = ans->conn_verdict_len;
-	fc->cv_vdir = vdir;
+	fc->cv_vdir = q->v->index;
 	fc->cv_end = ans->conn_expires_ms;
-	fc->who = who_of(ans);
-	fc->who.principal = ans->principal ? xstrdup(ans->principal) : NULL;
-	fc->who.user = ans->user ? xstrdup(ans->user) : NULL;
-	fc->who.groups_left_out = xstrdup(ans->groups_left_out);
+	fe_who_copy(&fc->who, &who);
 }
 
 static int take_answer(struct fe_auth *a, const struct fe_auth_request *q)
@@ -189,7 +225,7 @@ static int take_answer(struct fe_auth *a, const struct fe_auth_request *q)
 	take_who(a, &who);
 	a->verdict = ans->verdict;
 	a->verdict_len = ans->verdict_len;
-	keep_conn_verdict(q->fc, ans, q->v->index);
+	keep_verdict(q, ans);
 	return 0;
 }
 
@@ -231,6 +267,8 @@ int feauth_run(struct fe_auth *a, const struct fe_auth_request *q)
 	verdict_digest(authz, a->authz_digest);
 	if (!authz && (q->v->auth & AUTH_NEGOTIATE) && take_conn_verdict(a, q))
 		return 0;
+	if (!authz && q->v->session && take_session_verdict(a, q))
+		return 0;
 	if (challenge_here(a, q, authz))
 		return 401;
 	return ask(a, q, authz);
@@ -240,5 +278,6 @@ void feauth_free(struct fe_auth *a)
 {
 	authn_forget(&a->wait);
 	free(a->verdict_copy);
+	fe_who_free(&a->who_copy);
 	memset(a, 0, sizeof(*a));
 }

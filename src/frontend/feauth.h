@@ -6,7 +6,8 @@
  *
  * With connection_auth, a connection keeps the last connection verdict
  * (for one vdir, until it ends): later requests of that connection to that
- * vdir without credentials use it without asking again. */
+ * vdir without credentials use it without asking again.  A session
+ * cookie's verdict is kept for every connection (sesscache.h). */
 #ifndef IDGATE_FEAUTH_H
 #define IDGATE_FEAUTH_H
 
@@ -16,6 +17,7 @@
 
 #include "challenge.h"
 #include "authn.h"
+#include "sesscache.h"
 #include "verdict.h"
 
 struct MHD_Connection;
@@ -23,17 +25,6 @@ struct vdir_conf;
 struct config;
 
 #define FEAUTH_SUSPENDED (-1)
-
-/* Who the caller is, as the authenticator told the front end. */
-struct fe_who {
-	char *principal, *user;   /* NULL: none */
-	uid_t uid;
-	gid_t gid;
-	int level;
-	bool anonymous;
-	uint32_t scheme;          /* enum authn_scheme */
-	char *groups_left_out;
-};
 
 /* Per connection (libmicrohttpd's socket context). */
 struct fe_conn {
@@ -66,7 +57,8 @@ struct fe_auth {
 	const uint8_t *verdict;
 	size_t verdict_len;
 	uint8_t authz_digest[VERDICT_DIGEST_LEN];
-	uint8_t *verdict_copy;    /* a connection verdict, copied for this request */
+	uint8_t *verdict_copy;    /* a kept verdict, copied for this request */
+	struct fe_who who_copy;   /* whom a session cookie's kept verdict names */
 	/* the headers of a challenge made here (challenge_here) */
 	char *own_name[CHALLENGE_MAX], *own_value[CHALLENGE_MAX];
 };

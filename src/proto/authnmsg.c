@@ -74,6 +74,7 @@ void authn_reply_encode(struct wbuf *b, const struct authn_reply *r)
 	wb_blob(b, r->verdict, r->verdict_len);
 	wb_blob(b, r->conn_verdict, r->conn_verdict_len);
 	wb_u64(b, r->conn_expires_ms);
+	wb_blob(b, r->session_digest, r->session_digest ? AUTHN_DIGEST_LEN : 0);
 }
 
 static int decode_headers(struct rbuf *r, struct authn_reply *m)
@@ -99,6 +100,7 @@ static bool status_ok(uint32_t st)
 int authn_reply_decode(const struct wire_frame *f, struct authn_reply *m)
 {
 	struct rbuf r;
+	size_t digest_len = 0;
 
 	if (!wire_frame_is(f, W_AUTHN_REPLY, 0))
 		return -1;
@@ -121,6 +123,9 @@ int authn_reply_decode(const struct wire_frame *f, struct authn_reply *m)
 	m->verdict = rb_bytes(&r, &m->verdict_len);
 	m->conn_verdict = rb_bytes(&r, &m->conn_verdict_len);
 	m->conn_expires_ms = rb_u64(&r);
+	m->session_digest = rb_bytes(&r, &digest_len);
+	if (m->session_digest && (digest_len != AUTHN_DIGEST_LEN || !m->conn_verdict))
+		return -1;
 	if (r.bad || r.left || !status_ok(m->status) || m->outcome >= M_AUTH_COUNT ||
 	    m->basic_events >= (1u << M_BASIC_COUNT) || !m->reason ||
 	    m->level > IDG_LEVEL_DELEGATION || m->anonymous > 1 ||

@@ -60,6 +60,8 @@ enum authn_scheme {
 	AUTHN_SCHEME_NEGOTIATE_SESSION, AUTHN_SCHEME_BASIC_SESSION, AUTHN_SCHEME_COUNT
 };
 
+#define AUTHN_DIGEST_LEN 32
+
 struct authn_request {
 	uint64_t tag, conn_id;
 	uint32_t vdir, tls;
@@ -88,6 +90,10 @@ struct authn_reply {
 	const void *verdict, *conn_verdict; /* sealed, or NULL */
 	size_t verdict_len, conn_verdict_len;
 	uint64_t conn_expires_ms;
+	/* NULL: conn_verdict is the connection's (VERDICT_CONNECTION); else it
+	 * is the cookie's (VERDICT_SESSION) and this the SHA-256 of its value,
+	 * AUTHN_DIGEST_LEN bytes */
+	const uint8_t *session_digest;
 };
 
 void authn_request_encode(struct wbuf *b, const struct authn_request *q);

@@ -51,7 +51,8 @@ struct wire_req {
 					 the lower of this and the verdict's */
 	uint32_t impersonate;         /* run as the caller */
 	uint64_t conn_id;             /* the front end's connection */
-	uint8_t authz_digest[32];     /* SHA-256 of the Authorization header; zeros: none */
+	uint8_t authz_digest[32];     /* SHA-256 of the Authorization header; zeros: none;
+					 (of the session cookie, with a VERDICT_SESSION) */
 	const void *verdict;          /* sealed by the authenticator (verdict.h), or NULL */
 	size_t verdict_len;
 	/* Not on the wire: who the caller is, from the verdict once the

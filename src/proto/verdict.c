@@ -30,12 +30,17 @@ int verdict_new_id(struct verdict *v)
 	return gnutls_rnd(GNUTLS_RND_NONCE, v->id, VERDICT_ID_LEN) < 0 ? -1 : 0;
 }
 
+void verdict_digest_bytes(const void *p, size_t n, uint8_t out[VERDICT_DIGEST_LEN])
+{
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, n, out) < 0)
+		memset(out, 0xff, VERDICT_DIGEST_LEN); /* matches no head's digest */
+}
+
 void verdict_digest(const char *authorization, uint8_t out[VERDICT_DIGEST_LEN])
 {
 	memset(out, 0, VERDICT_DIGEST_LEN);
-	if (authorization &&
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, authorization, strlen(authorization), out) < 0)
-		memset(out, 0xff, VERDICT_DIGEST_LEN); /* matches no head's digest */
+	if (authorization)
+		verdict_digest_bytes(authorization, strlen(authorization), out);
 }
 
 static void encode_plain(struct wbuf *b, const struct verdict *v)
@@ -145,7 +150,8 @@ static bool well_formed(const struct verdict *v)
 {
 	bool req = v->kind == VERDICT_REQUEST;
 
-	if (v->kind != VERDICT_REQUEST && v->kind != VERDICT_CONNECTION)
+	if (v->kind != VERDICT_REQUEST && v->kind != VERDICT_CONNECTION &&
+	    v->kind != VERDICT_SESSION)
 		return false;
 	if (req != (v->request_id && v->method && v->path))
 		return false;

@@ -21,6 +21,14 @@
  *                       Kerberos context ends or the account check's
  *                       cache time (account_cache) is over, whichever is
  *                       first; it never carries credentials
+ *   VERDICT_SESSION     a session cookie's caller, for later requests to
+ *                       one vdir that bring the same cookie, on any
+ *                       connection: it names the SHA-256 of the cookie's
+ *                       value (in authz_digest, which the front end's
+ *                       request head then carries) and lasts until the
+ *                       cookie expires or account_cache is over, whichever
+ *                       is first; it never carries credentials.  Whoever
+ *                       holds the cookie could ask for it anyway.
  *
  * Sealed format: version (1 byte), nonce (12), ciphertext, tag (16); the
  * version is also the associated data.  */
@@ -39,7 +47,7 @@
 #define VERDICT_REQUEST_TTL_MS 60000u
 #define VERDICT_OVERHEAD (1 + 12 + 16)
 
-enum verdict_kind { VERDICT_REQUEST = 1, VERDICT_CONNECTION = 2 };
+enum verdict_kind { VERDICT_REQUEST = 1, VERDICT_CONNECTION = 2, VERDICT_SESSION = 3 };
 
 struct verdict {
 	uint32_t kind;            /* enum verdict_kind */
@@ -51,7 +59,8 @@ struct verdict {
 	uint64_t conn_id;
 	const char *request_id, *method, *path; /* VERDICT_REQUEST; else NULL */
 	uint8_t authz_digest[VERDICT_DIGEST_LEN]; /* SHA-256 of the Authorization
-						     value; zeros: none */
+						     value; zeros: none (of the
+						     cookie: VERDICT_SESSION) */
 	/* who */
 	const char *principal, *user; /* NULL: anonymous / no local account */
 	uint32_t uid, gid;            /* (uint32_t)-1 without an account */
@@ -67,6 +76,8 @@ int verdict_new_key(uint8_t key[VERDICT_KEY_LEN]);
 int verdict_new_id(struct verdict *v);
 /* SHA-256 of an Authorization value (NULL: zeros). */
 void verdict_digest(const char *authorization, uint8_t out[VERDICT_DIGEST_LEN]);
+/* SHA-256 of a session cookie's value (VERDICT_SESSION). */
+void verdict_digest_bytes(const void *p, size_t n, uint8_t out[VERDICT_DIGEST_LEN]);
 
 /* Seal v into out (which the caller frees, wiping it: credentials).  0, or
  * -1 (too large, or the cipher failed). */

@@ -166,6 +166,9 @@ static int check_binding(const struct verdict *v, const struct wire_req *q, char
 	if (v->kind == VERDICT_CONNECTION)
 		return v->conn_id == q->conn_id ? 0 : refuse(why, len, "made for another "
 							     "connection");
+	if (v->kind == VERDICT_SESSION) /* the head names the cookie it came with */
+		return memcmp(v->authz_digest, q->authz_digest, VERDICT_DIGEST_LEN) == 0
+			? 0 : refuse(why, len, "made for another session cookie");
 	return check_request_binding(v, q, now, why, len);
 }
 

@@ -262,6 +262,17 @@ static void seeds_proto_authn(void)
 	wb_init(&b);
 	authn_reply_encode(&b, &r);
 	save_frame("proto_authn", "reply-401", 1, W_AUTHN_REPLY, 0, 0, &b);
+	/* a session cookie's answer: the verdict to keep, and the cookie's digest */
+	r = (struct authn_reply){ .tag = 7, .status = 0, .outcome = M_AUTH_SESSION, .reason = "",
+				  .principal = "alice@IDGATE.TEST", .user = "alice", .uid = 1000,
+				  .gid = 100, .level = 2, .scheme = AUTHN_SCHEME_NEGOTIATE_SESSION,
+				  .groups_left_out = "", .verdict = "\x01verdict", .verdict_len = 8,
+				  .conn_verdict = "\x01kept", .conn_verdict_len = 5,
+				  .conn_expires_ms = 90000,
+				  .session_digest = (const uint8_t *)"0123456789abcdef0123456789abcdef" };
+	wb_init(&b);
+	authn_reply_encode(&b, &r);
+	save_frame("proto_authn", "reply-session", 1, W_AUTHN_REPLY, 0, 0, &b);
 	wb_init(&b);
 	authn_conn_end_encode(&b, 0x100000007ull);
 	save_frame("proto_authn", "conn-end", 2, W_AUTHN_CONN_END, 0, 0, &b);

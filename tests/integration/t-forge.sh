@@ -5,7 +5,8 @@
 # the authenticator's verdict, sends random bytes or a verdict sealed with
 # a key of its own, flips a bit, replays an old head, swaps verdicts
 # between requests and between pools, moves a valid verdict to another
-# path, method, credential or connection, and turns over the run-as flag.
+# path, method, credential, connection or session cookie, and turns over
+# the run-as flag.
 # Every one is refused by the worker (403), with the reason in the audit
 # line and in the worker's log, and no handler runs.
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +37,7 @@ user = idgate
 keytab = $T/http.keytab
 connection_auth = true
 account_cache = 30s
+session_key_file = $T/session.key
 audit_log = $T/audit.jsonl
 modules_dir = $MODULES_DIR
 [pool a]
@@ -54,7 +56,12 @@ handler = whoami
 pool = a
 handler = whoami
 auth = anonymous
+[vdir /s]
+pool = a
+handler = whoami
+session = cookie
 EOF
+(umask 077 && openssl rand -hex 32 >"$T/session.key")
 start_idgated "$T/idgate.conf" || finish
 AUDIT="$T/audit.jsonl"
 
@@ -116,6 +123,19 @@ check_eq "connection_auth: the connection's verdict for another connection" "200
 	"$($G persist "$B/app" --header "X-Forge: conn")"
 check_grep "connection_auth: the worker said why" \
 	"verdict refused: made for another connection" "$IDG_LOG"
+
+# ---------------------------------------------------------------- session cookies
+# The front end keeps the verdict a cookie got, for that cookie: it names
+# the cookie's digest, which the head must carry, and its vdir.
+honest login "$B/s"
+SC=$(sed -n 's/^Set-Cookie: idgate_session=\([^;]*\);.*/\1/p' "$T/login.hdr" | tr -d '\r')
+check_eq "session: the cookie, asked about once" 200 "$(fetch s1 "$B/s" -H "Cookie: idgate_session=$SC")"
+check_eq "session: the cookie again, from the kept verdict" "200 ${U}alice@IDGATE.TEST" \
+	"$(fetch s2 "$B/s" -H "Cookie: idgate_session=$SC") $(json "$T/s2.body" 'j["principal"]')"
+fetch sdigest "$B/s" -H "Cookie: idgate_session=$SC" -H "X-Forge: digest" >"$T/sdigest.status"
+refused sdigest "made for another session cookie"
+check_eq "session: and again" 200 "$(fetch s3 "$B/s" -H "Cookie: idgate_session=$SC")"
+try sswap "$B/app" swap "made for another vdir"
 
 # ---------------------------------------------------------------- a new worker
 honest fifth "$B/app"

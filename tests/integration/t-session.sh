@@ -150,6 +150,11 @@ group = nogroup
 [vdir /who]
 handler = whoami
 session = cookie
+[vdir /short]
+handler = whoami
+session = cookie
+session_lifetime = 2s
+session_cookie = short_session
 EOF
 	start_backend_idgated "$T/g$1/idgate.conf" "$T/g$1/idgated.log" -d
 }
@@ -228,9 +233,15 @@ check_eq "a 2 s vdir: login" 200 "$(fetch e1 "$B/short" --negotiate -u :)"
 check_grep "Max-Age is its lifetime, under its own name" \
 	"^Set-Cookie: short_session=$COOKIE_RE; Path=/short; Max-Age=2; HttpOnly; SameSite=Lax.$" "$T/e1.hdr"
 VS=$(cookie_of e1 short_session)
+# (the second gateway keeps what a cookie opened for 30 s, account_cache's
+# default: what it keeps must end with the cookie)
+check_eq "within the lifetime, on a gateway with the same key: 200" 200 \
+	"$(fetch e2g "http://localhost:$PORT2/short" -H "Cookie: short_session=$VS")"
 check_eq "within the lifetime: 200" 200 "$(fetch e2 "$B/short" -H "Cookie: short_session=$VS")"
 sleep 2.2
 check_eq "after it: 401" 401 "$(fetch e3 "$B/short" -H "Cookie: short_session=$VS")"
+check_eq "and there too, though its front end kept the cookie's verdict: 401" 401 \
+	"$(fetch e3g "http://localhost:$PORT2/short" -H "Cookie: short_session=$VS")"
 check_eq "reason: expired" "no credentials (session cookie ignored: expired)" "$(audit e3 'j["reason"]')"
 check_grep "logged with whose it was" "session cookie of $PRINC for vdir /short ignored: expired$" "$IDG_LOG"
 
@@ -239,6 +250,24 @@ check_eq "a second gateway with the same key file accepts the jar" "200 $PRINC" 
 	"$(st=$(fetch g2 "http://localhost:$PORT2/who" -b "$JAR"); echo "$st $(json "$T/g2.body" 'j["principal"]')")"
 check_grep "authenticated by the cookie there" "session: $PRINC authenticated by cookie for vdir /who" "$T/g2/idgated.log"
 check_no_grep "with no Kerberos exchange (its -d log)" "negotiate: a token" "$T/g2/idgated.log"
+# The front end keeps the verdict a cookie got (sesscache.h): the same
+# cookie on another connection is served without asking the authenticator
+# -- stopped here, so that a question would go unanswered.
+G2=$(pgrep -f "idgated -c $T/g2/idgate.conf" | head -1)
+G2AUTHN=$(pgrep -P "$G2" -x idgate-authn)
+kill -STOP "$G2AUTHN"
+ST=$(fetch g2b "http://localhost:$PORT2/who" -b "$JAR" --max-time 5)
+kill -CONT "$G2AUTHN"
+check_eq "its authenticator stopped, the cookie again on a new connection: 200, as alice" \
+	"200 $PRINC" "$ST $(json "$T/g2b.body" 'j["principal"]')"
+check_eq "the authenticator opened that cookie once (its -d log)" 1 \
+	"$(grep -c "session: $PRINC authenticated by cookie for vdir /who" "$T/g2/idgated.log")"
+check_eq "from another client address: 200" 200 \
+	"$(fetch g2c "http://localhost:$PORT2/who" -b "$JAR" --interface 127.0.0.2)"
+check_eq "opened again there, not kept across addresses (PAM's answer is per address)" 2 \
+	"$(grep -c "session: $PRINC authenticated by cookie for vdir /who" "$T/g2/idgated.log")"
+check_eq "a tampered cookie is not served from what was kept: 401" 401 \
+	"$(fetch g2t "http://localhost:$PORT2/who" -H "Cookie: idgate_session=$TAMPERED")"
 check_eq "a gateway with another key: 401" 401 "$(fetch g3 "http://localhost:$PORT3/who" -b "$JAR")"
 # (that gateway's audit log; its line is written just after the answer)
 MAIN_AUDIT=$AUDIT

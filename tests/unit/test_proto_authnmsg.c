@@ -115,7 +115,7 @@ static struct authn_reply sample_reply(void)
 		.principal = "alice@X.TEST", .user = "alice", .uid = 1000, .gid = 1000,
 		.level = 3, .anonymous = 0, .scheme = AUTHN_SCHEME_NEGOTIATE,
 		.groups_left_out = "", .verdict = "\x01\x02\x03", .verdict_len = 3,
-		.conn_verdict = NULL, .conn_expires_ms = 0,
+		.conn_verdict = NULL, .conn_expires_ms = 0, .session_digest = NULL,
 	};
 }
 
@@ -180,6 +180,40 @@ static void test_reply(void **state)
 	wb_free(&b);
 }
 
+/* A session cookie's verdict comes with the cookie's digest: exactly
+ * AUTHN_DIGEST_LEN bytes, and only with a verdict to keep. */
+static void test_reply_session_digest(void **state)
+{
+	static const uint8_t digest[AUTHN_DIGEST_LEN] = { 1, 2, 3, [31] = 0x7f };
+	struct authn_reply r = sample_reply(), d;
+	struct wbuf b;
+
+	(void)state;
+	r.conn_verdict = "\x04\x05";
+	r.conn_verdict_len = 2;
+	r.conn_expires_ms = 12345;
+	r.session_digest = digest;
+	wb_init(&b);
+	authn_reply_encode(&b, &r);
+	proto_check_framing(dec_reply, &d, W_AUTHN_REPLY, 0, &b, 0);
+	assert_non_null(d.session_digest);
+	assert_memory_equal(d.session_digest, digest, AUTHN_DIGEST_LEN);
+	assert_int_equal(d.conn_verdict_len, 2);
+	wb_free(&b);
+	/* a digest of another length: the last field, cut short */
+	wb_init(&b);
+	authn_reply_encode(&b, &r);
+	b.p[b.len - AUTHN_DIGEST_LEN - 4] = AUTHN_DIGEST_LEN - 1;
+	b.len--;
+	struct wire_frame f = proto_frame(W_AUTHN_REPLY, 0, b.p, b.len, 0);
+	assert_int_equal(authn_reply_decode(&f, &d), -1);
+	wb_free(&b);
+	/* a digest without a verdict to keep */
+	r.conn_verdict = NULL;
+	r.conn_verdict_len = 0;
+	assert_int_equal(reply_roundtrip(&r), -1);
+}
+
 static void test_conn_end(void **state)
 {
 	uint64_t id = 0;
@@ -199,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_request_too_many_cookies),
 		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_reply_session_digest),
 		cmocka_unit_test(test_conn_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,8 +125,12 @@ static void test_sealed_lies(void **state)
 	struct verdict v;
 
 	(void)state;
-	v = sample(); v.kind = 3;
+	v = sample(); v.kind = VERDICT_SESSION + 1;
 	expect_malformed(v);
+	v = sample(); v.kind = VERDICT_SESSION; /* with a request's binding */
+	expect_malformed(v);
+	v = sample(); v.kind = VERDICT_SESSION; v.request_id = v.method = v.path = NULL;
+	expect_malformed(v); /* with credentials */
 	v = sample(); v.request_id = NULL;
 	expect_malformed(v);
 	v = sample(); v.path = NULL;
@@ -147,23 +151,43 @@ static void test_sealed_lies(void **state)
 	expect_malformed(v);
 }
 
-static void test_connection_kind(void **state)
+/* A verdict of `kind` without a request's binding or credentials, as the
+ * worker opens it. */
+static void kept_kind_roundtrip(uint32_t kind, const uint8_t digest[VERDICT_DIGEST_LEN])
 {
 	struct verdict v = sample(), d;
 	struct wbuf b;
 	char why[200];
 
-	(void)state;
-	v.kind = VERDICT_CONNECTION;
+	v.kind = kind;
 	v.request_id = v.method = v.path = NULL;
 	v.creds = NULL;
 	v.creds_len = 0;
+	memcpy(v.authz_digest, digest, VERDICT_DIGEST_LEN);
 	assert_int_equal(verdict_seal(key, &v, &b), 0);
 	assert_int_equal(open_it(key, &b, &d, why), 0);
-	assert_int_equal(d.kind, VERDICT_CONNECTION);
+	assert_int_equal(d.kind, kind);
 	assert_null(d.request_id);
 	assert_null(d.creds);
+	assert_memory_equal(d.authz_digest, digest, VERDICT_DIGEST_LEN);
 	wb_free(&b);
+}
+
+static void test_connection_kind(void **state)
+{
+	static const uint8_t none[VERDICT_DIGEST_LEN];
+
+	(void)state;
+	kept_kind_roundtrip(VERDICT_CONNECTION, none);
+}
+
+static void test_session_kind(void **state)
+{
+	uint8_t cookie[VERDICT_DIGEST_LEN];
+
+	(void)state;
+	verdict_digest_bytes("cookie-value", 12, cookie);
+	kept_kind_roundtrip(VERDICT_SESSION, cookie);
 }
 
 static void test_digest(void **state)
@@ -186,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_other_key_and_changes),
 		cmocka_unit_test(test_sealed_lies),
 		cmocka_unit_test(test_connection_kind),
+		cmocka_unit_test(test_session_kind),
 		cmocka_unit_test(test_digest),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
