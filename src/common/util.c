@@ -53,6 +53,14 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+void *xmemdup(const void *p, size_t n)
+{
+	void *d = xmalloc(n ? n : 1);
+
+	memcpy(d, p, n);
+	return d;
+}
+
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = strndup(s, n);

@@ -66,13 +66,7 @@ static char *dup_or_null(const char *s)
 
 static uint8_t *dup_bytes(const void *p, size_t n)
 {
-	uint8_t *d;
-
-	if (!p)
-		return NULL;
-	d = xmalloc(n ? n : 1);
-	memcpy(d, p, n);
-	return d;
+	return p ? xmemdup(p, n) : NULL;
 }
 
 static void take_answer(struct authn_answer *a, const struct authn_reply *m)
@@ -101,7 +95,7 @@ static void take_answer(struct authn_answer *a, const struct authn_reply *m)
 	a->conn_expires_ms = m->conn_expires_ms;
 	a->cookie_verdict = m->session_digest != NULL;
 	if (a->cookie_verdict)
-		memcpy(a->session_digest, m->session_digest, AUTHN_DIGEST_LEN);
+		memcpy(a->session_digest, m->session_digest, VERDICT_DIGEST_LEN);
 }
 
 void authn_answer_free(struct authn_answer *a)

@@ -30,7 +30,7 @@ struct authn_answer {
 	size_t verdict_len, conn_verdict_len;
 	uint64_t conn_expires_ms;
 	bool cookie_verdict;    /* conn_verdict is a session cookie's */
-	uint8_t session_digest[AUTHN_DIGEST_LEN]; /* that cookie's */
+	uint8_t session_digest[VERDICT_DIGEST_LEN]; /* that cookie's */
 };
 
 struct authn_wait {

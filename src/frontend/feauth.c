@@ -134,8 +134,7 @@ static bool take_conn_verdict(struct fe_auth *a, const struct fe_auth_request *q
 
 	if (!fc->cv || fc->cv_vdir != q->v->index || now_ms() >= fc->cv_end)
 		return false;
-	a->verdict_copy = xmalloc(fc->cv_len);
-	memcpy(a->verdict_copy, fc->cv, fc->cv_len);
+	a->verdict_copy = xmemdup(fc->cv, fc->cv_len);
 	a->verdict = a->verdict_copy;
 	a->verdict_len = fc->cv_len;
 	use_kept(a, &fc->who, M_AUTH_OK);
@@ -198,8 +197,7 @@ static void keep_verdict(const struct fe_auth_request *q, const struct authn_ans
 			      &who);
 		return;
 	}
-	fc->cv = xmalloc(ans->conn_verdict_len);
-	memcpy(fc->cv, ans->conn_verdict, ans->conn_verdict_len);
+	fc->cv = xmemdup(ans->conn_verdict, ans->conn_verdict_len);
 	fc->cv_len = ans->conn_verdict_len;
 	fc->cv_vdir = q->v->index;
 	fc->cv_end = ans->conn_expires_ms;

@@ -67,8 +67,7 @@ void sesscache_put(const struct sesscache_key *k, const uint8_t *verdict, size_t
 	memcpy(e->digest, k->digest, VERDICT_DIGEST_LEN);
 	e->client = xstrdup(k->client);
 	e->end_ms = end_ms;
-	e->verdict = xmalloc(len);
-	memcpy(e->verdict, verdict, len);
+	e->verdict = xmemdup(verdict, len);
 	e->len = len;
 	fe_who_copy(&e->who, who);
 	pthread_mutex_lock(&lock);
@@ -97,8 +96,7 @@ bool sesscache_get(const struct sesscache_key *k, uint64_t now, uint8_t **verdic
 			gone = *s; /* expired: it never serves again */
 			*s = NULL;
 		} else {
-			*verdict = xmalloc((*s)->len);
-			memcpy(*verdict, (*s)->verdict, (*s)->len);
+			*verdict = xmemdup((*s)->verdict, (*s)->len);
 			*len = (*s)->len;
 			fe_who_copy(who, &(*s)->who);
 			found = true;

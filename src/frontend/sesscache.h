@@ -55,7 +55,7 @@ void sesscache_put(const struct sesscache_key *k, const uint8_t *verdict, size_t
  * *verdict (free) and *who (fe_who_free).  true when found. */
 bool sesscache_get(const struct sesscache_key *k, uint64_t now, uint8_t **verdict,
 		   size_t *len, struct fe_who *who);
-/* Forget everything (tests; a front end that stops). */
+/* Forget everything (the unit tests). */
 void sesscache_clear(void);
 
 #endif

@@ -74,7 +74,7 @@ void authn_reply_encode(struct wbuf *b, const struct authn_reply *r)
 	wb_blob(b, r->verdict, r->verdict_len);
 	wb_blob(b, r->conn_verdict, r->conn_verdict_len);
 	wb_u64(b, r->conn_expires_ms);
-	wb_blob(b, r->session_digest, r->session_digest ? AUTHN_DIGEST_LEN : 0);
+	wb_blob(b, r->session_digest, r->session_digest ? VERDICT_DIGEST_LEN : 0);
 }
 
 static int decode_headers(struct rbuf *r, struct authn_reply *m)
@@ -124,7 +124,7 @@ int authn_reply_decode(const struct wire_frame *f, struct authn_reply *m)
 	m->conn_verdict = rb_bytes(&r, &m->conn_verdict_len);
 	m->conn_expires_ms = rb_u64(&r);
 	m->session_digest = rb_bytes(&r, &digest_len);
-	if (m->session_digest && (digest_len != AUTHN_DIGEST_LEN || !m->conn_verdict))
+	if (m->session_digest && (digest_len != VERDICT_DIGEST_LEN || !m->conn_verdict))
 		return -1;
 	if (r.bad || r.left || !status_ok(m->status) || m->outcome >= M_AUTH_COUNT ||
 	    m->basic_events >= (1u << M_BASIC_COUNT) || !m->reason ||

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "verdict.h"
 #include "wire.h"
 
 #define AUTHN_MAX_COOKIES 8   /* Cookie headers passed on; more are not looked at */
@@ -60,8 +61,6 @@ enum authn_scheme {
 	AUTHN_SCHEME_NEGOTIATE_SESSION, AUTHN_SCHEME_BASIC_SESSION, AUTHN_SCHEME_COUNT
 };
 
-#define AUTHN_DIGEST_LEN 32
-
 struct authn_request {
 	uint64_t tag, conn_id;
 	uint32_t vdir, tls;
@@ -92,7 +91,7 @@ struct authn_reply {
 	uint64_t conn_expires_ms;
 	/* NULL: conn_verdict is the connection's (VERDICT_CONNECTION); else it
 	 * is the cookie's (VERDICT_SESSION) and this the SHA-256 of its value,
-	 * AUTHN_DIGEST_LEN bytes */
+	 * VERDICT_DIGEST_LEN bytes */
 	const uint8_t *session_digest;
 };
 

@@ -181,10 +181,10 @@ static void test_reply(void **state)
 }
 
 /* A session cookie's verdict comes with the cookie's digest: exactly
- * AUTHN_DIGEST_LEN bytes, and only with a verdict to keep. */
+ * VERDICT_DIGEST_LEN bytes, and only with a verdict to keep. */
 static void test_reply_session_digest(void **state)
 {
-	static const uint8_t digest[AUTHN_DIGEST_LEN] = { 1, 2, 3, [31] = 0x7f };
+	static const uint8_t digest[VERDICT_DIGEST_LEN] = { 1, 2, 3, [31] = 0x7f };
 	struct authn_reply r = sample_reply(), d;
 	struct wbuf b;
 
@@ -197,13 +197,13 @@ static void test_reply_session_digest(void **state)
 	authn_reply_encode(&b, &r);
 	proto_check_framing(dec_reply, &d, W_AUTHN_REPLY, 0, &b, 0);
 	assert_non_null(d.session_digest);
-	assert_memory_equal(d.session_digest, digest, AUTHN_DIGEST_LEN);
+	assert_memory_equal(d.session_digest, digest, VERDICT_DIGEST_LEN);
 	assert_int_equal(d.conn_verdict_len, 2);
 	wb_free(&b);
 	/* a digest of another length: the last field, cut short */
 	wb_init(&b);
 	authn_reply_encode(&b, &r);
-	b.p[b.len - AUTHN_DIGEST_LEN - 4] = AUTHN_DIGEST_LEN - 1;
+	b.p[b.len - VERDICT_DIGEST_LEN - 4] = VERDICT_DIGEST_LEN - 1;
 	b.len--;
 	struct wire_frame f = proto_frame(W_AUTHN_REPLY, 0, b.p, b.len, 0);
 	assert_int_equal(authn_reply_decode(&f, &d), -1);
