@@ -69,6 +69,7 @@ struct rl_pool {
 	size_t nchans;
 	struct rl_chan **free_heads; /* one free list per loop */
 	struct rl_chan *graveyard;   /* dead; each loop frees its own */
+	atomic_size_t ndead;         /* in the graveyard: read unlocked, every loop turn */
 	struct rl_state *q_head, *q_tail;
 	size_t qlen, qmax;
 	uint32_t gen;
@@ -399,6 +400,7 @@ static void unlink_chan(struct rl_pool *p, struct rl_chan *ch)
 	}
 	ch->next_free = p->graveyard;
 	p->graveyard = ch;
+	atomic_fetch_add(&p->ndead, 1);
 }
 
 /* Free the dead channels of loop l (between two of its epoll batches). */
@@ -406,11 +408,15 @@ static void reap_graveyards(struct rl_loop *l)
 {
 	for (size_t i = 0; i < R.npools; i++) {
 		struct rl_pool *p = &R.pools[i];
+		/* (a channel that dies meanwhile waits for the next turn) */
+		if (atomic_load_explicit(&p->ndead, memory_order_relaxed) == 0)
+			continue;
 		pthread_mutex_lock(&p->lock);
 		for (struct rl_chan **pp = &p->graveyard; *pp;) {
 			struct rl_chan *ch = *pp;
 			if (ch->loop == l) {
 				*pp = ch->next_free;
+				atomic_fetch_sub(&p->ndead, 1);
 				free(ch);
 			} else {
 				pp = &ch->next_free;
@@ -1384,8 +1390,11 @@ int relay_init(const struct config *c, int ctl, unsigned nloops)
 			return -1;
 	R.npools = c->npools;
 	R.pools = xcalloc(c->npools, sizeof(*R.pools));
+	pthread_mutexattr_t spin;
+	pthread_mutexattr_init(&spin);
+	pthread_mutexattr_settype(&spin, PTHREAD_MUTEX_ADAPTIVE_NP);
 	for (size_t i = 0; i < c->npools; i++) {
-		pthread_mutex_init(&R.pools[i].lock, NULL);
+		pthread_mutex_init(&R.pools[i].lock, &spin);
 		R.pools[i].index = (unsigned)i;
 		R.pools[i].name = c->pools[i].name;
 		R.pools[i].qmax = c->server.queue;
