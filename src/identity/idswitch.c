@@ -57,6 +57,21 @@ void idswitch_current(struct ident *id)
 	id->ngroups = n < 0 ? 0 : (size_t)n;
 }
 
+void idswitch_acting(struct ident *id)
+{
+	uid_t r, e = (uid_t)-2, s;
+	gid_t rg, eg = (gid_t)-2, sg;
+	long n;
+
+	memset(id, 0, sizeof(*id));
+	syscall(SYS_getresuid, &r, &e, &s);
+	syscall(SYS_getresgid, &rg, &eg, &sg);
+	n = syscall(SYS_getgroups, IDENT_MAX_GROUPS, id->groups);
+	id->uid = e;
+	id->gid = eg;
+	id->ngroups = n < 0 ? 0 : (size_t)n;
+}
+
 static bool all_in(const gid_t *a, size_t na, const gid_t *b, size_t nb)
 {
 	for (size_t i = 0; i < na; i++) {
@@ -75,21 +90,29 @@ static bool same_groups(const gid_t *a, size_t na, const gid_t *b, size_t nb)
 	return na == nb && all_in(a, na, b, nb) && all_in(b, nb, a, na);
 }
 
-/* The thread's real, effective and saved uids are r, e and s, and its
- * three gids and its groups are those of `g`. */
-static bool ids_are(uid_t r, uid_t e, uid_t s, const struct ident *g)
+/* The thread's real, effective and saved uids are `u`'s three, its gids
+ * `g`'s, and its supplementary groups exactly `groups` (however ordered). */
+static bool ids_are(const uid_t u[3], const gid_t g[3], const struct ident *groups)
 {
-	struct ident got;
-	uid_t gr = (uid_t)-2, ge = (uid_t)-2, gs = (uid_t)-2;
+	uid_t gu[3] = { (uid_t)-2, (uid_t)-2, (uid_t)-2 };
+	gid_t gg[3] = { (gid_t)-2, (gid_t)-2, (gid_t)-2 };
+	gid_t got[IDENT_MAX_GROUPS];
+	long n;
 
-	idswitch_current(&got);
-	return syscall(SYS_getresuid, &gr, &ge, &gs) == 0 && gr == r && ge == e && gs == s &&
-	       got.gid == g->gid && same_groups(got.groups, got.ngroups, g->groups, g->ngroups);
+	if (syscall(SYS_getresuid, &gu[0], &gu[1], &gu[2]) != 0 ||
+	    syscall(SYS_getresgid, &gg[0], &gg[1], &gg[2]) != 0)
+		return false;
+	n = syscall(SYS_getgroups, IDENT_MAX_GROUPS, got);
+	return n >= 0 && memcmp(gu, u, sizeof(gu)) == 0 && memcmp(gg, g, sizeof(gg)) == 0 &&
+	       same_groups(got, (size_t)n, groups->groups, groups->ngroups);
 }
 
 bool idswitch_is(const struct ident *want)
 {
-	return ids_are(want->uid, want->uid, want->uid, want);
+	const uid_t u[3] = { want->uid, want->uid, want->uid };
+	const gid_t g[3] = { want->gid, want->gid, want->gid };
+
+	return ids_are(u, g, want);
 }
 
 const char *idswitch_raw(const struct ident *to)
@@ -110,6 +133,15 @@ __attribute__((noreturn)) static void fail(const char *what, uid_t uid, gid_t gi
 	abort();
 }
 
+/* The kernel made the process dumpable again (fs.suid_dumpable) when the
+ * effective uid changed: nobody but root may ptrace a worker thread that
+ * runs as a caller. */
+static void stay_undumpable(const struct ident *to)
+{
+	if (syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("PR_SET_DUMPABLE", to->uid, to->gid);
+}
+
 void idswitch_thread(const struct ident *to)
 {
 	const char *step = idswitch_raw(to);
@@ -120,10 +152,25 @@ void idswitch_thread(const struct ident *to)
 		errno = EPERM;
 		fail("verification", to->uid, to->gid);
 	}
-	/* the kernel made the process dumpable again (fs.suid_dumpable);
-	 * nobody but root may ptrace a worker thread that runs as a caller */
-	if (syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail("PR_SET_DUMPABLE", to->uid, to->gid);
+	stay_undumpable(to);
+}
+
+void idswitch_thread_acting(const struct ident *to, const struct ident *self)
+{
+	const uid_t u[3] = { self->uid, to->uid, self->uid };
+	const gid_t g[3] = { self->gid, to->gid, self->gid };
+
+	if (sys_setgroups(to->ngroups, to->groups) < 0)
+		fail("setgroups", to->uid, to->gid);
+	if (sys_setresgid(g[0], g[1], g[2]) < 0)
+		fail("setresgid", to->uid, to->gid);
+	if (sys_setresuid(u[0], u[1], u[2]) < 0)
+		fail("setresuid", to->uid, to->gid);
+	if (!ids_are(u, g, to)) {
+		errno = EPERM;
+		fail("verification", to->uid, to->gid);
+	}
+	stay_undumpable(to);
 }
 
 int idswitch_kill_as(uid_t uid, const struct ident *self, pid_t pid, int sig)
@@ -143,7 +190,8 @@ int idswitch_kill_as(uid_t uid, const struct ident *self, pid_t pid, int sig)
 		errno = saved;
 		return -1;
 	}
-	if (!ids_are(self->uid, uid, self->uid, self)) {
+	if (!ids_are((const uid_t[3]){ self->uid, uid, self->uid },
+		     (const gid_t[3]){ self->gid, self->gid, self->gid }, self)) {
 		errno = EPERM;
 		fail("verification", uid, self->gid);
 	}

@@ -26,6 +26,24 @@ struct ident {
  * same call with the old identity. */
 void idswitch_thread(const struct ident *to);
 
+/* The calling thread, which is exactly `self`, acts as `to`: `to`'s
+ * groups, effective (and so file-system) gid and uid, while its real and
+ * saved ids stay `self`'s -- as Samba's sec_ctx.c does.  Every access
+ * check on files, sockets' peer credentials and what the thread's
+ * programs become (the spawner drops them to `to` for good) follow the
+ * effective ids; but the kernel lets a process signal, prlimit or
+ * otherwise reach a thread whose real or saved uid is its own, and a
+ * signal to a thread reaches its whole process: with all three ids the
+ * caller's, the caller's own processes could kill the worker (and with
+ * rapid_fail stop the pool for everyone) or set its limits.  Exact,
+ * verified, not dumpable, aborting otherwise, as idswitch_thread; back
+ * with idswitch_thread(self). */
+void idswitch_thread_acting(const struct ident *to, const struct ident *self);
+
+/* Who the calling thread acts as: its effective uid and gid and its
+ * supplementary groups (idswitch_thread_acting's `to`). */
+void idswitch_acting(struct ident *id);
+
 /* Send `sig` to `pid` (kill(2)'s meaning: a negative pid is a process
  * group) with `uid` as the calling thread's effective uid for the moment:
  * signalling a process of another uid needs CAP_KILL otherwise, and `uid`

@@ -502,7 +502,7 @@ static int op_spawn(struct idg_request *pub, const struct idg_spawn *s)
 			      s->exec_fd);
 		return -1;
 	}
-	idswitch_current(&as); /* who this thread is now: the caller or the pool */
+	idswitch_acting(&as); /* who this thread acts as now: the caller or the pool */
 	fds[0] = open_null(s->stdin_fd, O_RDONLY);
 	fds[1] = open_null(s->stdout_fd, O_WRONLY);
 	fds[2] = open_null(s->stderr_fd, O_WRONLY);
@@ -806,7 +806,7 @@ static int run_identity(struct wreq *r, void *ctx)
 		op_set_reason(&r->pub, "impersonation refused: %s", why);
 		return 403;
 	}
-	idswitch_thread(&who);
+	idswitch_thread_acting(&who, &W.self);
 	r->pub.impersonated = 1;
 	rc = run_as_caller(r, ctx);
 	idswitch_thread(&W.self);

@@ -232,4 +232,46 @@ check_eq "its spawner: the same capabilities and filter" "00000000000000c0 2" \
 	"$(status_field "$SPW" CapEff) $(status_field "$SPW" Seccomp)"
 check_eq "its spawner: small (under 16 MiB resident)" small \
 	"$([ "$(status_field "$SPW" VmRSS)" -lt 16384 ] && echo small)"
+# ---------------------------------------------------------------- the caller's own processes
+# While a thread of the worker acts as alice, alice's own processes (a
+# shell of hers) must not reach it: a signal to the thread's id goes to the
+# whole worker (a SIGKILL ends every request on it, and rapid_fail then
+# stops the pool for everyone), and prlimit on it sets the worker's limits.
+# The kernel lets a process do both to a thread whose real or saved uid is
+# its own: the thread takes the caller's effective ids only.
+neg h1 "${U}alice" "$B/evil?hold" >"$T/h1.code" &
+HOLD=$!
+HELD=
+for i in $(seq 1 50); do
+	for t in /proc/$IMP/task/*; do
+		[ "$(awk '$1 == "Uid:" { print $3 }' "$t/status" 2>/dev/null)" = "$ALICE" ] && HELD=${t##*/}
+	done
+	[ -n "$HELD" ] && break
+	sleep 0.1
+done
+POOL_UID=$(id -u idgate-pool)
+POOL_GID=$(id -g idgate-pool)
+check_eq "a thread acting as alice: real, effective, saved, file-system uid" \
+	"$POOL_UID $ALICE $POOL_UID $ALICE" \
+	"$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$IMP/task/$HELD/status")"
+check_eq "and gid" "$POOL_GID $ALICE_GID $POOL_GID $ALICE_GID" \
+	"$(awk '$1 == "Gid:" { print $2, $3, $4, $5 }' "/proc/$IMP/task/$HELD/status")"
+check_eq "and alice's groups" True "$(awk '$1 == "Groups:"' "/proc/$IMP/task/$HELD/status" |
+	$PY -c "import sys; print(sorted(map(int, sys.stdin.read().split()[1:])) == sorted([$ALICE_GID, $TEAM]))")"
+check_eq "alice's own process cannot signal it, nor read or set the worker's limits" "EPERM EPERM" \
+	"$($PY -c "
+import os, resource
+os.setgroups([]); os.setgid($ALICE_GID); os.setuid($ALICE)
+def try_(f):
+    try:
+        f()
+        return 'ok'
+    except PermissionError:
+        return 'EPERM'
+print(try_(lambda: os.kill($HELD, 0)), try_(lambda: resource.prlimit($HELD, resource.RLIMIT_NOFILE)))
+")"
+wait "$HOLD"
+check_eq "the held request ends: 200, held" "200 held" "$(cat "$T/h1.code") $(cat "$T/h1.body")"
+check_eq "on the same worker" "$IMP" "$(for p in $(pgrep -P "$IDG_PID" -x idgate-pool); do
+	[ "$(status_field "$p" Uid)" = "$POOL_UID" ] && echo "$p"; done)"
 finish

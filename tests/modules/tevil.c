@@ -3,7 +3,10 @@
  * CAP_SETUID and CAP_SETGID), it tries to become root, a system account
  * and a member of system groups, and to leave its namespace; it answers a
  * JSON object with each attempt's result: "ok" or the errno's name.  The
- * worker must refuse every one, whatever the handler tries. */
+ * worker must refuse every one, whatever the handler tries.  Query "hold"
+ * tries nothing: it waits 3 s as the caller and answers "held", while
+ * t-impersonate tries what the caller's own processes can do to the
+ * thread. */
 #include <errno.h>
 #include <grp.h>
 #include <sched.h>
@@ -40,6 +43,12 @@ static int evil_handle(void *ctx, struct idg_request *req)
 	unsigned char uring_params[120] = { 0 }; /* struct io_uring_params */
 
 	(void)ctx;
+	if (strcmp(req->query, "hold") == 0) {
+		sleep(3);
+		req->ops->set_status(req, 200);
+		req->ops->set_length(req, 4);
+		return req->ops->write(req, "held", 4) == 0 ? IDG_OK : IDG_ERROR;
+	}
 	mine[0] = my_gid;
 #define TRY(name, call) n += snprintf(body + n, sizeof(body) - (size_t)n, "%s\"%s\":\"%s\"", \
 				      n > 1 ? "," : "", name, result(call))

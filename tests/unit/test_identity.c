@@ -357,6 +357,61 @@ static int switch_unverifiable(void)
 	return 0;
 }
 
+/* A process of the caller's (all three ids) tries signal 0 on `pid`:
+ * 0 if it could have signalled it, else its errno. */
+static int caller_may_signal(pid_t pid)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child == 0) {
+		idswitch_thread(&CALLER_ID);
+		_exit(kill(pid, 0) == 0 ? 0 : errno);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Acting as the caller: the caller's groups and effective ids, the pool's
+ * real and saved ones -- so the caller's own processes, which may signal
+ * a thread that is the caller through and through, cannot reach it; and
+ * back to the pool exactly. */
+static int act_and_back(void)
+{
+	struct ident acting;
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	CHECK(become_confined_pool() == 0);
+	CHECK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0);
+	idswitch_thread_acting(&CALLER_ID, &POOL_ID);
+	CHECK(getresuid(&r, &e, &s) == 0 && r == POOL && e == CALLER && s == POOL);
+	CHECK(getresgid(&rg, &eg, &sg) == 0 && rg == POOL && eg == CALLER && sg == POOL);
+	CHECK(strcmp(groups_text(), "100,1000,1002") == 0);
+	CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0);
+	idswitch_acting(&acting);
+	CHECK(acting.uid == CALLER && acting.gid == CALLER && acting.ngroups == 3);
+	CHECK(!idswitch_is(&CALLER_ID) && !idswitch_is(&POOL_ID));
+	CHECK(caller_may_signal(getpid()) == EPERM);
+	idswitch_thread(&POOL_ID);
+	CHECK(idswitch_is(&POOL_ID));
+	idswitch_thread(&CALLER_ID); /* what the thread did before: reachable */
+	CHECK(caller_may_signal(getpid()) == 0);
+	return 0;
+}
+
+/* uid -1 leaves the effective uid as it was: only the read-back sees it. */
+static int act_unverifiable(void)
+{
+	struct ident to = CALLER_ID;
+
+	CHECK(become_confined_pool() == 0);
+	to.uid = (uid_t)-1;
+	idswitch_thread_acting(&to, &POOL_ID);
+	return 0;
+}
+
 /* A process of the caller's, in a group of its own, waiting to be killed
  * or for its parent to end (the end of `life`: a death signal would not
  * do, its parent's uid may not signal it). */
@@ -590,6 +645,9 @@ int main(void)
 		ABORTS("a refused switch aborts", switch_refused, false),
 		ABORTS("a switch to an unmapped id aborts", switch_unmapped, true),
 		ABORTS("a switch that does not read back aborts", switch_unverifiable, false),
+		PASSES("act as the caller, out of its processes' reach, and back", act_and_back,
+		       false),
+		ABORTS("acting that does not read back aborts", act_unverifiable, false),
 		PASSES("kill as the child's uid, and back", kill_as_caller, false),
 		PASSES("kill as: a refused switch changes nothing", kill_as_refused, false),
 		ABORTS("kill as: a wrong self aborts", kill_as_wrong_self, false),
