@@ -419,9 +419,13 @@ check_eq "both gateways took the cookie" "yes yes" \
 na=$(line_count "$T/a/audit.jsonl")
 nb=$(line_count "$T/b/audit.jsonl")
 LAUNCH=$(now_ms)
-load_run roll1 -u /who -a negotiate -c 4 -n 1 -d 6 -T 20000 &
+# (tokens for 10 000 and 6 000 requests a second: a load that runs out
+# stops before the reloads are over; a fast box made 3 434 a second)
+TOK1=60000
+TOK2=36000
+load_run roll1 -u /who -a negotiate -c 4 -n 1 -d 6 -T $TOK1 &
 L1=$!
-load_run roll2 -u /who -a negotiate -c 2 -n 50 -d 6 -T 15000 &
+load_run roll2 -u /who -a negotiate -c 2 -n 50 -d 6 -T $TOK2 &
 L2=$!
 # (the tokens are made before the run: wait for its first requests)
 i=0
@@ -461,7 +465,7 @@ RQ1=$(line_count "$T/roll1.log")
 RQ2=$(line_count "$T/roll2.log")
 START=$(sort -n "$T/roll1.log" "$T/roll2.log" | head -1 | cut -d' ' -f1)
 LAST=$(sort -n "$T/roll1.log" "$T/roll2.log" | tail -1 | cut -d' ' -f1)
-echo "# rolling reload: 20000 + 15000 tokens made in $((START - LAUNCH)) ms; $RQ1 requests (one per connection, 4 at a time) $(statuses roll1);" \
+echo "# rolling reload: $TOK1 + $TOK2 tokens made in $((START - LAUNCH)) ms; $RQ1 requests (one per connection, 4 at a time) $(statuses roll1);" \
 	"$RQ2 requests (kept alive, 2 at a time) $(statuses roll2), retries $(field roll2 retries);" \
 	"A reloaded at +$((RA - START)) ms, its old generation gone at +$((GA - START)) ms;" \
 	"B reloaded at +$((RB - START)) ms, gone at +$((GB - START)) ms; the run ended at +$((LAST - START)) ms"
@@ -614,7 +618,7 @@ check_eq "B is a supervisor with its children (front end, worker, authenticator 
 	"$([ "$(echo "$BTREE" | wc -w)" -ge 4 ] && echo yes)"
 CONNS=4
 na=$(line_count "$T/a/audit.jsonl")
-load_run kill -u /who -a negotiate -c $CONNS -n 1 -d 5 -T 25000 &
+load_run kill -u /who -a negotiate -c $CONNS -n 1 -d 5 -T 60000 &
 LK=$!
 i=0
 until [ "$(line_count "$T/kill.log")" -ge 200 ] || [ $i -gt 600 ]; do sleep 0.05; i=$((i + 1)); done
