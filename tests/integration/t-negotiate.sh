@@ -96,6 +96,12 @@ check_eq "audit: principal, user, level" "${U}alice@IDGATE.TEST ${U}alice impers
 	"$(audit ok 'j["principal"] + " " + j["user"] + " " + j["level"] + " " + str(j["status"])')"
 check_eq "audit: request id is the response's" "$(json "$T/ok.body" 'j["request_id"]')" "$(header ok X-Request-Id)"
 
+# each request suspends its connection for the authenticator's answer,
+# then for its worker's: the connection stays open through both
+as alice
+curl -s -o /dev/null --negotiate -u : -w '%{http_code} %{num_connects}\n' "$B/who?[1-4]" >"$T/ka-neg.out"
+check_eq "Negotiate on every request, four on one connection" "200 1 200 0 200 0 200 0" \
+	"$(paste -sd' ' "$T/ka-neg.out")"
 check_eq "two-leg SPNEGO: continue, then 200" "401 200" "$(as alice; $G twoleg "$B/who" | head -2 | tr '\n' ' ' | sed 's/ $//')"
 
 check_eq "no local account: 200 on a trusted vdir" 200 "$(neg ghost ghost "$B/who")"
