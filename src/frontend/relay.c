@@ -1400,6 +1400,7 @@ int relay_init(const struct config *c, int ctl, unsigned nloops)
 		R.pools[i].qmax = c->server.queue;
 		R.pools[i].free_heads = xcalloc(nloops, sizeof(struct rl_chan *));
 	}
+	pthread_mutexattr_destroy(&spin);
 	R.request_timeout_ms = c->server.request_timeout_ms;
 	R.ctl = ctl;
 	set_nonblock(ctl, true);

@@ -41,35 +41,43 @@ static int sys_setresuid(uid_t r, uid_t e, uid_t s)
 	return (int)syscall(SYS_setresuid, r, e, s);
 }
 
-void idswitch_current(struct ident *id)
+/* What the kernel says the calling thread is: its real, effective and
+ * saved uids and gids, and its groups (into id->groups).  false if a call
+ * failed (what it did not read is (uid_t)-2, or no groups). */
+static bool read_ids(uid_t u[3], gid_t g[3], struct ident *id)
 {
-	uid_t r = (uid_t)-2, e = (uid_t)-2, s = (uid_t)-2;
-	gid_t rg = (gid_t)-2, eg = (gid_t)-2, sg = (gid_t)-2;
 	long n;
+	bool ok;
 
 	memset(id, 0, sizeof(*id));
-	syscall(SYS_getresuid, &r, &e, &s);
-	syscall(SYS_getresgid, &rg, &eg, &sg);
+	u[0] = u[1] = u[2] = (uid_t)-2;
+	g[0] = g[1] = g[2] = (gid_t)-2;
+	ok = syscall(SYS_getresuid, &u[0], &u[1], &u[2]) == 0;
+	ok = syscall(SYS_getresgid, &g[0], &g[1], &g[2]) == 0 && ok;
 	n = syscall(SYS_getgroups, IDENT_MAX_GROUPS, id->groups);
-	/* the three ids must agree; report what is effective */
-	id->uid = (r == e && e == s) ? e : (uid_t)-2;
-	id->gid = (rg == eg && eg == sg) ? eg : (gid_t)-2;
 	id->ngroups = n < 0 ? 0 : (size_t)n;
+	return ok && n >= 0;
+}
+
+void idswitch_current(struct ident *id)
+{
+	uid_t u[3];
+	gid_t g[3];
+
+	(void)read_ids(u, g, id);
+	/* the three ids must agree; report what is effective */
+	id->uid = (u[0] == u[1] && u[1] == u[2]) ? u[1] : (uid_t)-2;
+	id->gid = (g[0] == g[1] && g[1] == g[2]) ? g[1] : (gid_t)-2;
 }
 
 void idswitch_acting(struct ident *id)
 {
-	uid_t r, e = (uid_t)-2, s;
-	gid_t rg, eg = (gid_t)-2, sg;
-	long n;
+	uid_t u[3];
+	gid_t g[3];
 
-	memset(id, 0, sizeof(*id));
-	syscall(SYS_getresuid, &r, &e, &s);
-	syscall(SYS_getresgid, &rg, &eg, &sg);
-	n = syscall(SYS_getgroups, IDENT_MAX_GROUPS, id->groups);
-	id->uid = e;
-	id->gid = eg;
-	id->ngroups = n < 0 ? 0 : (size_t)n;
+	(void)read_ids(u, g, id);
+	id->uid = u[1];
+	id->gid = g[1];
 }
 
 static bool all_in(const gid_t *a, size_t na, const gid_t *b, size_t nb)
@@ -94,17 +102,12 @@ static bool same_groups(const gid_t *a, size_t na, const gid_t *b, size_t nb)
  * `g`'s, and its supplementary groups exactly `groups` (however ordered). */
 static bool ids_are(const uid_t u[3], const gid_t g[3], const struct ident *groups)
 {
-	uid_t gu[3] = { (uid_t)-2, (uid_t)-2, (uid_t)-2 };
-	gid_t gg[3] = { (gid_t)-2, (gid_t)-2, (gid_t)-2 };
-	gid_t got[IDENT_MAX_GROUPS];
-	long n;
+	uid_t gu[3];
+	gid_t gg[3];
+	struct ident got;
 
-	if (syscall(SYS_getresuid, &gu[0], &gu[1], &gu[2]) != 0 ||
-	    syscall(SYS_getresgid, &gg[0], &gg[1], &gg[2]) != 0)
-		return false;
-	n = syscall(SYS_getgroups, IDENT_MAX_GROUPS, got);
-	return n >= 0 && memcmp(gu, u, sizeof(gu)) == 0 && memcmp(gg, g, sizeof(gg)) == 0 &&
-	       same_groups(got, (size_t)n, groups->groups, groups->ngroups);
+	return read_ids(gu, gg, &got) && memcmp(gu, u, sizeof(gu)) == 0 && memcmp(gg, g, sizeof(gg)) == 0 &&
+	       same_groups(got.groups, got.ngroups, groups->groups, groups->ngroups);
 }
 
 bool idswitch_is(const struct ident *want)
@@ -115,15 +118,24 @@ bool idswitch_is(const struct ident *want)
 	return ids_are(u, g, want);
 }
 
-const char *idswitch_raw(const struct ident *to)
+/* Groups, then gids, then uids: NULL, or the call that failed. */
+static const char *set_ids(const uid_t u[3], const gid_t g[3], const struct ident *groups)
 {
-	if (sys_setgroups(to->ngroups, to->groups) < 0)
+	if (sys_setgroups(groups->ngroups, groups->groups) < 0)
 		return "setgroups";
-	if (sys_setresgid(to->gid, to->gid, to->gid) < 0)
+	if (sys_setresgid(g[0], g[1], g[2]) < 0)
 		return "setresgid";
-	if (sys_setresuid(to->uid, to->uid, to->uid) < 0)
+	if (sys_setresuid(u[0], u[1], u[2]) < 0)
 		return "setresuid";
 	return NULL;
+}
+
+const char *idswitch_raw(const struct ident *to)
+{
+	const uid_t u[3] = { to->uid, to->uid, to->uid };
+	const gid_t g[3] = { to->gid, to->gid, to->gid };
+
+	return set_ids(u, g, to);
 }
 
 __attribute__((noreturn)) static void fail(const char *what, uid_t uid, gid_t gid)
@@ -142,17 +154,27 @@ static void stay_undumpable(const struct ident *to)
 		fail("PR_SET_DUMPABLE", to->uid, to->gid);
 }
 
-void idswitch_thread(const struct ident *to)
+/* The thread gets the ids u and g and to's groups, exactly and not
+ * dumpable, or the process stops. */
+static void switch_thread(const uid_t u[3], const gid_t g[3], const struct ident *to)
 {
-	const char *step = idswitch_raw(to);
+	const char *step = set_ids(u, g, to);
 
 	if (step)
 		fail(step, to->uid, to->gid);
-	if (!idswitch_is(to)) {
+	if (!ids_are(u, g, to)) {
 		errno = EPERM;
 		fail("verification", to->uid, to->gid);
 	}
 	stay_undumpable(to);
+}
+
+void idswitch_thread(const struct ident *to)
+{
+	const uid_t u[3] = { to->uid, to->uid, to->uid };
+	const gid_t g[3] = { to->gid, to->gid, to->gid };
+
+	switch_thread(u, g, to);
 }
 
 void idswitch_thread_acting(const struct ident *to, const struct ident *self)
@@ -160,17 +182,7 @@ void idswitch_thread_acting(const struct ident *to, const struct ident *self)
 	const uid_t u[3] = { self->uid, to->uid, self->uid };
 	const gid_t g[3] = { self->gid, to->gid, self->gid };
 
-	if (sys_setgroups(to->ngroups, to->groups) < 0)
-		fail("setgroups", to->uid, to->gid);
-	if (sys_setresgid(g[0], g[1], g[2]) < 0)
-		fail("setresgid", to->uid, to->gid);
-	if (sys_setresuid(u[0], u[1], u[2]) < 0)
-		fail("setresuid", to->uid, to->gid);
-	if (!ids_are(u, g, to)) {
-		errno = EPERM;
-		fail("verification", to->uid, to->gid);
-	}
-	stay_undumpable(to);
+	switch_thread(u, g, to);
 }
 
 int idswitch_kill_as(uid_t uid, const struct ident *self, pid_t pid, int sig)
